@@ -1,0 +1,123 @@
+# libtempfile - GNU make, nothing else.
+#
+#   make            library (static + shared), tools, examples, benchmark
+#   make demo       build everything and run the tour (examples/)
+#   make check      build and run every test; last line "N passed, N failed"
+#   make asan       the whole suite under AddressSanitizer + UBSan
+#   make valgrind   the whole suite under memcheck
+#   make bench      peers + driver, writes BENCHMARKS.md
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Objects go to build/<compiler>/, so `make CC=musl-gcc check` and a gcc
+# build never mix.
+
+VERSION := $(shell sed -n 's/^\#define TF_VERSION_STRING "\(.*\)"/\1/p' include/tempfile.h)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+
+CC ?= cc
+BUILD ?= build/$(notdir $(firstword $(CC)))
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+SAN ?=
+ALL_CFLAGS := -std=c99 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN)
+LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DTF_BUILDING
+LDLIBS := -pthread
+
+SRC := $(wildcard src/*.c)
+OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(SRC:src/%.c=$(BUILD)/test-obj/%.o)
+HDR := include/tempfile.h src/internal.h
+
+STATIC := $(BUILD)/libtempfile.a
+TEST_LIB := $(BUILD)/libtempfile-test.a
+SONAME := libtempfile.so.$(MAJOR)
+SHARED := $(BUILD)/libtempfile.so.$(VERSION)
+
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c
+TEST_BIN := $(BUILD)/tests/unit
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+BENCH_BIN := $(BUILD)/bench/tfbench
+
+.PHONY: all lib demo check asan valgrind bench install uninstall clean
+all: lib $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
+lib: $(STATIC) $(SHARED)
+
+$(BUILD)/obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/test-obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -DTF_TESTING -c $< -o $@
+
+$(STATIC): $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(TEST_LIB): $(TEST_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS)
+	ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libtempfile.so
+
+$(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $(TEST_SRC) $(TEST_LIB) $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC) include/tempfile.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
+
+$(BENCH_BIN): bench/tfbench.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
+
+demo: all
+	@for e in $(EXAMPLE_BIN); do \
+	  printf '\n##### %s\n' "$${e##*/}"; "$$e" || exit 1; \
+	done
+
+check: all
+	@BUILD=$(BUILD) CC="$(CC)" sh tests/run-all.sh
+
+asan:
+	$(MAKE) BUILD=build/asan CC="$(CC)" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
+
+valgrind:
+	$(MAKE) BUILD=build/valgrind CC="$(CC)" all
+	@BUILD=build/valgrind CC="$(CC)" TF_TEST_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes --error-exitcode=1" TF_TEST_TIME_SCALE=20 sh tests/run-all.sh
+
+bench: all
+	sh bench/run.sh $(BENCH_BIN)
+
+install: lib $(BUILD)/tempfile.pc
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
+	install -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libtempfile.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtempfile.so
+	install -m 644 $(BUILD)/tempfile.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/tempfile.h
+	rm -f $(DESTDIR)$(LIBDIR)/libtempfile.a $(DESTDIR)$(LIBDIR)/libtempfile.so*
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
+	for m in man/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$${m##*/}; done
+
+clean:
+	rm -rf build

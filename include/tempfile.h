@@ -1,0 +1,324 @@
+/*
+ * tempfile.h - the public interface of libtempfile.
+ *
+ * libtempfile is Python's tempfile module done in C: secure temporary files
+ * and directories created with names from the OS CSPRNG, the temporary
+ * directory discovered and cached as Python's gettempdir() does, unnamed
+ * files (O_TMPFILE), and a named-file handle with a delete policy and a
+ * safe way to publish the file under its final name.
+ *
+ * Conventions (see tempfile(3)):
+ *  - A fallible call returns 0 (or an fd) on success and a negative errno
+ *    on failure; tf_strerror() names it.  The library never prints, exits
+ *    or aborts, and never leaves its result in errno.
+ *  - On failure nothing is left behind: no file, directory, fd or memory,
+ *    and output parameters are untouched.
+ *  - Options are one struct where zero or NULL means "default"; passing a
+ *    NULL options pointer means all defaults.
+ *  - Strings the library allocates for the caller are released with free()
+ *    (or tf_free()); strings returned by handle getters are borrowed until
+ *    the handle ends.
+ *  - Every function is thread-safe.
+ *
+ * This header is C89 and C++ clean.
+ */
+#ifndef TEMPFILE_H
+#define TEMPFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TF_VERSION_MAJOR 0
+#define TF_VERSION_MINOR 1
+#define TF_VERSION_PATCH 0
+#define TF_VERSION_STRING "0.1.0"
+/* One integer that grows with every release: 0xMMmmpp. */
+#define TF_VERSION_HEX \
+  ((TF_VERSION_MAJOR << 16) | (TF_VERSION_MINOR << 8) | TF_VERSION_PATCH)
+
+#if defined(TF_BUILDING) && defined(__GNUC__)
+#define TF_EXTERN __attribute__((visibility("default"))) extern
+#else
+#define TF_EXTERN extern
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+/* The library's version as "MAJOR.MINOR.PATCH"; a static string. */
+TF_EXTERN const char *tf_version(void);
+
+/* The library's version as TF_VERSION_HEX of the build that was loaded. */
+TF_EXTERN unsigned int tf_version_hex(void);
+
+/* ----------------------------------------------------------------- errors */
+
+/*
+ * A human-readable message for err, a negative errno returned by this
+ * library (a positive errno is accepted too).  Returns a static string,
+ * never NULL; unknown values give "unknown error".  Thread-safe.
+ */
+TF_EXTERN const char *tf_strerror(int err);
+
+/*
+ * The symbolic name of err ("EEXIST", "ENOENT", ...), or "UNKNOWN".
+ * Returns a static string, never NULL.
+ */
+TF_EXTERN const char *tf_err_name(int err);
+
+/* Release memory the library allocated for the caller; NULL is a no-op. */
+TF_EXTERN void tf_free(void *ptr);
+
+/* ---------------------------------------------------------------- options */
+
+/* Length of the random part when tf_opts.random_len is 0. */
+#define TF_RANDOM_LEN_DEFAULT 12
+/* Largest random part accepted (and the longest name NAME_MAX allows). */
+#define TF_RANDOM_LEN_MAX 255
+/* Names tried per call before giving up with -EEXIST. */
+#define TF_ATTEMPTS 100
+/* The alphabet of the random part: lowercase letters and digits, so names
+ * stay distinct on case-insensitive file systems (36 symbols, 5.17 bits
+ * each; the default 12 characters carry 62 bits). */
+#define TF_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
+
+/* tf_opts.flags for tf_file_create(); other functions accept no flags yet. */
+#define TF_KEEP 0x1u           /* never delete (Python delete=False) */
+#define TF_DELETE_ON_FREE 0x2u /* survive tf_file_close(), delete at
+                                  tf_file_free() (delete_on_close=False) */
+
+/*
+ * Options shared by every creating call.  Zero or NULL in any field means
+ * the default; a NULL tf_opts pointer means all defaults.
+ *
+ *   dir         directory to create in; NULL means tf_gettempdir().  A
+ *               relative path is made absolute against the current
+ *               directory at the time of the call.  Must be NULL in the
+ *               *at() forms, which create relative to their dirfd.
+ *   prefix      start of the name; NULL means tf_gettempprefix() ("tmp").
+ *               "" is allowed.  Must not contain '/'.
+ *   suffix      end of the name; NULL means "".  Must not contain '/'.
+ *   random_len  characters of randomness between prefix and suffix, 1 to
+ *               TF_RANDOM_LEN_MAX; 0 means TF_RANDOM_LEN_DEFAULT.
+ *               prefix + random + suffix must fit in NAME_MAX (255).
+ *   mode        permission bits (before the umask); 0 means 0600 for
+ *               files and 0700 for directories.  Only 07777 bits allowed.
+ *   flags       TF_* bits the called function documents; others: -EINVAL.
+ *   open_flags  extra open(2) flags for files: O_APPEND, O_SYNC, O_DSYNC,
+ *               O_NOATIME, O_DIRECT; others give -EINVAL.  Files are always
+ *               opened O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC.
+ */
+typedef struct tf_opts {
+  const char *dir;
+  const char *prefix;
+  const char *suffix;
+  unsigned int random_len;
+  unsigned int mode;
+  unsigned int flags;
+  int open_flags;
+} tf_opts;
+
+#define TF_OPTS_INIT {NULL, NULL, NULL, 0, 0, 0, 0}
+
+/* --------------------------------------------------- temporary directory */
+
+/*
+ * Copy the process's temporary directory into buf (size bytes, NUL
+ * included).  It is the override set by tf_settempdir() if any, otherwise
+ * the first usable candidate among $TMPDIR, $TEMP, $TMP (empty values are
+ * skipped; read with secure_getenv), /tmp, /var/tmp, /usr/tmp and the
+ * current directory.  Each candidate is made absolute and proven usable by
+ * creating, writing and removing a file in it (the probe leaves nothing
+ * behind).  The result is cached for the process until tf_settempdir().
+ *
+ * Returns the length of the path (without the NUL) on success, or
+ *   -EINVAL  buf is NULL
+ *   -ERANGE  size is too small (nothing written)
+ *   -ENOENT  no candidate is usable
+ *   -ENOMEM  out of memory
+ */
+TF_EXTERN int tf_gettempdir(char *buf, size_t size);
+
+/*
+ * Override the temporary directory (Python's tempfile.tempdir = dir).  dir
+ * is made absolute now but not checked, as Python does not.  NULL removes
+ * the override and forgets the cached discovery, so the next use runs it
+ * again.  Returns 0, -EINVAL (empty string), -ENAMETOOLONG or -ENOMEM.
+ */
+TF_EXTERN int tf_settempdir(const char *dir);
+
+/*
+ * Copy the default name prefix (Python's tempfile.template, "tmp" unless
+ * changed) into buf.  Returns its length, -EINVAL (buf NULL) or -ERANGE.
+ */
+TF_EXTERN int tf_gettempprefix(char *buf, size_t size);
+
+/*
+ * Change the default prefix for every later call that leaves
+ * tf_opts.prefix NULL.  NULL restores "tmp".  Returns 0, or -EINVAL if
+ * prefix contains '/' or is longer than 200 bytes.
+ */
+TF_EXTERN int tf_settempprefix(const char *prefix);
+
+/* ------------------------------------------------------ creation calls */
+
+/*
+ * Create and open a new file with a random name (Python's mkstemp).
+ *   path_out  OUT: the file's absolute path, malloc'd; free() it.
+ *   opts      dir, prefix, suffix, random_len, mode, open_flags; no flags.
+ * The file is opened O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC with mode
+ * 0600 by default; only EEXIST is retried, up to TF_ATTEMPTS names.  The
+ * caller owns the fd and the file and must remove it.
+ *
+ * Returns the fd, or
+ *   -EINVAL   bad argument (NULL path_out, '/' in prefix or suffix,
+ *             random_len out of range, name too long, unknown bits)
+ *   -EEXIST   TF_ATTEMPTS names were all taken
+ *   -ENOENT, -ENOTDIR, -EACCES, -EROFS, -ENOSPC, -EMFILE, -ENOMEM, ...
+ *             from the system; nothing was created.
+ * On failure *path_out is unchanged.
+ */
+TF_EXTERN int tf_mkstemp(char **path_out, const tf_opts *opts);
+
+/*
+ * tf_mkstemp() relative to the directory open at dirfd (AT_FDCWD allowed);
+ * opts->dir must be NULL.  name_out (OUT, may be NULL) receives the
+ * malloc'd name relative to dirfd.
+ */
+TF_EXTERN int tf_mkstempat(int dirfd, char **name_out, const tf_opts *opts);
+
+/*
+ * Create a new directory with a random name (Python's mkdtemp), mode 0700
+ * by default.  path_out (OUT) receives its absolute path, malloc'd.
+ * Returns 0 or a negative errno as tf_mkstemp(); nothing left on failure.
+ */
+TF_EXTERN int tf_mkdtemp(char **path_out, const tf_opts *opts);
+
+/* tf_mkdtemp() relative to dirfd; name_out (OUT) is relative to dirfd. */
+TF_EXTERN int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts);
+
+/*
+ * UNSAFE: return a name that did not exist when it was checked (Python's
+ * mktemp).  Another process can create it before the caller does, so use
+ * it only where an object other than a file must be created under a fresh
+ * name and the creating call itself fails when the name exists (bind(),
+ * mkfifo(), ...).  path_out (OUT): absolute path, malloc'd.  Returns 0,
+ * -EEXIST after TF_ATTEMPTS taken names, or a negative errno.
+ */
+TF_EXTERN int tf_mktemp(char **path_out, const tf_opts *opts);
+
+/* tf_mktemp() relative to dirfd; name_out (OUT) is relative to dirfd. */
+TF_EXTERN int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts);
+
+/*
+ * Open an unnamed temporary file (Python's TemporaryFile) in opts->dir or
+ * the temporary directory (honouring $TMPDIR, which tmpfile(3) ignores).
+ * Uses O_TMPFILE|O_EXCL (it can never be given a name) where the file
+ * system supports it; where it does not, this call falls back to creating
+ * a named file and removing it at once.  Mode 0600 unless opts->mode.
+ * Only dir, mode and open_flags are used (prefix/suffix name the fallback).
+ * Returns the fd, or a negative errno as tf_mkstemp().
+ */
+TF_EXTERN int tf_tmpfile(const tf_opts *opts);
+
+/* tf_tmpfile() in the directory open at dirfd; opts->dir must be NULL. */
+TF_EXTERN int tf_tmpfileat(int dirfd, const tf_opts *opts);
+
+/* -------------------------------------------- named temporary file handle */
+
+/* A named temporary file (Python's NamedTemporaryFile).  Opaque. */
+typedef struct tf_file tf_file;
+
+/*
+ * Create a named temporary file and a handle that owns it.
+ *   out    OUT: the handle; end it with tf_file_free().
+ *   opts   as tf_mkstemp(), plus flags:
+ *          0                  delete on tf_file_close() (Python default)
+ *          TF_DELETE_ON_FREE  keep after close, delete at tf_file_free()
+ *          TF_KEEP            never delete
+ * The handle keeps an fd of the parent directory: every later removal or
+ * rename is relative to it, so a chdir() or a renamed parent can not
+ * redirect it.  Only the creating process deletes: a forked child that
+ * closes or frees the handle leaves the file alone.
+ * Returns 0 or a negative errno as tf_mkstemp(); *out untouched on error.
+ */
+TF_EXTERN int tf_file_create(tf_file **out, const tf_opts *opts);
+
+/* tf_file_create() in the directory open at dirfd (the handle keeps its
+ * own duplicate of dirfd); opts->dir must be NULL. */
+TF_EXTERN int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts);
+
+/* The open fd (owned by the handle), or -EBADF once closed. */
+TF_EXTERN int tf_file_fd(const tf_file *f);
+
+/* The absolute path the file has (its final name once published).
+ * Borrowed until tf_file_free(); NULL if f is NULL. */
+TF_EXTERN const char *tf_file_path(const tf_file *f);
+
+/*
+ * A stdio stream on the file, created on first call and owned by the
+ * handle (do not fclose it; tf_file_close() does).  The stream and
+ * tf_file_fd() share the file offset.
+ *   out  OUT: the stream.
+ * Returns 0, -EBADF (closed), -EINVAL (NULL) or -ENOMEM.
+ */
+TF_EXTERN int tf_file_stream(tf_file *f, FILE **out);
+
+/*
+ * Close the fd (flushing the stream first) and, under the default policy,
+ * delete the file.  Idempotent; a file the caller already removed is not
+ * an error.  Returns 0 or the first error (of the flush, close or
+ * unlink); the fd is closed whatever happens.
+ */
+TF_EXTERN int tf_file_close(tf_file *f);
+
+/* Stop the handle from ever deleting the file (Rust's keep()). */
+TF_EXTERN void tf_file_keep(tf_file *f);
+
+/* Flags for tf_file_publish(). */
+#define TF_NOCLOBBER 0x1u /* fail with -EEXIST if the target exists */
+
+/*
+ * Give the file its final name: rename it to target (relative paths are
+ * relative to the current directory).  With TF_NOCLOBBER the call fails
+ * with -EEXIST if target exists, decided atomically (renameat2
+ * RENAME_NOREPLACE, or linkat + unlinkat where that is unsupported).
+ * If mode is not 0 it is applied to the file before the name appears.
+ * On success the handle keeps the fd open, reports the new path and
+ * will never delete the file.  On failure the handle is unchanged, still
+ * owns the temporary file, and can be published again elsewhere.
+ * Returns 0, -EINVAL, -EEXIST, -EXDEV (target on another file system),
+ * -ENOENT (the file was already deleted), or a negative errno.
+ */
+TF_EXTERN int tf_file_publish(tf_file *f, const char *target,
+                              unsigned int mode, unsigned int flags);
+
+/* tf_file_publish() with target relative to the directory open at dirfd. */
+TF_EXTERN int tf_file_publishat(tf_file *f, int dirfd, const char *target,
+                                unsigned int mode, unsigned int flags);
+
+/*
+ * End the handle: close it if still open and delete the file unless it
+ * was kept, published, or made by another process (before a fork).  NULL
+ * is a no-op.  Returns 0 or the first error of the close or unlink; the
+ * handle is freed in every case.
+ */
+TF_EXTERN int tf_file_free(tf_file *f);
+
+/* --------------------------------------------------------------- names */
+
+/*
+ * Fill buf with n random characters of TF_ALPHABET from the OS CSPRNG
+ * (no NUL is added).  Returns 0, -EINVAL, or -EIO if no entropy source
+ * works.
+ */
+TF_EXTERN int tf_random_chars(char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEMPFILE_H */

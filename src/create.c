@@ -1,0 +1,238 @@
+/*
+ * create.c - the creation primitives: mkstemp, mkdtemp, mktemp and
+ * unnamed files, each with a path form and a form anchored on a directory
+ * fd.  They share one bounded retry loop that retries only on EEXIST.
+ * Results are allocated before anything is created, so no failure after
+ * creation can strand a file.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static mode_t mode_or(const tf_opts *o, mode_t fallback) {
+  return o != NULL && o->mode != 0 ? (mode_t)o->mode : fallback;
+}
+
+static int open_flags_of(const tf_opts *o) {
+  return o != NULL ? o->open_flags : 0;
+}
+
+int tf__join(char *out, size_t size, const char *dir, const char *name) {
+  size_t dir_len = strlen(dir);
+  size_t sep = dir_len > 0 && dir[dir_len - 1] != '/';
+  size_t name_len = strlen(name);
+  if (dir_len + sep + name_len + 1 > size)
+    return -ENAMETOOLONG;
+  memcpy(out, dir, dir_len);
+  if (sep)
+    out[dir_len] = '/';
+  memcpy(out + dir_len + sep, name, name_len + 1);
+  return (int)(dir_len + sep + name_len);
+}
+
+/* Try up to TF_ATTEMPTS names.  Each is written at slot, which lies at
+ * the end of path (or is path); path, relative to dirfd, is what gets
+ * created.  Returns the fd for files, 0 for the other kinds, or -errno;
+ * -EEXIST when every name was taken. */
+int tf__create_in(int dirfd, const char *path, char *slot,
+                  const struct tf__name *n, enum tf__kind kind, int oflags,
+                  mode_t mode) {
+  int attempt;
+  for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
+    struct stat st;
+    int rc = tf__name_next(n, slot);
+    if (rc < 0)
+      return rc;
+    switch (kind) {
+    case TF_KIND_FILE:
+      rc = tf__sys.openat(dirfd, path, TF_FILE_FLAGS | oflags, mode);
+      if (rc >= 0)
+        return rc;
+      break;
+    case TF_KIND_DIR:
+      if (tf__sys.mkdirat(dirfd, path, mode) == 0)
+        return 0;
+      break;
+    case TF_KIND_NOCREATE:
+      if (tf__sys.fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : -errno;
+      errno = EEXIST;
+      break;
+    }
+    if (errno != EEXIST)
+      return -errno;
+  }
+  return -EEXIST;
+}
+
+/* The path forms: validate, find the directory, allocate the result,
+ * then create. */
+static int create_path(char **path_out, const tf_opts *o, enum tf__kind kind,
+                       mode_t default_mode) {
+  struct tf__name n;
+  char dir[PATH_MAX];
+  char *path;
+  size_t head, total;
+  int rc;
+
+  if (path_out == NULL)
+    return -EINVAL;
+  rc = tf__check_opts(o, 0, 0);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, o);
+  if (rc < 0)
+    return rc;
+  rc = tf__resolve_dir(o, dir, sizeof(dir));
+  if (rc < 0)
+    return rc;
+  head = (size_t)rc + (dir[rc - 1] != '/');
+  total = head + tf__name_len(&n) + 1;
+  if (total > PATH_MAX)
+    return -ENAMETOOLONG;
+  path = tf__malloc(total);
+  if (path == NULL)
+    return -ENOMEM;
+  tf__join(path, total, dir, "");
+  rc = tf__create_in(AT_FDCWD, path, path + head, &n, kind, open_flags_of(o),
+                     mode_or(o, default_mode));
+  if (rc < 0) {
+    tf__freemem(path);
+    return rc;
+  }
+  *path_out = path;
+  return rc;
+}
+
+/* The *at forms: the name is relative to dirfd; name_out may be NULL. */
+static int create_at(int dirfd, char **name_out, const tf_opts *o,
+                     enum tf__kind kind, mode_t default_mode) {
+  struct tf__name n;
+  char local[NAME_MAX + 1];
+  char *name = local;
+  int rc = tf__check_opts(o, 0, 1);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, o);
+  if (rc < 0)
+    return rc;
+  if (name_out != NULL) {
+    name = tf__malloc(tf__name_len(&n) + 1);
+    if (name == NULL)
+      return -ENOMEM;
+  }
+  rc = tf__create_in(dirfd, name, name, &n, kind, open_flags_of(o),
+                     mode_or(o, default_mode));
+  if (name_out == NULL)
+    return rc;
+  if (rc < 0) {
+    tf__freemem(name);
+    return rc;
+  }
+  *name_out = name;
+  return rc;
+}
+
+int tf_mkstemp(char **path_out, const tf_opts *opts) {
+  return create_path(path_out, opts, TF_KIND_FILE, 0600);
+}
+
+int tf_mkstempat(int dirfd, char **name_out, const tf_opts *opts) {
+  return create_at(dirfd, name_out, opts, TF_KIND_FILE, 0600);
+}
+
+int tf_mkdtemp(char **path_out, const tf_opts *opts) {
+  return create_path(path_out, opts, TF_KIND_DIR, 0700);
+}
+
+int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts) {
+  return create_at(dirfd, name_out, opts, TF_KIND_DIR, 0700);
+}
+
+int tf_mktemp(char **path_out, const tf_opts *opts) {
+  return create_path(path_out, opts, TF_KIND_NOCREATE, 0);
+}
+
+int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts) {
+  if (name_out == NULL)
+    return -EINVAL; /* a name nobody sees is of no use */
+  return create_at(dirfd, name_out, opts, TF_KIND_NOCREATE, 0);
+}
+
+/* ------------------------------------------------------- unnamed files */
+
+#ifdef TF_HAVE_O_TMPFILE
+/* Errors by which a file system says it has no O_TMPFILE; support is per
+ * mount, so they send this one call to the fallback and are not cached. */
+static int tmpfile_unsupported(int err) {
+  return err == EOPNOTSUPP || err == EISDIR || err == EINVAL ||
+         err == ENOENT || err == ENOSYS;
+}
+#endif
+
+/* Create a named file in dir (relative to dirfd) and remove it at once.
+ * If the removal fails the fd is closed and the error returned. */
+static int named_then_unlinked(int dirfd, const char *dir, const tf_opts *o,
+                               int oflags, mode_t mode) {
+  struct tf__name n;
+  char path[PATH_MAX];
+  int fd, head = tf__join(path, sizeof(path), dir, "");
+  int rc = tf__name_init(&n, o);
+  if (rc < 0)
+    return rc;
+  if (head < 0)
+    return head;
+  if ((size_t)head + tf__name_len(&n) + 1 > sizeof(path))
+    return -ENAMETOOLONG;
+  fd = tf__create_in(dirfd, path, path + head, &n, TF_KIND_FILE, oflags,
+                     mode);
+  if (fd < 0)
+    return fd;
+  if (tf__sys.unlinkat(dirfd, path, 0) != 0) {
+    rc = -errno;
+    tf__close_quiet(fd);
+    return rc;
+  }
+  return fd;
+}
+
+static int open_unnamed(int dirfd, const char *dir, const tf_opts *o) {
+  int oflags = open_flags_of(o);
+  mode_t mode = mode_or(o, 0600);
+#ifdef TF_HAVE_O_TMPFILE
+  int fd = tf__sys.openat(dirfd, dir[0] ? dir : ".",
+                          O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC | oflags,
+                          mode);
+  if (fd >= 0)
+    return fd;
+  if (!tmpfile_unsupported(errno))
+    return -errno;
+#endif
+  return named_then_unlinked(dirfd, dir, o, oflags, mode);
+}
+
+int tf_tmpfile(const tf_opts *opts) {
+  char dir[PATH_MAX];
+  struct tf__name n;
+  int rc = tf__check_opts(opts, 0, 0);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, opts); /* reject a bad prefix before any effect */
+  if (rc < 0)
+    return rc;
+  rc = tf__resolve_dir(opts, dir, sizeof(dir));
+  if (rc < 0)
+    return rc;
+  return open_unnamed(AT_FDCWD, dir, opts);
+}
+
+int tf_tmpfileat(int dirfd, const tf_opts *opts) {
+  struct tf__name n;
+  int rc = tf__check_opts(opts, 0, 1);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, opts);
+  if (rc < 0)
+    return rc;
+  return open_unnamed(dirfd, "", opts);
+}

@@ -1,0 +1,303 @@
+/*
+ * file.c - the named temporary file handle (Python's NamedTemporaryFile):
+ * an fd, a path, a stdio stream on demand, a delete policy, and publishing
+ * the file under a final name (the Rust crate's persist).  The handle
+ * keeps an fd of its parent directory and does every later removal or
+ * rename relative to it, and only the process that created it deletes.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+struct tf_file {
+  int fd;                      /* -1 once closed */
+  int dirfd;                   /* anchor of every later *at() call */
+  FILE *stream;                /* owns fd when not NULL */
+  char *path;                  /* absolute path, or relative to the
+                                  caller's dirfd for tf_file_createat() */
+  const char *name;            /* basename inside path, relative to dirfd */
+  unsigned int flags;          /* TF_KEEP, TF_DELETE_ON_FREE */
+  int append;                  /* opened with O_APPEND */
+  unsigned long generation;    /* tf__fork_generation at creation */
+  int keep;                    /* never delete */
+  int deleted;                 /* removed by the handle */
+  int published;               /* renamed to its final name */
+};
+
+static int owned_here(const tf_file *f) {
+  return f->generation == tf__fork_generation;
+}
+
+/* Build a handle for a file created in dirfd.  dir_path is the directory
+ * as the caller named it (absolute), or NULL when only dirfd is known. */
+static int file_create(tf_file **out, int dirfd, const char *dir_path,
+                       const tf_opts *o) {
+  struct tf__name n;
+  tf_file *f;
+  size_t head = 0;
+  int rc;
+
+  f = tf__malloc(sizeof(*f));
+  if (f == NULL)
+    return -ENOMEM;
+  rc = tf__name_init(&n, o);
+  if (rc < 0)
+    goto fail_handle;
+  if (dir_path != NULL)
+    head = strlen(dir_path) + (dir_path[strlen(dir_path) - 1] != '/');
+  if (head + tf__name_len(&n) + 1 > PATH_MAX) {
+    rc = -ENAMETOOLONG;
+    goto fail_handle;
+  }
+  f->path = tf__malloc(head + tf__name_len(&n) + 1);
+  if (f->path == NULL) {
+    rc = -ENOMEM;
+    goto fail_handle;
+  }
+  if (dir_path != NULL)
+    tf__join(f->path, head + 1, dir_path, "");
+  f->name = f->path + head;
+  /* Created by its basename relative to the directory fd, never by path. */
+  rc = tf__create_in(dirfd, f->name, f->path + head, &n, TF_KIND_FILE,
+                     o ? o->open_flags : 0, o && o->mode ? o->mode : 0600);
+  if (rc < 0)
+    goto fail_path;
+  f->fd = rc;
+  f->dirfd = dirfd;
+  f->stream = NULL;
+  f->flags = o ? o->flags : 0;
+  f->generation = tf__fork_generation;
+  f->append = o != NULL && (o->open_flags & O_APPEND) != 0;
+  f->keep = (f->flags & TF_KEEP) != 0;
+  f->deleted = 0;
+  f->published = 0;
+  *out = f;
+  return 0;
+
+fail_path:
+  tf__freemem(f->path);
+fail_handle:
+  tf__freemem(f);
+  return rc;
+}
+
+int tf_file_create(tf_file **out, const tf_opts *opts) {
+  char dir[PATH_MAX];
+  int rc, dirfd;
+  if (out == NULL)
+    return -EINVAL;
+  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 0);
+  if (rc < 0)
+    return rc;
+  tf__lib_init();
+  rc = tf__resolve_dir(opts, dir, sizeof(dir));
+  if (rc < 0)
+    return rc;
+  dirfd = tf__sys.openat(AT_FDCWD, dir, TF_O_DIRANCHOR, 0);
+  if (dirfd < 0)
+    return -errno;
+  rc = file_create(out, dirfd, dir, opts);
+  if (rc < 0)
+    tf__close_quiet(dirfd);
+  return rc;
+}
+
+int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
+  int rc, own;
+  if (out == NULL)
+    return -EINVAL;
+  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 1);
+  if (rc < 0)
+    return rc;
+  tf__lib_init();
+  own = tf__sys.fcntl_dupfd(dirfd);
+  if (own < 0)
+    return -errno;
+  rc = file_create(out, own, NULL, opts);
+  if (rc < 0)
+    tf__close_quiet(own);
+  return rc;
+}
+
+int tf_file_fd(const tf_file *f) {
+  if (f == NULL || f->fd < 0)
+    return -EBADF;
+  return f->fd;
+}
+
+const char *tf_file_path(const tf_file *f) { return f ? f->path : NULL; }
+
+int tf_file_stream(tf_file *f, FILE **out) {
+  if (f == NULL || out == NULL)
+    return -EINVAL;
+  if (f->fd < 0)
+    return -EBADF;
+  if (f->stream == NULL) {
+    if (tf__sys.fdopen(f->fd, f->append ? "a+" : "r+", &f->stream) != 0)
+      return -errno;
+  }
+  *out = f->stream;
+  return 0;
+}
+
+/* Close the fd (through the stream when there is one); first error. */
+static int close_fd(tf_file *f) {
+  int rc = 0;
+  if (f->fd < 0)
+    return 0;
+  if (f->stream != NULL) {
+    if (tf__sys.fclose(f->stream) != 0)
+      rc = -errno;
+    f->stream = NULL;
+  } else if (tf__sys.close(f->fd) != 0) {
+    rc = -errno;
+  }
+  f->fd = -1;
+  return rc;
+}
+
+/* Remove the file if this process owns it and it is still ours to remove.
+ * A file the caller already removed is not an error. */
+static int delete_file(tf_file *f) {
+  if (f->keep || f->deleted || f->published || !owned_here(f))
+    return 0;
+  if (tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT)
+    return -errno;
+  f->deleted = 1;
+  return 0;
+}
+
+int tf_file_close(tf_file *f) {
+  int rc, rc_delete = 0;
+  if (f == NULL)
+    return 0;
+  rc = close_fd(f);
+  if (!(f->flags & TF_DELETE_ON_FREE))
+    rc_delete = delete_file(f);
+  return rc < 0 ? rc : rc_delete;
+}
+
+void tf_file_keep(tf_file *f) {
+  if (f != NULL)
+    f->keep = 1;
+}
+
+int tf_file_free(tf_file *f) {
+  int rc, rc_delete;
+  if (f == NULL)
+    return 0;
+  rc = close_fd(f);
+  rc_delete = delete_file(f);
+  tf__close_quiet(f->dirfd);
+  tf__freemem(f->path);
+  tf__freemem(f);
+  return rc < 0 ? rc : rc_delete;
+}
+
+/* ----------------------------------------------------------- publishing */
+
+/* Move the file to target without replacing anything there.  Prefers
+ * renameat2(RENAME_NOREPLACE); where the kernel or file system lacks it,
+ * links the new name (which fails if it exists) and drops the old one. */
+static int rename_noclobber(tf_file *f, int dirfd, const char *target) {
+  int err;
+  if (tf__sys.renameat2(f->dirfd, f->name, dirfd, target, RENAME_NOREPLACE) ==
+      0)
+    return 0;
+  err = errno;
+  if (err != ENOSYS && err != EINVAL && err != EOPNOTSUPP)
+    return -err;
+  if (tf__sys.linkat(f->dirfd, f->name, dirfd, target, 0) != 0)
+    return -errno;
+  if (tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT) {
+    err = errno;
+    /* Undo: the new name is ours (linkat just made it), so the caller
+     * still has exactly the temporary file it had. */
+    tf__sys.unlinkat(dirfd, target, 0);
+    return -err;
+  }
+  return 0;
+}
+
+/* Apply mode to the file; *old_mode (OUT) gets the mode it had. */
+static int apply_mode(tf_file *f, mode_t mode, mode_t *old_mode) {
+  struct stat st;
+  if (tf__sys.fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return -errno;
+  *old_mode = st.st_mode & 07777;
+  if (f->fd >= 0 ? tf__sys.fchmod(f->fd, mode)
+                 : tf__sys.fchmodat(f->dirfd, f->name, mode,
+                                    AT_SYMLINK_NOFOLLOW))
+    return -errno;
+  return 0;
+}
+
+static void restore_mode(tf_file *f, mode_t mode) {
+  int saved = errno;
+  if (f->fd >= 0)
+    tf__sys.fchmod(f->fd, mode);
+  else
+    tf__sys.fchmodat(f->dirfd, f->name, mode, AT_SYMLINK_NOFOLLOW);
+  errno = saved;
+}
+
+/* The path the file will have: absolute for paths relative to the
+ * current directory, as given for paths relative to another dirfd. */
+static char *published_path(int dirfd, const char *target) {
+  char abs[PATH_MAX];
+  int len;
+  if (dirfd != AT_FDCWD || target[0] == '/')
+    return tf__strndup(target, strlen(target));
+  len = tf__abspath(target, abs, sizeof(abs));
+  if (len < 0)
+    return NULL;
+  return tf__strndup(abs, (size_t)len);
+}
+
+int tf_file_publishat(tf_file *f, int dirfd, const char *target,
+                      unsigned int mode, unsigned int flags) {
+  mode_t old_mode = 0;
+  char *new_path;
+  int rc;
+  if (f == NULL || target == NULL || target[0] == '\0' ||
+      (flags & ~TF_NOCLOBBER) || (mode & ~07777u))
+    return -EINVAL;
+  if (f->published)
+    return -EINVAL;
+  if (f->deleted)
+    return -ENOENT;
+  new_path = published_path(dirfd, target);
+  if (new_path == NULL)
+    return -ENOMEM;
+  if (mode != 0) {
+    rc = apply_mode(f, mode, &old_mode);
+    if (rc < 0)
+      goto fail;
+  }
+  if (flags & TF_NOCLOBBER)
+    rc = rename_noclobber(f, dirfd, target);
+  else
+    rc = tf__sys.renameat(f->dirfd, f->name, dirfd, target) == 0 ? 0 : -errno;
+  if (rc < 0) {
+    if (mode != 0)
+      restore_mode(f, old_mode);
+    goto fail;
+  }
+  tf__freemem(f->path);
+  f->path = new_path;
+  f->name = f->path; /* unused from now on: the handle never deletes */
+  f->published = 1;
+  return 0;
+fail:
+  tf__freemem(new_path);
+  return rc;
+}
+
+int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
+                    unsigned int flags) {
+  return tf_file_publishat(f, AT_FDCWD, target, mode, flags);
+}

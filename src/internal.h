@@ -1,0 +1,182 @@
+/*
+ * internal.h - private declarations shared by the library's files: the
+ * system-call table, platform switches, and the helpers each file exports
+ * to the others (tf__ prefix).  Platform #ifs live here, in sys.c and in
+ * random.c only.
+ */
+#ifndef TF_INTERNAL_H
+#define TF_INTERNAL_H
+
+#include "../include/tempfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+#if defined(__linux__)
+#define TF_HAVE_O_TMPFILE 1
+#define TF_HAVE_RENAMEAT2 1
+#define TF_HAVE_GETRANDOM 1
+#define TF_HAVE_SECURE_GETENV 1
+#endif
+
+#ifndef O_TMPFILE
+#undef TF_HAVE_O_TMPFILE
+#endif
+
+/* open(2) flags a caller may add through tf_opts.open_flags. */
+#ifndef O_DIRECT
+#define O_DIRECT 0
+#endif
+#ifndef O_NOATIME
+#define O_NOATIME 0
+#endif
+#ifndef O_DSYNC
+#define O_DSYNC 0
+#endif
+#define TF_OPEN_FLAGS_ALLOWED (O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
+
+/* Directory fds that only anchor *at() calls need no read permission. */
+#ifdef O_PATH
+#define TF_O_DIRANCHOR (O_PATH | O_DIRECTORY | O_CLOEXEC)
+#else
+#define TF_O_DIRANCHOR (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
+
+#define TF_FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+/*
+ * The system-call table (SQLite's aSyscall idea).  Every call the library
+ * makes that can fail goes through tf__sys, so tests can make the Nth one
+ * fail with a chosen errno.  Each entry: name, return type, parameters.
+ */
+#define TF_SYSCALLS(X)                                                       \
+  X(openat, int, (int dirfd, const char *path, int flags, mode_t mode),      \
+    (dirfd, path, flags, mode))                                              \
+  X(close, int, (int fd), (fd))                                              \
+  X(unlinkat, int, (int dirfd, const char *path, int flags),                 \
+    (dirfd, path, flags))                                                    \
+  X(mkdirat, int, (int dirfd, const char *path, mode_t mode),                \
+    (dirfd, path, mode))                                                     \
+  X(fstatat, int, (int dirfd, const char *path, struct stat *st, int flags), \
+    (dirfd, path, st, flags))                                                \
+  X(renameat, int, (int od, const char *op, int nd, const char *np),         \
+    (od, op, nd, np))                                                        \
+  X(renameat2, int,                                                          \
+    (int od, const char *op, int nd, const char *np, unsigned int flags),    \
+    (od, op, nd, np, flags))                                                 \
+  X(linkat, int,                                                             \
+    (int od, const char *op, int nd, const char *np, int flags),             \
+    (od, op, nd, np, flags))                                                 \
+  X(fchmod, int, (int fd, mode_t mode), (fd, mode))                          \
+  X(fchmodat, int, (int dirfd, const char *path, mode_t mode, int flags),    \
+    (dirfd, path, mode, flags))                                              \
+  X(write, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n))       \
+  X(fcntl_dupfd, int, (int fd), (fd))                                        \
+  X(getcwd, int, (char *buf, size_t size), (buf, size))                      \
+  X(getrandom, int, (void *buf, size_t n), (buf, n))                         \
+  X(fdopen, int, (int fd, const char *mode, FILE **out), (fd, mode, out))    \
+  X(fclose, int, (FILE * fp), (fp))                                          \
+  X(malloc, int, (size_t n, void **out), (n, out))
+
+/* Every entry returns -1 with errno set on failure (malloc, getcwd and
+ * fdopen are wrapped to this shape in sys.c). */
+struct tf__sys_table {
+#define TF_SYS_MEMBER(name, ret, params, args) ret(*name) params;
+  TF_SYSCALLS(TF_SYS_MEMBER)
+#undef TF_SYS_MEMBER
+};
+
+extern struct tf__sys_table tf__sys;
+
+/* Identifiers of the entries, for tests that fail one kind of call. */
+enum tf__sys_id {
+#define TF_SYS_ENUM(name, ret, params, args) TF_SYS_##name,
+  TF_SYSCALLS(TF_SYS_ENUM)
+#undef TF_SYS_ENUM
+  TF_SYS_COUNT,
+  TF_SYS_ANY = -1
+};
+
+/* sys.c: memory through the table, so tests can fail it and count it. */
+void *tf__malloc(size_t n);
+char *tf__strndup(const char *s, size_t n);
+void tf__freemem(void *p);
+
+/* sys.c: close() preserving errno, for cleanup paths. */
+void tf__close_quiet(int fd);
+
+/* sys.c: a counter bumped in the child after every fork(2) (through
+ * pthread_atfork), so a handle can tell it is in another process without
+ * a getpid() call.  tf__lib_init() registers the handler. */
+extern volatile unsigned long tf__fork_generation;
+void tf__lib_init(void);
+
+/* The library's two locks: the name source (random.c) and the process-wide
+ * settings (tempdir.c).  Both are held across fork() by sys.c. */
+extern pthread_mutex_t tf__random_lock;
+extern pthread_mutex_t tf__settings_lock;
+
+/* random.c */
+int tf__random_name(char *out, size_t len);
+
+/* name.c */
+struct tf__name {
+  const char *prefix;
+  size_t prefix_len;
+  const char *suffix;
+  size_t suffix_len;
+  size_t random_len;
+  char prefix_buf[256];
+};
+int tf__check_opts(const tf_opts *o, unsigned allowed_flags, int is_at);
+int tf__name_init(struct tf__name *n, const tf_opts *o);
+int tf__name_next(const struct tf__name *n, char *out);
+size_t tf__name_len(const struct tf__name *n);
+
+/* tempdir.c */
+int tf__abspath(const char *path, char *out, size_t size);
+int tf__resolve_dir(const tf_opts *o, char *out, size_t size);
+int tf__default_prefix(char *buf, size_t size);
+struct tf__candidates {
+  size_t count;
+  char *dirs[8];
+};
+int tf__candidate_tempdirs(struct tf__candidates *c);
+void tf__candidates_free(struct tf__candidates *c);
+
+/* create.c: the retry loop, and path joining */
+enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
+int tf__create_in(int dirfd, const char *path, char *slot,
+                  const struct tf__name *n, enum tf__kind kind, int oflags,
+                  mode_t mode);
+int tf__join(char *out, size_t size, const char *dir, const char *name);
+
+#ifdef TF_TESTING
+/* Test-only hooks; they do not exist in what users build (sys.c). */
+void tf__fault_arm(int sys_id, unsigned long nth, int err);
+void tf__fault_disarm(void);
+int tf__fault_fired(void);
+int tf__fault_fired_id(void);
+unsigned long tf__sys_calls(void);
+long tf__alloc_outstanding(void);
+/* random.c: the next names' random parts come from this list, in order,
+ * then from the CSPRNG again.  NULL clears it. */
+void tf__test_names(const char *const *names, size_t count);
+unsigned long tf__random_refills(void);
+#endif
+
+#endif /* TF_INTERNAL_H */

@@ -1,0 +1,70 @@
+/*
+ * name.c - validating the options every creating call takes, and building
+ * names of the form prefix + random part + suffix.  All argument checks
+ * happen here, before any side effect, so a bad argument is always
+ * -EINVAL with nothing touched.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+int tf__check_opts(const tf_opts *o, unsigned allowed_flags, int is_at) {
+  if (o == NULL)
+    return 0;
+  if (o->flags & ~allowed_flags)
+    return -EINVAL;
+  if (o->mode & ~07777u)
+    return -EINVAL;
+  if (o->open_flags & ~TF_OPEN_FLAGS_ALLOWED)
+    return -EINVAL;
+  if (o->random_len > TF_RANDOM_LEN_MAX)
+    return -EINVAL;
+  if (is_at && o->dir != NULL)
+    return -EINVAL;
+  if (o->dir != NULL && o->dir[0] == '\0')
+    return -EINVAL;
+  return 0;
+}
+
+static int has_slash(const char *s) { return strchr(s, '/') != NULL; }
+
+int tf__name_init(struct tf__name *n, const tf_opts *o) {
+  const char *prefix = o ? o->prefix : NULL;
+  const char *suffix = o && o->suffix ? o->suffix : "";
+  unsigned random_len = o && o->random_len ? o->random_len
+                                            : TF_RANDOM_LEN_DEFAULT;
+
+  if (prefix == NULL) {
+    int len = tf__default_prefix(n->prefix_buf, sizeof(n->prefix_buf));
+    if (len < 0)
+      return len;
+    prefix = n->prefix_buf;
+  }
+  if (has_slash(prefix) || has_slash(suffix))
+    return -EINVAL;
+  n->prefix = prefix;
+  n->prefix_len = strlen(prefix);
+  n->suffix = suffix;
+  n->suffix_len = strlen(suffix);
+  n->random_len = random_len;
+  if (n->prefix_len + n->random_len + n->suffix_len > NAME_MAX)
+    return -EINVAL;
+  return 0;
+}
+
+size_t tf__name_len(const struct tf__name *n) {
+  return n->prefix_len + n->random_len + n->suffix_len;
+}
+
+/* Write the next candidate name (NUL-terminated) to out, which has room
+ * for tf__name_len(n) + 1 bytes. */
+int tf__name_next(const struct tf__name *n, char *out) {
+  int rc;
+  memcpy(out, n->prefix, n->prefix_len);
+  rc = tf__random_name(out + n->prefix_len, n->random_len);
+  if (rc < 0)
+    return rc;
+  memcpy(out + n->prefix_len + n->random_len, n->suffix, n->suffix_len);
+  out[tf__name_len(n)] = '\0';
+  return 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * sys.c - the one table through which the library makes every system call
+ * and allocation that can fail.  In a normal build the entries are the
+ * real calls.  In the test build (TF_TESTING) each entry first asks the
+ * fault injector whether this is the call that must fail, which lets the
+ * tests walk every error path of every public function; allocations are
+ * also counted so a test can prove nothing leaked.  Also home of the
+ * process-wide fork generation counter.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(TF_HAVE_GETRANDOM)
+#include <sys/random.h>
+#endif
+#if defined(TF_HAVE_RENAMEAT2)
+#include <sys/syscall.h>
+#endif
+
+/* ------------------------------------------------------------ real calls */
+
+static int real_openat(int dirfd, const char *path, int flags, mode_t mode) {
+  return openat(dirfd, path, flags, mode);
+}
+
+static int real_close(int fd) { return close(fd); }
+
+static int real_unlinkat(int dirfd, const char *path, int flags) {
+  return unlinkat(dirfd, path, flags);
+}
+
+static int real_mkdirat(int dirfd, const char *path, mode_t mode) {
+  return mkdirat(dirfd, path, mode);
+}
+
+static int real_fstatat(int dirfd, const char *path, struct stat *st,
+                        int flags) {
+  return fstatat(dirfd, path, st, flags);
+}
+
+static int real_renameat(int od, const char *op, int nd, const char *np) {
+  return renameat(od, op, nd, np);
+}
+
+static int real_renameat2(int od, const char *op, int nd, const char *np,
+                          unsigned int flags) {
+#if defined(TF_HAVE_RENAMEAT2) && defined(SYS_renameat2)
+  /* The raw call: musl 1.2.3 and older glibc have no wrapper. */
+  return (int)syscall(SYS_renameat2, od, op, nd, np, flags);
+#else
+  (void)od, (void)op, (void)nd, (void)np, (void)flags;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static int real_linkat(int od, const char *op, int nd, const char *np,
+                       int flags) {
+  return linkat(od, op, nd, np, flags);
+}
+
+static int real_fchmod(int fd, mode_t mode) { return fchmod(fd, mode); }
+
+static int real_fchmodat(int dirfd, const char *path, mode_t mode, int flags) {
+  return fchmodat(dirfd, path, mode, flags);
+}
+
+static ssize_t real_write(int fd, const void *buf, size_t n) {
+  return write(fd, buf, n);
+}
+
+static int real_fcntl_dupfd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
+
+static int real_getcwd(char *buf, size_t size) {
+  return getcwd(buf, size) ? 0 : -1;
+}
+
+static int real_getrandom(void *buf, size_t n) {
+#if defined(TF_HAVE_GETRANDOM)
+  ssize_t got = getrandom(buf, n, 0);
+  if (got < 0)
+    return -1;
+  return (int)got;
+#else
+  /* getentropy() serves at most 256 bytes and never returns short. */
+  if (n > 256)
+    n = 256;
+  if (getentropy(buf, n) != 0)
+    return -1;
+  return (int)n;
+#endif
+}
+
+static int real_fdopen(int fd, const char *mode, FILE **out) {
+  FILE *fp = fdopen(fd, mode);
+  if (fp == NULL)
+    return -1;
+  *out = fp;
+  return 0;
+}
+
+static int real_fclose(FILE *fp) { return fclose(fp); }
+
+static int real_malloc(size_t n, void **out) {
+  void *p = malloc(n);
+  if (p == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  *out = p;
+  return 0;
+}
+
+#ifndef TF_TESTING
+
+struct tf__sys_table tf__sys = {
+#define TF_SYS_REAL(name, ret, params, args) real_##name,
+    TF_SYSCALLS(TF_SYS_REAL)
+#undef TF_SYS_REAL
+};
+
+#else /* TF_TESTING: every entry can be made to fail */
+
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static int fault_id = TF_SYS_ANY;
+static unsigned long fault_countdown; /* 0: disarmed */
+static int fault_errno;
+static int fault_fired_flag;
+static int fault_fired_which = TF_SYS_ANY;
+static unsigned long calls_made;
+static long allocs_outstanding;
+
+void tf__fault_arm(int sys_id, unsigned long nth, int err) {
+  pthread_mutex_lock(&fault_lock);
+  fault_id = sys_id;
+  fault_countdown = nth;
+  fault_errno = err;
+  fault_fired_flag = 0;
+  fault_fired_which = TF_SYS_ANY;
+  pthread_mutex_unlock(&fault_lock);
+}
+
+void tf__fault_disarm(void) { tf__fault_arm(TF_SYS_ANY, 0, 0); }
+
+int tf__fault_fired(void) { return fault_fired_flag; }
+int tf__fault_fired_id(void) { return fault_fired_which; }
+unsigned long tf__sys_calls(void) { return calls_made; }
+long tf__alloc_outstanding(void) { return allocs_outstanding; }
+
+/* Nonzero if this call must fail; then errno is set to the chosen value. */
+static int fault_here(int id) {
+  int fail = 0;
+  pthread_mutex_lock(&fault_lock);
+  calls_made++;
+  if (fault_countdown > 0 && (fault_id == TF_SYS_ANY || fault_id == id)) {
+    if (--fault_countdown == 0) {
+      fail = 1;
+      fault_fired_flag = 1;
+      fault_fired_which = id;
+    }
+  }
+  pthread_mutex_unlock(&fault_lock);
+  if (fail)
+    errno = fault_errno;
+  return fail;
+}
+
+/* close() and fclose() release the fd even when they report an error, as
+ * Linux does, so their injected failures do the real work first. */
+static int fault_close(int fd) {
+  int failing = fault_here(TF_SYS_close);
+  int saved = errno;
+  int rc = real_close(fd);
+  if (failing) {
+    errno = saved;
+    return -1;
+  }
+  return rc;
+}
+
+static int fault_fclose(FILE *fp) {
+  int failing = fault_here(TF_SYS_fclose);
+  int saved = errno;
+  int rc = real_fclose(fp);
+  if (failing) {
+    errno = saved;
+    return -1;
+  }
+  return rc;
+}
+
+static int fault_malloc(size_t n, void **out) {
+  if (fault_here(TF_SYS_malloc))
+    return -1;
+  if (real_malloc(n, out) != 0)
+    return -1;
+  pthread_mutex_lock(&fault_lock);
+  allocs_outstanding++;
+  pthread_mutex_unlock(&fault_lock);
+  return 0;
+}
+
+#define TF_SYS_FAULT(name, ret, params, args)                 \
+  static ret fault_##name params {                            \
+    if (fault_here(TF_SYS_##name))                            \
+      return -1;                                              \
+    return real_##name args;                                  \
+  }
+TF_SYS_FAULT(openat, int, (int dirfd, const char *path, int flags, mode_t mode),
+             (dirfd, path, flags, mode))
+TF_SYS_FAULT(unlinkat, int, (int dirfd, const char *path, int flags),
+             (dirfd, path, flags))
+TF_SYS_FAULT(mkdirat, int, (int dirfd, const char *path, mode_t mode),
+             (dirfd, path, mode))
+TF_SYS_FAULT(fstatat, int,
+             (int dirfd, const char *path, struct stat *st, int flags),
+             (dirfd, path, st, flags))
+TF_SYS_FAULT(renameat, int, (int od, const char *op, int nd, const char *np),
+             (od, op, nd, np))
+TF_SYS_FAULT(renameat2, int,
+             (int od, const char *op, int nd, const char *np,
+              unsigned int flags),
+             (od, op, nd, np, flags))
+TF_SYS_FAULT(linkat, int,
+             (int od, const char *op, int nd, const char *np, int flags),
+             (od, op, nd, np, flags))
+TF_SYS_FAULT(fchmod, int, (int fd, mode_t mode), (fd, mode))
+TF_SYS_FAULT(fchmodat, int,
+             (int dirfd, const char *path, mode_t mode, int flags),
+             (dirfd, path, mode, flags))
+TF_SYS_FAULT(write, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n))
+TF_SYS_FAULT(fcntl_dupfd, int, (int fd), (fd))
+TF_SYS_FAULT(getcwd, int, (char *buf, size_t size), (buf, size))
+TF_SYS_FAULT(getrandom, int, (void *buf, size_t n), (buf, n))
+TF_SYS_FAULT(fdopen, int, (int fd, const char *mode, FILE **out),
+             (fd, mode, out))
+#undef TF_SYS_FAULT
+
+struct tf__sys_table tf__sys = {
+#define TF_SYS_WRAPPED(name, ret, params, args) fault_##name,
+    TF_SYSCALLS(TF_SYS_WRAPPED)
+#undef TF_SYS_WRAPPED
+};
+
+#endif /* TF_TESTING */
+
+/* --------------------------------------------------------------- memory */
+
+void *tf__malloc(size_t n) {
+  void *p = NULL;
+  if (tf__sys.malloc(n, &p) != 0)
+    return NULL;
+  return p;
+}
+
+char *tf__strndup(const char *s, size_t n) {
+  char *p = tf__malloc(n + 1);
+  if (p == NULL)
+    return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+void tf__freemem(void *p) {
+  if (p == NULL)
+    return;
+#ifdef TF_TESTING
+  pthread_mutex_lock(&fault_lock);
+  allocs_outstanding--;
+  pthread_mutex_unlock(&fault_lock);
+#endif
+  free(p);
+}
+
+void tf_free(void *ptr) { tf__freemem(ptr); }
+
+void tf__close_quiet(int fd) {
+  int saved = errno;
+  if (fd >= 0)
+    tf__sys.close(fd);
+  errno = saved;
+}
+
+/* ----------------------------------------------------------------- fork */
+
+volatile unsigned long tf__fork_generation;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* The library's locks are taken across fork(), so the child never inherits
+ * one held by a thread that does not exist there. */
+static void before_fork(void) {
+  pthread_mutex_lock(&tf__random_lock);
+  pthread_mutex_lock(&tf__settings_lock);
+}
+
+static void after_fork_in_parent(void) {
+  pthread_mutex_unlock(&tf__settings_lock);
+  pthread_mutex_unlock(&tf__random_lock);
+}
+
+static void after_fork_in_child(void) {
+  tf__fork_generation++;
+  pthread_mutex_unlock(&tf__settings_lock);
+  pthread_mutex_unlock(&tf__random_lock);
+}
+
+static void register_fork_handler(void) {
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+}
+
+void tf__lib_init(void) { pthread_once(&init_once, register_fork_handler); }

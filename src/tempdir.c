@@ -1,0 +1,293 @@
+/*
+ * tempdir.c - finding the temporary directory as Python's gettempdir()
+ * does (environment, then fixed places, then the current directory; each
+ * proven usable by writing a file in it), caching the answer for the
+ * process, the override and reset (tempfile.tempdir), the default prefix
+ * (tempfile.template), and making paths absolute (os.path.abspath).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+pthread_mutex_t tf__settings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Guarded by tf__settings_lock.  tempdir holds the override or the
+ * discovered directory; "" means "not known yet". */
+static char tempdir[PATH_MAX];
+static char prefix[201] = "tmp";
+
+static const char *const fixed_candidates[] = {"/tmp", "/var/tmp", "/usr/tmp"};
+static const char *const env_candidates[] = {"TMPDIR", "TEMP", "TMP"};
+
+static const char *read_env(const char *name) {
+#ifdef TF_HAVE_SECURE_GETENV
+  return secure_getenv(name);
+#else
+  return getenv(name);
+#endif
+}
+
+/* Append component [s, s+len) to out (length *used), resolving "." and
+ * ".." lexically, as os.path.normpath does. */
+static int append_component(char *out, size_t size, size_t *used,
+                            const char *s, size_t len) {
+  if (len == 0 || (len == 1 && s[0] == '.'))
+    return 0;
+  if (len == 2 && s[0] == '.' && s[1] == '.') {
+    while (*used > 1 && out[*used - 1] != '/')
+      (*used)--;
+    if (*used > 1)
+      (*used)--; /* drop the slash too, but never the root */
+    out[*used] = '\0';
+    return 0;
+  }
+  if (*used + (*used > 1) + len + 1 > size)
+    return -ENAMETOOLONG;
+  if (*used > 1)
+    out[(*used)++] = '/';
+  memcpy(out + *used, s, len);
+  *used += len;
+  out[*used] = '\0';
+  return 0;
+}
+
+static int append_path(char *out, size_t size, size_t *used, const char *p) {
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    int rc = append_component(out, size, used, p, len);
+    if (rc < 0)
+      return rc;
+    p += len;
+    while (*p == '/')
+      p++;
+  }
+  return 0;
+}
+
+/* Write the absolute, normalised form of path to out.  A relative path is
+ * taken against the current directory.  Returns the length or -errno. */
+int tf__abspath(const char *path, char *out, size_t size) {
+  char cwd[PATH_MAX];
+  size_t used = 1;
+  int rc;
+  if (size < 2)
+    return -ENAMETOOLONG;
+  out[0] = '/';
+  out[1] = '\0';
+  if (path[0] != '/') {
+    if (tf__sys.getcwd(cwd, sizeof(cwd)) != 0)
+      return -errno;
+    rc = append_path(out, size, &used, cwd);
+    if (rc < 0)
+      return rc;
+  }
+  rc = append_path(out, size, &used, path);
+  return rc < 0 ? rc : (int)used;
+}
+
+int tf__candidate_tempdirs(struct tf__candidates *c) {
+  char cwd[PATH_MAX];
+  size_t i;
+  c->count = 0;
+  for (i = 0; i < sizeof(env_candidates) / sizeof(env_candidates[0]); i++) {
+    const char *v = read_env(env_candidates[i]);
+    if (v != NULL && v[0] != '\0') {
+      c->dirs[c->count] = tf__strndup(v, strlen(v));
+      if (c->dirs[c->count] == NULL)
+        goto fail;
+      c->count++;
+    }
+  }
+  for (i = 0; i < sizeof(fixed_candidates) / sizeof(fixed_candidates[0]);
+       i++) {
+    c->dirs[c->count] = tf__strndup(fixed_candidates[i],
+                                    strlen(fixed_candidates[i]));
+    if (c->dirs[c->count] == NULL)
+      goto fail;
+    c->count++;
+  }
+  /* The last resort is the current directory, if it can be named. */
+  if (tf__sys.getcwd(cwd, sizeof(cwd)) == 0) {
+    c->dirs[c->count] = tf__strndup(cwd, strlen(cwd));
+    if (c->dirs[c->count] == NULL)
+      goto fail;
+    c->count++;
+  }
+  return 0;
+fail:
+  tf__candidates_free(c);
+  return -ENOMEM;
+}
+
+void tf__candidates_free(struct tf__candidates *c) {
+  while (c->count > 0)
+    tf__freemem(c->dirs[--c->count]);
+}
+
+/* Prove dir usable: create a file with a fresh name, write to it, remove
+ * it.  Whatever fails, the file is removed.  Returns 0 or -errno. */
+static int probe(const char *dir) {
+  static const char blat[] = "blat";
+  struct tf__name n;
+  char path[PATH_MAX];
+  size_t head;
+  int attempt, rc;
+  tf_opts o = TF_OPTS_INIT;
+
+  o.prefix = "";
+  rc = tf__name_init(&n, &o);
+  if (rc < 0)
+    return rc;
+  rc = tf__join(path, sizeof(path), dir, "");
+  if (rc < 0)
+    return rc;
+  head = (size_t)rc;
+  if (head + tf__name_len(&n) + 1 > sizeof(path))
+    return -ENAMETOOLONG;
+  for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
+    int fd, err = 0;
+    ssize_t written;
+    rc = tf__name_next(&n, path + head);
+    if (rc < 0)
+      return rc;
+    fd = tf__sys.openat(AT_FDCWD, path, TF_FILE_FLAGS, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST)
+        continue;
+      return -errno;
+    }
+    written = tf__sys.write(fd, blat, sizeof(blat) - 1);
+    if (written < 0)
+      err = -errno;
+    else if (written != (ssize_t)(sizeof(blat) - 1))
+      err = -EIO;
+    if (tf__sys.close(fd) != 0 && err == 0)
+      err = -errno;
+    if (tf__sys.unlinkat(AT_FDCWD, path, 0) != 0 && err == 0)
+      err = -errno;
+    return err;
+  }
+  return -EEXIST;
+}
+
+/* Run the discovery; write the first usable directory to out. */
+static int discover(char *out, size_t size) {
+  struct tf__candidates c;
+  size_t i;
+  int rc = tf__candidate_tempdirs(&c);
+  if (rc < 0)
+    return rc;
+  rc = -ENOENT;
+  for (i = 0; i < c.count; i++) {
+    int len = tf__abspath(c.dirs[i], out, size);
+    if (len >= 0 && probe(out) == 0) {
+      rc = len;
+      break;
+    }
+  }
+  tf__candidates_free(&c);
+  return rc;
+}
+
+/* Copy the known temporary directory to out; 0 if none is known yet. */
+static int copy_known(char *out, size_t size) {
+  size_t len;
+  int rc = 0;
+  pthread_mutex_lock(&tf__settings_lock);
+  len = strlen(tempdir);
+  if (len > 0) {
+    if (len + 1 > size) {
+      rc = -ERANGE;
+    } else {
+      memcpy(out, tempdir, len + 1);
+      rc = (int)len;
+    }
+  }
+  pthread_mutex_unlock(&tf__settings_lock);
+  return rc;
+}
+
+int tf_gettempdir(char *buf, size_t size) {
+  char found[PATH_MAX];
+  int rc;
+  if (buf == NULL)
+    return -EINVAL;
+  tf__lib_init();
+  rc = copy_known(buf, size);
+  if (rc != 0)
+    return rc;
+  /* Discover without the lock (it writes files); the first thread to
+   * finish sets the answer, which every later call returns. */
+  rc = discover(found, sizeof(found));
+  if (rc < 0)
+    return rc;
+  pthread_mutex_lock(&tf__settings_lock);
+  if (tempdir[0] == '\0')
+    memcpy(tempdir, found, (size_t)rc + 1);
+  pthread_mutex_unlock(&tf__settings_lock);
+  return copy_known(buf, size);
+}
+
+int tf_settempdir(const char *dir) {
+  char abs[PATH_MAX];
+  if (dir != NULL) {
+    int rc;
+    if (dir[0] == '\0')
+      return -EINVAL;
+    rc = tf__abspath(dir, abs, sizeof(abs));
+    if (rc < 0)
+      return rc;
+  }
+  tf__lib_init();
+  pthread_mutex_lock(&tf__settings_lock);
+  if (dir != NULL)
+    memcpy(tempdir, abs, strlen(abs) + 1);
+  else
+    tempdir[0] = '\0';
+  pthread_mutex_unlock(&tf__settings_lock);
+  return 0;
+}
+
+int tf__default_prefix(char *buf, size_t size) {
+  size_t len;
+  int rc;
+  tf__lib_init();
+  pthread_mutex_lock(&tf__settings_lock);
+  len = strlen(prefix);
+  if (len + 1 > size) {
+    rc = -ERANGE;
+  } else {
+    memcpy(buf, prefix, len + 1);
+    rc = (int)len;
+  }
+  pthread_mutex_unlock(&tf__settings_lock);
+  return rc;
+}
+
+int tf_gettempprefix(char *buf, size_t size) {
+  if (buf == NULL)
+    return -EINVAL;
+  return tf__default_prefix(buf, size);
+}
+
+int tf_settempprefix(const char *new_prefix) {
+  size_t len;
+  if (new_prefix == NULL)
+    new_prefix = "tmp";
+  len = strlen(new_prefix);
+  if (len >= sizeof(prefix) || strchr(new_prefix, '/') != NULL)
+    return -EINVAL;
+  tf__lib_init();
+  pthread_mutex_lock(&tf__settings_lock);
+  memcpy(prefix, new_prefix, len + 1);
+  pthread_mutex_unlock(&tf__settings_lock);
+  return 0;
+}
+
+int tf__resolve_dir(const tf_opts *o, char *out, size_t size) {
+  if (o != NULL && o->dir != NULL)
+    return tf__abspath(o->dir, out, size);
+  return tf_gettempdir(out, size);
+}
