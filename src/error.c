@@ -58,6 +58,8 @@ static const struct error_entry errors[] = {
 
 static const struct error_entry *find(int err) {
   size_t i;
+  if (err == INT_MIN)
+    return NULL;
   if (err < 0)
     err = -err;
   for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)

@@ -35,8 +35,7 @@ static int owned_here(const tf_file *f) {
 /* Build a handle for a file created in dirfd.  dir_path is the directory
  * as the caller named it (absolute), or NULL when only dirfd is known. */
 static int file_create(tf_file **out, int dirfd, const char *dir_path,
-                       const tf_opts *o) {
-  struct tf__name n;
+                       const struct tf__name *n, const tf_opts *o) {
   tf_file *f;
   size_t head = 0;
   int rc;
@@ -44,16 +43,13 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
   f = tf__malloc(sizeof(*f));
   if (f == NULL)
     return -ENOMEM;
-  rc = tf__name_init(&n, o);
-  if (rc < 0)
-    goto fail_handle;
   if (dir_path != NULL)
     head = strlen(dir_path) + (dir_path[strlen(dir_path) - 1] != '/');
-  if (head + tf__name_len(&n) + 1 > PATH_MAX) {
+  if (head + tf__name_len(n) + 1 > PATH_MAX) {
     rc = -ENAMETOOLONG;
     goto fail_handle;
   }
-  f->path = tf__malloc(head + tf__name_len(&n) + 1);
+  f->path = tf__malloc(head + tf__name_len(n) + 1);
   if (f->path == NULL) {
     rc = -ENOMEM;
     goto fail_handle;
@@ -62,7 +58,7 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
     tf__join(f->path, head + 1, dir_path, "");
   f->name = f->path + head;
   /* Created by its basename relative to the directory fd, never by path. */
-  rc = tf__create_in(dirfd, f->name, f->path + head, &n, TF_KIND_FILE,
+  rc = tf__create_in(dirfd, f->name, f->path + head, n, TF_KIND_FILE,
                      o ? o->open_flags : 0, o && o->mode ? o->mode : 0600);
   if (rc < 0)
     goto fail_path;
@@ -86,11 +82,15 @@ fail_handle:
 }
 
 int tf_file_create(tf_file **out, const tf_opts *opts) {
+  struct tf__name n;
   char dir[PATH_MAX];
   int rc, dirfd;
   if (out == NULL)
     return -EINVAL;
   rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 0);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, opts);
   if (rc < 0)
     return rc;
   tf__lib_init();
@@ -100,24 +100,28 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
   dirfd = tf__sys.openat(AT_FDCWD, dir, TF_O_DIRANCHOR, 0);
   if (dirfd < 0)
     return -errno;
-  rc = file_create(out, dirfd, dir, opts);
+  rc = file_create(out, dirfd, dir, &n, opts);
   if (rc < 0)
     tf__close_quiet(dirfd);
   return rc;
 }
 
 int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
+  struct tf__name n;
   int rc, own;
   if (out == NULL)
     return -EINVAL;
   rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 1);
   if (rc < 0)
     return rc;
+  rc = tf__name_init(&n, opts);
+  if (rc < 0)
+    return rc;
   tf__lib_init();
   own = tf__sys.fcntl_dupfd(dirfd);
   if (own < 0)
     return -errno;
-  rc = file_create(out, own, NULL, opts);
+  rc = file_create(out, own, NULL, &n, opts);
   if (rc < 0)
     tf__close_quiet(own);
   return rc;

@@ -168,6 +168,8 @@ int tf__join(char *out, size_t size, const char *dir, const char *name);
 #ifdef TF_TESTING
 /* Test-only hooks; they do not exist in what users build (sys.c). */
 void tf__fault_arm(int sys_id, unsigned long nth, int err);
+/* As tf__fault_arm(), but every matching call from the nth on fails. */
+void tf__fault_arm_sticky(int sys_id, unsigned long nth, int err);
 void tf__fault_disarm(void);
 int tf__fault_fired(void);
 int tf__fault_fired_id(void);

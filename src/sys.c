@@ -128,22 +128,32 @@ static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fault_id = TF_SYS_ANY;
 static unsigned long fault_countdown; /* 0: disarmed */
 static int fault_errno;
+static int fault_sticky; /* keep failing after the nth call */
 static int fault_fired_flag;
 static int fault_fired_which = TF_SYS_ANY;
 static unsigned long calls_made;
 static long allocs_outstanding;
 
-void tf__fault_arm(int sys_id, unsigned long nth, int err) {
+static void arm(int sys_id, unsigned long nth, int err, int sticky) {
   pthread_mutex_lock(&fault_lock);
   fault_id = sys_id;
   fault_countdown = nth;
   fault_errno = err;
+  fault_sticky = sticky;
   fault_fired_flag = 0;
   fault_fired_which = TF_SYS_ANY;
   pthread_mutex_unlock(&fault_lock);
 }
 
-void tf__fault_disarm(void) { tf__fault_arm(TF_SYS_ANY, 0, 0); }
+void tf__fault_arm(int sys_id, unsigned long nth, int err) {
+  arm(sys_id, nth, err, 0);
+}
+
+void tf__fault_arm_sticky(int sys_id, unsigned long nth, int err) {
+  arm(sys_id, nth, err, 1);
+}
+
+void tf__fault_disarm(void) { arm(TF_SYS_ANY, 0, 0, 0); }
 
 int tf__fault_fired(void) { return fault_fired_flag; }
 int tf__fault_fired_id(void) { return fault_fired_which; }
@@ -160,6 +170,8 @@ static int fault_here(int id) {
       fail = 1;
       fault_fired_flag = 1;
       fault_fired_which = id;
+      if (fault_sticky)
+        fault_countdown = 1;
     }
   }
   pthread_mutex_unlock(&fault_lock);

@@ -1,0 +1,96 @@
+// Go peer: the standard library's os.CreateTemp and os.MkdirTemp.
+//
+//	go-peer WORKLOAD N DIR   ->   "WORKLOAD go NS ns/op"
+//
+//	named    os.CreateTemp(DIR, "tmp*"), Close, os.Remove
+//	unnamed  Go has no unnamed-file API: os.CreateTemp, os.Remove at once,
+//	         Close
+//	mkdtemp  os.MkdirTemp(DIR, "tmp*"), os.Remove
+//
+// Same scheme as tfbench: one untimed repetition of N operations, then
+// REPS (11, or $TFBENCH_REPS) timed ones; the median time per operation
+// is printed.  Unknown workload: exit 2.  No modules, no dependencies.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+)
+
+func check(what string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go peer: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
+
+func named(n int, dir string) {
+	for i := 0; i < n; i++ {
+		f, err := os.CreateTemp(dir, "tmp*")
+		check("CreateTemp", err)
+		check("Close", f.Close())
+		check("Remove", os.Remove(f.Name()))
+	}
+}
+
+func unnamed(n int, dir string) {
+	for i := 0; i < n; i++ {
+		f, err := os.CreateTemp(dir, "tmp*")
+		check("CreateTemp", err)
+		check("Remove", os.Remove(f.Name()))
+		check("Close", f.Close())
+	}
+}
+
+func mkdtemp(n int, dir string) {
+	for i := 0; i < n; i++ {
+		p, err := os.MkdirTemp(dir, "tmp*")
+		check("MkdirTemp", err)
+		check("Remove", os.Remove(p))
+	}
+}
+
+func main() {
+	if len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: go-peer WORKLOAD N DIR")
+		os.Exit(2)
+	}
+	workloads := map[string]func(int, string){
+		"named": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
+	}
+	work, ok := workloads[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "go peer: unknown workload %q (named, unnamed, mkdtemp)\n", os.Args[1])
+		os.Exit(2)
+	}
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil || n < 1 {
+		fmt.Fprintf(os.Stderr, "go peer: bad N %q\n", os.Args[2])
+		os.Exit(2)
+	}
+	reps := 11
+	if s := os.Getenv("TFBENCH_REPS"); s != "" {
+		if reps, err = strconv.Atoi(s); err != nil || reps < 1 {
+			fmt.Fprintln(os.Stderr, "go peer: bad TFBENCH_REPS")
+			os.Exit(2)
+		}
+	}
+	dir := os.Args[3]
+
+	work(n, dir) // warm-up
+	perOp := make([]float64, reps)
+	for r := 0; r < reps; r++ {
+		t0 := time.Now() // monotonic reading
+		work(n, dir)
+		perOp[r] = float64(time.Since(t0).Nanoseconds()) / float64(n)
+	}
+	sort.Float64s(perOp)
+	med := perOp[reps/2]
+	if reps%2 == 0 {
+		med = (perOp[reps/2-1] + perOp[reps/2]) / 2
+	}
+	fmt.Printf("%s go %.1f ns/op\n", os.Args[1], med)
+}

@@ -1,0 +1,329 @@
+/*
+ * harness.c - runs every registered test in a forked child with a timeout,
+ * inside a fresh private directory (its cwd and $TMPDIR), and fails it if
+ * it crashes, times out, leaks an fd or library memory, or leaves a file.
+ * Prints one line per test and ends with "N passed, N failed".
+ * Usage: unit [SUBSTRING]   (run only tests whose name contains it)
+ */
+#include "harness.h"
+#include "internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct tf_test *tests;
+static char test_dir[PATH_MAX];
+
+void tf_test_register(struct tf_test *t) {
+  t->next = tests;
+  tests = t;
+}
+
+const char *tf_test_dir(void) { return test_dir; }
+
+void tf_test_fail(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "    %s:%d: ", file, line);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  fflush(stderr);
+  _exit(1);
+}
+
+static int compare_strings(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted entries of dir joined by '\n'. */
+static char *sorted_listing(const char *dir, int *count) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char **names = NULL, *out;
+  size_t n = 0, total = 1, i;
+  if (d == NULL) {
+    *count = -1;
+    return strdup("");
+  }
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    names = realloc(names, (n + 1) * sizeof(*names));
+    names[n] = strdup(e->d_name);
+    total += strlen(e->d_name) + 1;
+    n++;
+  }
+  closedir(d);
+  qsort(names, n, sizeof(*names), compare_strings);
+  out = calloc(1, total);
+  for (i = 0; i < n; i++) {
+    strcat(out, names[i]);
+    strcat(out, "\n");
+    free(names[i]);
+  }
+  free(names);
+  *count = (int)n;
+  return out;
+}
+
+char *tf_test_listing(const char *dir) {
+  int count;
+  return sorted_listing(dir, &count);
+}
+
+int tf_test_count_entries(const char *dir) {
+  int count;
+  free(sorted_listing(dir, &count));
+  return count;
+}
+
+char *tf_test_fd_listing(void) {
+  /* /proc/self/fd lists the fd opendir() itself uses; drop it. */
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  char buf[4096] = "";
+  size_t used = 0;
+  int own;
+  if (d == NULL)
+    return strdup("?");
+  own = dirfd(d);
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == own)
+      continue;
+    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s ",
+                             e->d_name);
+    if (used >= sizeof(buf))
+      break;
+  }
+  closedir(d);
+  return strdup(buf);
+}
+
+int tf_test_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+void tf_test_write_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  size_t len = strlen(content);
+  if (fd < 0 || write(fd, content, len) != (ssize_t)len)
+    FAIL("writing %s: %s", path, strerror(errno));
+  close(fd);
+}
+
+int tf_test_is_root(void) { return geteuid() == 0; }
+
+int tf_test_run_unprivileged(void (*fn)(void *), void *arg) {
+  int status;
+  pid_t pid;
+  if (tf_test_is_root() && chmod(test_dir, 0711) != 0)
+    FAIL("chmod %s: %s", test_dir, strerror(errno));
+  pid = fork();
+  if (pid < 0)
+    FAIL("fork: %s", strerror(errno));
+  if (pid == 0) {
+    if (tf_test_is_root()) {
+      if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+        FAIL("dropping privileges: %s", strerror(errno));
+      if (geteuid() == 0)
+        FAIL("still root after setuid");
+    }
+    fn(arg);
+    _exit(0);
+  }
+  if (waitpid(pid, &status, 0) != pid)
+    FAIL("waitpid: %s", strerror(errno));
+  if (tf_test_is_root())
+    chmod(test_dir, 0700);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ----------------------------------------------------------- fault sweep */
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void remove_new_entries(const char *before) {
+  DIR *d = opendir(test_dir);
+  struct dirent *e;
+  char line[NAME_MAX + 3];
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    snprintf(line, sizeof(line), "%s\n", e->d_name);
+    if (strstr(before, line) == NULL)
+      nftw(e->d_name, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  if (d != NULL)
+    closedir(d);
+}
+
+int tf_test_fault_sweep(const char *what, int (*op)(void *),
+                        void (*undo)(void *), void *ctx, int err) {
+  unsigned long nth;
+  for (nth = 1; nth < 10000; nth++) {
+    char *files_before = tf_test_listing(test_dir);
+    char *fds_before = tf_test_fd_listing();
+    long mem_before = tf__alloc_outstanding();
+    char *files_after, *fds_after;
+    int rc, fired, fired_id;
+
+    tf__fault_arm(TF_SYS_ANY, nth, err);
+    rc = op(ctx);
+    fired = tf__fault_fired();
+    fired_id = tf__fault_fired_id();
+    tf__fault_disarm();
+
+    if (!fired) {
+      if (rc < 0)
+        FAIL("%s: failed with no fault injected: %s", what, tf_err_name(rc));
+      if (undo)
+        undo(ctx);
+    } else if (rc >= 0) {
+      /* The operation recovered from the failure (e.g. the temp-dir
+       * probe moved on to the next candidate): it must be whole. */
+      if (undo)
+        undo(ctx);
+    } else if (strcmp(tf_err_name(rc), "UNKNOWN") == 0) {
+      FAIL("%s: call %lu failed with %s, returned %d", what, nth,
+           tf_err_name(-err), rc);
+    }
+
+    files_after = tf_test_listing(test_dir);
+    fds_after = tf_test_fd_listing();
+    if (strcmp(files_before, files_after) != 0) {
+      /* A failed removal of the object itself cannot remove it. */
+      if (!(fired && fired_id == TF_SYS_unlinkat))
+        FAIL("%s: failing call %lu (%d) left files:\n%s", what, nth, fired_id,
+             files_after);
+      remove_new_entries(files_before);
+    }
+    if (strcmp(fds_before, fds_after) != 0)
+      FAIL("%s: failing call %lu leaked an fd: before [%s] after [%s]", what,
+           nth, fds_before, fds_after);
+    if (tf__alloc_outstanding() != mem_before)
+      FAIL("%s: failing call %lu leaked %ld allocations", what, nth,
+           tf__alloc_outstanding() - mem_before);
+    free(files_before);
+    free(files_after);
+    free(fds_before);
+    free(fds_after);
+    if (!fired)
+      return (int)nth - 1;
+  }
+  FAIL("%s: never succeeded", what);
+}
+
+/* ---------------------------------------------------------------- runner */
+
+static double time_scale(void) {
+  const char *s = getenv("TF_TEST_TIME_SCALE");
+  return s ? atof(s) : 1.0;
+}
+
+static void run_child(const struct tf_test *t) {
+  char *fds_before;
+  char *fds_after;
+  if (chdir(test_dir) != 0)
+    FAIL("chdir %s: %s", test_dir, strerror(errno));
+  setenv("TMPDIR", test_dir, 1);
+  unsetenv("TEMP");
+  unsetenv("TMP");
+  fds_before = tf_test_fd_listing();
+  t->fn();
+  fds_after = tf_test_fd_listing();
+  if (strcmp(fds_before, fds_after) != 0)
+    FAIL("leaked an fd: before [%s] after [%s]", fds_before, fds_after);
+  if (tf__alloc_outstanding() != 0)
+    FAIL("leaked %ld library allocations", tf__alloc_outstanding());
+  free(fds_before);
+  free(fds_after);
+  fflush(NULL);
+  _exit(0);
+}
+
+static int run_one(const struct tf_test *t, const char *base) {
+  int status, count;
+  pid_t pid;
+  char *left;
+  if (snprintf(test_dir, sizeof(test_dir), "%s/%s", base, t->name) >=
+      (int)sizeof(test_dir))
+    return 0;
+  if (mkdir(test_dir, 0700) != 0) {
+    fprintf(stderr, "mkdir %s: %s\n", test_dir, strerror(errno));
+    return 0;
+  }
+  fflush(NULL);
+  pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    alarm((unsigned)(t->timeout_s * time_scale()) + 1);
+    run_child(t);
+  }
+  waitpid(pid, &status, 0);
+  kill(-pid, SIGKILL); /* whatever the test forked and forgot */
+  if (WIFSIGNALED(status)) {
+    fprintf(stderr, "    %s\n", WTERMSIG(status) == SIGALRM
+                                     ? "timed out"
+                                     : strsignal(WTERMSIG(status)));
+  }
+  chmod(test_dir, 0700);
+  left = sorted_listing(test_dir, &count);
+  if (count != 0) {
+    fprintf(stderr, "    left behind in its directory:\n%s", left);
+    nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  } else {
+    rmdir(test_dir);
+  }
+  free(left);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 && count == 0;
+}
+
+int main(int argc, char **argv) {
+  const char *filter = argc > 1 ? argv[1] : NULL;
+  const char *tmp = getenv("TMPDIR");
+  char base[PATH_MAX];
+  struct tf_test *t, *ordered = NULL;
+  int passed = 0, failed = 0;
+
+  /* Registration prepends; restore file order. */
+  while (tests != NULL) {
+    t = tests;
+    tests = t->next;
+    t->next = ordered;
+    ordered = t;
+  }
+  snprintf(base, sizeof(base), "%s/tf-tests-XXXXXX",
+           tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(base) == NULL || chmod(base, 0711) != 0) {
+    perror(base);
+    return 2;
+  }
+  for (t = ordered; t != NULL; t = t->next) {
+    int ok;
+    if (filter && strstr(t->name, filter) == NULL)
+      continue;
+    ok = run_one(t, base);
+    printf("%s %s\n", ok ? "ok  " : "FAIL", t->name);
+    fflush(stdout);
+    if (ok)
+      passed++;
+    else
+      failed++;
+  }
+  rmdir(base);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed != 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * harness.h - the test harness: registration, typed assertions that print
+ * both values, and helpers.  Each test runs in a forked child with a
+ * timeout, with its own empty directory as working directory and $TMPDIR;
+ * the test fails if it leaks an fd or library memory, or leaves anything
+ * in that directory.
+ */
+#ifndef TF_TEST_HARNESS_H
+#define TF_TEST_HARNESS_H
+
+#include "tempfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct tf_test {
+  const char *name;
+  void (*fn)(void);
+  unsigned timeout_s;
+  int needs_root_or_user; /* informational */
+  struct tf_test *next;
+};
+
+void tf_test_register(struct tf_test *t);
+
+#define TEST_TIMEOUT(fn_name, seconds)                                       \
+  static void fn_name(void);                                                 \
+  static struct tf_test fn_name##_entry = {#fn_name, fn_name, seconds, 0,    \
+                                           NULL};                           \
+  __attribute__((constructor)) static void fn_name##_register(void) {        \
+    tf_test_register(&fn_name##_entry);                                      \
+  }                                                                          \
+  static void fn_name(void)
+
+#define TEST(fn_name) TEST_TIMEOUT(fn_name, 20)
+
+void tf_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+#define FAIL(...) tf_test_fail(__FILE__, __LINE__, __VA_ARGS__)
+
+#define ASSERT(cond)                                                         \
+  do {                                                                       \
+    if (!(cond))                                                             \
+      FAIL("assertion failed: %s", #cond);                                   \
+  } while (0)
+
+#define ASSERT_INT_OP(a, op, b)                                              \
+  do {                                                                       \
+    long long a_ = (long long)(a), b_ = (long long)(b);                      \
+    if (!(a_ op b_))                                                         \
+      FAIL("%s %s %s: %lld vs %lld", #a, #op, #b, a_, b_);                   \
+  } while (0)
+
+#define ASSERT_EQ(a, b) ASSERT_INT_OP(a, ==, b)
+#define ASSERT_NE(a, b) ASSERT_INT_OP(a, !=, b)
+#define ASSERT_GE(a, b) ASSERT_INT_OP(a, >=, b)
+#define ASSERT_GT(a, b) ASSERT_INT_OP(a, >, b)
+#define ASSERT_LE(a, b) ASSERT_INT_OP(a, <=, b)
+#define ASSERT_LT(a, b) ASSERT_INT_OP(a, <, b)
+
+/* Octal, for modes. */
+#define ASSERT_MODE(a, b)                                                    \
+  do {                                                                       \
+    unsigned a_ = (unsigned)(a), b_ = (unsigned)(b);                         \
+    if (a_ != b_)                                                            \
+      FAIL("%s == %s: 0%o vs 0%o", #a, #b, a_, b_);                          \
+  } while (0)
+
+#define ASSERT_STR_EQ(a, b)                                                  \
+  do {                                                                       \
+    const char *a_ = (a), *b_ = (b);                                         \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                     \
+      FAIL("%s == %s: \"%s\" vs \"%s\"", #a, #b, a_ ? a_ : "(null)",         \
+           b_ ? b_ : "(null)");                                              \
+  } while (0)
+
+/* A library call that must succeed (return >= 0). */
+#define ASSERT_OK(expr)                                                      \
+  do {                                                                       \
+    long long rc_ = (long long)(expr);                                       \
+    if (rc_ < 0)                                                             \
+      FAIL("%s failed: %s (%s)", #expr, tf_err_name((int)rc_),               \
+           tf_strerror((int)rc_));                                           \
+  } while (0)
+
+/* A library call that must fail with exactly this negative errno. */
+#define ASSERT_ERR(expr, err)                                                \
+  do {                                                                       \
+    long long rc_ = (long long)(expr);                                       \
+    if (rc_ != (long long)(err))                                             \
+      FAIL("%s: expected %s, got %lld (%s)", #expr, tf_err_name(err), rc_,   \
+           rc_ < 0 ? tf_err_name((int)rc_) : "success");                     \
+  } while (0)
+
+/* A POSIX call that must succeed (return != -1). */
+#define CHECK_SYS(expr)                                                      \
+  do {                                                                       \
+    if ((expr) == -1)                                                        \
+      FAIL("%s: %s", #expr, strerror(errno));                                \
+  } while (0)
+
+/* ---- helpers (harness.c) */
+
+/* The test's private directory (absolute; also cwd and $TMPDIR). */
+const char *tf_test_dir(void);
+
+/* Number of entries in a directory (excluding . and ..); -1 on error. */
+int tf_test_count_entries(const char *dir);
+
+/* Sorted listing of dir's entries joined by '\n'; malloc'd. */
+char *tf_test_listing(const char *dir);
+
+/* Sorted listing of the process's open fds; malloc'd. */
+char *tf_test_fd_listing(void);
+
+/* 1 if path exists (lstat), 0 if not. */
+int tf_test_exists(const char *path);
+
+/* Write a whole file (0600); fail the test on error. */
+void tf_test_write_file(const char *path, const char *content);
+
+/* Run fn(arg) in a forked child as an unprivileged user when we are root
+ * (uid/gid 65534), or as ourselves otherwise; returns the child's exit
+ * status (0 = passed).  The test directory is made traversable first. */
+int tf_test_run_unprivileged(void (*fn)(void *), void *arg);
+
+/* 1 if the process runs as root. */
+int tf_test_is_root(void);
+
+/*
+ * The fault sweep: for nth = 1, 2, ... make the nth system call made
+ * through the library's table fail with err, and call op(ctx).  While a
+ * fault fires, op must return a negative errno and leave no file in the
+ * test directory, no fd and no library memory behind.  The sweep ends
+ * when a round completes with no fault fired; that round must succeed,
+ * and undo(ctx) then removes what it created.  Returns the number of
+ * failing rounds walked (the number of calls the operation makes).
+ */
+int tf_test_fault_sweep(const char *what, int (*op)(void *), void (*undo)(void *),
+                        void *ctx, int err);
+
+#endif /* TF_TEST_HARNESS_H */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Runs every suite and ends with one line "N passed, N failed":
+# the unit tests (tests/unit), the header test (tempfile.h alone as C89
+# -pedantic and as C++), and the check of what the libraries export.
+# Environment: BUILD (build dir), CC, TF_TEST_WRAP (e.g. valgrind ...).
+BUILD=${BUILD:-build/cc}
+CC=${CC:-cc}
+passed=0
+failed=0
+
+result() { # name status
+  if [ "$2" -eq 0 ]; then echo "ok   $1"; passed=$((passed + 1));
+  else echo "FAIL $1"; failed=$((failed + 1)); fi
+}
+
+# --- unit tests
+out=$(mktemp)
+$TF_TEST_WRAP "$BUILD/tests/unit" "$@" 2>&1 | tee "$out"
+line=$(tail -n 1 "$out")
+rm -f "$out"
+p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$p" ]; then echo "FAIL unit tests did not finish"; failed=$((failed + 1));
+else passed=$((passed + p)); failed=$((failed + f)); fi
+
+if [ $# -eq 0 ]; then
+  # --- the public header alone, strict C89 and C++
+  echo '#include "tempfile.h"' > "$BUILD/header_c89.c"
+  $CC -std=c89 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$BUILD/header_c89.c"
+  result header_compiles_as_c89_pedantic $?
+  CXX=${CXX:-c++}
+  printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version() == 0; }\n' > "$BUILD/header_cxx.cc"
+  $CXX -std=c++98 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$BUILD/header_cxx.cc"
+  result header_compiles_as_cxx98_pedantic $?
+
+  # --- exports: only tf_* from the shared library, no test hooks anywhere
+  so="$BUILD/libtempfile.so"
+  bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^tf_[a-z]' ; \
+        nm -D --defined-only "$so" | awk '{print $3}' | grep '^tf__')
+  [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q ' tf_mkstemp$'
+  result shared_library_exports_only_public_tf_symbols $?
+  ! nm "$BUILD/libtempfile.a" | grep -q -E 'tf__(fault|test_names|alloc_outstanding)'
+  result test_hooks_absent_from_user_build $?
+  readelf -d "$BUILD/libtempfile.so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
+  result shared_library_has_soname $?
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
