@@ -1,0 +1,553 @@
+#!/bin/sh
+# bench/run.sh BENCH_BIN - measure libtempfile against the raw system calls
+# it stands on and against its peers (glibc, CPython, Rust's tempfile crate,
+# Go), then write BENCHMARKS.md at the project root.  `make bench` runs
+# `sh bench/run.sh build/cc/bench/tfbench`.  POSIX sh.
+#
+# What it does:
+#   1. installs what is missing with apt-get (python3, golang-go,
+#      librust-tempfile-dev, cargo if no cargo works offline, strace);
+#   2. builds the peers into build/bench/ (the Rust one offline, from
+#      Debian's crate registry);
+#   3. calibrates N per implementation so one run takes about
+#      BENCH_TARGET_MS, then for each workload runs every implementation in
+#      turn (rotating the order each round) for BENCH_ROUNDS rounds, each
+#      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs)
+#      that must be empty afterwards;
+#   4. counts system calls per operation with strace -c, from the
+#      difference of two runs with different N, so start-up and warm-up
+#      cancel out;
+#   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
+#
+# Environment: BENCH_ROUNDS (7), BENCH_TARGET_MS (400), BENCH_DIR
+# (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed, CC (cc) for
+# the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
+
+set -u
+
+prog=bench/run.sh
+die() {
+  echo "$prog: $*" >&2
+  exit 1
+}
+
+[ $# -eq 1 ] || die "usage: sh bench/run.sh BENCH_BIN (e.g. build/cc/bench/tfbench)"
+BIN=$1
+case $BIN in
+/*) ;;
+*) BIN=$(pwd)/$BIN ;;
+esac
+[ -x "$BIN" ] || die "$1: no such executable (run make first)"
+
+HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || die "cannot find bench/"
+ROOT=$(dirname -- "$HERE")
+B=$ROOT/build/bench
+LOG=$B/logs
+OUT=$ROOT/BENCHMARKS.md
+PY=/usr/bin/python3
+
+ROUNDS=${BENCH_ROUNDS:-7}
+TARGET_MS=${BENCH_TARGET_MS:-400}
+BASE=${BENCH_DIR:-/dev/shm}
+REPS=11
+TFBENCH_REPS=$REPS
+export TFBENCH_REPS
+LC_ALL=C
+export LC_ALL
+
+mkdir -p "$LOG" || die "cannot create build/bench"
+[ -d "$BASE" ] && [ -w "$BASE" ] || die "$BASE: not a writable directory"
+: >"$B/notes.txt"
+: >"$B/results.txt"
+
+say() { echo "bench: $*" >&2; }
+note() {
+  say "$*"
+  echo "$*" >>"$B/notes.txt"
+}
+
+# ------------------------------------------------------------- installing
+
+APT_UPDATED=
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    note "cannot install $* (no apt-get)"
+    return 1
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    note "cannot install $* (not root)"
+    return 1
+  fi
+  if [ -z "$APT_UPDATED" ]; then
+    say "apt-get update"
+    apt-get update >>"$LOG/apt.log" 2>&1 || say "apt-get update failed (see build/bench/logs/apt.log)"
+    APT_UPDATED=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
+    >>"$LOG/apt.log" 2>&1 || {
+    note "apt-get install $* failed (see build/bench/logs/apt.log)"
+    return 1
+  }
+}
+
+have_rust_tempfile() {
+  for d in /usr/share/cargo/registry/tempfile-3.*; do
+    [ -d "$d" ] && return 0
+  done
+  return 1
+}
+
+[ -x "$PY" ] || apt_install python3
+command -v go >/dev/null 2>&1 || apt_install golang-go
+have_rust_tempfile || apt_install librust-tempfile-dev
+command -v strace >/dev/null 2>&1 || apt_install strace
+
+# --------------------------------------------------------------- building
+
+PEERS=
+
+say "building the glibc peer"
+if ${CC:-cc} -std=c99 -O2 -g -Wall -Wextra -o "$B/glibc-peer" "$HERE/peers/glibc.c" \
+  >"$LOG/glibc-build.log" 2>&1; then
+  PEERS="$PEERS glibc"
+else
+  note "glibc peer: build failed (see build/bench/logs/glibc-build.log)"
+fi
+
+if [ -x "$PY" ] && "$PY" -c 'import tempfile' >"$LOG/python-check.log" 2>&1; then
+  PEERS="$PEERS python"
+else
+  note "python peer: $PY not usable"
+fi
+
+# Rust: the project is copied into the build directory, where a generated
+# .cargo/config.toml replaces crates.io with Debian's registry directory
+# (the standard Debian way), so nothing is fetched and the source tree
+# gets no Cargo.lock.
+build_rust() { # CARGO
+  RB=$B/rust
+  rm -rf "$RB/src" "$RB/Cargo.lock" "$RB/.cargo"
+  mkdir -p "$RB/src" "$RB/.cargo" || return 1
+  cp "$HERE/peers/rust/Cargo.toml" "$RB/" &&
+    cp "$HERE/peers/rust/src/main.rs" "$RB/src/" || return 1
+  cat >"$RB/.cargo/config.toml" <<'EOF'
+[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "/usr/share/cargo/registry"
+
+[net]
+offline = true
+EOF
+  (cd "$RB" && CARGO_TARGET_DIR="$RB/target" "$1" build --release --offline) \
+    >"$LOG/rust-build.log" 2>&1
+}
+
+if have_rust_tempfile; then
+  say "building the Rust peer (offline, Debian's crates)"
+  rust_ok=
+  if command -v cargo >/dev/null 2>&1 && build_rust cargo; then
+    rust_ok=1
+  else
+    # The cargo in PATH is missing or cannot build offline against the
+    # Debian registry: Debian's own cargo can.
+    [ -x /usr/bin/cargo ] || apt_install cargo
+    if [ -x /usr/bin/cargo ] && build_rust /usr/bin/cargo; then
+      rust_ok=1
+    fi
+  fi
+  if [ -n "$rust_ok" ]; then
+    PEERS="$PEERS rust"
+  else
+    note "rust peer: build failed (see build/bench/logs/rust-build.log)"
+  fi
+else
+  note "rust peer: Debian's librust-tempfile-dev is not installed"
+fi
+
+if command -v go >/dev/null 2>&1; then
+  say "building the Go peer"
+  if env GOCACHE="$B/go-cache" GOPATH="$B/gopath" GO111MODULE=off GOFLAGS= \
+    GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
+    go build -o "$B/go-peer" "$HERE/peers/go/main.go" >"$LOG/go-build.log" 2>&1; then
+    PEERS="$PEERS go"
+  else
+    note "go peer: build failed (see build/bench/logs/go-build.log)"
+  fi
+else
+  note "go peer: no go toolchain"
+fi
+
+# ---------------------------------------------------------------- running
+
+# invoke IMPL WORKLOAD N DIR [WRAPPER...]: run one implementation.  The
+# floor of a group is tfbench's WORKLOAD-floor (named-floor for the
+# handle).
+invoke() {
+  i_impl=$1 i_w=$2 i_n=$3 i_d=$4
+  shift 4
+  case $i_impl in
+  libtempfile) "$@" "$BIN" "$i_w" "$i_n" "$i_d" ;;
+  floor) "$@" "$BIN" "$(floor_of "$i_w")" "$i_n" "$i_d" ;;
+  glibc) "$@" "$B/glibc-peer" "$i_w" "$i_n" "$i_d" ;;
+  python) "$@" "$PY" "$HERE/peers/python.py" "$i_w" "$i_n" "$i_d" ;;
+  rust) "$@" "$B/rust/target/release/rust-peer" "$i_w" "$i_n" "$i_d" ;;
+  go) "$@" "$B/go-peer" "$i_w" "$i_n" "$i_d" ;;
+  *) return 2 ;;
+  esac
+}
+
+floor_of() {
+  case $1 in
+  named-handle) echo named-floor ;;
+  *) echo "$1-floor" ;;
+  esac
+}
+
+label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
+  case $1 in
+  libtempfile) echo "$2 libtempfile" ;;
+  floor) echo "$(floor_of "$2") libtempfile" ;;
+  *) echo "$2 $1" ;;
+  esac
+}
+
+# measure IMPL WORKLOAD N: one run in a fresh directory; prints ns/op.
+measure() {
+  m_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
+  m_out=$(invoke "$1" "$2" "$3" "$m_dir" 2>>"$LOG/errors.log")
+  m_rc=$?
+  if ! rmdir "$m_dir" 2>/dev/null; then
+    note "$1 $2 left files behind in its directory"
+    rm -rf "$m_dir"
+  fi
+  if [ $m_rc -ne 0 ]; then
+    say "$1 $2 N=$3 failed (exit $m_rc, see build/bench/logs/errors.log)"
+    return 1
+  fi
+  echo "$m_out" | awk -v want="$(label_of "$1" "$2")" '
+    NR == 1 && NF == 4 && $1 " " $2 == want && $3 ~ /^[0-9]+(\.[0-9]+)?$/ &&
+      $4 == "ns/op" { ns = $3; ok = 1; next }
+    { ok = 0 }
+    END { if (!ok) exit 1; print ns }' || {
+    say "$1 $2: unexpected output: $m_out"
+    return 1
+  }
+}
+
+members() { # GROUP -> the implementations measured for it
+  case $1 in
+  named-handle) m_list="libtempfile floor python rust" ;;
+  *) m_list="libtempfile floor $PEERS" ;;
+  esac
+  for m in $m_list; do
+    case " libtempfile floor $PEERS " in
+    *" $m "*) printf '%s ' "$m" ;;
+    esac
+  done
+}
+
+is_peer() {
+  case $1 in libtempfile | floor) return 1 ;; *) return 0 ;; esac
+}
+
+GROUPS_ALL="named unnamed mkdtemp named-handle"
+
+# N per implementation and workload: a short calibration run gives ns/op,
+# and N is set so the (REPS + 1) repetitions take about TARGET_MS.
+: >"$B/n.txt"
+for g in $GROUPS_ALL; do
+  for m in $(members "$g"); do
+    case $m in python) cal=200 ;; *) cal=400 ;; esac
+    ns=$(TFBENCH_REPS=1 measure "$m" "$g" $cal) || {
+      note "$m $g: calibration failed; not measured"
+      continue
+    }
+    n=$(awk -v ns="$ns" -v t="$TARGET_MS" -v r="$REPS" 'BEGIN {
+      n = int(t * 1e6 / ((r + 1) * ns)); if (n < 100) n = 100
+      if (n > 200000) n = 200000; print n }')
+    echo "$g $m $n" >>"$B/n.txt"
+  done
+done
+n_of() { awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $3 }' "$B/n.txt"; }
+
+START=$(date +%s)
+for g in $GROUPS_ALL; do
+  list=
+  for m in $(members "$g"); do
+    [ -n "$(n_of "$g" "$m")" ] && list="$list $m"
+  done
+  k=$(echo $list | wc -w)
+  [ "$k" -gt 0 ] || continue
+  r=1
+  while [ "$r" -le "$ROUNDS" ]; do
+    # Rotate the order each round so no implementation always runs first
+    # or always follows the same neighbour.
+    skip=$(((r - 1) % k))
+    head= tail= i=0
+    for m in $list; do
+      if [ $i -lt $skip ]; then tail="$tail $m"; else head="$head $m"; fi
+      i=$((i + 1))
+    done
+    for m in $head $tail; do
+      n=$(n_of "$g" "$m")
+      if ns=$(measure "$m" "$g" "$n"); then
+        echo "$g $m $r $ns $n" >>"$B/results.txt"
+        say "$g round $r/$ROUNDS: $m $ns ns/op (N=$n)"
+      fi
+    done
+    r=$((r + 1))
+  done
+done
+ELAPSED=$(($(date +%s) - START))
+
+# ------------------------------------------------------------- system calls
+
+# Per-operation counts from strace -c: runs with N1 and N2 operations per
+# repetition (TFBENCH_REPS=1: a warm-up and one timed repetition, so 2N
+# operations), difference divided by 2 * (N2 - N1).
+N1=1000
+N2=3000
+TFBENCH_REPS=1 # nothing is timed from here on
+: >"$B/strace.txt"
+if command -v strace >/dev/null 2>&1; then
+  for g in $GROUPS_ALL; do
+    for m in $(members "$g"); do
+      for n in $N1 $N2; do
+        d=$(mktemp -d "$BASE/tfbench-strace.XXXXXX") || die "mktemp failed"
+        raw=$B/strace-raw.txt
+        if invoke "$m" "$g" $n "$d" strace -f -c -o "$raw" \
+          >/dev/null 2>>"$LOG/errors.log"; then
+          awk -v g="$g" -v m="$m" -v n="$n" '
+            NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" {
+              print g, m, n, $NF, $4 }' "$raw" >>"$B/strace.txt"
+        else
+          note "strace of $m $g failed"
+        fi
+        rm -rf "$d"
+      done
+    done
+  done
+else
+  note "strace is not installed: no system-call counts"
+fi
+
+# per-op table: "group impl syscall per_op" for every non-zero difference
+awk -v n1=$N1 -v n2=$N2 '
+  { key = $1 " " $2 " " $4; if ($3 == n1) a[key] = $5; else b[key] = $5; k[key] = 1 }
+  END { for (x in k) { d = (b[x] - a[x]) / (2 * (n2 - n1));
+          if (d >= 0.0005 || d <= -0.0005) printf "%s %.3f\n", x, d } }' \
+  "$B/strace.txt" | sort >"$B/strace-perop.txt"
+
+# ------------------------------------------------------------- the report
+
+median_of() { # GROUP IMPL -> median ns/op over the rounds
+  awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $4 }' "$B/results.txt" |
+    sort -g | awk '{ v[NR] = $1 } END {
+      if (NR == 0) exit 1
+      if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+range_of() {
+  awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $4 }' "$B/results.txt" |
+    sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.0f-%.0f", lo, hi }'
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
+
+impl_name() {
+  case $1 in
+  libtempfile) echo "**libtempfile**" ;;
+  floor) echo "floor: raw system calls" ;;
+  glibc) echo "glibc $(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }')" ;;
+  python) echo "CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null)" ;;
+  rust) echo "Rust tempfile $(rust_tempfile_version)" ;;
+  go) echo "Go $(go env GOVERSION 2>/dev/null | sed 's/^go//')" ;;
+  esac
+}
+rust_tempfile_version() {
+  awk '/^name = "tempfile"/ { f = 1; next } f && /^version/ { gsub(/"/, "", $3); print $3; exit }' \
+    "$B/rust/Cargo.lock" 2>/dev/null
+}
+
+what_of() { # GROUP IMPL -> the calls one operation makes
+  case $1:$2 in
+  named:libtempfile) echo 'tf_mkstemp, close, unlink, free' ;;
+  named:floor) echo 'openat(O_CREAT|O_EXCL|...), close, unlinkat' ;;
+  named:glibc) echo 'mkostemp(O_CLOEXEC), close, unlink' ;;
+  named:python) echo 'tempfile.mkstemp, os.close, os.unlink' ;;
+  named:rust) echo 'NamedTempFile::new_in, drop' ;;
+  named:go) echo 'os.CreateTemp, Close, os.Remove' ;;
+  unnamed:libtempfile) echo 'tf_tmpfile, close' ;;
+  unnamed:floor) echo 'openat(O_TMPFILE|O_EXCL), close' ;;
+  unnamed:glibc) echo 'mkostemp, unlink, close' ;;
+  unnamed:python) echo 'tempfile.TemporaryFile, close' ;;
+  unnamed:rust) echo 'tempfile::tempfile_in, drop' ;;
+  unnamed:go) echo 'os.CreateTemp, os.Remove, Close (no unnamed API)' ;;
+  mkdtemp:libtempfile) echo 'tf_mkdtemp, rmdir, free' ;;
+  mkdtemp:floor) echo 'mkdirat, rmdir' ;;
+  mkdtemp:glibc) echo 'mkdtemp, rmdir' ;;
+  mkdtemp:python) echo 'tempfile.mkdtemp, os.rmdir' ;;
+  mkdtemp:rust) echo 'TempDir::new_in, drop' ;;
+  mkdtemp:go) echo 'os.MkdirTemp, os.Remove' ;;
+  named-handle:libtempfile) echo 'tf_file_create, tf_file_free' ;;
+  named-handle:floor) echo 'named-floor: openat, close, unlinkat' ;;
+  named-handle:python) echo 'tempfile.NamedTemporaryFile, close' ;;
+  named-handle:rust) echo 'NamedTempFile::new_in, drop' ;;
+  esac
+}
+
+fastest_peer() { # GROUP -> "impl ns" of the fastest peer
+  for m in $(members "$1"); do
+    is_peer "$m" || continue
+    v=$(median_of "$1" "$m") && echo "$m $v"
+  done | sort -g -k2 | head -n 1
+}
+
+GOALS_MISSED=0
+goal_row() { # TEXT MEASURED OK(0/1)
+  if [ "$3" = 1 ]; then r=met; else r="**missed**"; GOALS_MISSED=$((GOALS_MISSED + 1)); fi
+  echo "| $1 | $2 | $r |"
+}
+
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
+fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (bench/run.sh; see bench/README.md) on"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'). Rerun it rather than editing this file."
+  echo
+  echo "## Machine"
+  echo
+  echo "- CPU: ${cpu:-unknown}, $(nproc) online CPUs; memory: ${mem:-unknown}"
+  echo "- kernel: Linux $(uname -r) ($(uname -m))"
+  echo "- file system: $BASE ($fstype), a fresh directory for every run"
+  echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1); libtempfile and tfbench built by make (-O2)"
+  echo "- peers: $(for p in $PEERS; do printf '%s; ' "$(impl_name "$p")"; done | sed 's/; $//')"
+  echo
+  echo "## Method"
+  echo
+  echo "Every program (tfbench and one per peer) does one untimed repetition of"
+  echo "N operations, then $REPS timed ones (CLOCK_MONOTONIC or the language's"
+  echo "monotonic clock), and prints the median time per operation. N is"
+  echo "calibrated per implementation so one run lasts about $TARGET_MS ms. Each"
+  echo "workload runs every implementation in turn for $ROUNDS rounds (the order"
+  echo "rotates every round); the tables give the median of the rounds and the"
+  echo "range of the $ROUNDS per-round values. The floor is the same system calls"
+  echo "made directly on names (DIR/tmp + 12 characters) computed before the"
+  echo "timer starts. Timed part of the run: ${ELAPSED} s."
+  echo
+  echo "## Goals"
+  echo
+  echo "| goal | measured | result |"
+  echo "| --- | --- | --- |"
+  for g in named unnamed; do
+    lib=$(median_of "$g" libtempfile) || lib=
+    fl=$(median_of "$g" floor) || fl=
+    if [ -n "$lib" ] && [ -n "$fl" ]; then
+      ratio=$(div "$lib" "$fl")
+      ok=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.05) ? 1 : 0 }')
+      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x" "$ok"
+    else
+      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "not measured" 0
+    fi
+    fp=$(fastest_peer "$g")
+    if [ -n "$lib" ] && [ -n "$fp" ]; then
+      set -- $fp
+      ok=$(awk -v a="$lib" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }')
+      goal_row "\`$g\` faster than every peer" "$(div "$lib" "$2") x the fastest peer ($1)" "$ok"
+    else
+      goal_row "\`$g\` faster than every peer" "not measured" 0
+    fi
+  done
+  echo
+  echo "## Results (ns per operation, lower is better)"
+  for g in $GROUPS_ALL; do
+    echo
+    echo "### $g"
+    echo
+    [ "$g" = named-handle ] && {
+      echo "Informational (no goal): the handle that deletes on close, against the"
+      echo "peers' equivalents; the floor is named-floor."
+      echo
+    }
+    fl=$(median_of "$g" floor) || fl=0
+    fp=$(fastest_peer "$g")
+    fpv=0
+    [ -n "$fp" ] && fpv=${fp#* }
+    echo "| implementation | one operation | median ns/op | rounds min-max | x floor | x fastest peer | N |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    for m in $(members "$g"); do
+      v=$(median_of "$g" "$m") || continue
+      printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$(impl_name "$m")" "$(what_of "$g" "$m")" \
+        "$v" "$(range_of "$g" "$m")" "$(div "$v" "$fl")" "$(div "$v" "$fpv")" "$(n_of "$g" "$m")"
+    done
+  done
+  echo
+  echo "## System calls per operation"
+  echo
+  echo "Counted with \`strace -f -c\` on two runs of every program with"
+  echo "TFBENCH_REPS=1 (a warm-up and one timed repetition, so 2N operations) and"
+  echo "N = $N1 and $N2; the difference divided by 2 x ($N2 - $N1) operations is"
+  echo "what one operation costs, with start-up and warm-up cancelled out. Only"
+  echo "non-zero values are listed. The benchmark loop's own close/unlink/rmdir are"
+  echo "included (\`unlink(3)\` and \`rmdir(3)\` are the unlink and rmdir system"
+  echo "calls on this architecture). Fractions in the Go column come from its"
+  echo "runtime's background threads (-f follows them)."
+  if [ -s "$B/strace-perop.txt" ]; then
+    for g in $GROUPS_ALL; do
+      cols=$(members "$g")
+      echo
+      echo "### $g"
+      echo
+      printf '| system call |'
+      for m in $cols; do printf ' %s |' "$m"; done
+      echo
+      printf '| --- |'
+      for m in $cols; do printf ' ---: |'; done
+      echo
+      for sc in $(awk -v g="$g" '$1 == g { print $3 }' "$B/strace-perop.txt" | sort -u); do
+        printf '| %s |' "$sc"
+        for m in $cols; do
+          v=$(awk -v g="$g" -v m="$m" -v s="$sc" '$1 == g && $2 == m && $3 == s { print $4 }' "$B/strace-perop.txt")
+          printf ' %s |' "${v:-0}"
+        done
+        echo
+      done
+    done
+    echo
+    echo "### Check: one \`named\` life"
+    echo
+    awk '$1 == "named" && $2 == "libtempfile" { v[$3] = $4 }
+      END {
+        o = v["openat"] + 0; c = v["close"] + 0; u = v["unlink"] + v["unlinkat"]; r = v["getrandom"] + 0
+        other = ""
+        for (s in v) if (s != "openat" && s != "close" && s != "unlink" && s != "unlinkat" && s != "getrandom") other = other " " s "=" v[s]
+        printf "- openat %.3f, close %.3f, unlink(at) %.3f per name: %s\n", o, c, u,
+          (o == 1 && c == 1 && u == 1) ? "exactly one each (met)" : "**not one each**"
+        printf "- getrandom %.3f per name (1 per %.1f names): %s\n", r, r > 0 ? 1 / r : 0,
+          r <= 1 / 16 ? "at most one per 16 names (met)" : "**more than one per 16 names**"
+        printf "- other system calls per name: %s\n", other == "" ? "none" : other
+      }' "$B/strace-perop.txt"
+  else
+    echo
+    echo "Not available (strace missing or failed)."
+  fi
+  if [ -s "$B/notes.txt" ]; then
+    echo
+    echo "## Problems during this run"
+    echo
+    sed 's/^/- /' "$B/notes.txt"
+  fi
+} >"$B/BENCHMARKS.md.tmp" || die "cannot write the report"
+# No absolute path of this machine in the report.
+sed -e "s|$ROOT/||g" "$B/BENCHMARKS.md.tmp" >"$OUT" || die "cannot write $OUT"
+rm -f "$B/BENCHMARKS.md.tmp"
+say "wrote BENCHMARKS.md ($GOALS_MISSED goal(s) missed)"
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$GOALS_MISSED" -gt 0 ]; then
+  exit 1
+fi
+exit 0
