@@ -18,7 +18,8 @@
  *  - Strings the library allocates for the caller are released with free()
  *    (or tf_free()); strings returned by handle getters are borrowed until
  *    the handle ends.
- *  - Every function is thread-safe.
+ *  - Every function is thread-safe, and process-wide settings are guarded;
+ *    one handle must not be used by two threads at once without a lock.
  *
  * This header is C89 and C++ clean.
  */
@@ -146,7 +147,8 @@ TF_EXTERN int tf_gettempdir(char *buf, size_t size);
  * Override the temporary directory (Python's tempfile.tempdir = dir).  dir
  * is made absolute now but not checked, as Python does not.  NULL removes
  * the override and forgets the cached discovery, so the next use runs it
- * again.  Returns 0, -EINVAL (empty string), -ENAMETOOLONG or -ENOMEM.
+ * again.  Returns 0, -EINVAL (empty string), -ENAMETOOLONG, or for a
+ * relative dir the getcwd() error (-ENOENT, -EACCES).
  */
 TF_EXTERN int tf_settempdir(const char *dir);
 
@@ -192,12 +194,14 @@ TF_EXTERN int tf_mkstempat(int dirfd, char **name_out, const tf_opts *opts);
 
 /*
  * Create a new directory with a random name (Python's mkdtemp), mode 0700
- * by default.  path_out (OUT) receives its absolute path, malloc'd.
- * Returns 0 or a negative errno as tf_mkstemp(); nothing left on failure.
+ * by default (open_flags is ignored).  path_out (OUT) receives its
+ * absolute path, malloc'd.  Returns 0 or a negative errno as tf_mkstemp();
+ * nothing left on failure.
  */
 TF_EXTERN int tf_mkdtemp(char **path_out, const tf_opts *opts);
 
-/* tf_mkdtemp() relative to dirfd; name_out (OUT) is relative to dirfd. */
+/* tf_mkdtemp() relative to dirfd; name_out (OUT, required) is relative to
+ * dirfd. */
 TF_EXTERN int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts);
 
 /*
@@ -206,11 +210,13 @@ TF_EXTERN int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts);
  * it only where an object other than a file must be created under a fresh
  * name and the creating call itself fails when the name exists (bind(),
  * mkfifo(), ...).  path_out (OUT): absolute path, malloc'd.  Returns 0,
- * -EEXIST after TF_ATTEMPTS taken names, or a negative errno.
+ * -EEXIST after TF_ATTEMPTS taken names, or a negative errno.  As in
+ * Python, the directory need not exist; mode and open_flags are ignored.
  */
 TF_EXTERN int tf_mktemp(char **path_out, const tf_opts *opts);
 
-/* tf_mktemp() relative to dirfd; name_out (OUT) is relative to dirfd. */
+/* tf_mktemp() relative to dirfd; name_out (OUT, required) is relative to
+ * dirfd. */
 TF_EXTERN int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts);
 
 /*
@@ -248,14 +254,17 @@ typedef struct tf_file tf_file;
 TF_EXTERN int tf_file_create(tf_file **out, const tf_opts *opts);
 
 /* tf_file_create() in the directory open at dirfd (the handle keeps its
- * own duplicate of dirfd); opts->dir must be NULL. */
+ * own duplicate of dirfd, or opens "." for AT_FDCWD); opts->dir must be
+ * NULL.  tf_file_path() is then the name relative to dirfd. */
 TF_EXTERN int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts);
 
 /* The open fd (owned by the handle), or -EBADF once closed. */
 TF_EXTERN int tf_file_fd(const tf_file *f);
 
-/* The absolute path the file has (its final name once published).
- * Borrowed until tf_file_free(); NULL if f is NULL. */
+/* The path the file has: absolute, except after tf_file_createat() (the
+ * name relative to its dirfd) or tf_file_publishat() with a dirfd (the
+ * target as given).  Once published, the final name.  Borrowed until the
+ * next publish or tf_file_free(); NULL if f is NULL. */
 TF_EXTERN const char *tf_file_path(const tf_file *f);
 
 /*
@@ -283,15 +292,19 @@ TF_EXTERN void tf_file_keep(tf_file *f);
 
 /*
  * Give the file its final name: rename it to target (relative paths are
- * relative to the current directory).  With TF_NOCLOBBER the call fails
+ * relative to the current directory).  The handle's stream, if any, is
+ * flushed first, so the file is complete when the name appears.  With TF_NOCLOBBER the call fails
  * with -EEXIST if target exists, decided atomically (renameat2
  * RENAME_NOREPLACE, or linkat + unlinkat where that is unsupported).
  * If mode is not 0 it is applied to the file before the name appears.
  * On success the handle keeps the fd open, reports the new path and
  * will never delete the file.  On failure the handle is unchanged, still
- * owns the temporary file, and can be published again elsewhere.
- * Returns 0, -EINVAL, -EEXIST, -EXDEV (target on another file system),
- * -ENOENT (the file was already deleted), or a negative errno.
+ * owns the temporary file, and can be published again elsewhere.  (A
+ * forked child may publish too: publishing removes nothing.)
+ * Returns 0, -EINVAL (bad argument, or already published), -EEXIST,
+ * -EXDEV (target on another file system), -ENOENT (the file was already
+ * deleted, or target's directory is missing), -ENAMETOOLONG, -ENOMEM, or
+ * the errno of the flush, chmod or rename.
  */
 TF_EXTERN int tf_file_publish(tf_file *f, const char *target,
                               unsigned int mode, unsigned int flags);
@@ -312,8 +325,9 @@ TF_EXTERN int tf_file_free(tf_file *f);
 
 /*
  * Fill buf with n random characters of TF_ALPHABET from the OS CSPRNG
- * (no NUL is added).  Returns 0, -EINVAL, or -EIO if no entropy source
- * works.
+ * (no NUL is added).  Returns 0, -EINVAL (buf NULL), or the errno of the
+ * entropy source (getrandom/getentropy) when it fails; there is no weaker
+ * fallback.  After a failure buf may be partly written.
  */
 TF_EXTERN int tf_random_chars(char *buf, size_t n);
 

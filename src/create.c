@@ -146,6 +146,8 @@ int tf_mkdtemp(char **path_out, const tf_opts *opts) {
 }
 
 int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts) {
+  if (name_out == NULL)
+    return -EINVAL; /* a directory nobody can name could not be removed */
   return create_at(dirfd, name_out, opts, TF_KIND_DIR, 0700);
 }
 

@@ -118,7 +118,11 @@ int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
   if (rc < 0)
     return rc;
   tf__lib_init();
-  own = tf__sys.fcntl_dupfd(dirfd);
+  /* The handle owns its anchor: a duplicate, or "." opened now. */
+  if (dirfd == AT_FDCWD)
+    own = tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0);
+  else
+    own = tf__sys.fcntl_dupfd(dirfd);
   if (own < 0)
     return -errno;
   rc = file_create(out, own, NULL, &n, opts);
@@ -249,17 +253,20 @@ static void restore_mode(tf_file *f, mode_t mode) {
   errno = saved;
 }
 
-/* The path the file will have: absolute for paths relative to the
- * current directory, as given for paths relative to another dirfd. */
-static char *published_path(int dirfd, const char *target) {
+/* The path the file will have (OUT: *out, malloc'd): absolute for paths
+ * relative to the current directory, as given for another dirfd. */
+static int published_path(int dirfd, const char *target, char **out) {
   char abs[PATH_MAX];
   int len;
-  if (dirfd != AT_FDCWD || target[0] == '/')
-    return tf__strndup(target, strlen(target));
-  len = tf__abspath(target, abs, sizeof(abs));
-  if (len < 0)
-    return NULL;
-  return tf__strndup(abs, (size_t)len);
+  if (dirfd != AT_FDCWD || target[0] == '/') {
+    *out = tf__strndup(target, strlen(target));
+  } else {
+    len = tf__abspath(target, abs, sizeof(abs));
+    if (len < 0)
+      return len;
+    *out = tf__strndup(abs, (size_t)len);
+  }
+  return *out ? 0 : -ENOMEM;
 }
 
 int tf_file_publishat(tf_file *f, int dirfd, const char *target,
@@ -274,9 +281,13 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
     return -EINVAL;
   if (f->deleted)
     return -ENOENT;
-  new_path = published_path(dirfd, target);
-  if (new_path == NULL)
-    return -ENOMEM;
+  /* What the stream still buffers must be in the file before it has its
+   * final name. */
+  if (f->stream != NULL && tf__sys.fflush(f->stream) != 0)
+    return -errno;
+  rc = published_path(dirfd, target, &new_path);
+  if (rc < 0)
+    return rc;
   if (mode != 0) {
     rc = apply_mode(f, mode, &old_mode);
     if (rc < 0)

@@ -90,6 +90,7 @@
   X(getrandom, int, (void *buf, size_t n), (buf, n))                         \
   X(fdopen, int, (int fd, const char *mode, FILE **out), (fd, mode, out))    \
   X(fclose, int, (FILE * fp), (fp))                                          \
+  X(fflush, int, (FILE * fp), (fp))                                          \
   X(malloc, int, (size_t n, void **out), (n, out))
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd and

@@ -104,6 +104,8 @@ static int real_fdopen(int fd, const char *mode, FILE **out) {
 
 static int real_fclose(FILE *fp) { return fclose(fp); }
 
+static int real_fflush(FILE *fp) { return fflush(fp); }
+
 static int real_malloc(size_t n, void **out) {
   void *p = malloc(n);
   if (p == NULL) {
@@ -249,6 +251,7 @@ TF_SYS_FAULT(getcwd, int, (char *buf, size_t size), (buf, size))
 TF_SYS_FAULT(getrandom, int, (void *buf, size_t n), (buf, n))
 TF_SYS_FAULT(fdopen, int, (int fd, const char *mode, FILE **out),
              (fd, mode, out))
+TF_SYS_FAULT(fflush, int, (FILE * fp), (fp))
 #undef TF_SYS_FAULT
 
 struct tf__sys_table tf__sys = {

@@ -191,20 +191,22 @@ static int discover(char *out, size_t size) {
   return rc;
 }
 
-/* Copy the known temporary directory to out; 0 if none is known yet. */
+/* Copy the known temporary directory to out; 0 if none is known yet.
+ * Called with tf__settings_lock held. */
+static int copy_locked(char *out, size_t size) {
+  size_t len = strlen(tempdir);
+  if (len == 0)
+    return 0;
+  if (len + 1 > size)
+    return -ERANGE;
+  memcpy(out, tempdir, len + 1);
+  return (int)len;
+}
+
 static int copy_known(char *out, size_t size) {
-  size_t len;
-  int rc = 0;
+  int rc;
   pthread_mutex_lock(&tf__settings_lock);
-  len = strlen(tempdir);
-  if (len > 0) {
-    if (len + 1 > size) {
-      rc = -ERANGE;
-    } else {
-      memcpy(out, tempdir, len + 1);
-      rc = (int)len;
-    }
-  }
+  rc = copy_locked(out, size);
   pthread_mutex_unlock(&tf__settings_lock);
   return rc;
 }
@@ -226,8 +228,9 @@ int tf_gettempdir(char *buf, size_t size) {
   pthread_mutex_lock(&tf__settings_lock);
   if (tempdir[0] == '\0')
     memcpy(tempdir, found, (size_t)rc + 1);
+  rc = copy_locked(buf, size);
   pthread_mutex_unlock(&tf__settings_lock);
-  return copy_known(buf, size);
+  return rc;
 }
 
 int tf_settempdir(const char *dir) {

@@ -16,7 +16,7 @@ result() { # name status
 # --- unit tests
 out=$(mktemp)
 $TF_TEST_WRAP "$BUILD/tests/unit" "$@" 2>&1 | tee "$out"
-line=$(tail -n 1 "$out")
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 rm -f "$out"
 p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
@@ -35,7 +35,9 @@ if [ $# -eq 0 ]; then
 
   # --- exports: only tf_* from the shared library, no test hooks anywhere
   so="$BUILD/libtempfile.so"
-  bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^tf_[a-z]' ; \
+  # (_init and _fini come from the toolchain's crt files)
+  bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' |
+        grep -v -e '^tf_[a-z]' -e '^_init$' -e '^_fini$' ; \
         nm -D --defined-only "$so" | awk '{print $3}' | grep '^tf__')
   [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q ' tf_mkstemp$'
   result shared_library_exports_only_public_tf_symbols $?

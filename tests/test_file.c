@@ -389,3 +389,27 @@ TEST(test_publishat_relative_to_dirfd) {
   CHECK_SYS(unlink("dest/out.txt"));
   CHECK_SYS(rmdir("dest"));
 }
+
+TEST(test_publish_flushes_the_stream_before_the_name_appears) {
+  tf_file *f = NULL;
+  FILE *fp = NULL;
+  struct stat st;
+  ASSERT_OK(tf_file_create(&f, NULL));
+  ASSERT_OK(tf_file_stream(f, &fp));
+  fputs("buffered", fp); /* still in the stdio buffer */
+  ASSERT_OK(tf_file_publish(f, "final", 0, 0));
+  ASSERT_EQ(stat("final", &st), 0);
+  ASSERT_EQ(st.st_size, 8);
+  ASSERT_OK(tf_file_free(f));
+  CHECK_SYS(unlink("final"));
+}
+
+TEST(test_named_file_createat_accepts_at_fdcwd) {
+  tf_file *f = NULL;
+  ASSERT_OK(tf_file_createat(&f, AT_FDCWD, NULL));
+  ASSERT_EQ(tf_test_count_entries("."), 1);
+  CHECK_SYS(chdir("/")); /* the handle opened its own anchor */
+  ASSERT_OK(tf_file_free(f));
+  CHECK_SYS(chdir(tf_test_dir()));
+  ASSERT_EQ(tf_test_count_entries("."), 0);
+}

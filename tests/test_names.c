@@ -233,6 +233,7 @@ TEST(test_null_outputs_are_einval) {
   ASSERT_ERR(tf_mkdtemp(NULL, NULL), -EINVAL);
   ASSERT_ERR(tf_mktemp(NULL, NULL), -EINVAL);
   ASSERT_ERR(tf_mktempat(AT_FDCWD, NULL, NULL), -EINVAL);
+  ASSERT_ERR(tf_mkdtempat(AT_FDCWD, NULL, NULL), -EINVAL);
   ASSERT_ERR(tf_file_create(NULL, NULL), -EINVAL);
   ASSERT_ERR(tf_file_createat(NULL, AT_FDCWD, NULL), -EINVAL);
   ASSERT_ERR(tf_gettempdir(NULL, 10), -EINVAL);
