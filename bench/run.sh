@@ -9,8 +9,8 @@
 #      librust-tempfile-dev, cargo if no cargo works offline, strace);
 #   2. builds the peers into build/bench/ (the Rust one offline, from
 #      Debian's crate registry);
-#   3. calibrates N per implementation so one run takes about
-#      BENCH_TARGET_MS, then for each workload runs every implementation in
+#   3. calibrates N per workload so one run of the floor takes about
+#      BENCH_TARGET_MS (every implementation does the same N), then for each workload runs every implementation in
 #      turn (rotating the order each round) for BENCH_ROUNDS rounds, each
 #      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs)
 #      that must be empty afterwards;
@@ -19,7 +19,7 @@
 #      cancel out;
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
-# Environment: BENCH_ROUNDS (7), BENCH_TARGET_MS (400), BENCH_DIR
+# Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_DIR
 # (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed, CC (cc) for
 # the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
 
@@ -46,7 +46,7 @@ LOG=$B/logs
 OUT=$ROOT/BENCHMARKS.md
 PY=/usr/bin/python3
 
-ROUNDS=${BENCH_ROUNDS:-7}
+ROUNDS=${BENCH_ROUNDS:-11}
 TARGET_MS=${BENCH_TARGET_MS:-400}
 BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
@@ -255,19 +255,21 @@ is_peer() {
 
 GROUPS_ALL="named unnamed mkdtemp named-handle"
 
-# N per implementation and workload: a short calibration run gives ns/op,
-# and N is set so the (REPS + 1) repetitions take about TARGET_MS.
+# N per workload: a short calibration run of the floor gives its ns/op,
+# and N is set so the floor's (REPS + 1) repetitions take about TARGET_MS.
+# Every implementation of the workload then does the same N operations
+# per repetition (slower ones take longer), so all of them leave the same
+# number of names behind in their directory's history.
 : >"$B/n.txt"
 for g in $GROUPS_ALL; do
+  ns=$(TFBENCH_REPS=1 measure floor "$g" 500) || {
+    note "floor $g: calibration failed; $g not measured"
+    continue
+  }
+  n=$(awk -v ns="$ns" -v t="$TARGET_MS" -v r="$REPS" 'BEGIN {
+    n = int(t * 1e6 / ((r + 1) * ns)); if (n < 100) n = 100
+    if (n > 200000) n = 200000; print n }')
   for m in $(members "$g"); do
-    case $m in python) cal=200 ;; *) cal=400 ;; esac
-    ns=$(TFBENCH_REPS=1 measure "$m" "$g" $cal) || {
-      note "$m $g: calibration failed; not measured"
-      continue
-    }
-    n=$(awk -v ns="$ns" -v t="$TARGET_MS" -v r="$REPS" 'BEGIN {
-      n = int(t * 1e6 / ((r + 1) * ns)); if (n < 100) n = 100
-      if (n > 200000) n = 200000; print n }')
     echo "$g $m $n" >>"$B/n.txt"
   done
 done
@@ -353,6 +355,15 @@ range_of() {
   awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $4 }' "$B/results.txt" |
     sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.0f-%.0f", lo, hi }'
 }
+paired_ratio() { # GROUP A B -> median over rounds of A/B in the same round
+  awk -v g="$1" -v a="$2" -v b="$3" '$1 == g && $2 == a { x[$3] = $4 }
+    $1 == g && $2 == b { y[$3] = $4 }
+    END { for (r in x) if (r in y && y[r] > 0) printf "%.4f\n", x[r] / y[r] }' \
+    "$B/results.txt" | sort -g | awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "-"; exit }
+      if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.3f", m }'
+}
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
 
 impl_name() {
@@ -432,13 +443,17 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo
   echo "Every program (tfbench and one per peer) does one untimed repetition of"
   echo "N operations, then $REPS timed ones (CLOCK_MONOTONIC or the language's"
-  echo "monotonic clock), and prints the median time per operation. N is"
-  echo "calibrated per implementation so one run lasts about $TARGET_MS ms. Each"
-  echo "workload runs every implementation in turn for $ROUNDS rounds (the order"
-  echo "rotates every round); the tables give the median of the rounds and the"
-  echo "range of the $ROUNDS per-round values. The floor is the same system calls"
-  echo "made directly on names (DIR/tmp + 12 characters) computed before the"
-  echo "timer starts. Timed part of the run: ${ELAPSED} s."
+  echo "monotonic clock), and prints the median time per operation. N is set"
+  echo "per workload so one run of the floor lasts about $TARGET_MS ms, and every"
+  echo "implementation of that workload does the same N. Each workload runs every"
+  echo "implementation in turn for $ROUNDS rounds (the order rotates every round),"
+  echo "each run in a fresh directory that must be empty afterwards; the tables"
+  echo "give the median of the rounds and the range of the $ROUNDS per-round values."
+  echo "The floor is the same system calls made directly on names (DIR/tmp + 12"
+  echo "characters) computed before the timer starts. The goals compare the"
+  echo "medians; the per-round ratio (libtempfile / floor of the same round, whose"
+  echo "runs are adjacent) is shown beside them as a check on the noise. Measuring"
+  echo "took ${ELAPSED} s."
   echo
   echo "## Goals"
   echo
@@ -450,7 +465,7 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
     if [ -n "$lib" ] && [ -n "$fl" ]; then
       ratio=$(div "$lib" "$fl")
       ok=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.05) ? 1 : 0 }')
-      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x" "$ok"
+      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x (per-round median $(paired_ratio "$g" libtempfile floor) x)" "$ok"
     else
       goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "not measured" 0
     fi
@@ -458,7 +473,7 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
     if [ -n "$lib" ] && [ -n "$fp" ]; then
       set -- $fp
       ok=$(awk -v a="$lib" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }')
-      goal_row "\`$g\` faster than every peer" "$(div "$lib" "$2") x the fastest peer ($1)" "$ok"
+      goal_row "\`$g\` faster than every peer" "$(div "$lib" "$2") x the fastest peer, $1 (per-round median $(paired_ratio "$g" libtempfile "$1") x)" "$ok"
     else
       goal_row "\`$g\` faster than every peer" "not measured" 0
     fi
@@ -525,12 +540,19 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
       END {
         o = v["openat"] + 0; c = v["close"] + 0; u = v["unlink"] + v["unlinkat"]; r = v["getrandom"] + 0
         other = ""
-        for (s in v) if (s != "openat" && s != "close" && s != "unlink" && s != "unlinkat" && s != "getrandom") other = other " " s "=" v[s]
-        printf "- openat %.3f, close %.3f, unlink(at) %.3f per name: %s\n", o, c, u,
-          (o == 1 && c == 1 && u == 1) ? "exactly one each (met)" : "**not one each**"
-        printf "- getrandom %.3f per name (1 per %.1f names): %s\n", r, r > 0 ? 1 / r : 0,
-          r <= 1 / 16 ? "at most one per 16 names (met)" : "**more than one per 16 names**"
-        printf "- other system calls per name: %s\n", other == "" ? "none" : other
+        for (s in v)
+          if (s != "openat" && s != "close" && s != "unlink" && s != "unlinkat" && s != "getrandom")
+            other = other " " s " " v[s]
+        one = "exactly one each (met)"
+        if (o != 1 || c != 1 || u != 1) one = "**not one each**"
+        rnd = "at most one per 16 names (met)"
+        if (r > 1 / 16) rnd = "**more than one per 16 names**"
+        per = "-"
+        if (r > 0) per = sprintf("%.1f", 1 / r)
+        if (other == "") other = " none"
+        printf "- openat %.3f, close %.3f, unlink(at) %.3f per name: %s\n", o, c, u, one
+        printf "- getrandom %.3f per name (one call per %s names): %s\n", r, per, rnd
+        printf "- other system calls per name:%s\n", other
       }' "$B/strace-perop.txt"
   else
     echo
