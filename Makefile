@@ -68,10 +68,12 @@ $(SHARED): $(OBJ)
 	ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libtempfile.so
 
+PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
 $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 $(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
@@ -103,14 +105,14 @@ valgrind:
 bench: all
 	sh bench/run.sh $(BENCH_BIN)
 
-install: lib $(BUILD)/tempfile.pc
+install: lib
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
 	install -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libtempfile.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtempfile.so
-	install -m 644 $(BUILD)/tempfile.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SED) tempfile.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 
 uninstall:

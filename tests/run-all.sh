@@ -45,6 +45,23 @@ if [ $# -eq 0 ]; then
   result test_hooks_absent_from_user_build $?
   readelf -d "$BUILD/libtempfile.so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
   result shared_library_has_soname $?
+
+  # --- install into a staging root, use it, uninstall
+  dest=$(mktemp -d)
+  inst="$dest/opt/tf"
+  make -s BUILD="$BUILD" CC="$CC" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
+    test -f "$inst/include/tempfile.h" && test -f "$inst/lib/libtempfile.a" &&
+    test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
+    grep -q '^prefix=/opt/tf$' "$inst/lib/pkgconfig/tempfile.pc" &&
+    printf '#include <tempfile.h>\nint main(void) { return tf_version_hex() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
+    $CC -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&
+    LD_LIBRARY_PATH="$inst/lib" "$dest/use"
+  result install_honours_prefix_and_destdir_and_links $?
+  rm -f "$dest/use" "$dest/use.c"
+  make -s BUILD="$BUILD" CC="$CC" PREFIX=/opt/tf DESTDIR="$dest" uninstall >/dev/null &&
+    [ -z "$(find "$dest" -type f -o -type l)" ]
+  result uninstall_removes_everything_installed $?
+  rm -rf "$dest"
 fi
 
 echo "$passed passed, $failed failed"
