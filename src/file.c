@@ -22,14 +22,14 @@ struct tf_file {
   const char *name;            /* basename inside path, relative to dirfd */
   unsigned int flags;          /* TF_KEEP, TF_DELETE_ON_FREE */
   int append;                  /* opened with O_APPEND */
-  unsigned long generation;    /* tf__fork_generation at creation */
+  pid_t owner;                 /* the creating process */
   int keep;                    /* never delete */
   int deleted;                 /* removed by the handle */
   int published;               /* renamed to its final name */
 };
 
 static int owned_here(const tf_file *f) {
-  return f->generation == tf__fork_generation;
+  return f->owner == tf__current_pid();
 }
 
 /* Build a handle for a file created in dirfd.  dir_path is the directory
@@ -66,7 +66,7 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
   f->dirfd = dirfd;
   f->stream = NULL;
   f->flags = o ? o->flags : 0;
-  f->generation = tf__fork_generation;
+  f->owner = tf__current_pid();
   f->append = o != NULL && (o->open_flags & O_APPEND) != 0;
   f->keep = (f->flags & TF_KEEP) != 0;
   f->deleted = 0;

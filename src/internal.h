@@ -120,16 +120,30 @@ void tf__freemem(void *p);
 /* sys.c: close() preserving errno, for cleanup paths. */
 void tf__close_quiet(int fd);
 
-/* sys.c: a counter bumped in the child after every fork(2) (through
- * pthread_atfork), so a handle can tell it is in another process without
- * a getpid() call.  tf__lib_init() registers the handler. */
-extern volatile unsigned long tf__fork_generation;
+/*
+ * sys.c: what belongs to one process and must not be inherited by a
+ * forked child: the pool of random bytes for names, and the pid that
+ * handles record as their owner.  tf__process() returns the block of the
+ * calling process, fresh (pool empty, pid set) in a new child however it
+ * was forked.  Call it with tf__process_lock held.
+ */
+struct tf__process {
+  pid_t pid; /* 0 until first use in this process */
+  size_t pool_used;
+  unsigned char pool[256];
+};
+struct tf__process *tf__process(void);
 void tf__lib_init(void);
 
-/* The library's two locks: the name source (random.c) and the process-wide
- * settings (tempdir.c).  Both are held across fork() by sys.c. */
-extern pthread_mutex_t tf__random_lock;
+/* The library's two locks: the per-process block (names, ownership) and
+ * the process-wide settings (tempdir.c).  Both are held across fork() by
+ * sys.c. */
+extern pthread_mutex_t tf__process_lock;
 extern pthread_mutex_t tf__settings_lock;
+
+/* sys.c: the pid of the calling process, without a system call where the
+ * platform allows (takes tf__process_lock). */
+pid_t tf__current_pid(void);
 
 /* random.c */
 int tf__random_name(char *out, size_t len);

@@ -3,7 +3,7 @@
  * does (environment, then fixed places, then the current directory; each
  * proven usable by writing a file in it), caching the answer for the
  * process, the override and reset (tempfile.tempdir), the default prefix
- * (tempfile.template), and making paths absolute (os.path.abspath).
+ * (tempfile.template), and making paths absolute.
  */
 #include "internal.h"
 
@@ -28,20 +28,14 @@ static const char *read_env(const char *name) {
 #endif
 }
 
-/* Append component [s, s+len) to out (length *used), resolving "." and
- * ".." lexically, as os.path.normpath does. */
+/* Append component [s, s+len) to out (length *used).  "." is dropped;
+ * ".." is kept, because after a symlink it means the link target's
+ * parent, which only the kernel can resolve (os.path.abspath resolves it
+ * by text and can name a different directory than the one opened). */
 static int append_component(char *out, size_t size, size_t *used,
                             const char *s, size_t len) {
   if (len == 0 || (len == 1 && s[0] == '.'))
     return 0;
-  if (len == 2 && s[0] == '.' && s[1] == '.') {
-    while (*used > 1 && out[*used - 1] != '/')
-      (*used)--;
-    if (*used > 1)
-      (*used)--; /* drop the slash too, but never the root */
-    out[*used] = '\0';
-    return 0;
-  }
   if (*used + (*used > 1) + len + 1 > size)
     return -ENAMETOOLONG;
   if (*used > 1)
@@ -66,8 +60,9 @@ static int append_path(char *out, size_t size, size_t *used, const char *p) {
   return 0;
 }
 
-/* Write the absolute, normalised form of path to out.  A relative path is
- * taken against the current directory.  Returns the length or -errno. */
+/* Write the absolute form of path to out: a relative path is taken
+ * against the current directory, "." components and repeated slashes are
+ * dropped.  Returns the length or -errno. */
 int tf__abspath(const char *path, char *out, size_t size) {
   char cwd[PATH_MAX];
   size_t used = 1;

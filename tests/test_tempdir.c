@@ -80,7 +80,7 @@ TEST(test_gettempdir_skips_unusable_candidates) {
 TEST(test_gettempdir_keeps_case_and_makes_relative_absolute) {
   char dir[PATH_MAX], want[PATH_MAX];
   CHECK_SYS(mkdir("MiXeD", 0700));
-  setenv("TMPDIR", "./x/../MiXeD/.", 1);
+  setenv("TMPDIR", "./MiXeD/.//", 1);
   snprintf(want, sizeof(want), "%s/MiXeD", tf_test_dir());
   ASSERT_OK(tf_gettempdir(dir, sizeof(dir)));
   ASSERT_STR_EQ(dir, want);
