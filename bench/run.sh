@@ -285,6 +285,7 @@ done
 n_of() { awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $3 }' "$B/n.txt"; }
 
 START=$(date +%s)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for g in $GROUPS_ALL; do
   list=
   for m in $(members "$g"); do
@@ -313,6 +314,7 @@ for g in $GROUPS_ALL; do
   done
 done
 ELAPSED=$(($(date +%s) - START))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ------------------------------------------------------------- system calls
 
@@ -465,6 +467,7 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "- CPU: ${cpu:-unknown}, $(nproc) online CPUs; memory: ${mem:-unknown}"
   echo "- kernel: Linux $(uname -r) ($(uname -m))"
   echo "- file system: $BASE ($fstype), a fresh directory for every run"
+  echo "- load average (1, 5, 15 min) before measuring: ${LOAD_BEFORE:-?}; after: ${LOAD_AFTER:-?} (the benchmark itself adds about 1)"
   echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1); libtempfile and tfbench built by make (-O2)"
   echo "- peers: $(for p in $PEERS; do printf '%s; ' "$(impl_name "$p")"; done | sed 's/; $//')"
   echo
