@@ -129,7 +129,8 @@ void tf__close_quiet(int fd);
  */
 struct tf__process {
   pid_t pid; /* 0 until first use in this process */
-  size_t pool_used;
+  size_t pool_used; /* name characters in pool[pool_used, pool_len) */
+  size_t pool_len;
   unsigned char pool[256];
 };
 struct tf__process *tf__process(void);

@@ -2,8 +2,9 @@
  * random.c - the source of the random part of every name.  Bytes come
  * from the OS CSPRNG (getrandom on Linux, getentropy elsewhere) into a
  * 256-byte pool, so one system call serves about 20 default-length names.
- * Bytes are mapped onto TF_ALPHABET by rejection sampling (a byte >= 252
- * is skipped) so every character is equally likely.  The pool lives in
+ * At refill the bytes are mapped onto TF_ALPHABET by rejection sampling (a
+ * byte >= 252 is dropped) so every character is equally likely, and a
+ * name is then one copy out of the pool.  The pool lives in
  * the per-process block (sys.c), guarded by tf__process_lock, which a
  * forked child receives empty: a child never produces the names its
  * parent will produce next.  Used bytes are wiped so the pool never holds
@@ -48,9 +49,11 @@ static int take_injected(char *out, size_t len) {
 }
 #endif
 
-/* Fill the pool from the OS.  Called with the lock held. */
+/* Refill the pool from the OS and turn it into name characters at once:
+ * accepted bytes become characters packed at the front, the rest of the
+ * pool is cleared.  Called with the lock held. */
 static int refill_pool(struct tf__process *p) {
-  size_t got = 0;
+  size_t got = 0, i, kept = 0;
   while (got < sizeof(p->pool)) {
     int n = tf__sys.getrandom(p->pool + got, sizeof(p->pool) - got);
     if (n < 0) {
@@ -60,25 +63,17 @@ static int refill_pool(struct tf__process *p) {
     }
     got += (size_t)n;
   }
+  for (i = 0; i < sizeof(p->pool); i++)
+    if (p->pool[i] < ACCEPT_BELOW)
+      p->pool[kept++] = (unsigned char)TF_ALPHABET[p->pool[i] % ALPHABET_SIZE];
+  memset(p->pool + kept, 0, sizeof(p->pool) - kept);
   p->pool_used = 0;
+  p->pool_len = kept;
   refills++;
   return 0;
 }
 
-/* One byte from the pool.  Called with the lock held. */
-static int next_byte(struct tf__process *p, unsigned char *out) {
-  if (p->pool_used == sizeof(p->pool)) {
-    int rc = refill_pool(p);
-    if (rc < 0)
-      return rc;
-  }
-  *out = p->pool[p->pool_used];
-  p->pool[p->pool_used++] = 0;
-  return 0;
-}
-
 int tf__random_name(char *out, size_t len) {
-  size_t i;
   int rc = 0;
   struct tf__process *p;
   pthread_mutex_lock(&tf__process_lock);
@@ -89,13 +84,21 @@ int tf__random_name(char *out, size_t len) {
   }
 #endif
   p = tf__process();
-  for (i = 0; i < len && rc == 0; i++) {
-    unsigned char b;
-    do
-      rc = next_byte(p, &b);
-    while (rc == 0 && b >= ACCEPT_BELOW);
-    if (rc == 0)
-      out[i] = TF_ALPHABET[b % ALPHABET_SIZE];
+  while (len > 0) {
+    size_t n = p->pool_len - p->pool_used;
+    if (n == 0) {
+      rc = refill_pool(p);
+      if (rc < 0)
+        break;
+      continue;
+    }
+    if (n > len)
+      n = len;
+    memcpy(out, p->pool + p->pool_used, n);
+    memset(p->pool + p->pool_used, 0, n); /* never hand out twice */
+    p->pool_used += n;
+    out += n;
+    len -= n;
   }
   pthread_mutex_unlock(&tf__process_lock);
   return rc;

@@ -352,7 +352,8 @@ void tf__lib_init(void) { pthread_once(&init_once, init_once_per_load); }
 
 static void start_process_block(struct tf__process *b, pid_t pid) {
   memset(b->pool, 0, sizeof(b->pool));
-  b->pool_used = sizeof(b->pool);
+  b->pool_used = 0;
+  b->pool_len = 0;
   b->pid = pid;
 }
 

@@ -63,12 +63,31 @@ static int append_path(char *out, size_t size, size_t *used, const char *p) {
 /* Write the absolute form of path to out: a relative path is taken
  * against the current directory, "." components and repeated slashes are
  * dropped.  Returns the length or -errno. */
+/* An absolute path with nothing to drop: no "//", no "." component, no
+ * trailing slash.  The common case, copied as it is. */
+static int is_clean_absolute(const char *p, size_t len) {
+  size_t i;
+  if (p[0] != '/' || (len > 1 && p[len - 1] == '/'))
+    return 0;
+  for (i = 1; i < len; i++)
+    if (p[i - 1] == '/' &&
+        (p[i] == '/' || (p[i] == '.' && (i + 1 == len || p[i + 1] == '/'))))
+      return 0;
+  return 1;
+}
+
 int tf__abspath(const char *path, char *out, size_t size) {
   char cwd[PATH_MAX];
-  size_t used = 1;
+  size_t used = 1, len = strlen(path);
   int rc;
   if (size < 2)
     return -ENAMETOOLONG;
+  if (is_clean_absolute(path, len)) {
+    if (len + 1 > size)
+      return -ENAMETOOLONG;
+    memcpy(out, path, len + 1);
+    return (int)len;
+  }
   out[0] = '/';
   out[1] = '\0';
   if (path[0] != '/') {
