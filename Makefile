@@ -93,7 +93,7 @@ demo: all
 	done
 
 check: all
-	@BUILD=$(BUILD) CC="$(CC)" sh tests/run-all.sh
+	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" sh tests/run-all.sh
 
 asan:
 	$(MAKE) BUILD=build/asan CC="$(CC)" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check

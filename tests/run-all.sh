@@ -54,7 +54,7 @@ if [ $# -eq 0 ]; then
     test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
     grep -q '^prefix=/opt/tf$' "$inst/lib/pkgconfig/tempfile.pc" &&
     printf '#include <tempfile.h>\nint main(void) { return tf_version_hex() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
-    $CC -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&
+    $CC $SAN -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&
     LD_LIBRARY_PATH="$inst/lib" "$dest/use"
   result install_honours_prefix_and_destdir_and_links $?
   rm -f "$dest/use" "$dest/use.c"
