@@ -131,7 +131,7 @@ struct tf__process {
   pid_t pid; /* 0 until first use in this process */
   size_t pool_used; /* name characters in pool[pool_used, pool_len) */
   size_t pool_len;
-  unsigned char pool[256];
+  unsigned char pool[1024];
 };
 struct tf__process *tf__process(void);
 void tf__lib_init(void);
