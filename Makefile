@@ -79,7 +79,7 @@ $(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $(TEST_SRC) $(TEST_LIB) $(LDLIBS)
 
-$(BUILD)/examples/%: examples/%.c $(STATIC) include/tempfile.h
+$(BUILD)/examples/%: examples/%.c examples/tour.h $(STATIC) include/tempfile.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
 

@@ -9,19 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <tempfile.h>
-
-static void check(int rc, const char *what) {
-  if (rc < 0) {
-    fprintf(stderr, "%s: %s\n", what, tf_strerror(rc));
-    exit(1);
-  }
-}
-
-static void check_sys(int ok, const char *what) {
-  if (!ok)
-    check(errno != 0 ? -errno : -EIO, what);
-}
+#include "tour.h"
 
 static const char *exists(const char *path) {
   struct stat st;

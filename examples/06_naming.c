@@ -9,21 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <tempfile.h>
+#include "tour.h"
 
 #define COUNT 5
-
-static void check(int rc, const char *what) {
-  if (rc < 0) {
-    fprintf(stderr, "%s: %s\n", what, tf_strerror(rc));
-    exit(1);
-  }
-}
-
-static void check_sys(int ok, const char *what) {
-  if (!ok)
-    check(errno != 0 ? -errno : -EIO, what);
-}
 
 int main(void) {
   char *paths[COUNT];

@@ -7,14 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <tempfile.h>
-
-static void check(int rc, const char *what) {
-  if (rc < 0) {
-    fprintf(stderr, "%s: %s\n", what, tf_strerror(rc));
-    exit(1);
-  }
-}
+#include "tour.h"
 
 int main(void) {
   static const char *const vars[] = {"TMPDIR", "TEMP", "TMP"};
