@@ -148,6 +148,38 @@ int tf_test_run_unprivileged(void (*fn)(void *), void *arg) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* ------------------------------------------------ emulated platforms */
+
+static struct tf__sys_table real_table;
+static int renameat2_errno;
+
+static int openat_without_o_tmpfile(int dirfd, const char *path, int flags,
+                                    mode_t mode) {
+  if ((flags & O_TMPFILE) == O_TMPFILE) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  return real_table.openat(dirfd, path, flags, mode);
+}
+
+static int renameat2_missing(int od, const char *op, int nd, const char *np,
+                             unsigned int flags) {
+  (void)od, (void)op, (void)nd, (void)np, (void)flags;
+  errno = renameat2_errno;
+  return -1;
+}
+
+void tf_test_without_o_tmpfile(void) {
+  tf__sys.openat = openat_without_o_tmpfile;
+}
+
+void tf_test_without_renameat2(int err) {
+  renameat2_errno = err;
+  tf__sys.renameat2 = renameat2_missing;
+}
+
+void tf_test_restore_syscalls(void) { tf__sys = real_table; }
+
 /* ----------------------------------------------------------- fault sweep */
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -298,6 +330,7 @@ int main(int argc, char **argv) {
   struct tf_test *t, *ordered = NULL;
   int passed = 0, failed = 0;
 
+  real_table = tf__sys;
   /* Registration prepends; restore file order. */
   while (tests != NULL) {
     t = tests;

@@ -132,6 +132,15 @@ int tf_test_run_unprivileged(void (*fn)(void *), void *arg);
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 
+/* Replace entries of the library's system-call table to emulate a
+ * platform: a file system without O_TMPFILE (those opens fail with
+ * EOPNOTSUPP), a kernel or file system without renameat2 (it fails with
+ * err: ENOSYS or EINVAL).  tf_test_restore_syscalls() puts the real
+ * table back. */
+void tf_test_without_o_tmpfile(void);
+void tf_test_without_renameat2(int err);
+void tf_test_restore_syscalls(void);
+
 /*
  * The fault sweep: for nth = 1, 2, ... make the nth system call made
  * through the library's table fail with err, and call op(ctx).  While a

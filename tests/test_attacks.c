@@ -134,25 +134,12 @@ static void in_test_dir(char *out, size_t size, const char *rel) {
   snprintf(out, size, "%s/%s", tf_test_dir(), rel);
 }
 
-/* A table entry that refuses O_TMPFILE, to send tf_tmpfile() to its
- * named-then-unlinked fallback. */
-static int (*saved_openat)(int, const char *, int, mode_t);
-
-static int openat_without_tmpfile(int d, const char *p, int fl, mode_t m) {
-  if ((fl & O_TMPFILE) == O_TMPFILE) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  return saved_openat(d, p, fl, m);
-}
-
+/* Send tf_tmpfile() to its named-then-unlinked fallback. */
 static void force_tmpfile_fallback(int on) {
-  if (on) {
-    saved_openat = tf__sys.openat;
-    tf__sys.openat = openat_without_tmpfile;
-  } else {
-    tf__sys.openat = saved_openat;
-  }
+  if (on)
+    tf_test_without_o_tmpfile();
+  else
+    tf_test_restore_syscalls();
 }
 
 /* ------------------------------------- symlinks planted at the next name */
@@ -800,16 +787,6 @@ TEST(test_attack_publish_noclobber_onto_directory_is_eexist) {
   publish_onto_directory(TF_NOCLOBBER, -EEXIST);
 }
 
-static int (*saved_renameat2)(int, const char *, int, const char *,
-                              unsigned int);
-
-static int renameat2_unsupported(int od, const char *op, int nd,
-                                 const char *np, unsigned int flags) {
-  (void)od, (void)op, (void)nd, (void)np, (void)flags;
-  errno = EINVAL;
-  return -1;
-}
-
 static void noclobber_onto_symlinks(void) {
   tf_file *f = NULL;
   char temp[PATH_MAX], *before, *dir_before, *dir_after;
@@ -844,10 +821,9 @@ TEST(test_attack_publish_noclobber_dangling_symlink_counts_as_existing) {
 }
 
 TEST(test_attack_publish_noclobber_link_fallback_dangling_symlink_eexist) {
-  saved_renameat2 = tf__sys.renameat2;
-  tf__sys.renameat2 = renameat2_unsupported;
+  tf_test_without_renameat2(EINVAL);
   noclobber_onto_symlinks();
-  tf__sys.renameat2 = saved_renameat2;
+  tf_test_restore_syscalls();
 }
 
 TEST(test_attack_review_publish_dotdot_after_symlink_path_names_the_file) {

@@ -132,27 +132,15 @@ TEST(test_faults_tmpfile_o_tmpfile_path) {
   ASSERT_EQ(sweep_all("tf_tmpfile", op_tmpfile, undo_path_fd, NULL), 1);
 }
 
-static int (*saved_openat)(int, const char *, int, mode_t);
-
-static int openat_without_o_tmpfile(int dirfd, const char *path, int flags,
-                                    mode_t mode) {
-  if ((flags & O_TMPFILE) == O_TMPFILE) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  return saved_openat(dirfd, path, flags, mode);
-}
-
 TEST(test_faults_tmpfile_fallback_path) {
   discover_first();
-  saved_openat = tf__sys.openat;
-  tf__sys.openat = openat_without_o_tmpfile;
-  /* The fallback's openat is not counted (the table entry is replaced);
-   * getrandom and unlinkat are, and a failed unlink is the one case that
-   * may leave the file (its removal is what failed). */
+  tf_test_without_o_tmpfile();
+  /* The refused O_TMPFILE open is not counted; the named open, the
+   * unlink (and a getrandom refill) are.  A failed unlink is the one case
+   * that may leave the file: its removal is what failed. */
   ASSERT_GE(sweep_all("tf_tmpfile fallback", op_tmpfile, undo_path_fd, NULL),
-            1);
-  tf__sys.openat = saved_openat;
+            2);
+  tf_test_restore_syscalls();
 }
 
 /* The whole life of a handle: create, write through the stream, close
@@ -212,25 +200,14 @@ TEST(test_faults_publish_replace_and_noclobber) {
       7);
 }
 
-static int (*saved_renameat2)(int, const char *, int, const char *,
-                              unsigned int);
-
-static int renameat2_unsupported(int od, const char *op, int nd,
-                                 const char *np, unsigned int flags) {
-  (void)od, (void)op, (void)nd, (void)np, (void)flags;
-  errno = ENOSYS;
-  return -1;
-}
-
 TEST(test_faults_publish_noclobber_link_fallback) {
   unsigned noclobber = TF_NOCLOBBER;
   discover_first();
-  saved_renameat2 = tf__sys.renameat2;
-  tf__sys.renameat2 = renameat2_unsupported;
+  tf_test_without_renameat2(ENOSYS);
   ASSERT_GE(sweep_all("publish noclobber via link", op_file_publish,
                       undo_publish, &noclobber),
             8);
-  tf__sys.renameat2 = saved_renameat2;
+  tf_test_restore_syscalls();
 }
 
 static int op_gettempdir(void *ctx) {

@@ -274,21 +274,10 @@ TEST(test_publish_noclobber_fails_with_eexist_and_handle_stays_whole) {
   CHECK_SYS(unlink("free"));
 }
 
-static int (*saved_renameat2)(int, const char *, int, const char *,
-                              unsigned int);
-
-static int renameat2_unsupported(int od, const char *op, int nd,
-                                 const char *np, unsigned int flags) {
-  (void)od, (void)op, (void)nd, (void)np, (void)flags;
-  errno = EINVAL; /* what a file system without RENAME_NOREPLACE says */
-  return -1;
-}
-
 TEST(test_publish_noclobber_falls_back_to_link_and_unlink) {
   tf_file *f = NULL;
   char temp[PATH_MAX];
-  saved_renameat2 = tf__sys.renameat2;
-  tf__sys.renameat2 = renameat2_unsupported;
+  tf_test_without_renameat2(EINVAL); /* a file system without NOREPLACE */
   tf_test_write_file("taken", "old");
   ASSERT_OK(tf_file_create(&f, NULL));
   snprintf(temp, sizeof(temp), "%s", tf_file_path(f));
@@ -306,7 +295,7 @@ TEST(test_publish_noclobber_falls_back_to_link_and_unlink) {
   tf__fault_disarm();
   ASSERT(!tf_test_exists("other"));
   ASSERT(tf_test_exists(temp));
-  tf__sys.renameat2 = saved_renameat2;
+  tf_test_restore_syscalls();
   ASSERT_OK(tf_file_free(f));
   ASSERT(!tf_test_exists(temp));
   CHECK_SYS(unlink("taken"));

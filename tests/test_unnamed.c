@@ -109,33 +109,14 @@ TEST(test_tmpfile_real_errors_are_not_sent_to_the_fallback) {
   tf__fault_disarm();
 }
 
-/* A file system without O_TMPFILE, by replacing the table's entry. */
-static int (*saved_openat)(int, const char *, int, mode_t);
-
-static int openat_without_o_tmpfile(int dirfd, const char *path, int flags,
-                                    mode_t mode) {
-  if ((flags & O_TMPFILE) == O_TMPFILE) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  return saved_openat(dirfd, path, flags, mode);
-}
-
-static void without_o_tmpfile(void) {
-  saved_openat = tf__sys.openat;
-  tf__sys.openat = openat_without_o_tmpfile;
-}
-
-static void with_o_tmpfile(void) { tf__sys.openat = saved_openat; }
-
 TEST(test_tmpfile_fallback_works_for_many_files) {
   int fds[50], i;
-  without_o_tmpfile();
+  tf_test_without_o_tmpfile();
   for (i = 0; i < 50; i++) {
     fds[i] = tf_tmpfile(NULL);
     assert_usable_unnamed(fds[i]);
   }
-  with_o_tmpfile();
+  tf_test_restore_syscalls();
   ASSERT_EQ(tf_test_count_entries("."), 0);
   for (i = 0; i < 50; i++)
     close(fds[i]);
@@ -147,11 +128,11 @@ TEST(test_tmpfile_fallback_unlink_failure_closes_fd_and_reports) {
   char *fds_before = tf_test_fd_listing(), *fds_after;
   char dir[PATH_MAX];
   ASSERT_OK(tf_gettempdir(dir, sizeof(dir)));
-  without_o_tmpfile();
+  tf_test_without_o_tmpfile();
   tf__fault_arm(TF_SYS_unlinkat, 1, EIO);
   ASSERT_ERR(tf_tmpfile(NULL), -EIO);
   tf__fault_disarm();
-  with_o_tmpfile();
+  tf_test_restore_syscalls();
   fds_after = tf_test_fd_listing();
   ASSERT_STR_EQ(fds_after, fds_before);
   ASSERT_EQ(tf_test_count_entries("."), 1);
