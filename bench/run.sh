@@ -394,7 +394,7 @@ rust_tempfile_version() {
 
 what_of() { # GROUP IMPL -> the calls one operation makes
   case $1:$2 in
-  named:libtempfile) echo 'tf_mkstemp, close, unlink, free' ;;
+  named:libtempfile) echo 'tf_mkstemp, close, unlinkat, free' ;;
   named:floor) echo 'openat(O_CREAT|O_EXCL|...), close, unlinkat' ;;
   named:glibc) echo 'mkostemp(O_CLOEXEC), close, unlink' ;;
   named:python) echo 'tempfile.mkstemp, os.close, os.unlink' ;;

@@ -17,7 +17,7 @@
  * $TFBENCH_REPS when set (1 to 101).
  *
  * Workloads (DIR should be an absolute path, as it is from bench/run.sh):
- *   named          tf_mkstemp(&path, {.dir = DIR}), close, unlink(path), free
+ *   named          tf_mkstemp(&path, {.dir = DIR}), close, unlinkat(path), free
  *   named-floor    openat(O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC),
  *                  close, unlinkat on names made before the timer starts
  *                  (DIR/tmp + 12 characters, as long as the library's)
@@ -106,7 +106,7 @@ static void run_named(long n) {
       die("tf_mkstemp", fd);
     if (close(fd) != 0)
       die("close", errno);
-    if (unlink(path) != 0)
+    if (unlinkat(AT_FDCWD, path, 0) != 0) /* as the floor does */
       die("unlink", errno);
     free(path);
   }
