@@ -46,6 +46,17 @@ if [ $# -eq 0 ]; then
   readelf -d "$BUILD/libtempfile.so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
   result shared_library_has_soname $?
 
+  # --- every manual page (and every link page's target) renders cleanly
+  mandir=$(mktemp -d)
+  ln -s "$(pwd)/man" "$mandir/man3"
+  bad=0
+  for page in man/*.3; do
+    out=$(cd "$mandir" && groff -t -man -ww -z "man3/${page##*/}" 2>&1)
+    if [ -n "$out" ]; then echo "$out"; bad=1; fi
+  done
+  rm -rf "$mandir"
+  result man_pages_render_without_warnings $bad
+
   # --- install into a staging root, use it, uninstall
   dest=$(mktemp -d)
   inst="$dest/opt/tf"
