@@ -213,13 +213,22 @@ static int open_unnamed(int dirfd, const char *dir, const tf_opts *o) {
   return named_then_unlinked(dirfd, dir, o, oflags, mode);
 }
 
+/* The name only matters to the fallback, but a bad prefix, suffix or
+ * length is rejected before any effect all the same.  The defaults are
+ * always valid. */
+static int check_unnamed_name(const tf_opts *o) {
+  struct tf__name n;
+  if (o == NULL || (o->prefix == NULL && o->suffix == NULL && !o->random_len))
+    return 0;
+  return tf__name_init(&n, o);
+}
+
 int tf_tmpfile(const tf_opts *opts) {
   char dir[PATH_MAX];
-  struct tf__name n;
   int rc = tf__check_opts(opts, 0, 0);
   if (rc < 0)
     return rc;
-  rc = tf__name_init(&n, opts); /* reject a bad prefix before any effect */
+  rc = check_unnamed_name(opts);
   if (rc < 0)
     return rc;
   rc = tf__resolve_dir(opts, dir, sizeof(dir));
@@ -229,11 +238,10 @@ int tf_tmpfile(const tf_opts *opts) {
 }
 
 int tf_tmpfileat(int dirfd, const tf_opts *opts) {
-  struct tf__name n;
   int rc = tf__check_opts(opts, 0, 1);
   if (rc < 0)
     return rc;
-  rc = tf__name_init(&n, opts);
+  rc = check_unnamed_name(opts);
   if (rc < 0)
     return rc;
   return open_unnamed(dirfd, "", opts);

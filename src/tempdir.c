@@ -16,6 +16,9 @@ pthread_mutex_t tf__settings_lock = PTHREAD_MUTEX_INITIALIZER;
  * discovered directory; "" means "not known yet". */
 static char tempdir[PATH_MAX];
 static char prefix[201] = "tmp";
+/* 0 until tf_settempprefix() is first called: until then the prefix is
+ * "tmp" and can be read without the lock (every name needs it). */
+static int prefix_changed;
 
 static const char *const fixed_candidates[] = {"/tmp", "/var/tmp", "/usr/tmp"};
 static const char *const env_candidates[] = {"TMPDIR", "TEMP", "TMP"};
@@ -60,44 +63,33 @@ static int append_path(char *out, size_t size, size_t *used, const char *p) {
   return 0;
 }
 
-/* Write the absolute form of path to out: a relative path is taken
- * against the current directory, "." components and repeated slashes are
- * dropped.  Returns the length or -errno. */
-/* An absolute path with nothing to drop: no "//", no "." component, no
- * trailing slash.  The common case, copied as it is. */
-static int is_clean_absolute(const char *p, size_t len) {
-  size_t i;
-  if (p[0] != '/' || (len > 1 && p[len - 1] == '/'))
-    return 0;
-  for (i = 1; i < len; i++)
-    if (p[i - 1] == '/' &&
-        (p[i] == '/' || (p[i] == '.' && (i + 1 == len || p[i + 1] == '/'))))
-      return 0;
-  return 1;
-}
-
+/* Write the absolute form of path to out.  An absolute path is used as
+ * given, less trailing slashes (the kernel resolves the rest, as it will
+ * for every use of it); a relative one is joined to the current directory
+ * with "." components and repeated slashes dropped.  Returns the length
+ * or -errno. */
 int tf__abspath(const char *path, char *out, size_t size) {
   char cwd[PATH_MAX];
   size_t used = 1, len = strlen(path);
   int rc;
-  if (size < 2)
-    return -ENAMETOOLONG;
-  if (is_clean_absolute(path, len)) {
+  if (path[0] == '/') {
+    while (len > 1 && path[len - 1] == '/')
+      len--;
     if (len + 1 > size)
       return -ENAMETOOLONG;
-    memcpy(out, path, len + 1);
+    memcpy(out, path, len);
+    out[len] = '\0';
     return (int)len;
   }
+  if (size < 2)
+    return -ENAMETOOLONG;
+  if (tf__sys.getcwd(cwd, sizeof(cwd)) != 0)
+    return -errno;
   out[0] = '/';
   out[1] = '\0';
-  if (path[0] != '/') {
-    if (tf__sys.getcwd(cwd, sizeof(cwd)) != 0)
-      return -errno;
-    rc = append_path(out, size, &used, cwd);
-    if (rc < 0)
-      return rc;
-  }
-  rc = append_path(out, size, &used, path);
+  rc = append_path(out, size, &used, cwd);
+  if (rc == 0)
+    rc = append_path(out, size, &used, path);
   return rc < 0 ? rc : (int)used;
 }
 
@@ -270,6 +262,12 @@ int tf_settempdir(const char *dir) {
 int tf__default_prefix(char *buf, size_t size) {
   size_t len;
   int rc;
+  if (!__atomic_load_n(&prefix_changed, __ATOMIC_ACQUIRE)) {
+    if (size < sizeof("tmp"))
+      return -ERANGE;
+    memcpy(buf, "tmp", sizeof("tmp"));
+    return 3;
+  }
   tf__lib_init();
   pthread_mutex_lock(&tf__settings_lock);
   len = strlen(prefix);
@@ -299,6 +297,7 @@ int tf_settempprefix(const char *new_prefix) {
   tf__lib_init();
   pthread_mutex_lock(&tf__settings_lock);
   memcpy(prefix, new_prefix, len + 1);
+  __atomic_store_n(&prefix_changed, 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&tf__settings_lock);
   return 0;
 }
