@@ -21,6 +21,13 @@
  *   named-floor    openat(O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC),
  *                  close, unlinkat on names made before the timer starts
  *                  (DIR/tmp + 12 characters, as long as the library's)
+ *   named-at       tf_mkstempat(dirfd, &name, NULL), close,
+ *                  unlinkat(dirfd, name), free: the form anchored on a
+ *                  directory fd (opened once per repetition), which the
+ *                  peers do not offer; the kernel walks one component
+ *                  instead of the whole path
+ *   named-at-floor openat(dirfd, name, ...), close, unlinkat(dirfd, name)
+ *                  on names made beforehand
  *   named-handle   tf_file_create(&f, {.dir = DIR}), tf_file_free(f)
  *   unnamed        tf_tmpfile({.dir = DIR}), close
  *   unnamed-floor  openat(DIR, O_TMPFILE|O_RDWR|O_EXCL|O_CLOEXEC), close
@@ -95,6 +102,19 @@ static void make_names(long n) {
 
 static const char *name_at(long i) { return g_names + (size_t)i * g_name_size; }
 
+/* The basename part of name_at(i). */
+static const char *base_at(long i) {
+  size_t dir_len = strlen(g_dir);
+  return name_at(i) + dir_len + (dir_len > 0 && g_dir[dir_len - 1] != '/');
+}
+
+static int open_dir(void) {
+  int dfd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    die("open DIR", errno);
+  return dfd;
+}
+
 /* ------------------------------------------------------------ workloads */
 
 static void run_named(long n) {
@@ -125,6 +145,40 @@ static void run_named_floor(long n) {
     if (unlinkat(AT_FDCWD, path, 0) != 0)
       die("unlinkat", errno);
   }
+}
+
+static void run_named_at(long n) {
+  int dfd = open_dir();
+  long i;
+  for (i = 0; i < n; i++) {
+    char *name;
+    int fd = tf_mkstempat(dfd, &name, NULL);
+    if (fd < 0)
+      die("tf_mkstempat", fd);
+    if (close(fd) != 0)
+      die("close", errno);
+    if (unlinkat(dfd, name, 0) != 0)
+      die("unlinkat", errno);
+    free(name);
+  }
+  close(dfd);
+}
+
+static void run_named_at_floor(long n) {
+  int dfd = open_dir();
+  long i;
+  for (i = 0; i < n; i++) {
+    const char *name = base_at(i);
+    int fd = openat(dfd, name,
+                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+      die("openat", errno);
+    if (close(fd) != 0)
+      die("close", errno);
+    if (unlinkat(dfd, name, 0) != 0)
+      die("unlinkat", errno);
+  }
+  close(dfd);
 }
 
 static void run_named_handle(long n) {
@@ -196,6 +250,8 @@ struct workload {
 static const struct workload workloads[] = {
     {"named", run_named, 0},
     {"named-floor", run_named_floor, 1},
+    {"named-at", run_named_at, 0},
+    {"named-at-floor", run_named_at_floor, 1},
     {"named-handle", run_named_handle, 0},
     {"unnamed", run_unnamed, 0},
     {"unnamed-floor", run_unnamed_floor, 0},
