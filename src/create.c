@@ -17,17 +17,16 @@ static int open_flags_of(const tf_opts *o) {
   return o != NULL ? o->open_flags : 0;
 }
 
-int tf__join(char *out, size_t size, const char *dir, const char *name) {
-  size_t dir_len = strlen(dir);
-  size_t sep = dir_len > 0 && dir[dir_len - 1] != '/';
-  size_t name_len = strlen(name);
-  if (dir_len + sep + name_len + 1 > size)
-    return -ENAMETOOLONG;
+size_t tf__head_len(const char *dir, size_t dir_len) {
+  return dir_len + (dir_len > 0 && dir[dir_len - 1] != '/');
+}
+
+size_t tf__write_head(char *out, const char *dir, size_t dir_len) {
+  size_t head = tf__head_len(dir, dir_len);
   memcpy(out, dir, dir_len);
-  if (sep)
+  if (head > dir_len)
     out[dir_len] = '/';
-  memcpy(out + dir_len + sep, name, name_len + 1);
-  return (int)(dir_len + sep + name_len);
+  return head;
 }
 
 /* Try up to TF_ATTEMPTS names.  Each is written at slot, which lies at
@@ -70,7 +69,8 @@ int tf__create_in(int dirfd, const char *path, char *slot,
 static int create_path(char **path_out, const tf_opts *o, enum tf__kind kind,
                        mode_t default_mode) {
   struct tf__name n;
-  char dir[PATH_MAX];
+  char buf[PATH_MAX];
+  const char *dir;
   char *path;
   size_t head, total;
   int rc;
@@ -83,17 +83,17 @@ static int create_path(char **path_out, const tf_opts *o, enum tf__kind kind,
   rc = tf__name_init(&n, o);
   if (rc < 0)
     return rc;
-  rc = tf__resolve_dir(o, dir, sizeof(dir));
+  rc = tf__resolve_dir(o, buf, sizeof(buf), &dir);
   if (rc < 0)
     return rc;
-  head = (size_t)rc + (dir[rc - 1] != '/');
+  head = tf__head_len(dir, (size_t)rc);
   total = head + tf__name_len(&n) + 1;
   if (total > PATH_MAX)
     return -ENAMETOOLONG;
   path = tf__malloc(total);
   if (path == NULL)
     return -ENOMEM;
-  tf__join(path, total, dir, "");
+  tf__write_head(path, dir, (size_t)rc);
   rc = tf__create_in(AT_FDCWD, path, path + head, &n, kind, open_flags_of(o),
                      mode_or(o, default_mode));
   if (rc < 0) {
@@ -174,18 +174,17 @@ static int tmpfile_unsupported(int err) {
 
 /* Create a named file in dir (relative to dirfd) and remove it at once.
  * If the removal fails the fd is closed and the error returned. */
-static int named_then_unlinked(int dirfd, const char *dir, const tf_opts *o,
-                               int oflags, mode_t mode) {
+static int named_then_unlinked(int dirfd, const char *dir, size_t dir_len,
+                               const tf_opts *o, int oflags, mode_t mode) {
   struct tf__name n;
   char path[PATH_MAX];
-  int fd, head = tf__join(path, sizeof(path), dir, "");
-  int rc = tf__name_init(&n, o);
+  size_t head = tf__head_len(dir, dir_len);
+  int fd, rc = tf__name_init(&n, o);
   if (rc < 0)
     return rc;
-  if (head < 0)
-    return head;
-  if ((size_t)head + tf__name_len(&n) + 1 > sizeof(path))
+  if (head + tf__name_len(&n) + 1 > sizeof(path))
     return -ENAMETOOLONG;
+  tf__write_head(path, dir, dir_len);
   fd = tf__create_in(dirfd, path, path + head, &n, TF_KIND_FILE, oflags,
                      mode);
   if (fd < 0)
@@ -198,7 +197,9 @@ static int named_then_unlinked(int dirfd, const char *dir, const tf_opts *o,
   return fd;
 }
 
-static int open_unnamed(int dirfd, const char *dir, const tf_opts *o) {
+/* dir (dir_len bytes count; "" for dirfd itself) relative to dirfd. */
+static int open_unnamed(int dirfd, const char *dir, size_t dir_len,
+                        const tf_opts *o) {
   int oflags = open_flags_of(o);
   mode_t mode = mode_or(o, 0600);
 #ifdef TF_HAVE_O_TMPFILE
@@ -210,7 +211,7 @@ static int open_unnamed(int dirfd, const char *dir, const tf_opts *o) {
   if (!tmpfile_unsupported(errno))
     return -errno;
 #endif
-  return named_then_unlinked(dirfd, dir, o, oflags, mode);
+  return named_then_unlinked(dirfd, dir, dir_len, o, oflags, mode);
 }
 
 /* The name only matters to the fallback, but a bad prefix, suffix or
@@ -224,17 +225,18 @@ static int check_unnamed_name(const tf_opts *o) {
 }
 
 int tf_tmpfile(const tf_opts *opts) {
-  char dir[PATH_MAX];
+  char buf[PATH_MAX];
+  const char *dir;
   int rc = tf__check_opts(opts, 0, 0);
   if (rc < 0)
     return rc;
   rc = check_unnamed_name(opts);
   if (rc < 0)
     return rc;
-  rc = tf__resolve_dir(opts, dir, sizeof(dir));
+  rc = tf__resolve_dir(opts, buf, sizeof(buf), &dir);
   if (rc < 0)
     return rc;
-  return open_unnamed(AT_FDCWD, dir, opts);
+  return open_unnamed(AT_FDCWD, dir, (size_t)rc, opts);
 }
 
 int tf_tmpfileat(int dirfd, const tf_opts *opts) {
@@ -244,5 +246,5 @@ int tf_tmpfileat(int dirfd, const tf_opts *opts) {
   rc = check_unnamed_name(opts);
   if (rc < 0)
     return rc;
-  return open_unnamed(dirfd, "", opts);
+  return open_unnamed(dirfd, "", 0, opts);
 }

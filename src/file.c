@@ -32,19 +32,19 @@ static int owned_here(const tf_file *f) {
   return f->owner == tf__current_pid();
 }
 
-/* Build a handle for a file created in dirfd.  dir_path is the directory
- * as the caller named it (absolute), or NULL when only dirfd is known. */
+/* Build a handle for a file created in dirfd.  dir_path (dir_len bytes)
+ * is the directory as the caller named it, absolute, or "" when only
+ * dirfd is known. */
 static int file_create(tf_file **out, int dirfd, const char *dir_path,
-                       const struct tf__name *n, const tf_opts *o) {
+                       size_t dir_len, const struct tf__name *n,
+                       const tf_opts *o) {
   tf_file *f;
-  size_t head = 0;
+  size_t head = tf__head_len(dir_path, dir_len);
   int rc;
 
   f = tf__malloc(sizeof(*f));
   if (f == NULL)
     return -ENOMEM;
-  if (dir_path != NULL)
-    head = strlen(dir_path) + (dir_path[strlen(dir_path) - 1] != '/');
   if (head + tf__name_len(n) + 1 > PATH_MAX) {
     rc = -ENAMETOOLONG;
     goto fail_handle;
@@ -54,8 +54,7 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
     rc = -ENOMEM;
     goto fail_handle;
   }
-  if (dir_path != NULL)
-    tf__join(f->path, head + 1, dir_path, "");
+  tf__write_head(f->path, dir_path, dir_len);
   f->name = f->path + head;
   /* Created by its basename relative to the directory fd, never by path. */
   rc = tf__create_in(dirfd, f->name, f->path + head, n, TF_KIND_FILE,
@@ -83,8 +82,9 @@ fail_handle:
 
 int tf_file_create(tf_file **out, const tf_opts *opts) {
   struct tf__name n;
-  char dir[PATH_MAX];
-  int rc, dirfd;
+  char buf[PATH_MAX];
+  const char *dir;
+  int rc, dirfd, dir_len;
   if (out == NULL)
     return -EINVAL;
   rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 0);
@@ -94,13 +94,13 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
   if (rc < 0)
     return rc;
   tf__lib_init();
-  rc = tf__resolve_dir(opts, dir, sizeof(dir));
-  if (rc < 0)
-    return rc;
+  dir_len = tf__resolve_dir(opts, buf, sizeof(buf), &dir);
+  if (dir_len < 0)
+    return dir_len;
   dirfd = tf__sys.openat(AT_FDCWD, dir, TF_O_DIRANCHOR, 0);
   if (dirfd < 0)
     return -errno;
-  rc = file_create(out, dirfd, dir, &n, opts);
+  rc = file_create(out, dirfd, dir, (size_t)dir_len, &n, opts);
   if (rc < 0)
     tf__close_quiet(dirfd);
   return rc;
@@ -125,7 +125,7 @@ int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
     own = tf__sys.fcntl_dupfd(dirfd);
   if (own < 0)
     return -errno;
-  rc = file_create(out, own, NULL, &n, opts);
+  rc = file_create(out, own, "", 0, &n, opts);
   if (rc < 0)
     tf__close_quiet(own);
   return rc;

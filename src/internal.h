@@ -165,7 +165,11 @@ size_t tf__name_len(const struct tf__name *n);
 
 /* tempdir.c */
 int tf__abspath(const char *path, char *out, size_t size);
-int tf__resolve_dir(const tf_opts *o, char *out, size_t size);
+/* The directory to create in, as a string *dir (opts->dir itself when it
+ * is absolute, else buf) and its length less trailing slashes.  Returns
+ * the length or -errno. */
+int tf__resolve_dir(const tf_opts *o, char *buf, size_t size,
+                    const char **dir);
 int tf__default_prefix(char *buf, size_t size);
 struct tf__candidates {
   size_t count;
@@ -179,7 +183,10 @@ enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
 int tf__create_in(int dirfd, const char *path, char *slot,
                   const struct tf__name *n, enum tf__kind kind, int oflags,
                   mode_t mode);
-int tf__join(char *out, size_t size, const char *dir, const char *name);
+/* "dir/" for the first dir_len bytes of dir: its length, and writing it
+ * (no NUL) to out, which has room for tf__head_len() bytes. */
+size_t tf__head_len(const char *dir, size_t dir_len);
+size_t tf__write_head(char *out, const char *dir, size_t dir_len);
 
 #ifdef TF_TESTING
 /* Test-only hooks; they do not exist in what users build (sys.c). */

@@ -26,13 +26,21 @@ int tf__check_opts(const tf_opts *o, unsigned allowed_flags, int is_at) {
   return 0;
 }
 
-static int has_slash(const char *s) { return strchr(s, '/') != NULL; }
+/* The length of s, or -1 if it contains a '/': one pass for both. */
+static long length_without_slash(const char *s) {
+  const char *p = s;
+  for (; *p != '\0'; p++)
+    if (*p == '/')
+      return -1;
+  return (long)(p - s);
+}
 
 int tf__name_init(struct tf__name *n, const tf_opts *o) {
   const char *prefix = o ? o->prefix : NULL;
   const char *suffix = o && o->suffix ? o->suffix : "";
   unsigned random_len = o && o->random_len ? o->random_len
                                             : TF_RANDOM_LEN_DEFAULT;
+  long prefix_len, suffix_len;
 
   if (prefix == NULL) {
     int len = tf__default_prefix(n->prefix_buf, sizeof(n->prefix_buf));
@@ -40,12 +48,14 @@ int tf__name_init(struct tf__name *n, const tf_opts *o) {
       return len;
     prefix = n->prefix_buf;
   }
-  if (has_slash(prefix) || has_slash(suffix))
+  prefix_len = length_without_slash(prefix);
+  suffix_len = length_without_slash(suffix);
+  if (prefix_len < 0 || suffix_len < 0)
     return -EINVAL;
   n->prefix = prefix;
-  n->prefix_len = strlen(prefix);
+  n->prefix_len = (size_t)prefix_len;
   n->suffix = suffix;
-  n->suffix_len = strlen(suffix);
+  n->suffix_len = (size_t)suffix_len;
   n->random_len = random_len;
   if (n->prefix_len + n->random_len + n->suffix_len > NAME_MAX)
     return -EINVAL;

@@ -21,6 +21,18 @@
 
 static unsigned long refills;
 
+/* Byte -> name character, 0 for the bytes rejection sampling drops.  Built
+ * on first refill (under the lock): a table lookup per byte instead of a
+ * division. */
+static unsigned char char_of[256];
+
+static void build_char_table(void) {
+  unsigned b;
+  for (b = 0; b < 256; b++)
+    char_of[b] = b < ACCEPT_BELOW ? (unsigned char)TF_ALPHABET[b % ALPHABET_SIZE]
+                                  : 0;
+}
+
 #ifdef TF_TESTING
 static const char *const *injected;
 static size_t injected_count;
@@ -64,9 +76,13 @@ static int refill_pool(struct tf__process *p) {
     }
     got += (size_t)n;
   }
-  for (i = 0; i < sizeof(p->pool); i++)
-    if (p->pool[i] < ACCEPT_BELOW)
-      p->pool[kept++] = (unsigned char)TF_ALPHABET[p->pool[i] % ALPHABET_SIZE];
+  if (char_of[0] == 0)
+    build_char_table();
+  for (i = 0; i < sizeof(p->pool); i++) {
+    unsigned char c = char_of[p->pool[i]];
+    p->pool[kept] = c;
+    kept += c != 0;
+  }
   memset(p->pool + kept, 0, sizeof(p->pool) - kept);
   p->pool_used = 0;
   p->pool_len = kept;

@@ -146,12 +146,10 @@ static int probe(const char *dir) {
   rc = tf__name_init(&n, &o);
   if (rc < 0)
     return rc;
-  rc = tf__join(path, sizeof(path), dir, "");
-  if (rc < 0)
-    return rc;
-  head = (size_t)rc;
+  head = tf__head_len(dir, strlen(dir));
   if (head + tf__name_len(&n) + 1 > sizeof(path))
     return -ENAMETOOLONG;
+  tf__write_head(path, dir, strlen(dir));
   for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
     int fd, err = 0;
     ssize_t written;
@@ -302,8 +300,20 @@ int tf_settempprefix(const char *new_prefix) {
   return 0;
 }
 
-int tf__resolve_dir(const tf_opts *o, char *out, size_t size) {
-  if (o != NULL && o->dir != NULL)
-    return tf__abspath(o->dir, out, size);
-  return tf_gettempdir(out, size);
+int tf__resolve_dir(const tf_opts *o, char *buf, size_t size,
+                    const char **dir) {
+  *dir = buf;
+  if (o != NULL && o->dir != NULL) {
+    if (o->dir[0] == '/') { /* used as given: no copy */
+      size_t len = strlen(o->dir);
+      while (len > 1 && o->dir[len - 1] == '/')
+        len--;
+      if (len >= PATH_MAX)
+        return -ENAMETOOLONG;
+      *dir = o->dir;
+      return (int)len;
+    }
+    return tf__abspath(o->dir, buf, size);
+  }
+  return tf_gettempdir(buf, size);
 }
