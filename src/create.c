@@ -163,14 +163,12 @@ int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts) {
 
 /* ------------------------------------------------------- unnamed files */
 
-#ifdef TF_HAVE_O_TMPFILE
 /* Errors by which a file system says it has no O_TMPFILE; support is per
  * mount, so they send this one call to the fallback and are not cached. */
 static int tmpfile_unsupported(int err) {
   return err == EOPNOTSUPP || err == EISDIR || err == EINVAL ||
          err == ENOENT || err == ENOSYS;
 }
-#endif
 
 /* Create a named file in dir (relative to dirfd) and remove it at once.
  * If the removal fails the fd is closed and the error returned. */
@@ -202,15 +200,15 @@ static int open_unnamed(int dirfd, const char *dir, size_t dir_len,
                         const tf_opts *o) {
   int oflags = open_flags_of(o);
   mode_t mode = mode_or(o, 0600);
-#ifdef TF_HAVE_O_TMPFILE
-  int fd = tf__sys.openat(dirfd, dir[0] ? dir : ".",
-                          O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC | oflags,
-                          mode);
-  if (fd >= 0)
-    return fd;
-  if (!tmpfile_unsupported(errno))
-    return -errno;
-#endif
+  if (TF_O_TMPFILE != 0) {
+    int fd = tf__sys.openat(dirfd, dir[0] ? dir : ".",
+                            TF_O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC | oflags,
+                            mode);
+    if (fd >= 0)
+      return fd;
+    if (!tmpfile_unsupported(errno))
+      return -errno;
+  }
   return named_then_unlinked(dirfd, dir, dir_len, o, oflags, mode);
 }
 

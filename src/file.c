@@ -9,10 +9,6 @@
 
 #include <string.h>
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-
 struct tf_file {
   int fd;                      /* -1 once closed */
   int dirfd;                   /* anchor of every later *at() call */

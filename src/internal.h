@@ -27,14 +27,27 @@
 #endif
 
 #if defined(__linux__)
-#define TF_HAVE_O_TMPFILE 1
 #define TF_HAVE_RENAMEAT2 1
 #define TF_HAVE_GETRANDOM 1
-#define TF_HAVE_SECURE_GETENV 1
 #endif
 
-#ifndef O_TMPFILE
-#undef TF_HAVE_O_TMPFILE
+/* O_TMPFILE, or 0 where the platform has none (the callers then go
+ * straight to their create-and-unlink fallback). */
+#ifdef O_TMPFILE
+#define TF_O_TMPFILE O_TMPFILE
+#else
+#define TF_O_TMPFILE 0
+#endif
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+/* The environment, ignored by set-user-ID programs where libc can tell. */
+#if defined(__linux__)
+#define tf__getenv secure_getenv
+#else
+#define tf__getenv getenv
 #endif
 
 /* open(2) flags a caller may add through tf_opts.open_flags. */

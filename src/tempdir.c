@@ -23,14 +23,6 @@ static int prefix_changed;
 static const char *const fixed_candidates[] = {"/tmp", "/var/tmp", "/usr/tmp"};
 static const char *const env_candidates[] = {"TMPDIR", "TEMP", "TMP"};
 
-static const char *read_env(const char *name) {
-#ifdef TF_HAVE_SECURE_GETENV
-  return secure_getenv(name);
-#else
-  return getenv(name);
-#endif
-}
-
 /* Append component [s, s+len) to out (length *used).  "." is dropped;
  * ".." is kept, because after a symlink it means the link target's
  * parent, which only the kernel can resolve (os.path.abspath resolves it
@@ -98,7 +90,7 @@ int tf__candidate_tempdirs(struct tf__candidates *c) {
   size_t i;
   c->count = 0;
   for (i = 0; i < sizeof(env_candidates) / sizeof(env_candidates[0]); i++) {
-    const char *v = read_env(env_candidates[i]);
+    const char *v = tf__getenv(env_candidates[i]);
     if (v != NULL && v[0] != '\0') {
       c->dirs[c->count] = tf__strndup(v, strlen(v));
       if (c->dirs[c->count] == NULL)
