@@ -113,11 +113,47 @@ static int op_mkdtempat(void *ctx) {
   return rc;
 }
 
+static int op_mktempat(void *ctx) {
+  char *name = NULL;
+  int rc = tf_mktempat(*(int *)ctx, &name, NULL);
+  if (rc >= 0)
+    tf_free(name);
+  return rc;
+}
+
+static int op_tmpfileat(void *ctx) {
+  made.fd = tf_tmpfileat(*(int *)ctx, NULL);
+  return made.fd;
+}
+
+/* A handle in dirfd, published relative to the same dirfd, freed. */
+static int op_file_at_life(void *ctx) {
+  int dfd = *(int *)ctx, rc;
+  tf_file *f = NULL;
+  rc = tf_file_createat(&f, dfd, NULL);
+  if (rc < 0)
+    return rc;
+  rc = tf_file_publishat(f, dfd, "final", 0600, TF_NOCLOBBER);
+  if (tf_file_free(f) < 0 && rc < 0)
+    FAIL("free failed after a failed publish");
+  return rc;
+}
+
+static void undo_final(void *ctx) {
+  (void)ctx;
+  ASSERT_EQ(unlink("final"), 0);
+}
+
 TEST(test_faults_at_forms) {
   int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CHECK_SYS(dfd);
   ASSERT_GE(sweep_all("tf_mkstempat", op_mkstempat, undo_path_fd, &dfd), 2);
   ASSERT_GE(sweep_all("tf_mkdtempat", op_mkdtempat, undo_path_fd, &dfd), 2);
+  ASSERT_GE(sweep_all("tf_mktempat", op_mktempat, NULL, &dfd), 2);
+  ASSERT_GE(sweep_all("tf_tmpfileat", op_tmpfileat, undo_path_fd, &dfd), 1);
+  ASSERT_GE(sweep_all("tf_file_createat + publishat", op_file_at_life,
+                      undo_final, &dfd),
+            7);
   close(dfd);
 }
 
