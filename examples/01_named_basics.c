@@ -11,25 +11,6 @@
 
 #include "tour.h"
 
-static const char *exists(const char *path) {
-  struct stat st;
-  return lstat(path, &st) == 0 ? "true" : "false";
-}
-
-/* Print s the way Python's repr() shows a short string. */
-static void print_repr(const char *label, const char *s) {
-  printf("%s: '", label);
-  for (; *s != '\0'; s++) {
-    if (*s == '\n')
-      fputs("\\n", stdout);
-    else if (*s == '\'' || *s == '\\')
-      printf("\\%c", *s);
-    else
-      putchar(*s);
-  }
-  puts("'");
-}
-
 int main(void) {
   tf_file *f;
   FILE *fp;

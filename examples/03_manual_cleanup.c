@@ -11,23 +11,6 @@
 
 #include "tour.h"
 
-static const char *exists(const char *path) {
-  struct stat st;
-  return lstat(path, &st) == 0 ? "true" : "false";
-}
-
-/* Print s the way Python's repr() shows a short one-line string. */
-static void print_repr(const char *label, const char *s) {
-  printf("%s: '", label);
-  for (; *s != '\0'; s++) {
-    if (*s == '\n')
-      fputs("\\n", stdout);
-    else
-      putchar(*s);
-  }
-  puts("'");
-}
-
 int main(void) {
   tf_opts opts = TF_OPTS_INIT;
   tf_file *f;

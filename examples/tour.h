@@ -1,6 +1,7 @@
 /*
- * tour.h - the two error helpers every tour program uses: a failing
- * library call prints tf_strerror() and ends the program with status 1.
+ * tour.h - helpers the tour programs share: error checks (a failing call
+ * prints tf_strerror() and ends the program with status 1), and the small
+ * printing helpers that mirror the seed's Python output.
  */
 #ifndef TF_TOUR_H
 #define TF_TOUR_H
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <tempfile.h>
 
@@ -23,6 +25,27 @@ static inline void check(int rc, const char *what) {
 static inline void check_sys(int ok, const char *what) {
   if (!ok)
     check(errno != 0 ? -errno : -EIO, what);
+}
+
+/* "true" or "false", as os.path.exists() prints (without following a
+ * final symlink). */
+static inline const char *exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 ? "true" : "false";
+}
+
+/* Print s the way Python's repr() shows a short string. */
+static inline void print_repr(const char *label, const char *s) {
+  printf("%s: '", label);
+  for (; *s != '\0'; s++) {
+    if (*s == '\n')
+      fputs("\\n", stdout);
+    else if (*s == '\'' || *s == '\\')
+      printf("\\%c", *s);
+    else
+      putchar(*s);
+  }
+  puts("'");
 }
 
 #endif
