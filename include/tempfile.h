@@ -86,10 +86,15 @@ TF_EXTERN void tf_free(void *ptr);
  * each; the default 12 characters carry 62 bits). */
 #define TF_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
 
-/* tf_opts.flags for tf_file_create(); other functions accept no flags yet. */
+/* tf_opts.flags for tf_file_create() and tf_dir_create(); the other
+ * creating functions accept no flags yet. */
 #define TF_KEEP 0x1u           /* never delete (Python delete=False) */
-#define TF_DELETE_ON_FREE 0x2u /* survive tf_file_close(), delete at
-                                  tf_file_free() (delete_on_close=False) */
+#define TF_DELETE_ON_FREE 0x2u /* tf_file only: survive tf_file_close(),
+                                  delete at tf_file_free()
+                                  (delete_on_close=False) */
+#define TF_IGNORE_ERRORS 0x4u  /* tf_dir and tf_rmtree_at(): remove all
+                                  that can be removed and report success
+                                  (ignore_cleanup_errors=True) */
 
 /*
  * Options shared by every creating call.  Zero or NULL in any field means
@@ -320,6 +325,114 @@ TF_EXTERN int tf_file_publishat(tf_file *f, int dirfd, const char *target,
  * handle is freed in every case.
  */
 TF_EXTERN int tf_file_free(tf_file *f);
+
+/* ------------------------------------------------- temporary directories */
+
+/*
+ * Python's TemporaryDirectory: a directory made as tf_mkdtemp() makes it
+ * (0700 by default) and removed with everything in it when the handle
+ * ends.  The handle keeps an fd of the directory, an fd of its parent and
+ * its name, and removes the tree through them with tf_rmtree_at()'s
+ * guarantees, after checking that the name still refers to the directory
+ * it made (same device and inode).  Only the creating process removes
+ * it: in a forked child tf_dir_cleanup() and tf_dir_free() remove nothing.
+ */
+typedef struct tf_dir tf_dir;
+
+/*
+ * Create the directory and its handle.
+ *   out    OUT: the handle; end it with tf_dir_free().
+ *   opts   as tf_mkdtemp(), plus flags:
+ *          0                 remove the tree at tf_dir_free()
+ *          TF_KEEP           leave it (Python delete=False); an explicit
+ *                            tf_dir_cleanup() still removes it
+ *          TF_IGNORE_ERRORS  cleanup removes what it can and returns 0
+ * Returns 0 or a negative errno as tf_mkdtemp(); on failure *out is
+ * untouched and no directory is left.
+ */
+TF_EXTERN int tf_dir_create(tf_dir **out, const tf_opts *opts);
+
+/* tf_dir_create() in the directory open at dirfd (AT_FDCWD allowed; the
+ * handle keeps its own duplicate); opts->dir must be NULL and
+ * tf_dir_path() is the name relative to dirfd. */
+TF_EXTERN int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts);
+
+/* The directory's path (absolute, except after tf_dir_createat()); valid
+ * until tf_dir_free(), also after cleanup.  NULL if d is NULL. */
+TF_EXTERN const char *tf_dir_path(const tf_dir *d);
+
+/*
+ * An O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the directory, owned by the
+ * handle: use it with openat() and friends, do not close it.  (If the
+ * mode you chose denies the owner read permission it is an O_PATH fd,
+ * usable only as an *at() anchor.)  -EBADF after cleanup or if d is NULL.
+ */
+TF_EXTERN int tf_dir_fd(const tf_dir *d);
+
+/*
+ * Remove the directory and everything in it now (Python's cleanup()),
+ * also when the handle was made with TF_KEEP.  Idempotent: after a
+ * success later calls return 0.  A directory the caller already removed,
+ * or renamed away, is not an error and nothing is removed; -ESTALE if
+ * its name now refers to another object, which is left alone.  Otherwise
+ * the first error of the removal (see tf_rmtree_at()), after removing
+ * everything that could be removed; 0 under TF_IGNORE_ERRORS.  NULL: 0.
+ */
+TF_EXTERN int tf_dir_cleanup(tf_dir *d);
+
+/* Stop tf_dir_free() from removing the directory (Rust's keep()). */
+TF_EXTERN void tf_dir_keep(tf_dir *d);
+
+/*
+ * End the handle: unless it was kept, cleaned up already, or made by
+ * another process, remove the tree as tf_dir_cleanup() does.  NULL is a
+ * no-op.  Returns 0 or the cleanup's error; the handle is freed and its
+ * fds closed in every case.
+ */
+TF_EXTERN int tf_dir_free(tf_dir *d);
+
+/* -------------------------------------------------- secure recursive removal */
+
+/* Flags for tf_rmtree_at() (TF_IGNORE_ERRORS too). */
+#define TF_CONTENTS_ONLY 0x8u /* empty the directory, keep it */
+
+/*
+ * Remove path, relative to dirfd (AT_FDCWD allowed), and everything
+ * under it, safely against anyone who can write inside the tree while
+ * the removal runs.  path's last component is the top; the components
+ * before it are resolved as open(2) resolves them.
+ *
+ * Guarantees:
+ *   - The walk is by file descriptors (openat O_DIRECTORY|O_NOFOLLOW,
+ *     fdopendir, unlinkat); no path is ever resolved twice.  A symlink
+ *     anywhere in the tree is removed, never followed: its target, its
+ *     contents, mode and flags are untouched.  A symlink as the top is
+ *     removed as a link.
+ *   - No other file system is entered: a mount point inside the tree
+ *     (also a bind mount of the same file system, where statx() reports
+ *     it) is left in place with everything under it, and reported as
+ *     -EXDEV.
+ *   - FIFOs, sockets and device nodes are unlinked, never opened.
+ *   - Directories of the tree that deny their owner access are made
+ *     0700 through an fd opened with O_NOFOLLOW, never through a path;
+ *     files' modes are never changed, so a hard link to a file outside
+ *     the tree keeps its mode.
+ *   - An entry removed by someone else meanwhile is not an error.
+ *   - Iterative, with at most 32 directories open at once: depth and
+ *     width are bounded by memory only, and time is linear.
+ *
+ * flags: TF_IGNORE_ERRORS, TF_CONTENTS_ONLY; others give -EINVAL.
+ * Returns 0 once the tree is gone, or the first error after removing
+ * everything that could be removed (0 under TF_IGNORE_ERRORS, except
+ * -EINVAL for bad arguments):
+ *   -EINVAL   path NULL, "/", or a last component "." or ".."
+ *   -ENOENT   path does not exist (also "")
+ *   -ENOTDIR  path is not a directory (nor a symlink); it is left alone
+ *   -EXDEV    a mount point inside the tree was left in place
+ *   -ENOMEM, -ENAMETOOLONG, or the errno of a failed system call (e.g.
+ *   -EACCES, -EPERM, -EBUSY, -EROFS).
+ */
+TF_EXTERN int tf_rmtree_at(int dirfd, const char *path, unsigned int flags);
 
 /* --------------------------------------------------------------- names */
 

@@ -29,6 +29,25 @@ size_t tf__write_head(char *out, const char *dir, size_t dir_len) {
   return head;
 }
 
+int tf__open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
+                    const char **dir, size_t *dir_len) {
+  int fd, len;
+  if (is_at) {
+    /* The handle owns its anchor: a duplicate, or "." opened now. */
+    *dir = "";
+    *dir_len = 0;
+    fd = dirfd == AT_FDCWD ? tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0)
+                           : tf__sys.fcntl_dupfd(dirfd);
+    return fd >= 0 ? fd : -errno;
+  }
+  len = tf__resolve_dir(o, buf, PATH_MAX, dir);
+  if (len < 0)
+    return len;
+  *dir_len = (size_t)len;
+  fd = tf__sys.openat(AT_FDCWD, *dir, TF_O_DIRANCHOR, 0);
+  return fd >= 0 ? fd : -errno;
+}
+
 /* Try up to TF_ATTEMPTS names.  Each is written at slot, which lies at
  * the end of path (or is path); path, relative to dirfd, is what gets
  * created.  Returns the fd for files, 0 for the other kinds, or -errno;

@@ -76,55 +76,37 @@ fail_handle:
   return rc;
 }
 
-int tf_file_create(tf_file **out, const tf_opts *opts) {
+static int file_create_in(tf_file **out, int dirfd, int is_at,
+                          const tf_opts *opts) {
   struct tf__name n;
   char buf[PATH_MAX];
   const char *dir;
-  int rc, dirfd, dir_len;
+  size_t dir_len;
+  int rc, anchor;
   if (out == NULL)
     return -EINVAL;
-  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 0);
+  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, is_at);
   if (rc < 0)
     return rc;
   rc = tf__name_init(&n, opts);
   if (rc < 0)
     return rc;
   tf__lib_init();
-  dir_len = tf__resolve_dir(opts, buf, sizeof(buf), &dir);
-  if (dir_len < 0)
-    return dir_len;
-  dirfd = tf__sys.openat(AT_FDCWD, dir, TF_O_DIRANCHOR, 0);
-  if (dirfd < 0)
-    return -errno;
-  rc = file_create(out, dirfd, dir, (size_t)dir_len, &n, opts);
+  anchor = tf__open_anchor(opts, dirfd, is_at, buf, &dir, &dir_len);
+  if (anchor < 0)
+    return anchor;
+  rc = file_create(out, anchor, dir, dir_len, &n, opts);
   if (rc < 0)
-    tf__close_quiet(dirfd);
+    tf__close_quiet(anchor);
   return rc;
 }
 
+int tf_file_create(tf_file **out, const tf_opts *opts) {
+  return file_create_in(out, AT_FDCWD, 0, opts);
+}
+
 int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
-  struct tf__name n;
-  int rc, own;
-  if (out == NULL)
-    return -EINVAL;
-  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, 1);
-  if (rc < 0)
-    return rc;
-  rc = tf__name_init(&n, opts);
-  if (rc < 0)
-    return rc;
-  tf__lib_init();
-  /* The handle owns its anchor: a duplicate, or "." opened now. */
-  if (dirfd == AT_FDCWD)
-    own = tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0);
-  else
-    own = tf__sys.fcntl_dupfd(dirfd);
-  if (own < 0)
-    return -errno;
-  rc = file_create(out, own, "", 0, &n, opts);
-  if (rc < 0)
-    tf__close_quiet(own);
-  return rc;
+  return file_create_in(out, dirfd, 1, opts);
 }
 
 int tf_file_fd(const tf_file *f) {

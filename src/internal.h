@@ -9,6 +9,7 @@
 
 #include "../include/tempfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,6 +72,20 @@
 
 #define TF_FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
+/* Opening a directory to list it: never through a symlink, and never
+ * blocking should a FIFO have taken its place. */
+#define TF_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+
+/* What the library needs to know of an open file: its identity, its
+ * mode, and whether it is the root of a mount (where the platform can
+ * tell: 1 yes, 0 no, -1 unknown). */
+struct tf__stat {
+  dev_t dev;
+  ino_t ino;
+  mode_t mode;
+  int mount_root;
+};
+
 /*
  * The system-call table (SQLite's aSyscall idea).  Every call the library
  * makes that can fail goes through tf__sys, so tests can make the Nth one
@@ -104,10 +119,16 @@
   X(fdopen, int, (int fd, const char *mode, FILE **out), (fd, mode, out))    \
   X(fclose, int, (FILE * fp), (fp))                                          \
   X(fflush, int, (FILE * fp), (fp))                                          \
-  X(malloc, int, (size_t n, void **out), (n, out))
+  X(malloc, int, (size_t n, void **out), (n, out))                          \
+  X(statfd, int, (int fd, struct tf__stat *st), (fd, st))                    \
+  X(fdopendir, int, (int fd, DIR **out), (fd, out))                          \
+  X(readdir, int, (DIR * d, struct dirent **out), (d, out))                  \
+  X(closedir, int, (DIR * d), (d))
 
-/* Every entry returns -1 with errno set on failure (malloc, getcwd and
- * fdopen are wrapped to this shape in sys.c). */
+/* Every entry returns -1 with errno set on failure (malloc, getcwd,
+ * fdopen, fdopendir and readdir are wrapped to this shape in sys.c;
+ * readdir gives *out NULL at the end of the listing).  fchmod also works
+ * on an O_PATH fd. */
 struct tf__sys_table {
 #define TF_SYS_MEMBER(name, ret, params, args) ret(*name) params;
   TF_SYSCALLS(TF_SYS_MEMBER)
@@ -196,10 +217,21 @@ enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
 int tf__create_in(int dirfd, const char *path, char *slot,
                   const struct tf__name *n, enum tf__kind kind, int oflags,
                   mode_t mode);
+/* The directory a handle creates in, as an fd the handle will own: an
+ * anchor of opts->dir or the temp dir, or for the *at forms (is_at) a
+ * duplicate of dirfd.  *dir and *dir_len (OUT) are its path as the
+ * handle reports it ("" for the *at forms); buf has PATH_MAX bytes.
+ * Returns the fd or -errno. */
+int tf__open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
+                    const char **dir, size_t *dir_len);
 /* "dir/" for the first dir_len bytes of dir: its length, and writing it
  * (no NUL) to out, which has room for tf__head_len() bytes. */
 size_t tf__head_len(const char *dir, size_t dir_len);
 size_t tf__write_head(char *out, const char *dir, size_t dir_len);
+
+/* rmtree.c: remove everything in the directory open at dirfd (which
+ * stays open), with tf_rmtree_at()'s guarantees; 0 or the first error. */
+int tf__rmtree_contents(int dirfd);
 
 #ifdef TF_TESTING
 /* Test-only hooks; they do not exist in what users build (sys.c). */
@@ -215,6 +247,9 @@ long tf__alloc_outstanding(void);
  * then from the CSPRNG again.  NULL clears it. */
 void tf__test_names(const char *const *names, size_t count);
 unsigned long tf__random_refills(void);
+/* sys.c: listings report every entry as DT_UNKNOWN, as some file
+ * systems do, while on is nonzero. */
+void tf__test_hide_dtype(int on);
 #endif
 
 #endif /* TF_INTERNAL_H */

@@ -17,8 +17,10 @@
 #if defined(TF_HAVE_GETRANDOM)
 #include <sys/random.h>
 #endif
-#if defined(TF_HAVE_RENAMEAT2)
+#if defined(__linux__)
+#include <stdint.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #endif
 
 /* ------------------------------------------------------------ real calls */
@@ -63,7 +65,33 @@ static int real_linkat(int od, const char *op, int nd, const char *np,
   return linkat(od, op, nd, np, flags);
 }
 
-static int real_fchmod(int fd, mode_t mode) { return fchmod(fd, mode); }
+#if defined(__linux__) && !defined(SYS_fchmodat2) && \
+    (defined(__x86_64__) || defined(__aarch64__) || defined(__i386__))
+#define SYS_fchmodat2 452
+#endif
+
+/* fchmod() refuses an O_PATH fd (EBADF), the only fd a directory without
+ * read permission can be opened as.  Such an fd is changed through the fd
+ * itself: fchmodat2(AT_EMPTY_PATH) (Linux 6.6), else its /proc/self/fd
+ * link, which names exactly the open file and is resolved by no path. */
+static int real_fchmod(int fd, mode_t mode) {
+  if (fchmod(fd, mode) == 0)
+    return 0;
+#if defined(__linux__)
+  if (errno == EBADF && fd >= 0) {
+    char link[32];
+#if defined(SYS_fchmodat2)
+    if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+      return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+      return -1;
+#endif
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    return fchmodat(AT_FDCWD, link, mode, 0);
+  }
+#endif
+  return -1;
+}
 
 static int real_fchmodat(int dirfd, const char *path, mode_t mode, int flags) {
   return fchmodat(dirfd, path, mode, flags);
@@ -116,6 +144,83 @@ static int real_malloc(size_t n, void **out) {
   *out = p;
   return 0;
 }
+
+#if defined(__linux__) && defined(SYS_statx)
+/* The kernel's struct statx, declared here because musl before 1.2.5 and
+ * glibc before 2.28 have none. */
+struct kernel_statx {
+  uint32_t mask, blksize;
+  uint64_t attributes;
+  uint32_t nlink, uid, gid;
+  uint16_t mode, spare0;
+  uint64_t ino, size, blocks, attributes_mask;
+  struct {
+    int64_t sec;
+    uint32_t nsec;
+    int32_t reserved;
+  } atime, btime, ctime, mtime;
+  uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+  uint64_t spare[14];
+};
+#define KSTATX_BASIC 0x7ffu
+#define KSTATX_ATTR_MOUNT_ROOT 0x2000u
+#endif
+
+/* statx() tells a mount root apart, even a bind mount of the same file
+ * system; where it is missing, fstat() and mount_root -1. */
+static int real_statfd(int fd, struct tf__stat *out) {
+  struct stat st;
+#if defined(__linux__) && defined(SYS_statx)
+  struct kernel_statx sx;
+  if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+              KSTATX_BASIC, &sx) == 0) {
+    out->dev = makedev(sx.dev_major, sx.dev_minor);
+    out->ino = (ino_t)sx.ino;
+    out->mode = sx.mode;
+    out->mount_root = (sx.attributes_mask & KSTATX_ATTR_MOUNT_ROOT)
+                          ? (sx.attributes & KSTATX_ATTR_MOUNT_ROOT) != 0
+                          : -1;
+    return 0;
+  }
+  if (errno != ENOSYS)
+    return -1;
+#endif
+  if (fstat(fd, &st) != 0)
+    return -1;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  out->mode = st.st_mode;
+  out->mount_root = -1;
+  return 0;
+}
+
+static int real_fdopendir(int fd, DIR **out) {
+  DIR *d = fdopendir(fd);
+  if (d == NULL)
+    return -1;
+  *out = d;
+  return 0;
+}
+
+#ifdef TF_TESTING
+static int hide_dtype; /* tf__test_hide_dtype() */
+#endif
+
+static int real_readdir(DIR *d, struct dirent **out) {
+  struct dirent *de;
+  errno = 0;
+  de = readdir(d);
+  if (de == NULL && errno != 0)
+    return -1;
+#ifdef TF_TESTING
+  if (de != NULL && hide_dtype)
+    de->d_type = DT_UNKNOWN;
+#endif
+  *out = de;
+  return 0;
+}
+
+static int real_closedir(DIR *d) { return closedir(d); }
 
 #ifndef TF_TESTING
 
@@ -207,6 +312,19 @@ static int fault_fclose(FILE *fp) {
   return rc;
 }
 
+static int fault_closedir(DIR *d) {
+  int failing = fault_here(TF_SYS_closedir);
+  int saved = errno;
+  int rc = real_closedir(d);
+  if (failing) {
+    errno = saved;
+    return -1;
+  }
+  return rc;
+}
+
+void tf__test_hide_dtype(int on) { hide_dtype = on; }
+
 static int fault_malloc(size_t n, void **out) {
   if (fault_here(TF_SYS_malloc))
     return -1;
@@ -253,6 +371,9 @@ TF_SYS_FAULT(getrandom, int, (void *buf, size_t n), (buf, n))
 TF_SYS_FAULT(fdopen, int, (int fd, const char *mode, FILE **out),
              (fd, mode, out))
 TF_SYS_FAULT(fflush, int, (FILE * fp), (fp))
+TF_SYS_FAULT(statfd, int, (int fd, struct tf__stat *st), (fd, st))
+TF_SYS_FAULT(fdopendir, int, (int fd, DIR **out), (fd, out))
+TF_SYS_FAULT(readdir, int, (DIR * d, struct dirent **out), (d, out))
 #undef TF_SYS_FAULT
 
 struct tf__sys_table tf__sys = {

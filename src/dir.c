@@ -1,0 +1,177 @@
+/*
+ * dir.c - the temporary directory handle (Python's TemporaryDirectory).
+ * It keeps an fd of the directory, an fd of its parent and its name, and
+ * the device and inode it was made with.  Cleanup first checks that the
+ * name still refers to that directory, so a directory renamed away (for
+ * example published under a final name) or replaced is never emptied,
+ * then empties it through its own fd (rmtree.c) and removes it relative
+ * to the parent's fd.  Only the creating process removes anything.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+struct tf_dir {
+  int fd;            /* the directory; -1 once removed */
+  int parentfd;      /* anchor of the name */
+  char *path;        /* absolute, or relative to the caller's dirfd */
+  const char *name;  /* basename inside path, relative to parentfd */
+  dev_t dev;         /* identity it was made with */
+  ino_t ino;
+  pid_t owner;       /* the creating process */
+  unsigned int flags; /* TF_KEEP, TF_IGNORE_ERRORS */
+};
+
+/* An fd of the directory just made: for listing, or where its mode
+ * denies the owner reading, an O_PATH anchor. */
+static int open_made(int parentfd, const char *name) {
+  int fd = tf__sys.openat(parentfd, name, TF_DIR_FLAGS & ~O_NONBLOCK, 0);
+#ifdef O_PATH
+  if (fd < 0 && errno == EACCES)
+    fd = tf__sys.openat(parentfd, name,
+                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+#endif
+  return fd;
+}
+
+/* Make the directory in parentfd and fill the handle d; path and name
+ * are allocated by the caller.  On failure nothing is left. */
+static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
+  struct tf__stat st;
+  char *slot = (char *)d->name;
+  int rc = tf__create_in(d->parentfd, slot, slot, n, TF_KIND_DIR, 0,
+                         o && o->mode ? o->mode : 0700);
+  if (rc < 0)
+    return rc;
+  d->fd = open_made(d->parentfd, d->name);
+  if (d->fd < 0 || tf__sys.statfd(d->fd, &st) != 0) {
+    rc = -errno;
+    tf__close_quiet(d->fd);
+    tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR);
+    return rc;
+  }
+  d->dev = st.dev;
+  d->ino = st.ino;
+  d->owner = tf__current_pid();
+  d->flags = o ? o->flags : 0;
+  return 0;
+}
+
+static int dir_create_in(tf_dir **out, int dirfd, int is_at,
+                         const tf_opts *opts) {
+  struct tf__name n;
+  char buf[PATH_MAX];
+  const char *dir;
+  size_t dir_len, head;
+  tf_dir *d;
+  int rc;
+  if (out == NULL)
+    return -EINVAL;
+  rc = tf__check_opts(opts, TF_KEEP | TF_IGNORE_ERRORS, is_at);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, opts);
+  if (rc < 0)
+    return rc;
+  tf__lib_init();
+  d = tf__malloc(sizeof(*d));
+  if (d == NULL)
+    return -ENOMEM;
+  d->parentfd = tf__open_anchor(opts, dirfd, is_at, buf, &dir, &dir_len);
+  if (d->parentfd < 0) {
+    rc = d->parentfd;
+    goto fail_handle;
+  }
+  head = tf__head_len(dir, dir_len);
+  if (head + tf__name_len(&n) + 1 > PATH_MAX) {
+    rc = -ENAMETOOLONG;
+    goto fail_anchor;
+  }
+  d->path = tf__malloc(head + tf__name_len(&n) + 1);
+  if (d->path == NULL) {
+    rc = -ENOMEM;
+    goto fail_anchor;
+  }
+  d->name = d->path + tf__write_head(d->path, dir, dir_len);
+  rc = dir_make(d, &n, opts);
+  if (rc < 0)
+    goto fail_path;
+  *out = d;
+  return 0;
+
+fail_path:
+  tf__freemem(d->path);
+fail_anchor:
+  tf__close_quiet(d->parentfd);
+fail_handle:
+  tf__freemem(d);
+  return rc;
+}
+
+int tf_dir_create(tf_dir **out, const tf_opts *opts) {
+  return dir_create_in(out, AT_FDCWD, 0, opts);
+}
+
+int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts) {
+  return dir_create_in(out, dirfd, 1, opts);
+}
+
+const char *tf_dir_path(const tf_dir *d) { return d ? d->path : NULL; }
+
+int tf_dir_fd(const tf_dir *d) {
+  if (d == NULL || d->fd < 0)
+    return -EBADF;
+  return d->fd;
+}
+
+void tf_dir_keep(tf_dir *d) {
+  if (d != NULL)
+    d->flags |= TF_KEEP;
+}
+
+static void forget_dir(tf_dir *d) {
+  tf__close_quiet(d->fd);
+  d->fd = -1;
+}
+
+/* Remove the tree if the name still refers to the directory made. */
+static int remove_tree(tf_dir *d) {
+  struct stat st;
+  int rc;
+  if (tf__sys.fstatat(d->parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT)
+      return -errno;
+    forget_dir(d); /* removed or renamed away by the caller */
+    return 0;
+  }
+  if (st.st_dev != d->dev || st.st_ino != d->ino)
+    return -ESTALE;
+  rc = tf__rmtree_contents(d->fd);
+  if (tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR) != 0) {
+    if (errno != ENOENT)
+      return rc < 0 ? rc : -errno;
+  }
+  forget_dir(d);
+  return rc;
+}
+
+int tf_dir_cleanup(tf_dir *d) {
+  int rc;
+  if (d == NULL || d->fd < 0 || d->owner != tf__current_pid())
+    return 0;
+  rc = remove_tree(d);
+  return d->flags & TF_IGNORE_ERRORS ? 0 : rc;
+}
+
+int tf_dir_free(tf_dir *d) {
+  int rc = 0;
+  if (d == NULL)
+    return 0;
+  if (!(d->flags & TF_KEEP))
+    rc = tf_dir_cleanup(d);
+  tf__close_quiet(d->fd);
+  tf__close_quiet(d->parentfd);
+  tf__freemem(d->path);
+  tf__freemem(d);
+  return rc;
+}
