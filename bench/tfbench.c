@@ -33,6 +33,24 @@
  *   unnamed-floor  openat(DIR, O_TMPFILE|O_RDWR|O_EXCL|O_CLOEXEC), close
  *   mkdtemp        tf_mkdtemp(&path, {.dir = DIR}), rmdir(path), free
  *   mkdtemp-floor  mkdirat(AT_FDCWD, 0700), rmdir on names made beforehand
+ *   tree           tf_rmtree_at(dirfd of DIR, "tree", 0) of a tree built
+ *                  before the timer starts (see below)
+ *   tree-handle    tf_dir_create({.dir = DIR}), the tree built inside it
+ *                  through tf_dir_fd(), then tf_dir_cleanup() timed
+ *   tree-floor     the unlinkat() calls no removal can avoid, on names
+ *                  known in advance: per directory an openat() of it (to
+ *                  anchor its entries' unlinkat) and a close(), per file
+ *                  unlinkat(subdirfd, name, 0), per directory
+ *                  unlinkat(parentfd, name, AT_REMOVEDIR)
+ *
+ * The tree workloads: N is the number of files per subdirectory, and one
+ * "operation" is one entry removed.  The tree is DIR/tree (or the tf_dir)
+ * holding 100 subdirectories d00..d99 of N one-byte files f00000..,
+ * made in that order by mkdirat and openat(O_CREAT|O_EXCL), write, close:
+ * 100 N + 101 entries counting the subdirectories and the top.  Every
+ * repetition (the warm-up too) builds the same tree the same way,
+ * untimed, then times its removal only; the time per operation is the
+ * removal's time divided by 100 N + 101.
  *
  * Any failure is reported on stderr and exits 1; a bad command line
  * exits 2.  Nothing is left in DIR.
@@ -55,6 +73,7 @@
 
 static const char *g_dir;
 static tf_opts g_opts = TF_OPTS_INIT;
+static int g_dirfd = -1; /* DIR, for the tree workloads */
 
 /* Names for the floor workloads: n paths of the same shape as the
  * library's, in one block, made before the timer starts. */
@@ -241,22 +260,153 @@ static void run_mkdtemp_floor(long n) {
   }
 }
 
+/* ----------------------------------------------------------------- tree */
+
+#define TREE_TOP "tree"
+#define TREE_SUBDIRS 100
+#define TREE_SUB_LEN 4   /* "d00" + NUL */
+#define TREE_FILE_LEN 7  /* "f00000" + NUL */
+#define TREE_MAX_FILES 100000L
+#define TREE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+static char g_subs[TREE_SUBDIRS][TREE_SUB_LEN];
+static char (*g_files)[TREE_FILE_LEN]; /* N names, the same in every subdir */
+static tf_dir *g_tree_dir;             /* tree-handle: the current tf_dir */
+
+static long tree_entries(long n) { return TREE_SUBDIRS * n + TREE_SUBDIRS + 1; }
+
+static void tree_names(long n) {
+  long i;
+  if (n > TREE_MAX_FILES) {
+    fprintf(stderr, "tfbench: tree: N must be at most %ld\n", TREE_MAX_FILES);
+    exit(2);
+  }
+  for (i = 0; i < TREE_SUBDIRS; i++)
+    snprintf(g_subs[i], TREE_SUB_LEN, "d%02ld", i);
+  g_files = malloc(sizeof(*g_files) * (size_t)n);
+  if (g_files == NULL)
+    die("malloc", ENOMEM);
+  for (i = 0; i < n; i++)
+    snprintf(g_files[i], TREE_FILE_LEN, "f%05ld", i);
+}
+
+/* Fill the directory open at topfd: 100 subdirectories of n one-byte
+ * files, always the same names in the same order. */
+static void fill_tree(int topfd, long n) {
+  int i;
+  long j;
+  for (i = 0; i < TREE_SUBDIRS; i++) {
+    int sfd;
+    if (mkdirat(topfd, g_subs[i], 0700) != 0)
+      die("mkdirat", errno);
+    sfd = openat(topfd, g_subs[i], TREE_DIR_FLAGS);
+    if (sfd < 0)
+      die("openat subdir", errno);
+    for (j = 0; j < n; j++) {
+      int fd = openat(sfd, g_files[j],
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0)
+        die("openat file", errno);
+      if (write(fd, "x", 1) != 1)
+        die("write", errno ? errno : EIO);
+      if (close(fd) != 0)
+        die("close", errno);
+    }
+    if (close(sfd) != 0)
+      die("close", errno);
+  }
+}
+
+/* tree, tree-floor: DIR/tree, built untimed. */
+static void build_tree(long n) {
+  int topfd;
+  if (mkdirat(g_dirfd, TREE_TOP, 0700) != 0)
+    die("mkdirat " TREE_TOP, errno);
+  topfd = openat(g_dirfd, TREE_TOP, TREE_DIR_FLAGS);
+  if (topfd < 0)
+    die("openat " TREE_TOP, errno);
+  fill_tree(topfd, n);
+  if (close(topfd) != 0)
+    die("close", errno);
+}
+
+static void run_tree(long n) {
+  int rc = tf_rmtree_at(g_dirfd, TREE_TOP, 0);
+  (void)n;
+  if (rc < 0)
+    die("tf_rmtree_at", rc);
+}
+
+/* tree-handle: a tf_dir in DIR, filled through its fd, built untimed. */
+static void build_tree_handle(long n) {
+  int rc = tf_dir_create(&g_tree_dir, &g_opts);
+  if (rc < 0)
+    die("tf_dir_create", rc);
+  fill_tree(tf_dir_fd(g_tree_dir), n);
+}
+
+static void run_tree_handle(long n) {
+  int rc = tf_dir_cleanup(g_tree_dir);
+  (void)n;
+  if (rc < 0)
+    die("tf_dir_cleanup", rc);
+}
+
+static void end_tree_handle(void) { /* untimed */
+  int rc = tf_dir_free(g_tree_dir);
+  g_tree_dir = NULL;
+  if (rc < 0)
+    die("tf_dir_free", rc);
+}
+
+/* The floor: every unlinkat the removal cannot avoid, on the names known
+ * in advance; each directory is opened once to anchor its entries'
+ * unlinkat, as a removal by fd must (opened inside the timed part). */
+static void run_tree_floor(long n) {
+  int topfd = openat(g_dirfd, TREE_TOP, TREE_DIR_FLAGS), i;
+  long j;
+  if (topfd < 0)
+    die("openat " TREE_TOP, errno);
+  for (i = 0; i < TREE_SUBDIRS; i++) {
+    int sfd = openat(topfd, g_subs[i], TREE_DIR_FLAGS);
+    if (sfd < 0)
+      die("openat subdir", errno);
+    for (j = 0; j < n; j++)
+      if (unlinkat(sfd, g_files[j], 0) != 0)
+        die("unlinkat", errno);
+    if (close(sfd) != 0)
+      die("close", errno);
+    if (unlinkat(topfd, g_subs[i], AT_REMOVEDIR) != 0)
+      die("unlinkat subdir", errno);
+  }
+  if (close(topfd) != 0)
+    die("close", errno);
+  if (unlinkat(g_dirfd, TREE_TOP, AT_REMOVEDIR) != 0)
+    die("unlinkat " TREE_TOP, errno);
+}
+
 struct workload {
   const char *name;
   void (*run)(long n);
   int needs_names;
+  int tree;                    /* N files per subdirectory, per entry */
+  void (*build)(long n);       /* untimed, before each repetition */
+  void (*end)(void);           /* untimed, after each repetition */
 };
 
 static const struct workload workloads[] = {
-    {"named", run_named, 0},
-    {"named-floor", run_named_floor, 1},
-    {"named-at", run_named_at, 0},
-    {"named-at-floor", run_named_at_floor, 1},
-    {"named-handle", run_named_handle, 0},
-    {"unnamed", run_unnamed, 0},
-    {"unnamed-floor", run_unnamed_floor, 0},
-    {"mkdtemp", run_mkdtemp, 0},
-    {"mkdtemp-floor", run_mkdtemp_floor, 1},
+    {"named", run_named, 0, 0, NULL, NULL},
+    {"named-floor", run_named_floor, 1, 0, NULL, NULL},
+    {"named-at", run_named_at, 0, 0, NULL, NULL},
+    {"named-at-floor", run_named_at_floor, 1, 0, NULL, NULL},
+    {"named-handle", run_named_handle, 0, 0, NULL, NULL},
+    {"unnamed", run_unnamed, 0, 0, NULL, NULL},
+    {"unnamed-floor", run_unnamed_floor, 0, 0, NULL, NULL},
+    {"mkdtemp", run_mkdtemp, 0, 0, NULL, NULL},
+    {"mkdtemp-floor", run_mkdtemp_floor, 1, 0, NULL, NULL},
+    {"tree", run_tree, 0, 1, build_tree, NULL},
+    {"tree-handle", run_tree_handle, 0, 1, build_tree_handle, end_tree_handle},
+    {"tree-floor", run_tree_floor, 0, 1, build_tree, NULL},
 };
 
 /* ---------------------------------------------------------------- timing */
@@ -288,7 +438,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   const struct workload *w = NULL;
-  double per_op[MAX_REPS];
+  double per_op[MAX_REPS], ops;
   const char *env;
   char *end;
   long n;
@@ -326,24 +476,42 @@ int main(int argc, char **argv) {
     }
   }
   g_opts.dir = g_dir;
+  ops = (double)n;
   g_rng = (unsigned long long)now_ns() ^ ((unsigned long long)getpid() << 32);
   if (g_rng == 0)
     g_rng = 88172645463325252ULL;
 
+  if (w->tree) {
+    g_dirfd = open_dir();
+    tree_names(n);
+    ops = (double)tree_entries(n);
+  }
+
   /* Warm-up: one untimed repetition. */
   if (w->needs_names)
     make_names(n);
+  if (w->build)
+    w->build(n);
   w->run(n);
+  if (w->end)
+    w->end();
 
   for (r = 0; r < reps; r++) {
     double t0;
     if (w->needs_names)
       make_names(n); /* fresh names, outside the timed region */
+    if (w->build)
+      w->build(n); /* a fresh tree, outside the timed region */
     t0 = now_ns();
     w->run(n);
-    per_op[r] = (now_ns() - t0) / (double)n;
+    per_op[r] = (now_ns() - t0) / ops;
+    if (w->end)
+      w->end();
   }
   printf("%s libtempfile %.1f ns/op\n", w->name, median(per_op, reps));
+  free(g_files);
+  if (g_dirfd >= 0)
+    close(g_dirfd);
   free(g_names);
   return 0;
 }

@@ -455,11 +455,16 @@ int tf__rmtree_contents(int dirfd) {
   struct walk w;
   struct tf__stat st;
   int fd, rc;
-  walk_init(&w);
+  /* Resolving "." needs search permission: grant it through dirfd. */
+  if (tf__sys.statfd(dirfd, &st) != 0)
+    return -errno;
+  grant_owner(dirfd, &st);
   /* A description of our own: the caller's fd keeps its offset. */
-  fd = open_dir(NULL, dirfd, ".", NULL, &st);
+  fd = tf__sys.openat(dirfd, ".", TF_DIR_FLAGS, 0);
   if (fd < 0)
-    return fd;
+    return -errno;
+  st.mode |= 0700;
+  walk_init(&w);
   rc = empty_dir(&w, fd, &st);
   walk_release(&w);
   return rc;

@@ -148,6 +148,39 @@ int tf_test_run_unprivileged(void (*fn)(void *), void *arg) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+struct home_call {
+  void (*fn)(void *);
+  void *arg;
+};
+
+static void at_home(void *ctx) {
+  struct home_call *c = ctx;
+  char home[PATH_MAX + 8];
+  snprintf(home, sizeof(home), "%s/home", test_dir);
+  if (chdir(home) != 0)
+    FAIL("chdir %s: %s", home, strerror(errno));
+  setenv("TMPDIR", home, 1);
+  c->fn(c->arg);
+}
+
+int tf_test_run_unprivileged_at_home(void (*fn)(void *), void *arg) {
+  struct home_call c;
+  int rc, left;
+  if (mkdir("home", 0700) != 0)
+    FAIL("mkdir home: %s", strerror(errno));
+  if (tf_test_is_root() && chown("home", 65534, 65534) != 0)
+    FAIL("chown home: %s", strerror(errno));
+  c.fn = fn;
+  c.arg = arg;
+  rc = tf_test_run_unprivileged(at_home, &c);
+  left = tf_test_count_entries("home");
+  if (left != 0)
+    FAIL("the unprivileged test left %d entries in its home", left);
+  if (rmdir("home") != 0)
+    FAIL("rmdir home: %s", strerror(errno));
+  return rc;
+}
+
 /* ------------------------------------------------ emulated platforms */
 
 static struct tf__sys_table real_table;
@@ -257,6 +290,57 @@ int tf_test_fault_sweep(const char *what, int (*op)(void *),
       return (int)nth - 1;
   }
   FAIL("%s: never succeeded", what);
+}
+
+/* ----------------------------------------------------------------- trees */
+
+void tf_test_make_tree(int dirfd, int depth, int dirs, int files) {
+  char name[32];
+  int i;
+  for (i = 0; i < files; i++) {
+    int fd;
+    snprintf(name, sizeof(name), "f%d", i);
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, "x", 1) != 1)
+      FAIL("make_tree: %s: %s", name, strerror(errno));
+    close(fd);
+  }
+  if (depth == 0)
+    return;
+  for (i = 0; i < dirs; i++) {
+    int sub;
+    snprintf(name, sizeof(name), "d%d", i);
+    if (mkdirat(dirfd, name, 0700) != 0)
+      FAIL("make_tree: mkdir %s: %s", name, strerror(errno));
+    sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sub < 0)
+      FAIL("make_tree: open %s: %s", name, strerror(errno));
+    tf_test_make_tree(sub, depth - 1, dirs, files);
+    close(sub);
+  }
+}
+
+long tf_test_count_tree(int at, const char *path) {
+  struct dirent *de;
+  long n = 0;
+  DIR *d;
+  int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    struct stat st;
+    return fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -1;
+  }
+  d = fdopendir(fd);
+  if (d == NULL)
+    FAIL("count_tree: fdopendir: %s", strerror(errno));
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    n++;
+    if (de->d_type == DT_DIR)
+      n += tf_test_count_tree(dirfd(d), de->d_name);
+  }
+  closedir(d);
+  return n;
 }
 
 /* ---------------------------------------------------------------- runner */

@@ -129,6 +129,20 @@ void tf_test_write_file(const char *path, const char *content);
  * status (0 = passed).  The test directory is made traversable first. */
 int tf_test_run_unprivileged(void (*fn)(void *), void *arg);
 
+/* Build a tree in the directory open at dirfd: files one-byte files
+ * f0.., and dirs directories d0.. each holding the same shape one level
+ * less deep, down to depth 0 (files only).  Fails the test on error. */
+void tf_test_make_tree(int dirfd, int depth, int dirs, int files);
+
+/* Entries under path (relative to dirfd), recursively, not counting path
+ * itself and not following symlinks; -1 if path does not exist. */
+long tf_test_count_tree(int dirfd, const char *path);
+
+/* As tf_test_run_unprivileged(), but fn runs in a fresh directory of
+ * the test's that the unprivileged user owns (its cwd and $TMPDIR), which
+ * must be empty when fn returns. */
+int tf_test_run_unprivileged_at_home(void (*fn)(void *), void *arg);
+
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 
