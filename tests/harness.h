@@ -109,6 +109,11 @@ void tf_test_fail(const char *file, int line, const char *fmt, ...)
 /* The test's private directory (absolute; also cwd and $TMPDIR). */
 const char *tf_test_dir(void);
 
+/* A second private directory of the test's on a tmpfs (/dev/shm), for
+ * tests that make very many entries; the test directory itself where
+ * there is none.  Checked for leftovers like the test directory. */
+const char *tf_test_fast_dir(void);
+
 /* Number of entries in a directory (excluding . and ..); -1 on error. */
 int tf_test_count_entries(const char *dir);
 
