@@ -466,6 +466,8 @@ TEST(test_dir_create_fault_sweep) {
 TEST_TIMEOUT(test_dir_cleanup_fault_sweep, 60) {
   int errs[] = {EIO, ENOMEM, EACCES, EMFILE};
   size_t i;
+  CHECK_SYS(chdir(tf_test_fast_dir()));
+  ASSERT_OK(tf_settempdir(tf_test_fast_dir()));
   for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
     unsigned long nth;
     for (nth = 1;; nth++) {
@@ -500,4 +502,5 @@ TEST_TIMEOUT(test_dir_cleanup_fault_sweep, 60) {
     }
     ASSERT_GE(nth, 30);
   }
+  ASSERT_OK(tf_settempdir(NULL));
 }
