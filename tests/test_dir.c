@@ -9,8 +9,14 @@
 #include "harness.h"
 #include "internal.h"
 
-#include <linux/fs.h>
 #include <sys/ioctl.h>
+#if defined(__has_include) && __has_include(<linux/fs.h>)
+#include <linux/fs.h>
+#else /* musl-gcc sees no kernel headers; the values are the kernel ABI */
+#define FS_IOC_GETFLAGS _IOR('f', 1, long)
+#define FS_IOC_SETFLAGS _IOW('f', 2, long)
+#define FS_NODUMP_FL 0x00000040
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
