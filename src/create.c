@@ -29,8 +29,8 @@ size_t tf__write_head(char *out, const char *dir, size_t dir_len) {
   return head;
 }
 
-int tf__open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
-                    const char **dir, size_t *dir_len) {
+static int open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
+                       const char **dir, size_t *dir_len) {
   int fd, len;
   if (is_at) {
     /* The handle owns its anchor: a duplicate, or "." opened now. */
@@ -46,6 +46,19 @@ int tf__open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
   *dir_len = (size_t)len;
   fd = tf__sys.openat(AT_FDCWD, *dir, TF_O_DIRANCHOR, 0);
   return fd >= 0 ? fd : -errno;
+}
+
+int tf__handle_begin(const tf_opts *o, unsigned allowed_flags, int dirfd,
+                     int is_at, struct tf__name *n, char *buf,
+                     const char **dir, size_t *dir_len) {
+  int rc = tf__check_opts(o, allowed_flags, is_at);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(n, o);
+  if (rc < 0)
+    return rc;
+  tf__lib_init();
+  return open_anchor(o, dirfd, is_at, buf, dir, dir_len);
 }
 
 /* Try up to TF_ATTEMPTS names.  Each is written at slot, which lies at

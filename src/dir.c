@@ -57,54 +57,52 @@ static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
   return 0;
 }
 
+/* Build a handle for a directory made in parentfd (which it takes on
+ * success); dir_path (dir_len bytes) as in file.c. */
+static int dir_build(tf_dir **out, int parentfd, const char *dir_path,
+                     size_t dir_len, const struct tf__name *n,
+                     const tf_opts *o) {
+  size_t head = tf__head_len(dir_path, dir_len);
+  tf_dir *d;
+  int rc;
+  if (head + tf__name_len(n) + 1 > PATH_MAX)
+    return -ENAMETOOLONG;
+  d = tf__malloc(sizeof(*d));
+  if (d == NULL)
+    return -ENOMEM;
+  d->path = tf__malloc(head + tf__name_len(n) + 1);
+  if (d->path == NULL) {
+    tf__freemem(d);
+    return -ENOMEM;
+  }
+  d->name = d->path + tf__write_head(d->path, dir_path, dir_len);
+  d->parentfd = parentfd;
+  rc = dir_make(d, n, o);
+  if (rc < 0) {
+    tf__freemem(d->path);
+    tf__freemem(d);
+    return rc;
+  }
+  *out = d;
+  return 0;
+}
+
 static int dir_create_in(tf_dir **out, int dirfd, int is_at,
                          const tf_opts *opts) {
   struct tf__name n;
   char buf[PATH_MAX];
   const char *dir;
-  size_t dir_len, head;
-  tf_dir *d;
-  int rc;
+  size_t dir_len;
+  int rc, anchor;
   if (out == NULL)
     return -EINVAL;
-  rc = tf__check_opts(opts, TF_KEEP | TF_IGNORE_ERRORS, is_at);
+  anchor = tf__handle_begin(opts, TF_KEEP | TF_IGNORE_ERRORS, dirfd, is_at,
+                            &n, buf, &dir, &dir_len);
+  if (anchor < 0)
+    return anchor;
+  rc = dir_build(out, anchor, dir, dir_len, &n, opts);
   if (rc < 0)
-    return rc;
-  rc = tf__name_init(&n, opts);
-  if (rc < 0)
-    return rc;
-  tf__lib_init();
-  d = tf__malloc(sizeof(*d));
-  if (d == NULL)
-    return -ENOMEM;
-  d->parentfd = tf__open_anchor(opts, dirfd, is_at, buf, &dir, &dir_len);
-  if (d->parentfd < 0) {
-    rc = d->parentfd;
-    goto fail_handle;
-  }
-  head = tf__head_len(dir, dir_len);
-  if (head + tf__name_len(&n) + 1 > PATH_MAX) {
-    rc = -ENAMETOOLONG;
-    goto fail_anchor;
-  }
-  d->path = tf__malloc(head + tf__name_len(&n) + 1);
-  if (d->path == NULL) {
-    rc = -ENOMEM;
-    goto fail_anchor;
-  }
-  d->name = d->path + tf__write_head(d->path, dir, dir_len);
-  rc = dir_make(d, &n, opts);
-  if (rc < 0)
-    goto fail_path;
-  *out = d;
-  return 0;
-
-fail_path:
-  tf__freemem(d->path);
-fail_anchor:
-  tf__close_quiet(d->parentfd);
-fail_handle:
-  tf__freemem(d);
+    tf__close_quiet(anchor);
   return rc;
 }
 

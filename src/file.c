@@ -85,14 +85,8 @@ static int file_create_in(tf_file **out, int dirfd, int is_at,
   int rc, anchor;
   if (out == NULL)
     return -EINVAL;
-  rc = tf__check_opts(opts, TF_KEEP | TF_DELETE_ON_FREE, is_at);
-  if (rc < 0)
-    return rc;
-  rc = tf__name_init(&n, opts);
-  if (rc < 0)
-    return rc;
-  tf__lib_init();
-  anchor = tf__open_anchor(opts, dirfd, is_at, buf, &dir, &dir_len);
+  anchor = tf__handle_begin(opts, TF_KEEP | TF_DELETE_ON_FREE, dirfd, is_at,
+                            &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
   rc = file_create(out, anchor, dir, dir_len, &n, opts);

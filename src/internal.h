@@ -217,13 +217,15 @@ enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
 int tf__create_in(int dirfd, const char *path, char *slot,
                   const struct tf__name *n, enum tf__kind kind, int oflags,
                   mode_t mode);
-/* The directory a handle creates in, as an fd the handle will own: an
- * anchor of opts->dir or the temp dir, or for the *at forms (is_at) a
- * duplicate of dirfd.  *dir and *dir_len (OUT) are its path as the
- * handle reports it ("" for the *at forms); buf has PATH_MAX bytes.
- * Returns the fd or -errno. */
-int tf__open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
-                    const char **dir, size_t *dir_len);
+/* How every handle's creation begins: check opts (allowing
+ * allowed_flags), prepare the name n, and open the directory to create in
+ * as an fd the handle will own: an anchor of opts->dir or the temp dir,
+ * or for the *at forms (is_at) a duplicate of dirfd.  *dir and *dir_len
+ * (OUT) are its path as the handle reports it ("" for the *at forms);
+ * buf has PATH_MAX bytes.  Returns the fd or -errno. */
+int tf__handle_begin(const tf_opts *o, unsigned allowed_flags, int dirfd,
+                     int is_at, struct tf__name *n, char *buf,
+                     const char **dir, size_t *dir_len);
 /* "dir/" for the first dir_len bytes of dir: its length, and writing it
  * (no NUL) to out, which has room for tf__head_len() bytes. */
 size_t tf__head_len(const char *dir, size_t dir_len);
