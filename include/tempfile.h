@@ -410,21 +410,25 @@ TF_EXTERN int tf_dir_free(tf_dir *d);
  *     removed as a link.
  *   - No other file system is entered: a mount point inside the tree
  *     (also a bind mount of the same file system, where statx() reports
- *     it) is left in place with everything under it, and reported as
- *     -EXDEV.
+ *     it, and a file mounted over a file) is left in place with
+ *     everything under it, and reported as -EXDEV.  The top itself may
+ *     be a mount point: it is emptied, and its removal fails (-EBUSY).
  *   - FIFOs, sockets and device nodes are unlinked, never opened.
- *   - Directories of the tree that deny their owner access are made
- *     0700 through an fd opened with O_NOFOLLOW, never through a path;
- *     files' modes are never changed, so a hard link to a file outside
- *     the tree keeps its mode.
+ *   - A directory of the tree that denies its owner read, write or
+ *     search gains them (mode | 0700) through an fd of that directory
+ *     opened with O_NOFOLLOW, never through a path; modes are not
+ *     restored.  Files' modes are never changed, so a hard link to a
+ *     file outside the tree keeps its mode.
  *   - An entry removed by someone else meanwhile is not an error.
  *   - Iterative, with at most 32 directories open at once: depth and
- *     width are bounded by memory only, and time is linear.
+ *     width are bounded by memory only, and the work is linear in the
+ *     number of entries when they can be removed.
  *
  * flags: TF_IGNORE_ERRORS, TF_CONTENTS_ONLY; others give -EINVAL.
  * Returns 0 once the tree is gone, or the first error after removing
  * everything that could be removed (0 under TF_IGNORE_ERRORS, except
- * -EINVAL for bad arguments):
+ * -EINVAL for bad arguments); running out of memory stops the walk at
+ * once:
  *   -EINVAL   path NULL, "/", or a last component "." or ".."
  *   -ENOENT   path does not exist (also "")
  *   -ENOTDIR  path is not a directory (nor a symlink); it is left alone

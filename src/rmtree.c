@@ -156,9 +156,9 @@ static void grant_owner(int fd, const struct tf__stat *st) {
 }
 
 /* A directory that denies its owner read permission can only be opened
- * as O_PATH.  If it is on the tree's file system (dev, or any when dev is
- * NULL) and not a mount root, grant its owner access through that fd and
- * open it for listing.  Returns the fd or -errno as open_dir(). */
+ * as O_PATH.  If it is on the tree's file system (dev) and not a mount
+ * root, or it is the top (dev NULL), grant its owner access through that
+ * fd and open it for listing.  Returns the fd or -errno as open_dir(). */
 static int open_denied(int parentfd, const char *name, const dev_t *dev,
                        struct tf__stat *st) {
 #ifdef O_PATH
@@ -166,13 +166,11 @@ static int open_denied(int parentfd, const char *name, const dev_t *dev,
   pfd = tf__sys.openat(parentfd, name,
                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (pfd < 0)
-    return errno == ENOENT ? -ENOENT
-           : errno == ENOTDIR || errno == ELOOP ? -ENOTDIR
-                                                : -EACCES;
+    return errno == ELOOP ? -ENOTDIR : -errno;
   if (tf__sys.statfd(pfd, st) != 0)
     fd = -errno;
-  else if ((dev != NULL && st->dev != *dev) || st->mount_root == 1)
-    fd = -EXDEV;
+  else if (dev != NULL && (st->dev != *dev || st->mount_root == 1))
+    fd = -EXDEV; /* inside the tree; the top may be a mount point */
   else if (tf__sys.fchmod(pfd, (st->mode & 07777) | 0700) != 0)
     fd = -EACCES;
   else if ((fd = tf__sys.openat(pfd, ".", TF_DIR_FLAGS, 0)) < 0)
@@ -413,7 +411,8 @@ static void remove_entry(struct walk *w, const struct dirent *de) {
     if (tf__sys.unlinkat(parentfd, de->d_name, 0) == 0 || errno == ENOENT)
       return;
     if (errno != EISDIR) {
-      note(w, -errno);
+      /* EBUSY: a file with something mounted on it */
+      note(w, errno == EBUSY ? -EXDEV : -errno);
       skip(w, de->d_ino);
       return;
     }

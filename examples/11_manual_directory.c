@@ -1,0 +1,86 @@
+/*
+ * 11_manual_directory.c - the tour's manual directory management: a
+ * directory from tf_mkdtemp() (Python's mkdtemp) that the program
+ * removes itself, with tf_rmtree_at() in the place of shutil.rmtree().
+ *
+ * Then what the removal promises about what is not its own: a symbolic
+ * link planted in the tree, pointing at a directory outside it, is
+ * removed as a link and never followed, so the directory it points to
+ * keeps its contents (shutil.rmtree() on Linux does not follow it
+ * either).  And a directory in the tree that denies its owner everything
+ * (mode 000) is made accessible through its own fd and removed, where
+ * shutil.rmtree() stops with a permission error unless run as root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tour.h"
+
+/* buf = dir + "/" + name. */
+static void join(char *buf, size_t size, const char *dir, const char *name) {
+  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
+    check(-ENAMETOOLONG, name);
+}
+
+/* Create the file path (it must not exist) holding text. */
+static void write_file(const char *path, const char *text) {
+  size_t len = strlen(text);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+  check_sys(fd >= 0, path);
+  check_sys(write(fd, text, len) == (ssize_t)len, "write");
+  check_sys(close(fd) == 0, "close");
+}
+
+int main(void) {
+  tf_opts opts = TF_OPTS_INIT;
+  char work_file[4096], link_path[4096], locked[4096], inside[4096];
+  char outside_file[4096];
+  char *temp_dir, *outside;
+  int survived;
+
+  puts("=== Manual Temp Directory Management ===");
+  opts.prefix = "myapp_";
+  opts.suffix = "_workspace";
+  check(tf_mkdtemp(&temp_dir, &opts), "tf_mkdtemp");
+  printf("Created directory: %s\n", temp_dir);
+
+  join(work_file, sizeof(work_file), temp_dir, "workfile.txt");
+  write_file(work_file, "Important temporary work\n");
+  printf("Work file created: %s\n", work_file);
+
+  /* Something that is not the tree's: a directory elsewhere, and a link
+   * to it inside the tree. */
+  check(tf_mkdtemp(&outside, NULL), "tf_mkdtemp");
+  join(outside_file, sizeof(outside_file), outside, "keep.txt");
+  write_file(outside_file, "not part of the workspace\n");
+  join(link_path, sizeof(link_path), temp_dir, "escape");
+  check_sys(symlink(outside, link_path) == 0, "symlink");
+  printf("Planted link: %s -> %s\n", link_path, outside);
+
+  /* A directory that denies its owner reading, writing and searching. */
+  join(locked, sizeof(locked), temp_dir, "locked");
+  check_sys(mkdir(locked, 0700) == 0, "mkdir");
+  join(inside, sizeof(inside), locked, "data.txt");
+  write_file(inside, "behind mode 000\n");
+  check_sys(chmod(locked, 0) == 0, "chmod");
+  printf("Locked directory: %s (mode 000)\n", locked);
+
+  /* Always clean up manually. */
+  check(tf_rmtree_at(AT_FDCWD, temp_dir, 0), "tf_rmtree_at");
+  printf("Directory manually cleaned up: exists %s\n", exists(temp_dir));
+  survived = strcmp(exists(outside_file), "true") == 0;
+  printf("The link's target is untouched: %s exists %s, keep.txt exists %s\n",
+         outside, exists(outside), exists(outside_file));
+
+  check(tf_rmtree_at(AT_FDCWD, outside, 0), "tf_rmtree_at");
+  printf("Removed %s\n", outside);
+  free(outside);
+  free(temp_dir);
+  return survived ? 0 : 1;
+}
