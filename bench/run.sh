@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/run.sh BENCH_BIN - measure libtempfile against the raw system calls
 # it stands on and against its peers (glibc, CPython, Rust's tempfile crate,
-# Go), then write BENCHMARKS.md at the project root.  `make bench` runs
+# Go, and rm -rf for the tree removal), then write BENCHMARKS.md at the
+# project root.  `make bench` runs
 # `sh bench/run.sh build/cc/bench/tfbench`.  POSIX sh.
 #
 # What it does:
@@ -10,7 +11,8 @@
 #   2. builds the peers into build/bench/ (the Rust one offline, from
 #      Debian's crate registry);
 #   3. calibrates N per workload so one run of the floor takes about
-#      BENCH_TARGET_MS (every implementation does the same N), then for each workload runs every implementation in
+#      BENCH_TARGET_MS (every implementation does the same N; tree has a
+#      fixed N, BENCH_TREE_N files per subdirectory), then for each workload runs every implementation in
 #      turn (rotating the order each round) for BENCH_ROUNDS rounds, each
 #      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs)
 #      that must be empty afterwards;
@@ -19,8 +21,8 @@
 #      cancel out;
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
-# Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_DIR
-# (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed or unclear, CC (cc) for
+# Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
+# BENCH_DIR (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed or unclear, CC (cc) for
 # the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
 
 set -u
@@ -48,6 +50,13 @@ PY=/usr/bin/python3
 
 ROUNDS=${BENCH_ROUNDS:-11}
 TARGET_MS=${BENCH_TARGET_MS:-400}
+TREE_N=${BENCH_TREE_N:-100}
+case $TREE_N in
+'' | *[!0-9]*) die "BENCH_TREE_N must be a number of files from 1 to 99999" ;;
+esac
+[ "$TREE_N" -ge 1 ] && [ "$TREE_N" -le 99999 ] ||
+  die "BENCH_TREE_N must be a number of files from 1 to 99999"
+TREE_ENTRIES=$((100 * TREE_N + 101))
 BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
 TFBENCH_REPS=$REPS
@@ -113,6 +122,12 @@ say "building the glibc peer"
 if ${CC:-cc} -std=c99 -O2 -g -Wall -Wextra -o "$B/glibc-peer" "$HERE/peers/glibc.c" \
   >"$LOG/glibc-build.log" 2>&1; then
   PEERS="$PEERS glibc"
+  # rm -rf is spawned by the glibc peer (its tree-rm workload).
+  if command -v rm >/dev/null 2>&1; then
+    PEERS="$PEERS rm"
+  else
+    note "rm peer: no rm in PATH"
+  fi
 else
   note "glibc peer: build failed (see build/bench/logs/glibc-build.log)"
 fi
@@ -193,7 +208,8 @@ fi
 
 # invoke IMPL WORKLOAD N DIR [WRAPPER...]: run one implementation.  The
 # floor of a group is tfbench's WORKLOAD-floor (named-floor for the
-# handle).
+# handle).  "handle" is libtempfile's tf_dir (tfbench tree-handle) and
+# "rm" is rm -rf spawned by the glibc peer (glibc-peer tree-rm).
 invoke() {
   i_impl=$1 i_w=$2 i_n=$3 i_d=$4
   shift 4
@@ -201,6 +217,8 @@ invoke() {
   case $i_impl in
   libtempfile) "$@" "$BIN" "$i_w" "$i_n" "$i_d" ;;
   floor) "$@" "$BIN" "$(floor_of "$i_w")" "$i_n" "$i_d" ;;
+  handle) "$@" "$BIN" "$i_w-handle" "$i_n" "$i_d" ;;
+  rm) "$@" "$B/glibc-peer" "$i_pw-rm" "$i_n" "$i_d" ;;
   glibc) "$@" "$B/glibc-peer" "$i_pw" "$i_n" "$i_d" ;;
   python) "$@" "$PY" "$HERE/peers/python.py" "$i_pw" "$i_n" "$i_d" ;;
   rust) "$@" "$B/rust/target/release/rust-peer" "$i_pw" "$i_n" "$i_d" ;;
@@ -229,6 +247,8 @@ label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
   case $1 in
   libtempfile) echo "$2 libtempfile" ;;
   floor) echo "$(floor_of "$2") libtempfile" ;;
+  handle) echo "$2-handle libtempfile" ;;
+  rm) echo "$(peer_workload_of "$2")-rm glibc" ;;
   *) echo "$(peer_workload_of "$2") $1" ;;
   esac
 }
@@ -259,28 +279,37 @@ measure() {
 members() { # GROUP -> the implementations measured for it
   case $1 in
   named-handle) m_list="libtempfile floor python rust" ;;
-  *) m_list="libtempfile floor $PEERS" ;;
+  tree) m_list="libtempfile handle floor glibc rm python rust go" ;;
+  *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
-    case " libtempfile floor $PEERS " in
+    case " libtempfile floor handle $PEERS " in
     *" $m "*) printf '%s ' "$m" ;;
     esac
   done
 }
 
 is_peer() {
-  case $1 in libtempfile | floor) return 1 ;; *) return 0 ;; esac
+  case $1 in libtempfile | floor | handle) return 1 ;; *) return 0 ;; esac
 }
 
-GROUPS_ALL="named named-at unnamed mkdtemp named-handle"
+GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree"
 
 # N per workload: a short calibration run of the floor gives its ns/op,
 # and N is set so the floor's (REPS + 1) repetitions take about TARGET_MS.
 # Every implementation of the workload then does the same N operations
 # per repetition (slower ones take longer), so all of them leave the same
-# number of names behind in their directory's history.
+# number of names behind in their directory's history.  tree is not
+# calibrated: N is files per subdirectory, fixed (BENCH_TREE_N), and one
+# operation is one entry (100 N + 101 per tree), so ns/op is per entry.
 : >"$B/n.txt"
 for g in $GROUPS_ALL; do
+  if [ "$g" = tree ]; then
+    for m in $(members "$g"); do
+      echo "$g $m $TREE_N" >>"$B/n.txt"
+    done
+    continue
+  fi
   ns=$(TFBENCH_REPS=1 measure floor "$g" 500) || {
     note "floor $g: calibration failed; $g not measured"
     continue
@@ -330,15 +359,29 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # Per-operation counts from strace -c: runs with N1 and N2 operations per
 # repetition (TFBENCH_REPS=1: a warm-up and one timed repetition, so 2N
-# operations), difference divided by 2 * (N2 - N1).
+# operations), difference divided by 2 * (N2 - N1).  For tree, T1 and T2
+# files per subdirectory: the difference is 2 * 100 * (T2 - T1) files, so
+# the counts are per entry, with the per-directory calls (the same 101
+# directories in both runs) cancelled out; those are counted per tree
+# from the T1 runs, libtempfile against the floor (the same program,
+# building the same tree).  The untimed building of the trees is counted
+# too (per file one openat, write and close in the C programs).
 N1=1000
 N2=3000
+T1=20
+T2=60
+strace_ns() { # GROUP -> the two N of its strace runs
+  case $1 in
+  tree) echo "$T1 $T2" ;;
+  *) echo "$N1 $N2" ;;
+  esac
+}
 TFBENCH_REPS=1 # nothing is timed from here on
 : >"$B/strace.txt"
 if command -v strace >/dev/null 2>&1; then
   for g in $GROUPS_ALL; do
     for m in $(members "$g"); do
-      for n in $N1 $N2; do
+      for n in $(strace_ns "$g"); do
         d=$(mktemp -d "$BASE/tfbench-strace.XXXXXX") || die "mktemp failed"
         raw=$B/strace-raw.txt
         if invoke "$m" "$g" $n "$d" strace -f -c -o "$raw" \
@@ -358,11 +401,24 @@ else
 fi
 
 # per-op table: "group impl syscall per_op" for every non-zero difference
-awk -v n1=$N1 -v n2=$N2 '
-  { key = $1 " " $2 " " $4; if ($3 == n1) a[key] = $5; else b[key] = $5; k[key] = 1 }
-  END { for (x in k) { d = (b[x] - a[x]) / (2 * (n2 - n1));
+# (per entry for tree: 100 files per unit of N)
+awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 '
+  { key = $1 " " $2 " " $4; lo = $1 == "tree" ? t1 : n1
+    if ($3 == lo) a[key] = $5; else b[key] = $5; k[key] = 1 }
+  END { for (x in k) { split(x, f, " ")
+          div = f[1] == "tree" ? 2 * 100 * (t2 - t1) : 2 * (n2 - n1)
+          d = (b[x] - a[x]) / div
           if (d >= 0.0005 || d <= -0.0005) printf "%s %.3f\n", x, d } }' \
   "$B/strace.txt" | sort >"$B/strace-perop.txt"
+# per tree, libtempfile and its tf_dir handle beyond the floor: "impl
+# syscall calls" from the T1 runs (two trees each), halved
+awk -v t1=$T1 '$1 == "tree" && $3 == t1 { c[$2 " " $4] = $5; s[$4] = 1 }
+  END { for (x in s) for (m = 1; m <= 2; m++) {
+          impl = m == 1 ? "libtempfile" : "handle"
+          if (!((impl " " x) in c) && !(("floor " x) in c)) continue
+          d = (c[impl " " x] - c["floor " x]) / 2
+          if (d != 0) printf "%s %s %g\n", impl, x, d } }' \
+  "$B/strace.txt" | sort >"$B/strace-pertree.txt"
 
 # ------------------------------------------------------------- the report
 
@@ -391,6 +447,8 @@ impl_name() {
   case $1 in
   libtempfile) echo "**libtempfile**" ;;
   floor) echo "floor: raw system calls" ;;
+  handle) echo "libtempfile tf_dir handle" ;;
+  rm) echo "rm -rf ($(rm --version 2>/dev/null | awk 'NR == 1 { print $2, $3, $4 }' | tr -d '()'))" ;;
   glibc) echo "glibc $(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }')" ;;
   python) echo "CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null)" ;;
   rust) echo "Rust tempfile $(rust_tempfile_version) (${RUST_USED:-rustc})" ;;
@@ -432,6 +490,14 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   named-handle:floor) echo 'named-floor: openat, close, unlinkat' ;;
   named-handle:python) echo 'tempfile.NamedTemporaryFile, close' ;;
   named-handle:rust) echo 'NamedTempFile::new_in, drop' ;;
+  tree:libtempfile) echo 'tf_rmtree_at(dirfd, "tree", 0)' ;;
+  tree:handle) echo 'tf_dir_cleanup (tf_dir_create, filled through tf_dir_fd)' ;;
+  tree:floor) echo 'per file unlinkat(subdirfd, name); per directory openat, close, unlinkat(AT_REMOVEDIR); names known' ;;
+  tree:glibc) echo 'nftw(FTW_DEPTH|FTW_PHYS), unlink/rmdir of each path' ;;
+  tree:rm) echo 'rm -rf -- DIR/tree, spawned (time includes the spawn)' ;;
+  tree:python) echo 'TemporaryDirectory(dir=DIR).cleanup() (shutil.rmtree)' ;;
+  tree:rust) echo 'TempDir::new_in(DIR).close() (std::fs::remove_dir_all)' ;;
+  tree:go) echo 'os.MkdirTemp, os.RemoveAll' ;;
   esac
 }
 
@@ -498,13 +564,20 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "each run in a fresh directory that must be empty afterwards; the tables"
   echo "give the median of the rounds and the range of the $ROUNDS per-round values."
   echo "The floor is the same system calls made directly on names (DIR/tmp + 12"
-  echo "characters) computed before the timer starts. Measuring took ${ELAPSED} s."
+  echo "characters) computed before the timer starts."
+  echo
+  echo "\`tree\` differs: N ($TREE_N) is fixed and counts the files in each of the"
+  echo "100 subdirectories of the tree, every repetition first builds the same"
+  echo "tree the same way (untimed: same names, same order, one byte per file),"
+  echo "then times only its removal, and the time is divided by the entries"
+  echo "removed, $TREE_ENTRIES per tree (100 x $TREE_N files, 100 subdirectories"
+  echo "and the top): ns per entry. Measuring took ${ELAPSED} s."
   echo
   echo "## Goals"
   echo
   echo "| goal | measured | result |"
   echo "| --- | --- | --- |"
-  for g in named unnamed; do
+  for g in named unnamed tree; do
     lib=$(median_of "$g" libtempfile) || lib=
     fl=$(median_of "$g" floor) || fl=
     if [ -n "$lib" ] && [ -n "$fl" ]; then
@@ -560,11 +633,26 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
       echo "peers' equivalents; the floor is named-floor."
       echo
     }
+    unit=ns/op
+    [ "$g" = tree ] && {
+      unit=ns/entry
+      echo "Removal of a directory holding 100 subdirectories of N one-byte files,"
+      echo "$TREE_ENTRIES entries, timed per entry removed (the building is untimed)."
+      echo "The floor opens each directory once, to anchor the unlinkat() of its"
+      echo "entries, and makes one unlinkat() per file and one unlinkat(AT_REMOVEDIR)"
+      echo "per directory on names known in advance: no listing, no stat. The"
+      echo "tf_dir handle row is informational (no goal). rm -rf is a new process"
+      echo "per tree: its time includes the fork and exec of rm (spread over"
+      echo "$TREE_ENTRIES entries). Python, Rust and Go remove a directory made by"
+      echo "their own TemporaryDirectory, TempDir, MkdirTemp, filled with the same"
+      echo "tree; N is files per subdirectory."
+      echo
+    }
     fl=$(median_of "$g" floor) || fl=0
     fp=$(fastest_peer "$g")
     fpv=0
     [ -n "$fp" ] && fpv=${fp#* }
-    echo "| implementation | one operation | median ns/op | rounds min-max | x floor | x fastest peer | N |"
+    echo "| implementation | one operation | median $unit | rounds min-max | x floor | x fastest peer | N |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
     for m in $(members "$g"); do
       v=$(median_of "$g" "$m") || continue
@@ -583,9 +671,20 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "included (\`unlink(3)\` and \`rmdir(3)\` are the unlink and rmdir system"
   echo "calls on this architecture). Fractions in the Go column come from its"
   echo "runtime's background threads (-f follows them)."
+  echo
+  echo "\`tree\` is counted per entry: runs with N = $T1 and $T2 files per"
+  echo "subdirectory, so the difference is 2 x 100 x ($T2 - $T1) files and the"
+  echo "calls made once per directory (the same 101 in both runs) cancel out;"
+  echo "they are counted per tree below. The untimed building is included in"
+  echo "every column: the C programs make each file with openat, write and"
+  echo "close (the floor's and libtempfile's building is the same code), the"
+  echo "others with their language's calls. The rows for unlinkat, getdents64,"
+  echo "openat and the stat family are always shown."
   if [ -s "$B/strace-perop.txt" ]; then
     for g in $GROUPS_ALL; do
       cols=$(members "$g")
+      always=
+      [ "$g" = tree ] && always="unlinkat getdents64 openat newfstatat statx fstat"
       echo
       echo "### $g"
       echo
@@ -595,7 +694,8 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
       printf '| --- |'
       for m in $cols; do printf ' ---: |'; done
       echo
-      for sc in $(awk -v g="$g" '$1 == g { print $3 }' "$B/strace-perop.txt" | sort -u); do
+      for sc in $( (awk -v g="$g" '$1 == g { print $3 }' "$B/strace-perop.txt"
+        for a in $always; do echo "$a"; done) | sort -u); do
         printf '| %s |' "$sc"
         for m in $cols; do
           v=$(awk -v g="$g" -v m="$m" -v s="$sc" '$1 == g && $2 == m && $3 == s { print $4 }' "$B/strace-perop.txt")
@@ -625,6 +725,37 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
         printf "- getrandom %.3f per name (one call per %s names): %s\n", r, per, rnd
         printf "- other system calls per name:%s\n", other
       }' "$B/strace-perop.txt"
+    if grep -q '^tree libtempfile ' "$B/strace-perop.txt" 2>/dev/null; then
+      echo
+      echo "### Check: the tree walk"
+      echo
+      awk '$1 == "tree" && ($2 == "libtempfile" || $2 == "floor") { v[$2 " " $3] = $4 }
+        END {
+          split("newfstatat fstat statx lstat stat fstatat64", st, " ")
+          for (i in st) { ls += v["libtempfile " st[i]]; fs += v["floor " st[i]] }
+          printf "- stat family (newfstatat, fstat, statx, lstat, stat) per entry: libtempfile %.3f, floor %.3f: %s\n",
+            ls, fs, ls < 0.0005 ? "no per-entry stat (met)" : "**the walk stats entries**"
+          printf "- unlinkat per entry: libtempfile %.3f, floor %.3f\n",
+            v["libtempfile unlinkat"], v["floor unlinkat"]
+          printf "- getdents64 per entry: libtempfile %.3f (one call lists a whole 32 KiB buffer of names)\n",
+            v["libtempfile getdents64"]
+          printf "- openat per entry: libtempfile %.3f, floor %.3f (the building opens each file once)\n",
+            v["libtempfile openat"], v["floor openat"]
+        }' "$B/strace-perop.txt"
+      if [ -s "$B/strace-pertree.txt" ]; then
+        echo
+        echo "Per tree (101 directories), the calls beyond the floor's, from the"
+        echo "N = $T1 runs (same program, same building, two trees each). The"
+        echo "handle's also include tf_dir_create and tf_dir_free (untimed)."
+        echo
+        echo "| system call | libtempfile per tree | per directory | tf_dir handle per tree |"
+        echo "| --- | ---: | ---: | ---: |"
+        awk '{ c[$1 " " $2] = $3; s[$2] = 1 }
+          END { for (x in s) printf "| %s | %g | %.2f | %g |\n", x, c["libtempfile " x] + 0,
+                  (c["libtempfile " x] + 0) / 101, c["handle " x] + 0 }' \
+          "$B/strace-pertree.txt" | sort
+      fi
+    fi
   else
     echo
     echo "Not available (strace missing or failed)."

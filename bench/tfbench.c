@@ -12,8 +12,9 @@
  * the time per operation.  One untimed repetition of N operations runs
  * first as a warm-up (page cache, dentry cache, malloc arena, the
  * library's one-time initialisation and its random pool).  So one run
- * performs (REPS + 1) * N operations; bench/run.sh relies on that to turn
- * system-call counts into per-operation counts.  REPS is 11, or
+ * performs (REPS + 1) * N operations (for the tree workloads: removes
+ * REPS + 1 trees of 100 N + 101 entries); bench/run.sh relies on that to
+ * turn system-call counts into per-operation counts.  REPS is 11, or
  * $TFBENCH_REPS when set (1 to 101).
  *
  * Workloads (DIR should be an absolute path, as it is from bench/run.sh):
@@ -266,7 +267,7 @@ static void run_mkdtemp_floor(long n) {
 #define TREE_SUBDIRS 100
 #define TREE_SUB_LEN 4   /* "d00" + NUL */
 #define TREE_FILE_LEN 7  /* "f00000" + NUL */
-#define TREE_MAX_FILES 100000L
+#define TREE_MAX_FILES 99999L
 #define TREE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 static char g_subs[TREE_SUBDIRS][TREE_SUB_LEN];

@@ -6,19 +6,31 @@
  *   named    mkostemp("DIR/tmpXXXXXX", O_CLOEXEC), close, unlink
  *   unnamed  mkostemp, unlink at once, close (tmpfile(3) only knows /tmp)
  *   mkdtemp  mkdtemp("DIR/tmpXXXXXX"), rmdir
+ *   tree     nftw(DIR/tree, FTW_DEPTH | FTW_PHYS), unlink or rmdir of each
+ *            path it reports (what C programs write without a library)
+ *   tree-rm  rm -rf -- DIR/tree, spawned (posix_spawnp) and waited for;
+ *            the time includes the spawn.  Printed as "tree-rm glibc".
  *
  * glibc takes exactly six X's, so its names are "tmp" + 6 characters.
  * Same scheme as tfbench: one untimed repetition of N operations, then
  * REPS (11, or $TFBENCH_REPS) timed ones; the median time per operation
  * is printed.  Unknown workload: exit 2.
+ *
+ * The tree workloads are tfbench's: N is files per subdirectory, the tree
+ * is DIR/tree with 100 subdirectories d00..d99 of N one-byte files
+ * f00000.., built the same way before every repetition (untimed), and
+ * one operation is one entry removed (100 N + 101 per tree).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +40,11 @@
 static char *g_template; /* DIR/tmpXXXXXX */
 static char *g_path;     /* working copy */
 static size_t g_size;
+static char *g_tree; /* DIR/tree */
+
+#define TREE_SUBDIRS 100
+
+extern char **environ;
 
 static void die(const char *what) {
   fprintf(stderr, "glibc peer: %s: %s\n", what, strerror(errno));
@@ -77,6 +94,83 @@ static void run_mkdtemp(long n) {
   }
 }
 
+/* The tree: DIR/tree, 100 subdirectories of n one-byte files, always the
+ * same names made in the same order (untimed). */
+static void build_tree(long n) {
+  char sub[4], file[24];
+  int topfd, i;
+  long j;
+  if (mkdir(g_tree, 0700) != 0)
+    die("mkdir tree");
+  topfd = open(g_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (topfd < 0)
+    die("open tree");
+  for (i = 0; i < TREE_SUBDIRS; i++) {
+    int sfd;
+    snprintf(sub, sizeof(sub), "d%02d", i);
+    if (mkdirat(topfd, sub, 0700) != 0)
+      die("mkdirat");
+    sfd = openat(topfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+      die("openat subdir");
+    for (j = 0; j < n; j++) {
+      int fd;
+      snprintf(file, sizeof(file), "f%05ld", j);
+      fd = openat(sfd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0)
+        die("openat file");
+      if (write(fd, "x", 1) != 1)
+        die("write");
+      if (close(fd) != 0)
+        die("close");
+    }
+    if (close(sfd) != 0)
+      die("close");
+  }
+  if (close(topfd) != 0)
+    die("close");
+}
+
+static int remove_one(const char *path, const struct stat *st, int type,
+                      struct FTW *ftw) {
+  (void)st, (void)ftw;
+  switch (type) {
+  case FTW_DP:
+    return rmdir(path);
+  case FTW_F:
+  case FTW_SL:
+  case FTW_SLN:
+    return unlink(path);
+  default: /* FTW_DNR, FTW_NS: cannot read or stat it */
+    errno = EACCES;
+    return -1;
+  }
+}
+
+static void run_tree(long n) {
+  (void)n;
+  if (nftw(g_tree, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    die("nftw");
+}
+
+static void run_tree_rm(long n) {
+  char *argv[] = {"rm", "-rf", "--", g_tree, NULL};
+  pid_t pid;
+  int status, rc;
+  (void)n;
+  rc = posix_spawnp(&pid, "rm", NULL, NULL, argv, environ);
+  if (rc != 0) {
+    errno = rc;
+    die("posix_spawnp rm");
+  }
+  if (waitpid(pid, &status, 0) != pid)
+    die("waitpid");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = EIO;
+    die("rm -rf");
+  }
+}
+
 static double now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -92,10 +186,15 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     void (*run)(long);
-  } workloads[] = {
-      {"named", run_named}, {"unnamed", run_unnamed}, {"mkdtemp", run_mkdtemp}};
+    int tree; /* built before each repetition; per entry */
+  } workloads[] = {{"named", run_named, 0},
+                   {"unnamed", run_unnamed, 0},
+                   {"mkdtemp", run_mkdtemp, 0},
+                   {"tree", run_tree, 1},
+                   {"tree-rm", run_tree_rm, 1}};
   void (*run)(long) = NULL;
-  double per_op[MAX_REPS];
+  int tree = 0;
+  double per_op[MAX_REPS], ops;
   const char *env, *dir;
   char *end;
   long n;
@@ -107,16 +206,19 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-    if (strcmp(argv[1], workloads[i].name) == 0)
+    if (strcmp(argv[1], workloads[i].name) == 0) {
       run = workloads[i].run;
+      tree = workloads[i].tree;
+    }
   if (run == NULL) {
     fprintf(stderr, "glibc peer: unknown workload '%s' (named, unnamed, "
-                    "mkdtemp)\n", argv[1]);
+                    "mkdtemp, tree, tree-rm)\n", argv[1]);
     return 2;
   }
   errno = 0;
   n = strtol(argv[2], &end, 10);
-  if (errno != 0 || end == argv[2] || *end != '\0' || n < 1) {
+  if (errno != 0 || end == argv[2] || *end != '\0' || n < 1 ||
+      (tree && n > 99999)) {
     fprintf(stderr, "glibc peer: bad N '%s'\n", argv[2]);
     return 2;
   }
@@ -137,12 +239,23 @@ int main(int argc, char **argv) {
     die("malloc");
   snprintf(g_template, g_size, "%s%stmpXXXXXX", dir,
            dir_len > 0 && dir[dir_len - 1] == '/' ? "" : "/");
+  g_tree = malloc(dir_len + sizeof("/tree"));
+  if (g_tree == NULL)
+    die("malloc");
+  snprintf(g_tree, dir_len + sizeof("/tree"), "%s%stree", dir,
+           dir_len > 0 && dir[dir_len - 1] == '/' ? "" : "/");
+  ops = tree ? (double)(TREE_SUBDIRS * n + TREE_SUBDIRS + 1) : (double)n;
 
+  if (tree)
+    build_tree(n);
   run(n); /* warm-up */
   for (r = 0; r < reps; r++) {
-    double t0 = now_ns();
+    double t0;
+    if (tree)
+      build_tree(n); /* untimed */
+    t0 = now_ns();
     run(n);
-    per_op[r] = (now_ns() - t0) / (double)n;
+    per_op[r] = (now_ns() - t0) / ops;
   }
   qsort(per_op, (size_t)reps, sizeof(per_op[0]), cmp_double);
   printf("%s glibc %.1f ns/op\n", argv[1],
@@ -150,5 +263,6 @@ int main(int argc, char **argv) {
                   : (per_op[reps / 2 - 1] + per_op[reps / 2]) / 2);
   free(g_template);
   free(g_path);
+  free(g_tree);
   return 0;
 }

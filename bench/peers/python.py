@@ -6,10 +6,17 @@
     named-handle  tempfile.NamedTemporaryFile(dir=DIR), close (deletes)
     unnamed       tempfile.TemporaryFile(dir=DIR), close
     mkdtemp       tempfile.mkdtemp(dir=DIR), os.rmdir
+    tree          tempfile.TemporaryDirectory(dir=DIR) filled with the
+                  tree (untimed), then .cleanup() timed (shutil.rmtree)
 
 Same scheme as tfbench: one untimed repetition of N operations, then REPS
 (11, or $TFBENCH_REPS) timed ones with time.perf_counter_ns; the median
 time per operation is printed.  Unknown workload: exit 2.
+
+tree is tfbench's: N is files per subdirectory; the directory gets 100
+subdirectories d00..d99 of N one-byte files f00000.., made in that order
+before every repetition, and one operation is one entry removed
+(100 N + 101 per tree, counting the subdirectories and the top).
 """
 
 import os
@@ -45,11 +52,46 @@ def mkdtemp(n, d):
         rmdir(mk(dir=d))
 
 
+TREE_SUBDIRS = 100
+
+
+def fill_tree(top, n):
+    """The tree's contents, made with the calls the C programs use."""
+    mkdir, open_, write, close = os.mkdir, os.open, os.write, os.close
+    dflags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    fflags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    files = ["f%05d" % j for j in range(n)]
+    topfd = open_(top, dflags)
+    try:
+        for i in range(TREE_SUBDIRS):
+            sub = "d%02d" % i
+            mkdir(sub, 0o700, dir_fd=topfd)
+            sfd = open_(sub, dflags, dir_fd=topfd)
+            for f in files:
+                fd = open_(f, fflags, 0o600, dir_fd=sfd)
+                write(fd, b"x")
+                close(fd)
+            close(sfd)
+    finally:
+        close(topfd)
+
+
+def tree(n, d):
+    """Build untimed, time the cleanup; returns its nanoseconds."""
+    td = tempfile.TemporaryDirectory(dir=d)
+    fill_tree(td.name, n)
+    clock = time.perf_counter_ns
+    t0 = clock()
+    td.cleanup()
+    return clock() - t0
+
+
 WORKLOADS = {
     "named": named,
     "named-handle": named_handle,
     "unnamed": unnamed,
     "mkdtemp": mkdtemp,
+    "tree": tree,
 }
 
 
@@ -71,6 +113,12 @@ def main(argv):
         return 2
     reps = int(os.environ.get("TFBENCH_REPS") or 11)
     d = argv[3]
+    if argv[1] == "tree":
+        entries = TREE_SUBDIRS * n + TREE_SUBDIRS + 1
+        tree(n, d)  # warm-up
+        per_op = [tree(n, d) / entries for _ in range(reps)]
+        print("tree python %.1f ns/op" % statistics.median(per_op))
+        return 0
     clock = time.perf_counter_ns
     work(n, d)  # warm-up
     per_op = []

@@ -6,10 +6,17 @@
 //	unnamed  Go has no unnamed-file API: os.CreateTemp, os.Remove at once,
 //	         Close
 //	mkdtemp  os.MkdirTemp(DIR, "tmp*"), os.Remove
+//	tree     os.MkdirTemp(DIR, "tmp*") filled with the tree (untimed),
+//	         then os.RemoveAll timed
 //
 // Same scheme as tfbench: one untimed repetition of N operations, then
 // REPS (11, or $TFBENCH_REPS) timed ones; the median time per operation
 // is printed.  Unknown workload: exit 2.  No modules, no dependencies.
+//
+// tree is tfbench's: N is files per subdirectory; the directory gets 100
+// subdirectories d00..d99 of N one-byte files f00000.., made in that
+// order before every repetition, and one operation is one entry removed
+// (100 N + 101 per tree, counting the subdirectories and the top).
 package main
 
 import (
@@ -53,6 +60,30 @@ func mkdtemp(n int, dir string) {
 	}
 }
 
+const treeSubdirs = 100
+
+// tree builds the tree (untimed) and returns the time os.RemoveAll takes.
+func tree(n int, dir string) time.Duration {
+	top, err := os.MkdirTemp(dir, "tmp*")
+	check("MkdirTemp", err)
+	one := []byte("x")
+	for i := 0; i < treeSubdirs; i++ {
+		sub := fmt.Sprintf("%s/d%02d", top, i)
+		check("Mkdir", os.Mkdir(sub, 0700))
+		for j := 0; j < n; j++ {
+			f, err := os.OpenFile(fmt.Sprintf("%s/f%05d", sub, j),
+				os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0600)
+			check("OpenFile", err)
+			_, err = f.Write(one)
+			check("Write", err)
+			check("Close", f.Close())
+		}
+	}
+	t0 := time.Now()
+	check("RemoveAll", os.RemoveAll(top))
+	return time.Since(t0)
+}
+
 func main() {
 	if len(os.Args) != 4 {
 		fmt.Fprintln(os.Stderr, "usage: go-peer WORKLOAD N DIR")
@@ -62,8 +93,8 @@ func main() {
 		"named": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
 	}
 	work, ok := workloads[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "go peer: unknown workload %q (named, unnamed, mkdtemp)\n", os.Args[1])
+	if !ok && os.Args[1] != "tree" {
+		fmt.Fprintf(os.Stderr, "go peer: unknown workload %q (named, unnamed, mkdtemp, tree)\n", os.Args[1])
 		os.Exit(2)
 	}
 	n, err := strconv.Atoi(os.Args[2])
@@ -80,12 +111,20 @@ func main() {
 	}
 	dir := os.Args[3]
 
-	work(n, dir) // warm-up
 	perOp := make([]float64, reps)
-	for r := 0; r < reps; r++ {
-		t0 := time.Now() // monotonic reading
-		work(n, dir)
-		perOp[r] = float64(time.Since(t0).Nanoseconds()) / float64(n)
+	if !ok { // tree
+		entries := float64(treeSubdirs*n + treeSubdirs + 1)
+		tree(n, dir) // warm-up
+		for r := 0; r < reps; r++ {
+			perOp[r] = float64(tree(n, dir).Nanoseconds()) / entries
+		}
+	} else {
+		work(n, dir) // warm-up
+		for r := 0; r < reps; r++ {
+			t0 := time.Now() // monotonic reading
+			work(n, dir)
+			perOp[r] = float64(time.Since(t0).Nanoseconds()) / float64(n)
+		}
 	}
 	sort.Float64s(perOp)
 	med := perOp[reps/2]
