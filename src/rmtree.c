@@ -13,6 +13,11 @@
  * identity (device, inode) is checked, so a directory moved meanwhile is
  * never mistaken for it.  A reopened directory is listed again from the
  * start; what was removed is gone, and what failed is skipped by inode.
+ *
+ * Entries are read in batches.  A batch's non-directories are unlinked at
+ * once, last listed first: tmpfs lists newest first and unlinks oldest
+ * first fastest (5% here).  Its directories stay pending, also taken
+ * last first, so what waits in memory is at most the tree's directories.
  */
 #include "internal.h"
 
@@ -20,9 +25,21 @@
 
 #define WINDOW 32 /* directories open at once, at most */
 
+#define BATCH 1024 /* entries read before acting on them */
+
 #define LOCAL_FRAMES 64
 #define LOCAL_NAMES 2048
 #define LOCAL_SKIPS 16
+#define LOCAL_BATCH 128
+#define LOCAL_BATCH_NAMES 4096
+
+#define DONE 0xff /* an entry dealt with; no DT_* value */
+
+struct entry {
+  size_t name;        /* offset in walk.batch_names */
+  ino_t ino;          /* d_ino */
+  unsigned char type; /* d_type, or DONE */
+};
 
 struct frame {
   DIR *dir;        /* NULL while evicted */
@@ -31,7 +48,10 @@ struct frame {
   ino_t entry_ino; /* its d_ino in the parent's listing */
   size_t name;     /* offset of its name in walk.names */
   size_t skips;    /* start of its skip list in walk.skips */
+  size_t batch;    /* start of its pending entries in walk.batch */
+  size_t batch_names; /* and of their names */
   int restarted;   /* reopened: its listing started over */
+  int eof;         /* its listing is read to the end */
 };
 
 struct walk {
@@ -41,6 +61,10 @@ struct walk {
   size_t names_len, names_cap;
   ino_t *skips; /* entries that failed, per frame (a stack) */
   size_t nskips, skips_cap;
+  struct entry *batch; /* entries read and not yet done, per frame */
+  size_t nbatch, batch_cap;
+  char *batch_names;
+  size_t batch_names_len, batch_names_cap;
   size_t first_open; /* frames [1, first_open) are evicted */
   dev_t dev;         /* the tree's file system */
   int err;           /* the first error */
@@ -48,6 +72,8 @@ struct walk {
   struct frame frames_local[LOCAL_FRAMES];
   char names_local[LOCAL_NAMES];
   ino_t skips_local[LOCAL_SKIPS];
+  struct entry batch_local[LOCAL_BATCH];
+  char batch_names_local[LOCAL_BATCH_NAMES];
 };
 
 static void note(struct walk *w, int err) {
@@ -84,6 +110,11 @@ static void walk_init(struct walk *w) {
   w->names_cap = LOCAL_NAMES;
   w->skips = w->skips_local;
   w->skips_cap = LOCAL_SKIPS;
+  w->batch = w->batch_local;
+  w->batch_cap = LOCAL_BATCH;
+  w->batch_names = w->batch_names_local;
+  w->batch_names_cap = LOCAL_BATCH_NAMES;
+  w->nbatch = w->batch_names_len = 0;
   w->depth = w->names_len = w->nskips = 0;
   w->first_open = 1;
   w->err = w->fatal = 0;
@@ -96,6 +127,10 @@ static void walk_release(struct walk *w) {
     tf__freemem(w->names);
   if (w->skips != w->skips_local)
     tf__freemem(w->skips);
+  if (w->batch != w->batch_local)
+    tf__freemem(w->batch);
+  if (w->batch_names != w->batch_names_local)
+    tf__freemem(w->batch_names);
 }
 
 static int fd_of(const struct frame *f) { return dirfd(f->dir); }
@@ -242,7 +277,10 @@ static void push(struct walk *w, int fd, const char *name, ino_t entry_ino,
   f->entry_ino = entry_ino;
   f->name = w->names_len;
   f->skips = w->nskips;
+  f->batch = w->nbatch;
+  f->batch_names = w->batch_names_len;
   f->restarted = 0;
+  f->eof = 0;
   memcpy(w->names + w->names_len, name, len);
   w->names_len += len;
 }
@@ -257,6 +295,8 @@ static void drop_frames(struct walk *w, size_t from) {
       close_dir(w->frames[i].dir);
   w->names_len = w->frames[from].name;
   w->nskips = w->frames[from].skips;
+  w->nbatch = w->frames[from].batch;
+  w->batch_names_len = w->frames[from].batch_names;
   w->depth = from;
   if (w->first_open > from)
     w->first_open = from > 1 ? from : 1;
@@ -274,6 +314,7 @@ static int attach(struct walk *w, struct frame *f, int fd) {
     return err;
   }
   f->restarted = 1;
+  f->eof = 0;
   return 0;
 }
 
@@ -351,6 +392,8 @@ static void pop(struct walk *w) {
     rc = -errno;
   w->names_len = f->name;
   w->nskips = f->skips;
+  w->nbatch = f->batch;
+  w->batch_names_len = f->batch_names;
   w->depth--;
   if (rc < 0 && rc != -ENOENT) {
     note(w, rc);
@@ -391,49 +434,116 @@ static int is_dot_or_dotdot(const char *name) {
          (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* Remove one entry of the current directory.  d_type spares a stat; an
- * entry that is not a directory is unlinked without being opened. */
-static void remove_entry(struct walk *w, const struct dirent *de) {
+/* Add a listed entry to the current directory's batch. */
+static int add_entry(struct walk *w, const struct dirent *de) {
+  size_t len = strlen(de->d_name) + 1;
+  struct entry *e;
+  if (grow((void **)&w->batch, &w->batch_cap, w->nbatch + 1,
+           sizeof(struct entry), w->batch_local) < 0 ||
+      grow((void **)&w->batch_names, &w->batch_names_cap,
+           w->batch_names_len + len, 1, w->batch_names_local) < 0)
+    return -ENOMEM;
+  e = &w->batch[w->nbatch++];
+  e->name = w->batch_names_len;
+  e->ino = de->d_ino;
+  e->type = de->d_type;
+  memcpy(w->batch_names + w->batch_names_len, de->d_name, len);
+  w->batch_names_len += len;
+  return 0;
+}
+
+/* Unlink the entry unless it is a directory, which it marks DT_DIR.
+ * d_type spares a stat; a non-directory is never opened. */
+static void unlink_entry(struct walk *w, struct entry *e) {
   int parentfd = fd_of(&w->frames[w->depth - 1]);
-  unsigned char type = de->d_type;
-  if (type == DT_UNKNOWN) {
+  const char *name = w->batch_names + e->name;
+  if (e->type == DT_UNKNOWN) {
     struct stat st;
-    if (tf__sys.fstatat(parentfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (tf__sys.fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) {
         note(w, -errno);
-        skip(w, de->d_ino);
+        skip(w, e->ino);
       }
+      e->type = DONE;
       return;
     }
-    type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    e->type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
   }
-  if (type != DT_DIR) {
-    if (tf__sys.unlinkat(parentfd, de->d_name, 0) == 0 || errno == ENOENT)
-      return;
-    if (errno != EISDIR) {
-      /* EBUSY: a file with something mounted on it */
-      note(w, errno == EBUSY ? -EXDEV : -errno);
-      skip(w, de->d_ino);
-      return;
+  if (e->type == DT_DIR)
+    return;
+  e->type = DONE;
+  if (tf__sys.unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
+    return;
+  if (errno == EISDIR) { /* it became a directory since it was listed */
+    e->type = DT_DIR;
+    return;
+  }
+  /* EBUSY: a file with something mounted on it */
+  note(w, errno == EBUSY ? -EXDEV : -errno);
+  skip(w, e->ino);
+}
+
+/* Keep only the batch's directories (from start on), in listing order. */
+static void keep_directories(struct walk *w, size_t start, size_t names) {
+  size_t i, kept = start;
+  for (i = start; i < w->nbatch; i++) {
+    struct entry e = w->batch[i];
+    size_t len;
+    if (e.type != DT_DIR)
+      continue;
+    len = strlen(w->batch_names + e.name) + 1;
+    memmove(w->batch_names + names, w->batch_names + e.name, len);
+    e.name = names;
+    names += len;
+    w->batch[kept++] = e;
+  }
+  w->nbatch = kept;
+  w->batch_names_len = names;
+}
+
+/* Read the next batch of the current directory and unlink its
+ * non-directories, last listed first. */
+static void read_batch(struct walk *w, struct frame *f) {
+  size_t start = w->nbatch, names = w->batch_names_len, i;
+  while (w->nbatch - start < BATCH) {
+    struct dirent *de;
+    if (tf__sys.readdir(f->dir, &de) != 0) {
+      note(w, -errno);
+      f->eof = 1;
+    } else if (de == NULL) {
+      f->eof = 1;
+    } else if (!is_dot_or_dotdot(de->d_name) && !skipped(w, f, de->d_ino) &&
+               add_entry(w, de) < 0) {
+      note(w, -ENOMEM);
+      w->fatal = 1;
     }
-    /* it became a directory since it was listed */
+    if (f->eof || w->fatal)
+      break;
   }
-  descend(w, de->d_name, de->d_ino);
+  for (i = w->nbatch; i-- > start && !w->fatal;)
+    unlink_entry(w, &w->batch[i]);
+  keep_directories(w, start, names);
+}
+
+/* Enter the current directory's last pending directory. */
+static void enter_pending(struct walk *w) {
+  struct entry e = w->batch[--w->nbatch];
+  char name[NAME_MAX + 1];
+  snprintf(name, sizeof(name), "%s", w->batch_names + e.name);
+  w->batch_names_len = e.name;
+  descend(w, name, e.ino);
 }
 
 /* Empty and close every directory on the stack; frames[0] is the top. */
 static void walk_run(struct walk *w) {
   while (w->depth > 0 && !w->fatal) {
     struct frame *f = &w->frames[w->depth - 1];
-    struct dirent *de;
-    if (tf__sys.readdir(f->dir, &de) != 0) {
-      note(w, -errno);
+    if (w->nbatch > f->batch)
+      enter_pending(w);
+    else if (!f->eof)
+      read_batch(w, f);
+    else
       pop(w);
-    } else if (de == NULL) {
-      pop(w);
-    } else if (!is_dot_or_dotdot(de->d_name) && !skipped(w, f, de->d_ino)) {
-      remove_entry(w, de);
-    }
   }
   if (w->fatal) /* close what is still open */
     drop_frames(w, 0);
