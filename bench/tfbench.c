@@ -437,6 +437,44 @@ static void usage(void) {
   exit(2);
 }
 
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/*
+ * tree-paired: tf_rmtree_at and the floor alternately in this one
+ * process, a fresh tree before each, the order swapped every pair.  On a
+ * machine whose speed drifts from one process to the next (this one
+ * does, by 30%), the median of the per-pair ratios is the comparison
+ * with the floor that the drift cannot move.  Prints
+ * "tree-paired ratio R lib L floor F pairs P" (L and F in ns/entry).
+ */
+static int run_tree_paired(long n, int pairs) {
+  double ratio[MAX_REPS], lib[MAX_REPS], floor_ns[MAX_REPS];
+  double ops = (double)tree_entries(n);
+  int p;
+  for (p = 0; p < pairs; p++) {
+    int k;
+    for (k = 0; k < 2; k++) {
+      int is_lib = (k == 0) == (p % 2 == 0);
+      double t0;
+      build_tree(n);
+      t0 = now_ns();
+      if (is_lib)
+        run_tree(n);
+      else
+        run_tree_floor(n);
+      *(is_lib ? &lib[p] : &floor_ns[p]) = (now_ns() - t0) / ops;
+    }
+    ratio[p] = lib[p] / floor_ns[p];
+  }
+  qsort(ratio, (size_t)pairs, sizeof(double), by_value);
+  printf("tree-paired ratio %.3f lib %.1f floor %.1f pairs %d\n",
+         ratio[pairs / 2], median(lib, pairs), median(floor_ns, pairs), pairs);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const struct workload *w = NULL;
   double per_op[MAX_REPS], ops;
@@ -450,7 +488,8 @@ int main(int argc, char **argv) {
   if (argc != 4)
     usage();
   for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-    if (strcmp(argv[1], workloads[i].name) == 0)
+    if (strcmp(strcmp(argv[1], "tree-paired") == 0 ? "tree" : argv[1],
+               workloads[i].name) == 0)
       w = &workloads[i];
   if (w == NULL) {
     fprintf(stderr, "tfbench: unknown workload '%s'\n", argv[1]);
@@ -486,6 +525,15 @@ int main(int argc, char **argv) {
     g_dirfd = open_dir();
     tree_names(n);
     ops = (double)tree_entries(n);
+  }
+  if (strcmp(argv[1], "tree-paired") == 0) {
+    build_tree(n); /* warm-up */
+    run_tree(n);
+    r = run_tree_paired(n, reps);
+    free(g_files);
+    close(g_dirfd);
+    free(g_names);
+    return r;
   }
 
   /* Warm-up: one untimed repetition. */
