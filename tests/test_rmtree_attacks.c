@@ -2884,15 +2884,21 @@ static void bind_in_ns(void *arg) {
   victim_end(&v);
 }
 
-TEST(test_rmtree_attack_bind_mount_of_victim_left_alone_exdev) {
+/* Run fn in a private mount namespace with a fresh victim and an empty
+ * "work" directory, both removed afterwards; fn's exit status. */
+static int with_victim_in_mount_ns(void (*fn)(void *)) {
   int status;
   make_victim();
   put_dir("work");
   abs_path(race_victim, sizeof(race_victim), "victim");
-  status = run_in_mount_ns(bind_in_ns, NULL);
+  status = run_in_mount_ns(fn, NULL);
   rm_tree("work");
   rm_tree("victim");
-  ASSERT_EQ(status, 0);
+  return status;
+}
+
+TEST(test_rmtree_attack_bind_mount_of_victim_left_alone_exdev) {
+  ASSERT_EQ(with_victim_in_mount_ns(bind_in_ns), 0);
 }
 
 /* The unprivileged walker meets bind mounts of the victim's 0000 and
@@ -3024,14 +3030,7 @@ static void rewalk_in_ns(void *arg) {
 }
 
 TEST(test_rmtree_attack_window_rewalk_meets_bind_mount_of_victim) {
-  int status;
-  make_victim();
-  put_dir("work");
-  abs_path(race_victim, sizeof(race_victim), "victim");
-  status = run_in_mount_ns(rewalk_in_ns, NULL);
-  rm_tree("work");
-  rm_tree("victim");
-  ASSERT_EQ(status, 0);
+  ASSERT_EQ(with_victim_in_mount_ns(rewalk_in_ns), 0);
 }
 
 /* A file of the victim bind-mounted onto a file of the tree: "a file
@@ -3068,11 +3067,5 @@ static void file_bind_in_ns(void *arg) {
 }
 
 TEST(test_rmtree_attack_file_bind_mount_left_in_place_exdev) {
-  int status;
-  make_victim();
-  put_dir("work");
-  status = run_in_mount_ns(file_bind_in_ns, NULL);
-  rm_tree("work");
-  rm_tree("victim");
-  ASSERT_EQ(status, 0);
+  ASSERT_EQ(with_victim_in_mount_ns(file_bind_in_ns), 0);
 }
