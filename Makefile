@@ -25,7 +25,7 @@ MANDIR ?= $(PREFIX)/share/man
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 SAN ?=
-ALL_CFLAGS := -std=c99 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN)
+ALL_CFLAGS := -std=c99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(SAN)
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DTF_BUILDING
 LDLIBS := -pthread
 

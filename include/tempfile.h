@@ -27,7 +27,10 @@
 #define TEMPFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -437,6 +440,136 @@ TF_EXTERN int tf_dir_free(tf_dir *d);
  *   -EACCES, -EPERM, -EBUSY, -EROFS).
  */
 TF_EXTERN int tf_rmtree_at(int dirfd, const char *path, unsigned int flags);
+
+/* ------------------------------------------------------ spooled files */
+
+/*
+ * A spooled temporary file (Python's SpooledTemporaryFile): its data stays
+ * in memory until a write would take it past max_size bytes, then moves
+ * to an unnamed temporary file (tf_tmpfile()) and the caller never
+ * notices the move.  Exactly max_size bytes stay in memory; max_size 0
+ * means writes never move it.  Opaque.
+ *
+ * Positions and sizes are int64_t whatever _FILE_OFFSET_BITS is.  The
+ * spool has one position, shared by the direct calls and its stream.
+ */
+typedef struct tf_spool tf_spool;
+
+/*
+ * Create an empty spool, in memory.  Nothing is opened or allocated on
+ * disk until it rolls over, so a spool that stays small costs no fd.
+ *   max_size  bytes kept in memory at most (0: no limit for writes)
+ *   opts      where and how the file is made when it rolls over: dir (a
+ *             relative dir is resolved now, against the current
+ *             directory; NULL means the temporary directory at rollover),
+ *             mode, open_flags (O_SYNC, O_DSYNC, O_NOATIME), and
+ *             prefix, suffix and random_len for the fallback that
+ *             creates a named file and removes it.  No flags.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+TF_EXTERN int tf_spool_create(tf_spool **out, size_t max_size,
+                              const tf_opts *opts);
+
+/* tf_spool_create() rolling over into the directory open at dirfd (the
+ * spool keeps a duplicate of it); opts->dir must be NULL. */
+TF_EXTERN int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
+                                const tf_opts *opts);
+
+/*
+ * Write n bytes at the position and advance it; a position past the end
+ * leaves a gap that reads as zeros.  If the write would take the spool
+ * past max_size, the spool first rolls over (tf_spool_rollover()); if
+ * that fails the write fails with its error and changes nothing.
+ * Returns n (fewer only if the disk fills up after some bytes were
+ * written) or a negative errno: -EBADF (closed), -EFBIG, -ENOMEM (the
+ * data written before is intact), or the error of the rollover or of a
+ * write to the file.
+ */
+TF_EXTERN ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n);
+
+/*
+ * Write the iovcnt buffers in order, as one tf_spool_write() each, so
+ * the spool rolls over in the middle when a buffer would take it past
+ * max_size, and no more than max_size is ever held in memory (CPython
+ * gh-127371).  Returns the total written, or a negative errno if nothing
+ * was; a failure after some buffers were written returns their total.
+ * -EINVAL if iovcnt is out of range or the total exceeds SSIZE_MAX.
+ */
+TF_EXTERN ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov,
+                                  int iovcnt);
+
+/* Read up to n bytes from the position and advance it.  Returns the count
+ * (0 at or past the end) or a negative errno. */
+TF_EXTERN ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n);
+
+/*
+ * Move the position (SEEK_SET, SEEK_CUR, SEEK_END), as lseek() does: a
+ * position past the end is allowed and does not roll over; a negative one
+ * is -EINVAL.  Returns the new position, -EINVAL, -EOVERFLOW or -EBADF.
+ */
+TF_EXTERN int64_t tf_spool_seek(tf_spool *s, int64_t offset, int whence);
+
+/* The position, or -EBADF. */
+TF_EXTERN int64_t tf_spool_tell(tf_spool *s);
+
+/* tf_spool_truncate() size meaning "at the position" (Python's
+ * truncate() without an argument). */
+#define TF_SPOOL_HERE (-1)
+
+/*
+ * Make the spool size bytes long: shorter, or longer with zeros (as
+ * ftruncate() does, also before rollover).  The position does not move.
+ * A size greater than max_size (any positive size when max_size is 0)
+ * rolls over first.  Returns the new size or a negative errno (-EINVAL
+ * for a negative size other than TF_SPOOL_HERE).
+ */
+TF_EXTERN int64_t tf_spool_truncate(tf_spool *s, int64_t size);
+
+/* Write buffered data to the file (no fsync).  0 or a negative errno. */
+TF_EXTERN int tf_spool_flush(tf_spool *s);
+
+/* The size in bytes, or -EBADF. */
+TF_EXTERN int64_t tf_spool_size(tf_spool *s);
+
+/* 1 once the spool has rolled over to a file, 0 while in memory. */
+TF_EXTERN int tf_spool_rolled(const tf_spool *s);
+
+/*
+ * Move the data to the unnamed file now (idempotent).  If any step fails
+ * (no fd, no space, no permission, an I/O error) nothing is left on disk,
+ * the data stays in memory, and the spool stays usable: a later write or
+ * rollover tries again.  Returns 0 or a negative errno.
+ */
+TF_EXTERN int tf_spool_rollover(tf_spool *s);
+
+/*
+ * The file's fd (owned by the spool), rolling over first as Python's
+ * fileno() does.  From then on the spool buffers nothing and keeps its
+ * position in the fd's offset, so calls on the fd and on the spool can be
+ * mixed.  Returns the fd or a negative errno.
+ */
+TF_EXTERN int tf_spool_fd(tf_spool *s);
+
+/*
+ * A stdio stream on the spool, created on first call and owned by the
+ * spool (do not fclose it; tf_spool_close() does).  It works before,
+ * during and after rollover and shares the spool's position; it is
+ * unbuffered at the stdio level (the spool buffers), so what one side
+ * writes the other reads at once, and a failed write loses nothing that
+ * was accepted before.  Returns 0, -EBADF, -EINVAL or -ENOMEM.
+ */
+TF_EXTERN int tf_spool_stream(tf_spool *s, FILE **out);
+
+/*
+ * Close the spool: the stream, the file and the memory are released and
+ * the data is gone; later calls give -EBADF.  Idempotent.  Returns 0 or
+ * the error of closing the file.
+ */
+TF_EXTERN int tf_spool_close(tf_spool *s);
+
+/* Close the spool and free the handle; NULL is a no-op.  Returns as
+ * tf_spool_close(). */
+TF_EXTERN int tf_spool_free(tf_spool *s);
 
 /* --------------------------------------------------------------- names */
 

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -123,12 +124,23 @@ struct tf__stat {
   X(statfd, int, (int fd, struct tf__stat *st), (fd, st))                    \
   X(fdopendir, int, (int fd, DIR **out), (fd, out))                          \
   X(readdir, int, (DIR * d, struct dirent **out), (d, out))                  \
-  X(closedir, int, (DIR * d), (d))
+  X(closedir, int, (DIR * d), (d))                                           \
+  X(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n))              \
+  X(pread, ssize_t, (int fd, void *buf, size_t n, int64_t off),              \
+    (fd, buf, n, off))                                                       \
+  X(pwrite, ssize_t, (int fd, const void *buf, size_t n, int64_t off),       \
+    (fd, buf, n, off))                                                       \
+  X(lseek, int64_t, (int fd, int64_t off, int whence), (fd, off, whence))    \
+  X(ftruncate, int, (int fd, int64_t size), (fd, size))                      \
+  X(fsize, int, (int fd, int64_t *size), (fd, size))                         \
+  X(fopencookie, int, (void *cookie, FILE **out), (cookie, out))
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
- * fdopen, fdopendir and readdir are wrapped to this shape in sys.c;
- * readdir gives *out NULL at the end of the listing).  fchmod also works
- * on an O_PATH fd. */
+ * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
+ * sys.c; readdir gives *out NULL at the end of the listing).  fchmod also
+ * works on an O_PATH fd.  fsize is fstat()'s st_size.  fopencookie opens
+ * an unbuffered read-write stream whose I/O goes to the functions of the
+ * cookie, which must begin with a struct tf__cookie. */
 struct tf__sys_table {
 #define TF_SYS_MEMBER(name, ret, params, args) ret(*name) params;
   TF_SYSCALLS(TF_SYS_MEMBER)
@@ -144,6 +156,19 @@ enum tf__sys_id {
 #undef TF_SYS_ENUM
   TF_SYS_COUNT,
   TF_SYS_ANY = -1
+};
+
+/* The functions behind a stream made by tf__sys.fopencookie; each
+ * returns what read(), write(), lseek() (0, with *offset set) and close()
+ * would, with errno set on failure. */
+struct tf__stream_ops {
+  ssize_t (*read)(void *cookie, char *buf, size_t n);
+  ssize_t (*write)(void *cookie, const char *buf, size_t n);
+  int (*seek)(void *cookie, int64_t *offset, int whence);
+  int (*close)(void *cookie);
+};
+struct tf__cookie {
+  const struct tf__stream_ops *ops;
 };
 
 /* sys.c: memory through the table, so tests can fail it and count it. */
@@ -234,6 +259,44 @@ size_t tf__write_head(char *out, const char *dir, size_t dir_len);
 /* rmtree.c: remove everything in the directory open at dirfd (which
  * stays open), with tf_rmtree_at()'s guarantees; 0 or the first error. */
 int tf__rmtree_contents(int dirfd);
+
+/* membuf.c: a spool's data in memory, in chunks that are never moved. */
+struct tf__chunk {
+  char *data;
+  size_t start; /* offset of data[0] */
+  size_t cap;
+};
+struct tf__membuf {
+  struct tf__chunk *chunks;
+  size_t count, slots;
+  size_t cap;  /* bytes in chunks */
+  size_t size; /* bytes of data */
+  size_t hint; /* the chunk touched last */
+};
+/* Write n bytes at pos, zeros filling any gap after the end; new chunks
+ * keep the capacity within limit (0: none) if pos + n is.  0 or -ENOMEM
+ * with the data unchanged. */
+int tf__membuf_write(struct tf__membuf *m, size_t pos, const void *src,
+                     size_t n, size_t limit);
+/* Up to n bytes from pos; the count (0 at or past the end). */
+size_t tf__membuf_read(struct tf__membuf *m, size_t pos, void *dst, size_t n);
+/* Cut to size, or extend with zeros; 0 or -ENOMEM (unchanged). */
+int tf__membuf_resize(struct tf__membuf *m, size_t size, size_t limit);
+/* fn on each piece of data in order; stops at and returns its first
+ * negative result. */
+int tf__membuf_each(const struct tf__membuf *m,
+                    int (*fn)(void *ctx, const void *data, size_t n,
+                              size_t start),
+                    void *ctx);
+void tf__membuf_release(struct tf__membuf *m);
+
+/* stream.c: a stream on a spool (tf_spool_stream()), and the spool's
+ * internal calls it makes, which leave the stream alone. */
+int tf__spool_open_stream(tf_spool *s, FILE **out);
+ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n);
+ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n);
+int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence);
+void tf__spool_stream_closed(tf_spool *s);
 
 #ifdef TF_TESTING
 /* Test-only hooks; they do not exist in what users build (sys.c). */

@@ -222,6 +222,104 @@ static int real_readdir(DIR *d, struct dirent **out) {
 
 static int real_closedir(DIR *d) { return closedir(d); }
 
+static ssize_t real_read(int fd, void *buf, size_t n) {
+  return read(fd, buf, n);
+}
+
+static ssize_t real_pread(int fd, void *buf, size_t n, int64_t off) {
+  return pread(fd, buf, n, (off_t)off);
+}
+
+static ssize_t real_pwrite(int fd, const void *buf, size_t n, int64_t off) {
+  return pwrite(fd, buf, n, (off_t)off);
+}
+
+static int64_t real_lseek(int fd, int64_t off, int whence) {
+  return (int64_t)lseek(fd, (off_t)off, whence);
+}
+
+static int real_ftruncate(int fd, int64_t size) {
+  return ftruncate(fd, (off_t)size);
+}
+
+static int real_fsize(int fd, int64_t *size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return -1;
+  *size = (int64_t)st.st_size;
+  return 0;
+}
+
+/* Streams whose I/O calls a cookie's functions: fopencookie() in glibc
+ * and musl, funopen() on the BSDs and macOS.  The adapters below only
+ * translate types; the cookie dispatches. */
+static const struct tf__stream_ops *ops_of(void *cookie) {
+  return ((struct tf__cookie *)cookie)->ops;
+}
+
+#if defined(__linux__)
+static ssize_t cookie_read(void *c, char *buf, size_t n) {
+  return ops_of(c)->read(c, buf, n);
+}
+
+static ssize_t cookie_write(void *c, const char *buf, size_t n) {
+  ssize_t rc = ops_of(c)->write(c, buf, n);
+  return rc < 0 ? -1 : rc;
+}
+
+static int cookie_seek(void *c, off_t *offset, int whence) {
+  int64_t off = (int64_t)*offset;
+  if (ops_of(c)->seek(c, &off, whence) != 0)
+    return -1;
+  *offset = (off_t)off;
+  return 0;
+}
+
+static int cookie_close(void *c) { return ops_of(c)->close(c); }
+
+static FILE *open_cookie_stream(void *cookie) {
+  cookie_io_functions_t io;
+  io.read = cookie_read;
+  io.write = cookie_write;
+  io.seek = cookie_seek;
+  io.close = cookie_close;
+  return fopencookie(cookie, "r+", io);
+}
+#else
+static int funopen_read(void *c, char *buf, int n) {
+  return (int)ops_of(c)->read(c, buf, (size_t)n);
+}
+
+static int funopen_write(void *c, const char *buf, int n) {
+  return (int)ops_of(c)->write(c, buf, (size_t)n);
+}
+
+static fpos_t funopen_seek(void *c, fpos_t offset, int whence) {
+  int64_t off = (int64_t)offset;
+  if (ops_of(c)->seek(c, &off, whence) != 0)
+    return (fpos_t)-1;
+  return (fpos_t)off;
+}
+
+static int funopen_close(void *c) { return ops_of(c)->close(c); }
+
+static FILE *open_cookie_stream(void *cookie) {
+  return funopen(cookie, funopen_read, funopen_write, funopen_seek,
+                 funopen_close);
+}
+#endif
+
+static int real_fopencookie(void *cookie, FILE **out) {
+  FILE *fp = open_cookie_stream(cookie);
+  if (fp == NULL)
+    return -1;
+  /* The spool buffers; a second buffer here would hide data from the
+   * direct calls and drop it when a write to the file fails. */
+  setvbuf(fp, NULL, _IONBF, 0);
+  *out = fp;
+  return 0;
+}
+
 #ifndef TF_TESTING
 
 struct tf__sys_table tf__sys = {
@@ -374,6 +472,16 @@ TF_SYS_FAULT(fflush, int, (FILE * fp), (fp))
 TF_SYS_FAULT(statfd, int, (int fd, struct tf__stat *st), (fd, st))
 TF_SYS_FAULT(fdopendir, int, (int fd, DIR **out), (fd, out))
 TF_SYS_FAULT(readdir, int, (DIR * d, struct dirent **out), (d, out))
+TF_SYS_FAULT(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n))
+TF_SYS_FAULT(pread, ssize_t, (int fd, void *buf, size_t n, int64_t off),
+             (fd, buf, n, off))
+TF_SYS_FAULT(pwrite, ssize_t, (int fd, const void *buf, size_t n, int64_t off),
+             (fd, buf, n, off))
+TF_SYS_FAULT(lseek, int64_t, (int fd, int64_t off, int whence),
+             (fd, off, whence))
+TF_SYS_FAULT(ftruncate, int, (int fd, int64_t size), (fd, size))
+TF_SYS_FAULT(fsize, int, (int fd, int64_t *size), (fd, size))
+TF_SYS_FAULT(fopencookie, int, (void *cookie, FILE **out), (cookie, out))
 #undef TF_SYS_FAULT
 
 struct tf__sys_table tf__sys = {

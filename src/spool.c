@@ -1,0 +1,640 @@
+/*
+ * spool.c - the spooled file (tf_spool): memory first, an unnamed file
+ * once a write would pass max_size.
+ *
+ * A spool lives in one of four phases:
+ *   IN_MEMORY  data in a membuf; pos and size are ours.
+ *   ON_DISK    data in the unnamed file plus one 64 KiB buffer that
+ *              holds either dirty data (written back with pwrite) or
+ *              read-ahead; pos and size are ours, the fd's offset is
+ *              unused.
+ *   EXPOSED    the caller has the fd (tf_spool_fd()): no buffer, and the
+ *              fd's offset and size are the truth, so the two can mix.
+ *   CLOSED     everything released; calls give -EBADF.
+ * The rollover writes the memory out before anything changes, so its
+ * failure leaves the spool in memory, whole.  The public calls first
+ * flush the stream (stream.c) so it never holds stale state; the stream
+ * calls the tf__spool_* functions, which do not.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DISK_BUF ((size_t)64 << 10)
+/* Writes this large skip the buffer. */
+#define DIRECT_MIN DISK_BUF
+
+enum phase { IN_MEMORY, ON_DISK, EXPOSED, CLOSED };
+
+struct disk_buf {
+  char *data;    /* DISK_BUF bytes */
+  int64_t off;   /* file offset of data[0] */
+  size_t len;    /* bytes of data[] that hold the file's contents */
+  size_t lo, hi; /* data[lo, hi) is dirty; lo == hi: clean */
+};
+
+struct tf_spool {
+  struct tf__cookie cookie; /* first: the stream's cookie is the spool */
+  enum phase phase;
+  int rolled;
+  size_t max_size;
+  int64_t pos, size; /* IN_MEMORY and ON_DISK */
+  struct tf__membuf mem;
+  int fd;
+  struct disk_buf buf;
+  FILE *stream;
+  /* Where the rollover creates the file: dirfd (owned), or dir (an
+   * absolute path, NULL for the temp dir at rollover). */
+  int dirfd;
+  tf_opts opts; /* dir, prefix and suffix point into names */
+  char *names;
+};
+
+/* ------------------------------------------------------------- creation */
+
+/* Copies of the strings of o, the dir made absolute, in one allocation
+ * the saved options point into. */
+static int save_opts(tf_spool *s, const tf_opts *o) {
+  char dir[PATH_MAX];
+  size_t dlen = 0, plen, slen;
+  char *p;
+  int rc;
+  if (o == NULL)
+    return 0;
+  s->opts = *o;
+  s->opts.flags = 0;
+  if (o->dir != NULL) {
+    rc = tf__abspath(o->dir, dir, sizeof(dir));
+    if (rc < 0)
+      return rc;
+    dlen = (size_t)rc + 1;
+  }
+  plen = o->prefix ? strlen(o->prefix) + 1 : 0;
+  slen = o->suffix ? strlen(o->suffix) + 1 : 0;
+  if (dlen + plen + slen == 0)
+    return 0;
+  p = s->names = tf__malloc(dlen + plen + slen);
+  if (p == NULL)
+    return -ENOMEM;
+  if (dlen) {
+    memcpy(p, dir, dlen);
+    s->opts.dir = p;
+    p += dlen;
+  }
+  if (plen) {
+    memcpy(p, o->prefix, plen);
+    s->opts.prefix = p;
+    p += plen;
+  }
+  if (slen) {
+    memcpy(p, o->suffix, slen);
+    s->opts.suffix = p;
+  }
+  return 0;
+}
+
+static int check_spool_opts(const tf_opts *o, int is_at) {
+  struct tf__name n;
+  int rc = tf__check_opts(o, 0, is_at);
+  if (rc < 0)
+    return rc;
+  if (o == NULL)
+    return 0;
+  /* pwrite() appends under O_APPEND; O_DIRECT needs aligned buffers. */
+  if (o->open_flags & (O_APPEND | O_DIRECT))
+    return -EINVAL;
+  if (o->prefix != NULL || o->suffix != NULL || o->random_len)
+    return tf__name_init(&n, o);
+  return 0;
+}
+
+static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
+                  const tf_opts *opts) {
+  tf_spool *s;
+  int rc;
+  if (out == NULL)
+    return -EINVAL;
+  rc = check_spool_opts(opts, is_at);
+  if (rc < 0)
+    return rc;
+  s = tf__malloc(sizeof(*s));
+  if (s == NULL)
+    return -ENOMEM;
+  memset(s, 0, sizeof(*s));
+  s->phase = IN_MEMORY;
+  s->max_size = max_size;
+  s->fd = -1;
+  s->dirfd = -1;
+  rc = save_opts(s, opts);
+  if (rc == 0 && is_at) {
+    s->dirfd = tf__sys.fcntl_dupfd(dirfd);
+    if (s->dirfd < 0)
+      rc = -errno;
+  }
+  if (rc < 0) {
+    tf__freemem(s->names);
+    tf__freemem(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int tf_spool_create(tf_spool **out, size_t max_size, const tf_opts *opts) {
+  return create(out, max_size, AT_FDCWD, 0, opts);
+}
+
+int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
+                      const tf_opts *opts) {
+  if (dirfd < 0)
+    return -EBADF;
+  return create(out, max_size, dirfd, 1, opts);
+}
+
+/* ------------------------------------------------------------ file I/O */
+
+/* Write all n bytes at off; *done (OUT) says how many made it. */
+static int pwrite_all(int fd, const char *src, size_t n, int64_t off,
+                      size_t *done) {
+  *done = 0;
+  while (*done < n) {
+    ssize_t w = tf__sys.pwrite(fd, src + *done, n - *done, off + (int64_t)*done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -errno;
+    if (w == 0)
+      return -EIO;
+    *done += (size_t)w;
+  }
+  return 0;
+}
+
+/* Read up to n bytes at off, short only at the end of the file. */
+static ssize_t pread_all(int fd, char *dst, size_t n, int64_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = tf__sys.pread(fd, dst + done, n - done, off + (int64_t)done);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return done > 0 ? (ssize_t)done : -errno;
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+/* Write the buffer's dirty bytes back.  What failed to go stays dirty. */
+static int flush_dirty(tf_spool *s) {
+  struct disk_buf *b = &s->buf;
+  size_t done;
+  int rc;
+  if (b->lo == b->hi)
+    return 0;
+  rc = pwrite_all(s->fd, b->data + b->lo, b->hi - b->lo, b->off + (int64_t)b->lo,
+                  &done);
+  b->lo += done;
+  if (rc < 0)
+    return rc;
+  b->lo = b->hi = 0;
+  return 0;
+}
+
+/* ------------------------------------------------------------ rollover */
+
+struct copy_out {
+  int fd;
+};
+
+static int copy_chunk(void *ctx, const void *data, size_t n, size_t start) {
+  size_t done;
+  return pwrite_all(((struct copy_out *)ctx)->fd, data, n, (int64_t)start,
+                    &done);
+}
+
+static int open_file(tf_spool *s) {
+  if (s->dirfd >= 0)
+    return tf_tmpfileat(s->dirfd, &s->opts);
+  return tf_tmpfile(&s->opts);
+}
+
+/* Move the data to a new unnamed file; on failure nothing changed. */
+static int roll(tf_spool *s) {
+  struct copy_out c;
+  char *data;
+  int rc;
+  if (s->phase != IN_MEMORY)
+    return 0;
+  data = tf__malloc(DISK_BUF);
+  if (data == NULL)
+    return -ENOMEM;
+  c.fd = open_file(s);
+  if (c.fd < 0) {
+    tf__freemem(data);
+    return c.fd;
+  }
+  rc = tf__membuf_each(&s->mem, copy_chunk, &c);
+  if (rc < 0) {
+    tf__close_quiet(c.fd); /* unnamed: its blocks go with it */
+    tf__freemem(data);
+    return rc;
+  }
+  tf__membuf_release(&s->mem);
+  memset(&s->buf, 0, sizeof(s->buf));
+  s->buf.data = data;
+  s->fd = c.fd;
+  s->phase = ON_DISK;
+  s->rolled = 1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- write */
+
+static ssize_t disk_write(tf_spool *s, const char *src, size_t n) {
+  struct disk_buf *b = &s->buf;
+  int64_t pos = s->pos;
+  size_t at;
+  int rc;
+  if (n >= DIRECT_MIN) {
+    size_t done;
+    rc = flush_dirty(s);
+    if (rc < 0)
+      return rc;
+    if (pos < b->off + (int64_t)b->len && b->off < pos + (int64_t)n)
+      b->len = 0; /* the file is about to differ from the buffer */
+    rc = pwrite_all(s->fd, src, n, pos, &done);
+    if (done == 0)
+      return rc;
+    n = done;
+  } else {
+    if (!(pos >= b->off && pos <= b->off + (int64_t)b->len &&
+          pos + (int64_t)n <= b->off + (int64_t)DISK_BUF)) {
+      rc = flush_dirty(s);
+      if (rc < 0)
+        return rc;
+      b->off = pos;
+      b->len = 0;
+    }
+    at = (size_t)(pos - b->off);
+    memcpy(b->data + at, src, n);
+    if (b->lo == b->hi) {
+      b->lo = at;
+      b->hi = at + n;
+    } else {
+      if (at < b->lo)
+        b->lo = at;
+      if (at + n > b->hi)
+        b->hi = at + n;
+    }
+    if (at + n > b->len)
+      b->len = at + n;
+  }
+  s->pos = pos + (int64_t)n;
+  if (s->pos > s->size)
+    s->size = s->pos;
+  return (ssize_t)n;
+}
+
+static ssize_t exposed_write(tf_spool *s, const char *src, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = tf__sys.write(s->fd, src + done, n - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return done > 0 ? (ssize_t)done : -errno;
+    if (w == 0)
+      return done > 0 ? (ssize_t)done : -EIO;
+    done += (size_t)w;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
+  int rc;
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (n == 0)
+    return 0;
+  if (buf == NULL)
+    return -EINVAL;
+  if (n > (size_t)SSIZE_MAX)
+    n = (size_t)SSIZE_MAX;
+  if (s->phase == EXPOSED)
+    return exposed_write(s, buf, n);
+  if ((uint64_t)s->pos > (uint64_t)INT64_MAX - n)
+    return -EFBIG;
+  if (s->phase == IN_MEMORY) {
+    if (s->max_size == 0 || (uint64_t)s->pos + n <= s->max_size) {
+      if ((uint64_t)s->pos + n > SIZE_MAX)
+        return -ENOMEM;
+      rc = tf__membuf_write(&s->mem, (size_t)s->pos, buf, n, s->max_size);
+      if (rc < 0)
+        return rc;
+      s->pos += (int64_t)n;
+      s->size = (int64_t)s->mem.size;
+      return (ssize_t)n;
+    }
+    rc = roll(s);
+    if (rc < 0)
+      return rc;
+  }
+  return disk_write(s, buf, n);
+}
+
+/* ----------------------------------------------------------------- read */
+
+static ssize_t disk_read(tf_spool *s, char *dst, size_t n) {
+  struct disk_buf *b = &s->buf;
+  int64_t pos = s->pos;
+  ssize_t got;
+  int rc;
+  if (pos >= s->size)
+    return 0;
+  if ((uint64_t)n > (uint64_t)(s->size - pos))
+    n = (size_t)(s->size - pos);
+  if (!(pos >= b->off && pos + (int64_t)n <= b->off + (int64_t)b->len)) {
+    rc = flush_dirty(s);
+    if (rc < 0)
+      return rc;
+    if (n >= DISK_BUF) {
+      got = pread_all(s->fd, dst, n, pos);
+      if (got > 0)
+        s->pos = pos + got;
+      return got;
+    }
+    got = pread_all(s->fd, b->data, DISK_BUF, pos);
+    if (got < 0)
+      return got;
+    b->off = pos;
+    b->len = (size_t)got;
+    if ((size_t)got < n)
+      n = (size_t)got;
+  }
+  memcpy(dst, b->data + (pos - b->off), n);
+  s->pos = pos + (int64_t)n;
+  return (ssize_t)n;
+}
+
+ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (n == 0)
+    return 0;
+  if (buf == NULL)
+    return -EINVAL;
+  if (n > (size_t)SSIZE_MAX)
+    n = (size_t)SSIZE_MAX;
+  if (s->phase == EXPOSED) {
+    ssize_t r;
+    do
+      r = tf__sys.read(s->fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+  }
+  if (s->phase == ON_DISK)
+    return disk_read(s, buf, n);
+  if ((uint64_t)s->pos >= s->mem.size)
+    return 0;
+  n = tf__membuf_read(&s->mem, (size_t)s->pos, buf, n);
+  s->pos += (int64_t)n;
+  return (ssize_t)n;
+}
+
+/* ----------------------------------------------------------------- seek */
+
+int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
+  int64_t base;
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
+    return -EINVAL;
+  if (s->phase == EXPOSED) {
+    int64_t r = tf__sys.lseek(s->fd, offset, whence);
+    return r < 0 ? -errno : r;
+  }
+  base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? s->pos : s->size;
+  if (offset > 0 && base > INT64_MAX - offset)
+    return -EOVERFLOW;
+  if (base + offset < 0)
+    return -EINVAL;
+  s->pos = base + offset;
+  return s->pos;
+}
+
+/* ----------------------------------------------------------- public API */
+
+/* The stream holds no data (it is unbuffered), but glibc remembers its
+ * offset: a flush makes it ask again after the direct call moves it. */
+static void sync_stream(tf_spool *s) {
+  if (s->stream != NULL)
+    (void)tf__sys.fflush(s->stream);
+}
+
+ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n) {
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  return tf__spool_write(s, buf, n);
+}
+
+ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
+  size_t total = 0;
+  int i;
+  if (s == NULL || iovcnt < 0 || iovcnt > IOV_MAX ||
+      (iovcnt > 0 && iov == NULL))
+    return -EINVAL;
+  for (i = 0; i < iovcnt; i++) {
+    if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+      return -EINVAL;
+    total += iov[i].iov_len;
+  }
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  total = 0;
+  for (i = 0; i < iovcnt; i++) {
+    ssize_t w = tf__spool_write(s, iov[i].iov_base, iov[i].iov_len);
+    if (w < 0)
+      return total > 0 ? (ssize_t)total : w;
+    total += (size_t)w;
+    if ((size_t)w < iov[i].iov_len)
+      break;
+  }
+  return (ssize_t)total;
+}
+
+ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n) {
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  return tf__spool_read(s, buf, n);
+}
+
+int64_t tf_spool_seek(tf_spool *s, int64_t offset, int whence) {
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  return tf__spool_seek(s, offset, whence);
+}
+
+int64_t tf_spool_tell(tf_spool *s) {
+  if (s == NULL)
+    return -EINVAL;
+  return tf_spool_seek(s, 0, SEEK_CUR);
+}
+
+int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
+  int rc;
+  if (s == NULL || size < TF_SPOOL_HERE)
+    return -EINVAL;
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (size == TF_SPOOL_HERE) {
+    size = tf__spool_seek(s, 0, SEEK_CUR);
+    if (size < 0)
+      return size;
+    /* CPython never rolls here (BytesIO cannot grow by truncate); we
+     * grow, so we roll rather than hold more than max_size. */
+    if (s->max_size > 0 && (uint64_t)size > s->max_size) {
+      rc = roll(s);
+      if (rc < 0)
+        return rc;
+    }
+  } else if ((uint64_t)size > s->max_size) {
+    rc = roll(s); /* as CPython: even a shrink when max_size is 0 */
+    if (rc < 0)
+      return rc;
+  }
+  if (s->phase == IN_MEMORY) {
+    if ((uint64_t)size > SIZE_MAX)
+      return -ENOMEM;
+    rc = tf__membuf_resize(&s->mem, (size_t)size, s->max_size);
+    if (rc < 0)
+      return rc;
+    s->size = size;
+    return size;
+  }
+  if (s->phase == ON_DISK) {
+    rc = flush_dirty(s);
+    if (rc < 0)
+      return rc;
+  }
+  if (tf__sys.ftruncate(s->fd, size) != 0)
+    return -errno;
+  if (s->phase == ON_DISK) {
+    if (s->buf.off + (int64_t)s->buf.len > size)
+      s->buf.len = s->buf.off >= size ? 0 : (size_t)(size - s->buf.off);
+    s->size = size;
+  }
+  return size;
+}
+
+int tf_spool_flush(tf_spool *s) {
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  return s->phase == ON_DISK ? flush_dirty(s) : 0;
+}
+
+int64_t tf_spool_size(tf_spool *s) {
+  int64_t size;
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (s->phase != EXPOSED)
+    return s->size;
+  if (tf__sys.fsize(s->fd, &size) != 0)
+    return -errno;
+  return size;
+}
+
+int tf_spool_rolled(const tf_spool *s) { return s != NULL && s->rolled; }
+
+int tf_spool_rollover(tf_spool *s) {
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  return roll(s);
+}
+
+int tf_spool_fd(tf_spool *s) {
+  int rc;
+  if (s == NULL)
+    return -EINVAL;
+  sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (s->phase == EXPOSED)
+    return s->fd;
+  rc = roll(s);
+  if (rc == 0)
+    rc = flush_dirty(s);
+  if (rc < 0)
+    return rc;
+  if (tf__sys.lseek(s->fd, s->pos, SEEK_SET) < 0)
+    return -errno;
+  tf__freemem(s->buf.data);
+  memset(&s->buf, 0, sizeof(s->buf));
+  s->phase = EXPOSED;
+  return s->fd;
+}
+
+int tf_spool_stream(tf_spool *s, FILE **out) {
+  int rc;
+  if (s == NULL || out == NULL)
+    return -EINVAL;
+  if (s->phase == CLOSED)
+    return -EBADF;
+  if (s->stream == NULL) {
+    rc = tf__spool_open_stream(s, &s->stream);
+    if (rc < 0)
+      return rc;
+  }
+  *out = s->stream;
+  return 0;
+}
+
+void tf__spool_stream_closed(tf_spool *s) { s->stream = NULL; }
+
+int tf_spool_close(tf_spool *s) {
+  int rc = 0;
+  if (s == NULL)
+    return -EINVAL;
+  if (s->phase == CLOSED)
+    return 0;
+  if (s->stream != NULL) {
+    (void)tf__sys.fclose(s->stream); /* unbuffered: nothing to lose */
+    s->stream = NULL;
+  }
+  if (s->fd >= 0 && tf__sys.close(s->fd) != 0)
+    rc = -errno;
+  s->fd = -1;
+  tf__membuf_release(&s->mem);
+  tf__freemem(s->buf.data);
+  memset(&s->buf, 0, sizeof(s->buf));
+  s->phase = CLOSED;
+  return rc;
+}
+
+int tf_spool_free(tf_spool *s) {
+  int rc;
+  if (s == NULL)
+    return 0;
+  rc = tf_spool_close(s);
+  if (s->dirfd >= 0)
+    tf__close_quiet(s->dirfd);
+  tf__freemem(s->names);
+  tf__freemem(s);
+  return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * stream.c - a stdio stream on a spool.  Its I/O goes to the spool's own
+ * calls (the cookie is the spool), so it keeps working across rollover
+ * with no handle to swap.  sys.c opens it with fopencookie() or funopen()
+ * and makes it unbuffered: the spool buffers, so stdio holds nothing a
+ * direct call could miss or a failed write could drop.
+ */
+#include "internal.h"
+
+static ssize_t stream_read(void *cookie, char *buf, size_t n) {
+  ssize_t r = tf__spool_read(cookie, buf, n);
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+static ssize_t stream_write(void *cookie, const char *buf, size_t n) {
+  ssize_t w = tf__spool_write(cookie, buf, n);
+  if (w < 0) {
+    errno = (int)-w;
+    return -1;
+  }
+  return w;
+}
+
+static int stream_seek(void *cookie, int64_t *offset, int whence) {
+  int64_t pos = tf__spool_seek(cookie, *offset, whence);
+  if (pos < 0) {
+    errno = (int)-pos;
+    return -1;
+  }
+  *offset = pos;
+  return 0;
+}
+
+/* Called by fclose(), from tf_spool_close() or from a caller who closed
+ * the stream after all: either way the spool forgets it. */
+static int stream_close(void *cookie) {
+  tf__spool_stream_closed(cookie);
+  return 0;
+}
+
+static const struct tf__stream_ops spool_ops = {stream_read, stream_write,
+                                                stream_seek, stream_close};
+
+int tf__spool_open_stream(tf_spool *s, FILE **out) {
+  ((struct tf__cookie *)s)->ops = &spool_ops;
+  if (tf__sys.fopencookie(s, out) != 0)
+    return -errno;
+  return 0;
+}
