@@ -53,6 +53,26 @@
  * untimed, then times its removal only; the time per operation is the
  * removal's time divided by 100 N + 101.
  *
+ * The spool workloads: N spools per repetition, each written 64 MiB in
+ * 4 KiB writes, then read back from the start in 64 KiB reads, then
+ * ended; one "operation" is one 4 KiB write (and its share of the
+ * reading back), so ns/op is per 4 KiB written and read.
+ *   spool-mem        tf_spool_create(max_size 128 MiB: never reached),
+ *                    tf_spool_write x 16384, tf_spool_seek(0),
+ *                    tf_spool_read x 1024, tf_spool_free
+ *   spool-mem-floor  memcpy into a 64 MiB buffer mapped at its final size
+ *                    before the first write (fresh for each spool, aligned
+ *                    and advised to use huge pages), and out again: the
+ *                    copies and the fresh memory, with no growth
+ *   spool-mem-malloc the same into malloc(64 MiB), freed after
+ *   spool-mem-hot    the same into one buffer touched before the timer
+ *                    starts and reused: the copies alone
+ *   spool            the same with max_size 1 MiB and opts.dir DIR, so
+ *                    it rolls over into an unnamed file in DIR
+ *   spool-floor      openat(DIR, O_TMPFILE), fdopen, fwrite x 16384,
+ *                    fseek(0), fread x 1024, fclose
+ * Every byte read back is checked against what was written.
+ *
  * Any failure is reported on stderr and exits 1; a bad command line
  * exits 2.  Nothing is left in DIR.
  */
@@ -61,6 +81,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,6 +408,162 @@ static void run_tree_floor(long n) {
     die("unlinkat " TREE_TOP, errno);
 }
 
+/* ------------------------------------------------------------- spools */
+
+#define SPOOL_TOTAL ((size_t)64 << 20)
+#define SPOOL_WRITE ((size_t)4 << 10)
+#define SPOOL_READ ((size_t)64 << 10)
+#define SPOOL_WRITES (SPOOL_TOTAL / SPOOL_WRITE)
+
+static unsigned char g_src[SPOOL_WRITE];
+static unsigned char g_dst[SPOOL_READ];
+static unsigned char *g_floor_buf; /* spool-mem-floor */
+
+/* The data: write i is g_src with its first byte set to i; reading back
+ * checks that byte of every 4 KiB and the rest of one in 16. */
+static void spool_init(void) {
+  size_t i;
+  for (i = 0; i < SPOOL_WRITE; i++)
+    g_src[i] = (unsigned char)(i * 131u + 7u);
+}
+
+static const unsigned char *src_for(size_t i) {
+  g_src[0] = (unsigned char)i;
+  return g_src;
+}
+
+static void check_read(size_t chunk) {
+  size_t k, base = chunk * (SPOOL_READ / SPOOL_WRITE);
+  for (k = 0; k < SPOOL_READ / SPOOL_WRITE; k++) {
+    const unsigned char *got = g_dst + k * SPOOL_WRITE;
+    if (got[0] != (unsigned char)(base + k) ||
+        (k % 16 == 0 && memcmp(got + 1, g_src + 1, SPOOL_WRITE - 1) != 0)) {
+      fprintf(stderr, "tfbench: spool data differs at write %zu\n", base + k);
+      exit(1);
+    }
+  }
+}
+
+static void spool_once(size_t max_size, const tf_opts *opts) {
+  tf_spool *s;
+  size_t i;
+  int rc = tf_spool_create(&s, max_size, opts);
+  if (rc < 0)
+    die("tf_spool_create", -rc);
+  for (i = 0; i < SPOOL_WRITES; i++) {
+    ssize_t w = tf_spool_write(s, src_for(i), SPOOL_WRITE);
+    if (w != (ssize_t)SPOOL_WRITE)
+      die("tf_spool_write", w < 0 ? (int)-w : EIO);
+  }
+  if (tf_spool_seek(s, 0, SEEK_SET) != 0)
+    die("tf_spool_seek", EIO);
+  for (i = 0; i < SPOOL_TOTAL / SPOOL_READ; i++) {
+    ssize_t r = tf_spool_read(s, g_dst, SPOOL_READ);
+    if (r != (ssize_t)SPOOL_READ)
+      die("tf_spool_read", r < 0 ? (int)-r : EIO);
+    check_read(i);
+  }
+  if ((max_size == SPOOL_TOTAL * 2) == tf_spool_rolled(s))
+    die("the spool rolled over, or did not", EINVAL);
+  rc = tf_spool_free(s);
+  if (rc < 0)
+    die("tf_spool_free", -rc);
+}
+
+static void run_spool_mem(long n) {
+  long k;
+  for (k = 0; k < n; k++)
+    spool_once(SPOOL_TOTAL * 2, NULL);
+}
+
+static void run_spool(long n) {
+  long k;
+  for (k = 0; k < n; k++)
+    spool_once((size_t)1 << 20, &g_opts);
+}
+
+/* The copies into memory allocated at its final size before the first
+ * write, so nothing grows.  FRESH: mapped for each spool as a spool's
+ * must be, the fastest way (aligned, huge pages advised, as the library
+ * maps its large chunks), and unmapped after; MALLOC: malloc()ed for
+ * each spool; HOT: one buffer touched before the timer starts and reused,
+ * so no page is faulted or zeroed (what no spool that gives its memory
+ * back can reach). */
+enum floor_mem { FRESH, MALLOC, HOT };
+
+static unsigned char *fresh_map(void) {
+  size_t align = (size_t)2 << 20, span = SPOOL_TOTAL + align;
+  unsigned char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *start;
+  if (p == MAP_FAILED)
+    die("mmap", errno);
+  start = p + (align - (uintptr_t)p % align) % align;
+  if (start > p)
+    munmap(p, (size_t)(start - p));
+  munmap(start + SPOOL_TOTAL, (size_t)(p + span - (start + SPOOL_TOTAL)));
+  madvise(start, SPOOL_TOTAL, MADV_HUGEPAGE);
+  return start;
+}
+
+static void spool_mem_floor(long n, enum floor_mem how) {
+  long k;
+  size_t i;
+  if (how == HOT && g_floor_buf == NULL) {
+    g_floor_buf = malloc(SPOOL_TOTAL);
+    if (g_floor_buf == NULL)
+      die("malloc", ENOMEM);
+    memset(g_floor_buf, 0, SPOOL_TOTAL);
+  }
+  for (k = 0; k < n; k++) {
+    unsigned char *buf = how == HOT      ? g_floor_buf
+                         : how == MALLOC ? malloc(SPOOL_TOTAL)
+                                         : fresh_map();
+    if (buf == NULL)
+      die("malloc", ENOMEM);
+    for (i = 0; i < SPOOL_WRITES; i++)
+      memcpy(buf + i * SPOOL_WRITE, src_for(i), SPOOL_WRITE);
+    for (i = 0; i < SPOOL_TOTAL / SPOOL_READ; i++) {
+      memcpy(g_dst, buf + i * SPOOL_READ, SPOOL_READ);
+      check_read(i);
+    }
+    if (how == MALLOC)
+      free(buf);
+    else if (how == FRESH)
+      munmap(buf, SPOOL_TOTAL);
+  }
+}
+
+static void run_spool_mem_floor(long n) { spool_mem_floor(n, FRESH); }
+static void run_spool_mem_malloc(long n) { spool_mem_floor(n, MALLOC); }
+static void run_spool_mem_hot(long n) { spool_mem_floor(n, HOT); }
+
+static void run_spool_floor(long n) {
+  long k;
+  size_t i;
+  for (k = 0; k < n; k++) {
+    FILE *fp;
+    int fd = openat(AT_FDCWD, g_dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC,
+                    0600);
+    if (fd < 0)
+      die("openat O_TMPFILE", errno);
+    fp = fdopen(fd, "w+");
+    if (fp == NULL)
+      die("fdopen", errno);
+    for (i = 0; i < SPOOL_WRITES; i++)
+      if (fwrite(src_for(i), 1, SPOOL_WRITE, fp) != SPOOL_WRITE)
+        die("fwrite", errno);
+    if (fseek(fp, 0, SEEK_SET) != 0)
+      die("fseek", errno);
+    for (i = 0; i < SPOOL_TOTAL / SPOOL_READ; i++) {
+      if (fread(g_dst, 1, SPOOL_READ, fp) != SPOOL_READ)
+        die("fread", EIO);
+      check_read(i);
+    }
+    if (fclose(fp) != 0)
+      die("fclose", errno);
+  }
+}
+
 struct workload {
   const char *name;
   void (*run)(long n);
@@ -408,6 +586,12 @@ static const struct workload workloads[] = {
     {"tree", run_tree, 0, 1, build_tree, NULL},
     {"tree-handle", run_tree_handle, 0, 1, build_tree_handle, end_tree_handle},
     {"tree-floor", run_tree_floor, 0, 1, build_tree, NULL},
+    {"spool-mem", run_spool_mem, 0, 0, NULL, NULL},
+    {"spool-mem-floor", run_spool_mem_floor, 0, 0, NULL, NULL},
+    {"spool-mem-malloc", run_spool_mem_malloc, 0, 0, NULL, NULL},
+    {"spool-mem-hot", run_spool_mem_hot, 0, 0, NULL, NULL},
+    {"spool", run_spool, 0, 0, NULL, NULL},
+    {"spool-floor", run_spool_floor, 0, 0, NULL, NULL},
 };
 
 /* ---------------------------------------------------------------- timing */
@@ -517,6 +701,10 @@ int main(int argc, char **argv) {
   }
   g_opts.dir = g_dir;
   ops = (double)n;
+  if (strncmp(w->name, "spool", 5) == 0) {
+    spool_init();
+    ops = (double)n * (double)SPOOL_WRITES;
+  }
   g_rng = (unsigned long long)now_ns() ^ ((unsigned long long)getpid() << 32);
   if (g_rng == 0)
     g_rng = 88172645463325252ULL;

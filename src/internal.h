@@ -133,12 +133,17 @@ struct tf__stat {
   X(lseek, int64_t, (int fd, int64_t off, int whence), (fd, off, whence))    \
   X(ftruncate, int, (int fd, int64_t size), (fd, size))                      \
   X(fsize, int, (int fd, int64_t *size), (fd, size))                         \
-  X(fopencookie, int, (void *cookie, FILE **out), (cookie, out))
+  X(fopencookie, int, (void *cookie, FILE **out), (cookie, out))            \
+  X(mapmem, int, (size_t n, void **out), (n, out))                           \
+  X(unmapmem, int, (void *p, size_t n), (p, n))
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
  * sys.c; readdir gives *out NULL at the end of the listing).  fchmod also
- * works on an O_PATH fd.  fsize is fstat()'s st_size.  fopencookie opens
+ * works on an O_PATH fd.  fsize is fstat()'s st_size.  mapmem maps n
+ * bytes of fresh memory (huge pages where the kernel offers them, so a
+ * large spool takes one page fault per 2 MiB, not per 4 KiB); unmapmem
+ * releases it.  fopencookie opens
  * an unbuffered read-write stream whose I/O goes to the functions of the
  * cookie, which must begin with a struct tf__cookie. */
 struct tf__sys_table {

@@ -2,15 +2,33 @@
  * membuf.c - the in-memory store of a spool: a list of chunks that only
  * grows by adding a chunk, so data once written is never copied again
  * (growth by reallocation copies it at every doubling), and a failed
- * allocation leaves every byte in place.  Chunks double from 4 KiB up to
- * 1 MiB, never past the caller's limit.
+ * allocation leaves every byte in place.  Each new chunk is as large as
+ * all before it (4 KiB, 4 KiB, 8 KiB, ... up to 32 MiB), never past the
+ * caller's limit.  Chunks from 2 MiB on are mapped memory aligned for
+ * huge pages: filling 64 MiB then costs 32 page faults instead of 16384,
+ * which is most of the time a memory spool would otherwise spend.
  */
 #include "internal.h"
 
 #include <string.h>
 
 #define CHUNK_MIN ((size_t)4096)
-#define CHUNK_MAX ((size_t)1 << 20)
+#define CHUNK_MAX ((size_t)32 << 20)
+#define MAPPED_MIN ((size_t)2 << 20) /* chunks this large are mapped */
+
+static void *chunk_alloc(size_t size) {
+  void *p = NULL;
+  if (size < MAPPED_MIN)
+    return tf__malloc(size);
+  return tf__sys.mapmem(size, &p) == 0 ? p : NULL;
+}
+
+static void chunk_free(const struct tf__chunk *c) {
+  if (c->cap < MAPPED_MIN)
+    tf__freemem(c->data);
+  else
+    (void)tf__sys.unmapmem(c->data, c->cap);
+}
 
 /* Index of the chunk holding byte pos (pos < m->cap). */
 static size_t find_chunk(struct tf__membuf *m, size_t pos) {
@@ -58,7 +76,7 @@ static int reserve(struct tf__membuf *m, size_t end, size_t limit) {
       size = limit - m->cap;
     if (m->count == m->slots && add_slot(m) != 0)
       return -ENOMEM;
-    data = tf__malloc(size);
+    data = chunk_alloc(size);
     if (data == NULL)
       return -ENOMEM;
     m->chunks[m->count].data = data;
@@ -148,7 +166,7 @@ int tf__membuf_resize(struct tf__membuf *m, size_t size, size_t limit) {
            m->chunks[m->count - 1].start > 0) {
       m->count--;
       m->cap = m->chunks[m->count].start;
-      tf__freemem(m->chunks[m->count].data);
+      chunk_free(&m->chunks[m->count]);
     }
     if (m->hint >= m->count)
       m->hint = 0;
@@ -175,7 +193,7 @@ int tf__membuf_each(const struct tf__membuf *m,
 void tf__membuf_release(struct tf__membuf *m) {
   size_t i;
   for (i = 0; i < m->count; i++)
-    tf__freemem(m->chunks[i].data);
+    chunk_free(&m->chunks[i]);
   tf__freemem(m->chunks);
   memset(m, 0, sizeof(*m));
 }

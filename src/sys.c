@@ -309,6 +309,39 @@ static FILE *open_cookie_stream(void *cookie) {
 }
 #endif
 
+/* Anonymous memory aligned to 2 MiB, the size of a transparent huge
+ * page on x86-64 and arm64, and marked for huge pages. */
+#define MAP_ALIGN ((size_t)2 << 20)
+
+static size_t page_round(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  return (n + page - 1) / page * page;
+}
+
+static int real_mapmem(size_t n, void **out) {
+  size_t len = page_round(n), span = len + MAP_ALIGN;
+  char *p, *start;
+  if (span < len) {
+    errno = ENOMEM;
+    return -1;
+  }
+  p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           -1, 0);
+  if (p == MAP_FAILED)
+    return -1;
+  start = p + (MAP_ALIGN - (uintptr_t)p % MAP_ALIGN) % MAP_ALIGN;
+  if (start > p)
+    munmap(p, (size_t)(start - p));
+  munmap(start + len, (size_t)(p + span - (start + len)));
+#if defined(MADV_HUGEPAGE)
+  (void)madvise(start, len, MADV_HUGEPAGE); /* advice: fine if refused */
+#endif
+  *out = start;
+  return 0;
+}
+
+static int real_unmapmem(void *p, size_t n) { return munmap(p, page_round(n)); }
+
 static int real_fopencookie(void *cookie, FILE **out) {
   FILE *fp = open_cookie_stream(cookie);
   if (fp == NULL)
@@ -482,6 +515,32 @@ TF_SYS_FAULT(lseek, int64_t, (int fd, int64_t off, int whence),
 TF_SYS_FAULT(ftruncate, int, (int fd, int64_t size), (fd, size))
 TF_SYS_FAULT(fsize, int, (int fd, int64_t *size), (fd, size))
 TF_SYS_FAULT(fopencookie, int, (void *cookie, FILE **out), (cookie, out))
+
+static int fault_mapmem(size_t n, void **out) {
+  if (fault_here(TF_SYS_mapmem))
+    return -1;
+  if (real_mapmem(n, out) != 0)
+    return -1;
+  pthread_mutex_lock(&fault_lock);
+  allocs_outstanding++;
+  pthread_mutex_unlock(&fault_lock);
+  return 0;
+}
+
+/* Like close(), it releases the memory even when made to fail. */
+static int fault_unmapmem(void *p, size_t n) {
+  int failing = fault_here(TF_SYS_unmapmem);
+  int saved = errno;
+  int rc = real_unmapmem(p, n);
+  pthread_mutex_lock(&fault_lock);
+  allocs_outstanding--;
+  pthread_mutex_unlock(&fault_lock);
+  if (failing) {
+    errno = saved;
+    return -1;
+  }
+  return rc;
+}
 #undef TF_SYS_FAULT
 
 struct tf__sys_table tf__sys = {
