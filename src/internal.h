@@ -320,6 +320,9 @@ unsigned long tf__random_refills(void);
 /* sys.c: listings report every entry as DT_UNKNOWN, as some file
  * systems do, while on is nonzero. */
 void tf__test_hide_dtype(int on);
+/* spool.c: bytes of memory the spool holds for data (chunks while in
+ * memory, the write buffer after rollover). */
+size_t tf__test_spool_memory(const tf_spool *s);
 #endif
 
 #endif /* TF_INTERNAL_H */

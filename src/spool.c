@@ -638,3 +638,9 @@ int tf_spool_free(tf_spool *s) {
   tf__freemem(s);
   return rc;
 }
+
+#ifdef TF_TESTING
+size_t tf__test_spool_memory(const tf_spool *s) {
+  return s->mem.cap + (s->buf.data != NULL ? DISK_BUF : 0);
+}
+#endif
