@@ -203,6 +203,19 @@ static int flush_dirty(tf_spool *s) {
   return 0;
 }
 
+/* Forget what the buffer holds at or past offset size. */
+static void cut_buffer(struct disk_buf *b, int64_t size) {
+  size_t keep;
+  if (b->off + (int64_t)b->len <= size)
+    return;
+  keep = b->off >= size ? 0 : (size_t)(size - b->off);
+  b->len = keep;
+  if (b->hi > keep)
+    b->hi = keep;
+  if (b->lo >= b->hi)
+    b->lo = b->hi = 0;
+}
+
 /* ------------------------------------------------------------ rollover */
 
 struct copy_out {
@@ -347,34 +360,51 @@ ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
 
 /* ----------------------------------------------------------------- read */
 
+/* Read [pos, pos + n) (within the size) from the file with the buffer's
+ * bytes laid over it, so nothing has to be written back first: the way
+ * large reads go, and every read while the buffer cannot be written back
+ * (a full disk): every byte accepted stays readable. */
+static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
+  const struct disk_buf *b = &s->buf;
+  int64_t pos = s->pos, lo, hi;
+  ssize_t got = pread_all(s->fd, dst, n, pos);
+  if (got < 0)
+    return got;
+  if ((size_t)got < n) /* past the file's end, before the buffer's data */
+    memset(dst + got, 0, n - (size_t)got);
+  lo = pos > b->off ? pos : b->off;
+  hi = pos + (int64_t)n < b->off + (int64_t)b->len ? pos + (int64_t)n
+                                                     : b->off + (int64_t)b->len;
+  if (lo < hi)
+    memcpy(dst + (lo - pos), b->data + (lo - b->off), (size_t)(hi - lo));
+  s->pos = pos + (int64_t)n;
+  return (ssize_t)n;
+}
+
 static ssize_t disk_read(tf_spool *s, char *dst, size_t n) {
   struct disk_buf *b = &s->buf;
   int64_t pos = s->pos;
   ssize_t got;
-  int rc;
   if (pos >= s->size)
     return 0;
   if ((uint64_t)n > (uint64_t)(s->size - pos))
     n = (size_t)(s->size - pos);
-  if (!(pos >= b->off && pos + (int64_t)n <= b->off + (int64_t)b->len)) {
-    rc = flush_dirty(s);
-    if (rc < 0)
-      return rc;
-    if (n >= DISK_BUF) {
-      got = pread_all(s->fd, dst, n, pos);
-      if (got > 0)
-        s->pos = pos + got;
-      return got;
-    }
-    got = pread_all(s->fd, b->data, DISK_BUF, pos);
-    if (got < 0)
-      return got;
-    b->off = pos;
-    b->len = (size_t)got;
-    if ((size_t)got < n)
-      n = (size_t)got;
+  if (pos >= b->off && pos + (int64_t)n <= b->off + (int64_t)b->len) {
+    memcpy(dst, b->data + (pos - b->off), n);
+    s->pos = pos + (int64_t)n;
+    return (ssize_t)n;
   }
-  memcpy(dst, b->data + (pos - b->off), n);
+  if (n >= DISK_BUF || flush_dirty(s) < 0)
+    return read_around(s, dst, n);
+  /* Refill: read ahead from pos. */
+  got = pread_all(s->fd, b->data, DISK_BUF, pos);
+  if (got < 0)
+    return got;
+  b->off = pos;
+  b->len = (size_t)got;
+  if ((size_t)got < n)
+    n = (size_t)got;
+  memcpy(dst, b->data, n);
   s->pos = pos + (int64_t)n;
   return (ssize_t)n;
 }
@@ -519,16 +549,12 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
     s->size = size;
     return size;
   }
-  if (s->phase == ON_DISK) {
-    rc = flush_dirty(s);
-    if (rc < 0)
-      return rc;
-  }
+  /* No write-back needed: dirty bytes below size stay dirty, those past
+   * it go with the rest, so a full disk does not stop a truncate. */
   if (tf__sys.ftruncate(s->fd, size) != 0)
     return -errno;
   if (s->phase == ON_DISK) {
-    if (s->buf.off + (int64_t)s->buf.len > size)
-      s->buf.len = s->buf.off >= size ? 0 : (size_t)(size - s->buf.off);
+    cut_buffer(&s->buf, size);
     s->size = size;
   }
   return size;

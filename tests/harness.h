@@ -148,6 +148,13 @@ long tf_test_count_tree(int dirfd, const char *path);
  * must be empty when fn returns. */
 int tf_test_run_unprivileged_at_home(void (*fn)(void *), void *arg);
 
+/* In a forked child: enter a private mount namespace, where the child
+ * may mount file systems that die with it.  As root directly; otherwise
+ * as root of a new user namespace (fails the test where there is none).
+ * Returns 1 if the child is root of the initial user namespace, 0 if
+ * only of its own. */
+int tf_test_enter_mount_ns(void);
+
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 

@@ -687,43 +687,13 @@ static void unhook(void) { tf__sys = saved_sys; }
 
 /* ------------------------------------------------- privileges, namespaces */
 
-static void write_proc(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  size_t len = strlen(text);
-  if (fd < 0 || write(fd, text, len) != (ssize_t)len)
-    FAIL("writing %s: %s", path, strerror(errno));
-  close(fd);
-}
-
 static int entered_as_root; /* the mount child started as real root */
 
 /* In a forked child: a private mount namespace, as root, or in a new
  * user namespace where we are root when the suite does not run as root. */
 static void enter_mount_ns(void) {
-  entered_as_root = geteuid() == 0;
-  if (entered_as_root) {
-    if (unshare(CLONE_NEWNS) != 0)
-      FAIL("unshare(CLONE_NEWNS): %s", strerror(errno));
-  } else {
-    char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    in_userns = 1;
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-      fprintf(stderr, "    SKIP-REASON: not root, and no user namespace "
-                      "(%s): the mount attacks cannot run\n",
-              strerror(errno));
-      FAIL("cannot mount");
-    }
-    write_proc("/proc/self/setgroups", "deny");
-    fmt(map, sizeof(map), "0 %u 1", (unsigned)uid);
-    write_proc("/proc/self/uid_map", map);
-    fmt(map, sizeof(map), "0 %u 1", (unsigned)gid);
-    write_proc("/proc/self/gid_map", map);
-  }
-  /* ("none": valgrind checks the strings the kernel ignores here) */
-  if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
-    FAIL("making / private: %s", strerror(errno));
+  entered_as_root = tf_test_enter_mount_ns();
+  in_userns = !entered_as_root;
 }
 
 /* In the mount child: become the unprivileged walker, keeping the

@@ -8,6 +8,11 @@
     mkdtemp       tempfile.mkdtemp(dir=DIR), os.rmdir
     tree          tempfile.TemporaryDirectory(dir=DIR) filled with the
                   tree (untimed), then .cleanup() timed (shutil.rmtree)
+    spool-mem     tempfile.SpooledTemporaryFile(max_size=128 MiB), 16384
+                  writes of 4 KiB, seek(0), 1024 reads of 64 KiB, close
+                  (never rolls over: checked, _rolled is False)
+    spool         the same with max_size=1 MiB, dir=DIR: rolls over to a
+                  TemporaryFile in DIR (checked, _rolled is True)
 
 Same scheme as tfbench: one untimed repetition of N operations, then REPS
 (11, or $TFBENCH_REPS) timed ones with time.perf_counter_ns; the median
@@ -17,6 +22,13 @@ tree is tfbench's: N is files per subdirectory; the directory gets 100
 subdirectories d00..d99 of N one-byte files f00000.., made in that order
 before every repetition, and one operation is one entry removed
 (100 N + 101 per tree, counting the subdirectories and the top).
+
+The spools are tfbench's: N is spools per repetition, each written 64 MiB
+from one 4 KiB buffer whose byte i is (i * 131 + 7) & 255 and whose first
+byte is set to the write's index & 255 before each write, then read back
+from the start in 64 KiB reads, checking the first byte of every 4 KiB and
+the rest of one 4 KiB in 16; one operation is one 4 KiB write and its
+share of the reading back (16384 per spool).
 """
 
 import os
@@ -86,12 +98,60 @@ def tree(n, d):
     return clock() - t0
 
 
+SPOOL_TOTAL = 64 << 20
+SPOOL_WRITE = 4 << 10
+SPOOL_READ = 64 << 10
+SPOOL_WRITES = SPOOL_TOTAL // SPOOL_WRITE
+SPOOL_SRC = bytearray((i * 131 + 7) & 255 for i in range(SPOOL_WRITE))
+
+
+def spool_once(max_size, d, rolled):
+    """One spool of tfbench's pattern; exits 1 if anything differs."""
+    src = SPOOL_SRC
+    f = tempfile.SpooledTemporaryFile(max_size=max_size, dir=d)
+    write = f.write
+    for i in range(SPOOL_WRITES):
+        src[0] = i & 255
+        if write(src) != SPOOL_WRITE:
+            sys.exit("python peer: short spool write")
+    f.seek(0)
+    read = f.read
+    tail = bytes(src[1:])
+    per = SPOOL_READ // SPOOL_WRITE
+    for c in range(SPOOL_TOTAL // SPOOL_READ):
+        got = read(SPOOL_READ)
+        if len(got) != SPOOL_READ:
+            sys.exit("python peer: short spool read")
+        base = c * per
+        for k in range(per):
+            at = k * SPOOL_WRITE
+            if got[at] != (base + k) & 255 or (
+                    k % 16 == 0 and got[at + 1:at + SPOOL_WRITE] != tail):
+                sys.exit("python peer: spool data differs at write %d"
+                         % (base + k))
+    if f._rolled != rolled:
+        sys.exit("python peer: the spool rolled over, or did not")
+    f.close()
+
+
+def spool_mem(n, d):
+    for _ in range(n):
+        spool_once(2 * SPOOL_TOTAL, None, False)
+
+
+def spool(n, d):
+    for _ in range(n):
+        spool_once(1 << 20, d, True)
+
+
 WORKLOADS = {
     "named": named,
     "named-handle": named_handle,
     "unnamed": unnamed,
     "mkdtemp": mkdtemp,
     "tree": tree,
+    "spool-mem": spool_mem,
+    "spool": spool,
 }
 
 
@@ -119,13 +179,14 @@ def main(argv):
         per_op = [tree(n, d) / entries for _ in range(reps)]
         print("tree python %.1f ns/op" % statistics.median(per_op))
         return 0
+    ops = n * SPOOL_WRITES if argv[1].startswith("spool") else n
     clock = time.perf_counter_ns
     work(n, d)  # warm-up
     per_op = []
     for _ in range(reps):
         t0 = clock()
         work(n, d)
-        per_op.append((clock() - t0) / n)
+        per_op.append((clock() - t0) / ops)
     print("%s python %.1f ns/op" % (argv[1], statistics.median(per_op)))
     return 0
 

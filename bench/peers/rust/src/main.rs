@@ -10,6 +10,14 @@
 //!                   then .close() timed: std::fs::remove_dir_all, which
 //!                   Debian's tempfile 3.3 reaches through the
 //!                   remove_dir_all crate (a re-export of std's on Unix)
+//!     spool-mem     tempfile::spooled_tempfile(128 MiB), 16384 writes of
+//!                   4 KiB, seek to 0, 1024 reads of 64 KiB, drop (never
+//!                   rolls over: checked, is_rolled() is false)
+//!     spool         the same with max_size 1 MiB: rolls over (checked).
+//!                   The crate (3.3) has no spooled_tempfile_in: its
+//!                   rollover calls tempfile::tempfile(), which creates
+//!                   in std::env::temp_dir(), so TMPDIR is set to DIR
+//!                   before the first spool
 //!
 //! Same scheme as tfbench: one untimed repetition of N operations, then
 //! REPS (11, or $TFBENCH_REPS) timed ones with std::time::Instant (a
@@ -20,10 +28,17 @@
 //! subdirectories d00..d99 of N one-byte files f00000.., made in that
 //! order before every repetition, and one operation is one entry removed
 //! (100 N + 101 per tree, counting the subdirectories and the top).
+//!
+//! The spools are tfbench's: N is spools per repetition, each written
+//! 64 MiB from one 4 KiB buffer whose byte i is (i * 131 + 7) & 255 and
+//! whose first byte is set to the write's index & 255 before each write,
+//! then read back from the start in 64 KiB reads, checking the first byte
+//! of every 4 KiB and the rest of one 4 KiB in 16; one operation is one
+//! 4 KiB write and its share of the reading back (16384 per spool).
 
 use std::env;
 use std::fs::{DirBuilder, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::process::exit;
@@ -83,6 +98,67 @@ fn tree(n: usize, dir: &Path) -> f64 {
     t0.elapsed().as_nanos() as f64
 }
 
+const SPOOL_TOTAL: usize = 64 << 20;
+const SPOOL_WRITE: usize = 4 << 10;
+const SPOOL_READ: usize = 64 << 10;
+const SPOOL_WRITES: usize = SPOOL_TOTAL / SPOOL_WRITE;
+
+/// One spool of tfbench's pattern; exits 1 if anything differs.
+fn spool_once(max_size: usize, rolled: bool, src: &mut [u8], dst: &mut [u8]) {
+    let mut f = tempfile::spooled_tempfile(max_size);
+    for i in 0..SPOOL_WRITES {
+        src[0] = i as u8;
+        match f.write(src) {
+            Ok(w) if w == SPOOL_WRITE => {}
+            Ok(_) => fail("SpooledTempFile::write", std::io::ErrorKind::WriteZero.into()),
+            Err(e) => fail("SpooledTempFile::write", e),
+        }
+    }
+    f.seek(SeekFrom::Start(0)).unwrap_or_else(|e| fail("SpooledTempFile::seek", e));
+    let per = SPOOL_READ / SPOOL_WRITE;
+    for c in 0..SPOOL_TOTAL / SPOOL_READ {
+        match f.read(dst) {
+            Ok(r) if r == SPOOL_READ => {}
+            Ok(_) => fail("SpooledTempFile::read", std::io::ErrorKind::UnexpectedEof.into()),
+            Err(e) => fail("SpooledTempFile::read", e),
+        }
+        let base = c * per;
+        for k in 0..per {
+            let got = &dst[k * SPOOL_WRITE..(k + 1) * SPOOL_WRITE];
+            if got[0] != (base + k) as u8 || (k % 16 == 0 && got[1..] != src[1..]) {
+                eprintln!("rust peer: spool data differs at write {}", base + k);
+                exit(1);
+            }
+        }
+    }
+    if f.is_rolled() != rolled {
+        eprintln!("rust peer: the spool rolled over, or did not");
+        exit(1);
+    }
+    drop(f);
+}
+
+fn spool_n(n: usize, max_size: usize, rolled: bool) {
+    let mut src = vec![0u8; SPOOL_WRITE];
+    for (i, b) in src.iter_mut().enumerate() {
+        *b = (i * 131 + 7) as u8;
+    }
+    let mut dst = vec![0u8; SPOOL_READ];
+    for _ in 0..n {
+        spool_once(max_size, rolled, &mut src, &mut dst);
+    }
+}
+
+fn spool_mem(n: usize, _dir: &Path) {
+    spool_n(n, 2 * SPOOL_TOTAL, false);
+}
+
+fn spool(n: usize, _dir: &Path) {
+    // The rollover's file goes to std::env::temp_dir(), which is TMPDIR
+    // (set to DIR in main).
+    spool_n(n, 1 << 20, true);
+}
+
 fn main() {
     let args: Vec<String> = env::args().collect();
     if args.len() != 4 {
@@ -95,8 +171,10 @@ fn main() {
         "unnamed" => Some(unnamed),
         "mkdtemp" => Some(mkdtemp),
         "tree" => None,
+        "spool-mem" => Some(spool_mem),
+        "spool" => Some(spool),
         other => {
-            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, tree)", other);
+            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, tree, spool-mem, spool)", other);
             exit(2);
         }
     };
@@ -118,6 +196,13 @@ fn main() {
         _ => 11,
     };
     let dir = Path::new(&args[3]);
+    // Spools: one operation is one 4 KiB write; and spool's rollover
+    // creates its file in std::env::temp_dir(), the crate having no
+    // spooled_tempfile_in.
+    let ops = if args[1].starts_with("spool") { n * SPOOL_WRITES } else { n };
+    if args[1] == "spool" {
+        env::set_var("TMPDIR", dir);
+    }
 
     let mut per_op: Vec<f64> = Vec::with_capacity(reps);
     if let Some(work) = work {
@@ -125,7 +210,7 @@ fn main() {
         for _ in 0..reps {
             let t0 = Instant::now();
             work(n, dir);
-            per_op.push(t0.elapsed().as_nanos() as f64 / n as f64);
+            per_op.push(t0.elapsed().as_nanos() as f64 / ops as f64);
         }
     } else {
         let entries = (TREE_SUBDIRS * n + TREE_SUBDIRS + 1) as f64;
