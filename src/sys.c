@@ -262,9 +262,12 @@ static ssize_t cookie_read(void *c, char *buf, size_t n) {
   return ops_of(c)->read(c, buf, n);
 }
 
+/* fopencookie(3): a write that fails returns 0, never a negative value
+ * (glibc takes -1 for a huge count and writes bytes past the caller's
+ * buffer); errno says why. */
 static ssize_t cookie_write(void *c, const char *buf, size_t n) {
   ssize_t rc = ops_of(c)->write(c, buf, n);
-  return rc < 0 ? -1 : rc;
+  return rc < 0 ? 0 : rc;
 }
 
 static int cookie_seek(void *c, off_t *offset, int whence) {
