@@ -1,5 +1,5 @@
 /*
- * 10_temp_directory.c - the tour's TemporaryDirectory: a private
+ * 06_temp_directory.c - the tour's TemporaryDirectory: a private
  * directory that goes away with everything in it when its handle ends.
  * Files and a subdirectory are made inside through the handle's
  * directory fd, the tree is listed the way os.walk() lists it, and the

@@ -1,5 +1,5 @@
 /*
- * 07_tempdir_selection.c - the tour's temporary directory selection: the
+ * 10_tempdir_selection.c - the tour's temporary directory selection: the
  * order in which candidates are tried, the directory this process ended
  * up with, the default name prefix, and the environment that decided it.
  */

@@ -1,5 +1,5 @@
 /*
- * 08_customising.c - the tour's customisation of the module's globals:
+ * 11_customising.c - the tour's customisation of the module's globals:
  * tf_settempdir() and tf_settempprefix() play tempfile.tempdir and
  * tempfile.template.  Every later call that names no directory or prefix
  * uses them, until they are reset with NULL.

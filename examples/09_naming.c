@@ -1,5 +1,5 @@
 /*
- * 06_naming.c - the tour's look at name security: five names made by
+ * 09_naming.c - the tour's look at name security: five names made by
  * tf_mkstemp(), their length and alphabet, where their randomness comes
  * from, and tf_random_chars() for a random string of one's own.
  */

@@ -1,5 +1,5 @@
 /*
- * 11_manual_directory.c - the tour's manual directory management: a
+ * 07_manual_directory.c - the tour's manual directory management: a
  * directory from tf_mkdtemp() (Python's mkdtemp) that the program
  * removes itself, with tf_rmtree_at() in the place of shutil.rmtree().
  *

@@ -1,5 +1,5 @@
 /*
- * 05_permissions.c - the tour's look at temporary file security: a file
+ * 08_permissions.c - the tour's look at temporary file security: a file
  * is created 0600 (owner read and write only) and owned by the process's
  * user, so group and others can not read it; a directory is 0700.
  */

@@ -1,0 +1,89 @@
+/*
+ * 05_spooled_file.c - the tour's SpooledTemporaryFile: data stays in
+ * memory until it grows past max_size (1 KiB here), then moves to an
+ * unnamed file, and the program never notices the move.  The seed writes
+ * text through a 'w+t' file; here the spool's stdio stream takes the
+ * text.  Beyond Python: a rollover that fails (its directory is missing)
+ * loses nothing, and the same spool rolls over once the directory is
+ * there.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tour.h"
+
+static const char *yes_no(int b) { return b ? "true" : "false"; }
+
+static void repeat(FILE *fp, const char *text, int times) {
+  int i;
+  for (i = 0; i < times; i++)
+    check_sys(fputs(text, fp) != EOF, "fputs");
+}
+
+/* Read the whole spool from the start; its length. */
+static long read_all(tf_spool *s) {
+  char buf[512];
+  long total = 0;
+  ssize_t got;
+  check((int)tf_spool_seek(s, 0, SEEK_SET), "tf_spool_seek");
+  while ((got = tf_spool_read(s, buf, sizeof(buf))) > 0)
+    total += got;
+  check((int)got, "tf_spool_read");
+  return total;
+}
+
+int main(void) {
+  const size_t max_size = 1024; /* 1 KiB threshold */
+  char dir[4096], missing[4200];
+  tf_opts o = TF_OPTS_INIT;
+  tf_spool *s;
+  struct stat st;
+  FILE *fp;
+  int fd, rc;
+
+  puts("=== SpooledTemporaryFile ===");
+  check(tf_spool_create(&s, max_size, NULL), "tf_spool_create");
+  check(tf_spool_stream(s, &fp), "tf_spool_stream");
+  printf("Initially in memory: %s\n", yes_no(!tf_spool_rolled(s)));
+
+  repeat(fp, "Small data ", 10); /* 110 bytes: stays in memory */
+  printf("After small write, in memory: %s\n", yes_no(!tf_spool_rolled(s)));
+
+  repeat(fp, "Large data ", 200); /* 2,200 more: moves to disk */
+  printf("After large write, in memory: %s\n", yes_no(!tf_spool_rolled(s)));
+
+  if (tf_spool_rolled(s)) {
+    /* Once rolled it is an unnamed file (Python's name is its fd too). */
+    fd = tf_spool_fd(s);
+    check(fd, "tf_spool_fd");
+    check_sys(fstat(fd, &st) == 0, "fstat");
+    check(tf_gettempdir(dir, sizeof(dir)), "tf_gettempdir");
+    printf("File: fd %d, an unnamed file in %s (%lu names)\n", fd, dir,
+           (unsigned long)st.st_nlink);
+  }
+  printf("Total content length: %ld\n", read_all(s));
+  check(tf_spool_free(s), "tf_spool_free");
+
+  puts("\nBeyond Python: a rollover that fails loses nothing");
+  check(tf_gettempdir(dir, sizeof(dir)), "tf_gettempdir");
+  snprintf(missing, sizeof(missing), "%s/spool-demo-%d", dir, (int)getpid());
+  o.dir = missing;
+  check(tf_spool_create(&s, max_size, &o), "tf_spool_create");
+  check(tf_spool_stream(s, &fp), "tf_spool_stream");
+  repeat(fp, "Kept data ", 100); /* 1,000 bytes, in memory */
+  rc = fputs("and this line takes it past 1 KiB", fp) == EOF ? -errno : 0;
+  printf("Writing past 1 KiB with no directory to roll into: %s\n",
+         rc < 0 ? tf_strerror(rc) : "succeeded");
+  clearerr(fp);
+  printf("Still in memory: %s, length %ld, nothing lost\n",
+         yes_no(!tf_spool_rolled(s)), read_all(s));
+  check_sys(mkdir(missing, 0700) == 0, "mkdir");
+  check(tf_spool_rollover(s), "tf_spool_rollover");
+  printf("Directory made, rolled over: %s, length %ld\n",
+         yes_no(tf_spool_rolled(s)), read_all(s));
+  check(tf_spool_free(s), "tf_spool_free");
+  check_sys(rmdir(missing) == 0, "rmdir"); /* empty: the file had no name */
+  return 0;
+}
