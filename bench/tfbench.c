@@ -491,6 +491,11 @@ static void run_spool(long n) {
  * back can reach). */
 enum floor_mem { FRESH, MALLOC, HOT };
 
+/* libc's memcpy, as the library calls it: not the copy the compiler
+ * would inline for a constant size, so the floor copies no faster (or
+ * slower) than any library can. */
+static void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+
 static unsigned char *fresh_map(void) {
   size_t align = (size_t)2 << 20, span = SPOOL_TOTAL + align;
   unsigned char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
@@ -521,9 +526,9 @@ static void spool_mem_floor(long n, enum floor_mem how) {
     if (buf == NULL)
       die("malloc", ENOMEM);
     for (i = 0; i < SPOOL_WRITES; i++)
-      memcpy(buf + i * SPOOL_WRITE, src_for(i), SPOOL_WRITE);
+      copy(buf + i * SPOOL_WRITE, src_for(i), SPOOL_WRITE);
     for (i = 0; i < SPOOL_TOTAL / SPOOL_READ; i++) {
-      memcpy(g_dst, buf + i * SPOOL_READ, SPOOL_READ);
+      copy(g_dst, buf + i * SPOOL_READ, SPOOL_READ);
       check_read(i);
     }
     if (how == MALLOC)
@@ -626,55 +631,73 @@ static int by_value(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The workload named name, or NULL. */
+static const struct workload *find_workload(const char *name) {
+  size_t i;
+  for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+    if (strcmp(name, workloads[i].name) == 0)
+      return &workloads[i];
+  return NULL;
+}
+
 /*
- * tree-paired: tf_rmtree_at and the floor alternately in this one
- * process, a fresh tree before each, the order swapped every pair.  On a
- * machine whose speed drifts from one process to the next (this one
- * does, by 30%), the median of the per-pair ratios is the comparison
- * with the floor that the drift cannot move.  Prints
- * "tree-paired ratio R lib L floor F pairs P" (L and F in ns/entry).
+ * W-paired (W is tree, spool-mem or spool): the workload and its floor
+ * alternately in this one process, a fresh tree before each for tree,
+ * the order swapped every pair.  On a machine whose speed drifts from
+ * one process to the next (this one does, by 30%), the median of the
+ * per-pair ratios is the comparison with the floor that the drift cannot
+ * move.  Prints "W-paired ratio R lib L floor F pairs P" (L and F in
+ * ns/op).
  */
-static int run_tree_paired(long n, int pairs) {
-  double ratio[MAX_REPS], lib[MAX_REPS], floor_ns[MAX_REPS];
-  double ops = (double)tree_entries(n);
+static int run_paired(const struct workload *lib, const struct workload *flr,
+                      long n, double ops, int pairs) {
+  double ratio[MAX_REPS], lib_ns[MAX_REPS], floor_ns[MAX_REPS];
   int p;
   for (p = 0; p < pairs; p++) {
     int k;
     for (k = 0; k < 2; k++) {
-      int is_lib = (k == 0) == (p % 2 == 0);
+      const struct workload *w = (k == 0) == (p % 2 == 0) ? lib : flr;
       double t0;
-      build_tree(n);
+      if (w->build)
+        w->build(n);
       t0 = now_ns();
-      if (is_lib)
-        run_tree(n);
-      else
-        run_tree_floor(n);
-      *(is_lib ? &lib[p] : &floor_ns[p]) = (now_ns() - t0) / ops;
+      w->run(n);
+      *(w == lib ? &lib_ns[p] : &floor_ns[p]) = (now_ns() - t0) / ops;
     }
-    ratio[p] = lib[p] / floor_ns[p];
+    ratio[p] = lib_ns[p] / floor_ns[p];
   }
   qsort(ratio, (size_t)pairs, sizeof(double), by_value);
-  printf("tree-paired ratio %.3f lib %.1f floor %.1f pairs %d\n",
-         ratio[pairs / 2], median(lib, pairs), median(floor_ns, pairs), pairs);
+  printf("%s-paired ratio %.3f lib %.1f floor %.1f pairs %d\n", lib->name,
+         ratio[pairs / 2], median(lib_ns, pairs), median(floor_ns, pairs),
+         pairs);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  const struct workload *w = NULL;
+  const struct workload *w = NULL, *paired_floor = NULL;
   double per_op[MAX_REPS], ops;
   const char *env;
   char *end;
   long n;
   int reps = DEFAULT_REPS, r;
-  size_t i;
   struct stat st;
 
   if (argc != 4)
     usage();
-  for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-    if (strcmp(strcmp(argv[1], "tree-paired") == 0 ? "tree" : argv[1],
-               workloads[i].name) == 0)
-      w = &workloads[i];
+  {
+    const char *dash = strrchr(argv[1], '-');
+    if (dash != NULL && strcmp(dash, "-paired") == 0) {
+      char base[64], flr[80];
+      snprintf(base, sizeof(base), "%.*s", (int)(dash - argv[1]), argv[1]);
+      snprintf(flr, sizeof(flr), "%s-floor", base);
+      w = find_workload(base);
+      paired_floor = find_workload(flr);
+      if (paired_floor == NULL || paired_floor->needs_names)
+        w = NULL; /* (no fresh names between the pairs) */
+    } else {
+      w = find_workload(argv[1]);
+    }
+  }
   if (w == NULL) {
     fprintf(stderr, "tfbench: unknown workload '%s'\n", argv[1]);
     usage();
@@ -714,12 +737,18 @@ int main(int argc, char **argv) {
     tree_names(n);
     ops = (double)tree_entries(n);
   }
-  if (strcmp(argv[1], "tree-paired") == 0) {
-    build_tree(n); /* warm-up */
-    run_tree(n);
-    r = run_tree_paired(n, reps);
+  if (paired_floor != NULL) {
+    /* Warm-up: one untimed run of each. */
+    if (w->build)
+      w->build(n);
+    w->run(n);
+    if (paired_floor->build)
+      paired_floor->build(n);
+    paired_floor->run(n);
+    r = run_paired(w, paired_floor, n, ops, reps);
     free(g_files);
-    close(g_dirfd);
+    if (g_dirfd >= 0)
+      close(g_dirfd);
     free(g_names);
     return r;
   }
