@@ -12,7 +12,8 @@
 #      Debian's crate registry);
 #   3. calibrates N per workload so one run of the floor takes about
 #      BENCH_TARGET_MS (every implementation does the same N; tree has a
-#      fixed N, BENCH_TREE_N files per subdirectory), then for each workload runs every implementation in
+#      fixed N, BENCH_TREE_N files per subdirectory, and so have spool-mem and
+#      spool, BENCH_SPOOL_N spools of 64 MiB), then for each workload runs every implementation in
 #      turn (rotating the order each round) for BENCH_ROUNDS rounds, each
 #      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs)
 #      that must be empty afterwards;
@@ -22,8 +23,8 @@
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
 # Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
-# BENCH_DIR (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed or unclear, CC (cc) for
-# the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
+# BENCH_SPOOL_N (1), BENCH_DIR (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed or
+# unclear, CC (cc) for the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
 
 set -u
 
@@ -57,6 +58,16 @@ esac
 [ "$TREE_N" -ge 1 ] && [ "$TREE_N" -le 99999 ] ||
   die "BENCH_TREE_N must be a number of files from 1 to 99999"
 TREE_ENTRIES=$((100 * TREE_N + 101))
+# spool-mem and spool: N spools of 64 MiB per repetition, not calibrated
+# (the calibration's N >= 100 would be 100 x 64 MiB); one operation is one
+# 4 KiB write, SPOOL_OPS per spool.
+SPOOL_N=${BENCH_SPOOL_N:-1}
+case $SPOOL_N in
+'' | *[!0-9]*) die "BENCH_SPOOL_N must be a number of spools from 1 to 1000" ;;
+esac
+[ "$SPOOL_N" -ge 1 ] && [ "$SPOOL_N" -le 1000 ] ||
+  die "BENCH_SPOOL_N must be a number of spools from 1 to 1000"
+SPOOL_OPS=16384
 BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
 TFBENCH_REPS=$REPS
@@ -208,8 +219,10 @@ fi
 
 # invoke IMPL WORKLOAD N DIR [WRAPPER...]: run one implementation.  The
 # floor of a group is tfbench's WORKLOAD-floor (named-floor for the
-# handle).  "handle" is libtempfile's tf_dir (tfbench tree-handle) and
-# "rm" is rm -rf spawned by the glibc peer (glibc-peer tree-rm).
+# handle).  "handle" is libtempfile's tf_dir (tfbench tree-handle), "rm"
+# is rm -rf spawned by the glibc peer (glibc-peer tree-rm), and "malloc"
+# and "hot" are spool-mem's two other memory baselines (tfbench
+# spool-mem-malloc and spool-mem-hot).
 invoke() {
   i_impl=$1 i_w=$2 i_n=$3 i_d=$4
   shift 4
@@ -218,6 +231,8 @@ invoke() {
   libtempfile) "$@" "$BIN" "$i_w" "$i_n" "$i_d" ;;
   floor) "$@" "$BIN" "$(floor_of "$i_w")" "$i_n" "$i_d" ;;
   handle) "$@" "$BIN" "$i_w-handle" "$i_n" "$i_d" ;;
+  malloc) "$@" "$BIN" "$i_w-malloc" "$i_n" "$i_d" ;;
+  hot) "$@" "$BIN" "$i_w-hot" "$i_n" "$i_d" ;;
   rm) "$@" "$B/glibc-peer" "$i_pw-rm" "$i_n" "$i_d" ;;
   glibc) "$@" "$B/glibc-peer" "$i_pw" "$i_n" "$i_d" ;;
   python) "$@" "$PY" "$HERE/peers/python.py" "$i_pw" "$i_n" "$i_d" ;;
@@ -248,6 +263,8 @@ label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
   libtempfile) echo "$2 libtempfile" ;;
   floor) echo "$(floor_of "$2") libtempfile" ;;
   handle) echo "$2-handle libtempfile" ;;
+  malloc) echo "$2-malloc libtempfile" ;;
+  hot) echo "$2-hot libtempfile" ;;
   rm) echo "$(peer_workload_of "$2")-rm glibc" ;;
   *) echo "$(peer_workload_of "$2") $1" ;;
   esac
@@ -280,20 +297,23 @@ members() { # GROUP -> the implementations measured for it
   case $1 in
   named-handle) m_list="libtempfile floor python rust" ;;
   tree) m_list="libtempfile handle floor glibc rm python rust go" ;;
+  # glibc and Go have no spooled file.
+  spool-mem) m_list="libtempfile floor malloc hot python rust" ;;
+  spool) m_list="libtempfile floor python rust" ;;
   *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
-    case " libtempfile floor handle $PEERS " in
+    case " libtempfile floor handle malloc hot $PEERS " in
     *" $m "*) printf '%s ' "$m" ;;
     esac
   done
 }
 
 is_peer() {
-  case $1 in libtempfile | floor | handle) return 1 ;; *) return 0 ;; esac
+  case $1 in libtempfile | floor | handle | malloc | hot) return 1 ;; *) return 0 ;; esac
 }
 
-GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree"
+GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool"
 
 # N per workload: a short calibration run of the floor gives its ns/op,
 # and N is set so the floor's (REPS + 1) repetitions take about TARGET_MS.
@@ -302,11 +322,18 @@ GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree"
 # number of names behind in their directory's history.  tree is not
 # calibrated: N is files per subdirectory, fixed (BENCH_TREE_N), and one
 # operation is one entry (100 N + 101 per tree), so ns/op is per entry.
+# Nor are spool-mem and spool: N is spools of 64 MiB, fixed
+# (BENCH_SPOOL_N), and one operation is one 4 KiB write (16384 per spool).
 : >"$B/n.txt"
 for g in $GROUPS_ALL; do
-  if [ "$g" = tree ]; then
+  fixed=
+  case $g in
+  tree) fixed=$TREE_N ;;
+  spool-mem | spool) fixed=$SPOOL_N ;;
+  esac
+  if [ -n "$fixed" ]; then
     for m in $(members "$g"); do
-      echo "$g $m $TREE_N" >>"$B/n.txt"
+      echo "$g $m $fixed" >>"$B/n.txt"
     done
     continue
   fi
@@ -357,14 +384,23 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ------------------------------------------------------------- system calls
 
-# The floor goal of tree, also paired inside one process: this machine's
-# speed drifts from one process to the next by more than the 5% at stake.
+# The floor goals of tree and the spools, also paired inside one process:
+# this machine's speed drifts from one process to the next by more than
+# the 5-15% at stake.
 PAIRS=${BENCH_TREE_PAIRS:-31}
-say "tree-paired: $PAIRS alternating pairs of tf_rmtree_at and the floor"
-p_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
-PAIRED=$(TFBENCH_REPS=$PAIRS "$BIN" tree-paired "$TREE_N" "$p_dir" 2>>"$LOG/errors.log") || PAIRED=
-rmdir "$p_dir" 2>/dev/null || { note "tree-paired left files behind"; rm -rf "$p_dir"; }
-echo "$PAIRED" >>"$B/results.txt"
+SPOOL_PAIRS=${BENCH_SPOOL_PAIRS:-21}
+for pw in tree spool-mem spool; do
+  case $pw in
+  tree) pn=$TREE_N pp=$PAIRS ;;
+  *) pn=$SPOOL_N pp=$SPOOL_PAIRS ;;
+  esac
+  say "$pw-paired: $pp alternating pairs of libtempfile and the floor"
+  p_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
+  line=$(TFBENCH_REPS=$pp "$BIN" "$pw-paired" "$pn" "$p_dir" 2>>"$LOG/errors.log") || line=
+  rmdir "$p_dir" 2>/dev/null || { note "$pw-paired left files behind"; rm -rf "$p_dir"; }
+  echo "$line" >>"$B/results.txt"
+done
+paired_line() { grep "^$1-paired ratio " "$B/results.txt" | tail -n 1; }
 
 # Per-operation counts from strace -c: runs with N1 and N2 operations per
 # repetition (TFBENCH_REPS=1: a warm-up and one timed repetition, so 2N
@@ -374,14 +410,19 @@ echo "$PAIRED" >>"$B/results.txt"
 # directories in both runs) cancelled out; those are counted per tree
 # from the T1 runs, libtempfile against the floor (the same program,
 # building the same tree).  The untimed building of the trees is counted
-# too (per file one openat, write and close in the C programs).
+# too (per file one openat, write and close in the C programs).  For the
+# spools, S1 and S2 spools of SPOOL_OPS 4 KiB writes: the difference
+# divided by 2 * (S2 - S1) * SPOOL_OPS is per 4 KiB write.
 N1=1000
 N2=3000
 T1=20
 T2=60
+S1=1
+S2=2
 strace_ns() { # GROUP -> the two N of its strace runs
   case $1 in
   tree) echo "$T1 $T2" ;;
+  spool-mem | spool) echo "$S1 $S2" ;;
   *) echo "$N1 $N2" ;;
   esac
 }
@@ -410,11 +451,19 @@ else
 fi
 
 # per-op table: "group impl syscall per_op" for every non-zero difference
-# (per entry for tree: 100 files per unit of N)
-awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 '
-  { key = $1 " " $2 " " $4; lo = $1 == "tree" ? t1 : n1
+# (per entry for tree: 100 files per unit of N; per 4 KiB write for the
+# spools: SPOOL_OPS per unit of N, where one call per spool is 0.00006, so
+# every difference of a call or more is kept, with nine digits)
+awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS '
+  function spool(g) { return g == "spool-mem" || g == "spool" }
+  { key = $1 " " $2 " " $4; lo = $1 == "tree" ? t1 : spool($1) ? s1 : n1
     if ($3 == lo) a[key] = $5; else b[key] = $5; k[key] = 1 }
   END { for (x in k) { split(x, f, " ")
+          if (spool(f[1])) {
+            if (b[x] - a[x] >= 1 || b[x] - a[x] <= -1)
+              printf "%s %.9g\n", x, (b[x] - a[x]) / (2 * (s2 - s1) * so)
+            continue
+          }
           div = f[1] == "tree" ? 2 * 100 * (t2 - t1) : 2 * (n2 - n1)
           d = (b[x] - a[x]) / div
           if (d >= 0.0005 || d <= -0.0005) printf "%s %.3f\n", x, d } }' \
@@ -452,11 +501,17 @@ paired_ratio() { # GROUP A B -> median over rounds of A/B in the same round
 }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
 
-impl_name() {
+impl_name() { # IMPL [GROUP]
+  case $1:${2:-} in
+  libtempfile:*) echo "**libtempfile**" ;;
+  floor:spool-mem) echo "floor: fresh memory at its final size" ;;
+  floor:spool) echo "floor: stdio (64 KiB buffer) on an O_TMPFILE file" ;;
+  floor:*) echo "floor: raw system calls" ;;
+  handle:*) echo "libtempfile tf_dir handle" ;;
+  malloc:*) echo "baseline: malloc(64 MiB)" ;;
+  hot:*) echo "baseline: hot buffer (copies only)" ;;
+  esac
   case $1 in
-  libtempfile) echo "**libtempfile**" ;;
-  floor) echo "floor: raw system calls" ;;
-  handle) echo "libtempfile tf_dir handle" ;;
   rm) echo "rm -rf ($(rm --version 2>/dev/null | awk 'NR == 1 { print $2, $3, $4 }' | tr -d '()'))" ;;
   glibc) echo "glibc $(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }')" ;;
   python) echo "CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null)" ;;
@@ -507,6 +562,16 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   tree:python) echo 'TemporaryDirectory(dir=DIR).cleanup() (shutil.rmtree)' ;;
   tree:rust) echo 'TempDir::new_in(DIR).close() (std::fs::remove_dir_all)' ;;
   tree:go) echo 'os.MkdirTemp, os.RemoveAll' ;;
+  spool-mem:libtempfile) echo 'tf_spool_write of 4 KiB to a tf_spool_create(max_size 128 MiB), read back with tf_spool_read; tf_spool_free' ;;
+  spool-mem:floor) echo 'memcpy into a 64 MiB mmap made for the spool (2 MiB aligned, MADV_HUGEPAGE), memcpy out; munmap' ;;
+  spool-mem:malloc) echo 'memcpy into malloc(64 MiB), memcpy out; free' ;;
+  spool-mem:hot) echo 'memcpy into one pre-touched 64 MiB buffer, reused, memcpy out' ;;
+  spool-mem:python) echo 'SpooledTemporaryFile(max_size=128 MiB).write (a BytesIO), read back; close' ;;
+  spool-mem:rust) echo 'spooled_tempfile(128 MiB) write (a Cursor<Vec<u8>>), read back; drop' ;;
+  spool:libtempfile) echo 'tf_spool_write of 4 KiB, max_size 1 MiB, opts.dir DIR (rolls over to an unnamed file), read back; tf_spool_free' ;;
+  spool:floor) echo 'fwrite to fdopen(openat(DIR, O_TMPFILE)) with a 64 KiB buffer, fseek, fread; fclose' ;;
+  spool:python) echo 'SpooledTemporaryFile(max_size=1 MiB, dir=DIR) (rolls over to a TemporaryFile), read back; close' ;;
+  spool:rust) echo 'spooled_tempfile(1 MiB) with TMPDIR=DIR (rolls over to tempfile()), read back; drop' ;;
   esac
 }
 
@@ -535,6 +600,13 @@ goal_row() {
   esac
   echo "| $1 | $2 | $r |"
 }
+hits_min() { # LIMIT RATIO PAIRED STRICT(1: must be above LIMIT)
+  awk -v l="$1" -v a="$2" -v b="$3" -v s="$4" 'BEGIN {
+    n = 0
+    if (a != "-" && (s ? a > l : a >= l)) n++
+    if (b != "-" && (s ? b > l : b >= l)) n++
+    print n }'
+}
 hits() { # LIMIT RATIO PAIRED STRICT(1: must be below LIMIT)
   awk -v l="$1" -v a="$2" -v b="$3" -v s="$4" 'BEGIN {
     n = 0
@@ -546,6 +618,7 @@ hits() { # LIMIT RATIO PAIRED STRICT(1: must be below LIMIT)
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
 fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
+thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
 
 {
   echo "# Benchmarks"
@@ -556,7 +629,7 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "## Machine"
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) online CPUs; memory: ${mem:-unknown}"
-  echo "- kernel: Linux $(uname -r) ($(uname -m))"
+  echo "- kernel: Linux $(uname -r) ($(uname -m)); transparent huge pages: ${thp:-unknown}"
   echo "- file system: $BASE ($fstype), a fresh directory for every run"
   echo "- load average (1, 5, 15 min) before measuring: ${LOAD_BEFORE:-?}; after: ${LOAD_AFTER:-?} (the benchmark itself adds about 1)"
   echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1); libtempfile and tfbench built by make (-O2)"
@@ -580,7 +653,19 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "tree the same way (untimed: same names, same order, one byte per file),"
   echo "then times only its removal, and the time is divided by the entries"
   echo "removed, $TREE_ENTRIES per tree (100 x $TREE_N files, 100 subdirectories"
-  echo "and the top): ns per entry. Measuring took ${ELAPSED} s."
+  echo "and the top): ns per entry."
+  echo
+  echo "\`spool-mem\` and \`spool\` differ too: N ($SPOOL_N) is fixed and counts"
+  echo "spools per repetition. Each spool is written 64 MiB in 4 KiB writes (one"
+  echo "4 KiB source buffer, its first byte set to the write's index), then read"
+  echo "back from the start in 64 KiB reads, checking the first byte of every"
+  echo "4 KiB and the whole of one in 16, then ended; the time, creation and end"
+  echo "included, is divided by the $SPOOL_OPS writes: ns per 4 KiB written and"
+  echo "read back. \`spool-mem\` never reaches its max_size (128 MiB), so it stays"
+  echo "in memory (checked); \`spool\` has max_size 1 MiB and rolls over to an"
+  echo "unnamed file in the run's directory (checked). Python and Rust run the"
+  echo "same pattern with their spooled files; glibc and Go have none."
+  echo "Measuring took ${ELAPSED} s."
   echo
   echo "## Goals"
   echo
@@ -608,14 +693,58 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
       goal_row "\`$g\` faster than every peer" "not measured" 0
     fi
   done
-  set -- $PAIRED
-  if [ "${1:-}" = tree-paired ]; then
-    goal_row "\`tree\` <= 1.05 x \`tree-floor\`, paired in one process" \
-      "$3 x (median of $9 alternating pairs; $5 vs $7 ns/entry)" \
-      "$(awk -v r="$3" 'BEGIN { print (r <= 1.05) ? 2 : 0 }')"
-  else
-    goal_row "\`tree\` <= 1.05 x \`tree-floor\`, paired in one process" "not measured" 0
-  fi
+  for gl in tree:1.05:entry spool-mem:1.15:write spool:1.2:write; do
+    g=${gl%%:*}
+    lim=${gl#*:}
+    unit=${lim#*:}
+    lim=${lim%%:*}
+    set -- $(paired_line "$g")
+    if [ "${1:-}" = "$g-paired" ]; then
+      goal_row "\`$g\` <= $lim x \`$g-floor\`, paired in one process" \
+        "$3 x (median of $9 alternating pairs; $5 vs $7 ns/$unit)" \
+        "$(awk -v r="$3" -v l="$lim" 'BEGIN { print (r <= l) ? 2 : 0 }')"
+    else
+      goal_row "\`$g\` <= $lim x \`$g-floor\`, paired in one process" "not measured" 0
+    fi
+  done
+  # The spools: at most LIM x the floor, and FAC x faster than both peers,
+  # as the fastest peer's time over libtempfile's (FAC 1: strictly faster).
+  # Both python and rust must have been measured.
+  for gl in spool-mem:1.15:1.25 spool:1.2:1; do
+    g=${gl%%:*}
+    gl=${gl#*:}
+    lim=${gl%%:*}
+    fac=${gl#*:}
+    lib=$(median_of "$g" libtempfile) || lib=
+    fl=$(median_of "$g" floor) || fl=
+    if [ -n "$lib" ] && [ -n "$fl" ]; then
+      ratio=$(div "$lib" "$fl")
+      pr=$(paired_ratio "$g" libtempfile floor)
+      goal_row "\`$g\` <= $lim x \`$g-floor\`" "$ratio x (per-round $pr x)" \
+        "$(hits "$lim" "$ratio" "$pr" 0)"
+    else
+      goal_row "\`$g\` <= $lim x \`$g-floor\`" "not measured" 0
+    fi
+    if [ "$fac" = 1 ]; then
+      text="\`$g\` faster than both peers (Python, Rust)" strict=1
+    else
+      text="\`$g\` at least $fac x faster than both peers (Python, Rust): peer / libtempfile >= $fac" strict=0
+    fi
+    missing=
+    for m in python rust; do
+      median_of "$g" "$m" >/dev/null || missing="$missing $m"
+    done
+    fp=$(fastest_peer "$g")
+    if [ -n "$lib" ] && [ -n "$fp" ] && [ -z "$missing" ]; then
+      set -- $fp
+      sp=$(div "$2" "$lib")
+      pr=$(paired_ratio "$g" "$1" libtempfile)
+      goal_row "$text" "the fastest peer, $1, takes $sp x libtempfile's time (per-round $pr x)" \
+        "$(hits_min "$fac" "$sp" "$pr" "$strict")"
+    else
+      goal_row "$text" "not measured${missing:+ (no$missing)}" 0
+    fi
+  done
   # Beyond the issue's goals: the anchored form against the peers' named.
   lib=$(median_of named-at libtempfile) || lib=
   fp=$(fastest_peer named-at)
@@ -631,11 +760,14 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "the per-round ratio (the median over the rounds of libtempfile's time"
   echo "divided by the other's time in the same round, when the two ran a few"
   echo "seconds apart). Only one of the two means the difference is within the"
-  echo "noise of this machine.  The paired tree row is one measure: tfbench"
-  echo "tree-paired removes a fresh tree with tf_rmtree_at and with the floor's"
-  echo "calls alternately in one process (the order swapped every pair) and"
-  echo "takes the median of the per-pair ratios, which the drift of this"
-  echo "machine's speed from one process to the next (up to 30%) cannot move."
+  echo "noise of this machine.  The paired rows are one measure each: tfbench"
+  echo "W-paired runs libtempfile and the floor alternately in one process (a"
+  echo "fresh tree before each for tree; the order swapped every pair) and takes"
+  echo "the median of the per-pair ratios, which the drift of this machine's"
+  echo "speed from one process to the next (up to 30%) cannot move."
+  echo "For the spools' peer goals the ratio is the other way up, the fastest"
+  echo "peer's time divided by libtempfile's (per round likewise), and both"
+  echo "Python and Rust must have been measured."
   echo
   echo "## Results (ns per operation, lower is better)"
   for g in $GROUPS_ALL; do
@@ -669,6 +801,41 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
       echo "tree; N is files per subdirectory."
       echo
     }
+    case $g in spool-mem | spool) unit="ns/4 KiB" ;; esac
+    [ "$g" = spool-mem ] && {
+      echo "A spool that stays in memory: 64 MiB written in 4 KiB writes and read"
+      echo "back, timed per 4 KiB write, creation and end included. The three"
+      echo "baselines are not spools; each does the same copies in and out. The"
+      echo "floor (\`spool-mem-floor\`) copies into 64 MiB of fresh memory mapped"
+      echo "for each spool at its final size, 2 MiB aligned with huge pages advised"
+      echo "(MADV_HUGEPAGE), unmapped after: the copies and the faulting and zeroing"
+      echo "of fresh memory, with no growth at all, which a spool, not knowing its"
+      echo "final size, cannot have. \`malloc\` does the same into malloc(64 MiB),"
+      echo "freed after (fresh memory without the huge-page advice). \`hot\` copies"
+      echo "into one buffer touched before the timer starts and reused for every"
+      echo "spool: the copies alone, no fault, no zeroing, which no spool that gives"
+      echo "its memory back when it ends can reach. The goal is against the floor;"
+      echo "the ratios to the other two, and to each peer, are given below the table."
+      echo
+    }
+    [ "$g" = spool ] && {
+      echo "A spool that rolls over: max_size 1 MiB, so after its first 1 MiB it"
+      echo "moves to an unnamed file in the run's directory and the rest of the"
+      echo "64 MiB goes to the file; timed per 4 KiB write, creation and end"
+      echo "included. The floor is the same data with no spool at all: openat(DIR,"
+      echo "O_TMPFILE), fdopen with a 64 KiB stdio buffer (the size of the spool's"
+      echo "own), 16384 fwrite of 4 KiB, fseek to 0, 1024 fread of 64 KiB, fclose:"
+      echo "the file from the first byte (no memory phase, no copy at the rollover),"
+      echo "one write(2) per 64 KiB as the spool's pwrite(2) (see the system calls"
+      echo "below). With stdio's default buffer (st_blksize, 4 KiB on tmpfs) it"
+      echo "would make one system call per fwrite and be slower. Python rolls over to a"
+      echo "TemporaryFile in DIR (buffered io). Rust's tempfile 3.3 has no"
+      echo "directory argument for its spooled file: its rollover calls"
+      echo "tempfile::tempfile(), which creates in std::env::temp_dir(), so the"
+      echo "peer sets TMPDIR to DIR; its file writes are unbuffered (a write"
+      echo "system call per 4 KiB)."
+      echo
+    }
     fl=$(median_of "$g" floor) || fl=0
     fp=$(fastest_peer "$g")
     fpv=0
@@ -677,9 +844,28 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
     for m in $(members "$g"); do
       v=$(median_of "$g" "$m") || continue
-      printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$(impl_name "$m")" "$(what_of "$g" "$m")" \
+      printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$(impl_name "$m" "$g")" "$(what_of "$g" "$m")" \
         "$v" "$(range_of "$g" "$m")" "$(div "$v" "$fl")" "$(div "$v" "$fpv")" "$(n_of "$g" "$m")"
     done
+    # The spools: libtempfile against each baseline, and each peer's time
+    # over libtempfile's (the way up of the peer goals).
+    case $g in
+    spool-mem | spool)
+      if lib=$(median_of "$g" libtempfile); then
+        echo
+        for m in $(members "$g"); do
+          v=$(median_of "$g" "$m") || continue
+          case $m in
+          libtempfile) ;;
+          floor) echo "- libtempfile / the floor: $(div "$lib" "$v") x (per-round $(paired_ratio "$g" libtempfile floor) x)" ;;
+          hot) echo "- libtempfile / the hot buffer (the copies alone): $(div "$lib" "$v") x (per-round $(paired_ratio "$g" libtempfile hot) x)" ;;
+          malloc) echo "- libtempfile / malloc(64 MiB): $(div "$lib" "$v") x (per-round $(paired_ratio "$g" libtempfile malloc) x)" ;;
+          *) echo "- $m / libtempfile: $(div "$v" "$lib") x (per-round $(paired_ratio "$g" "$m" libtempfile) x): libtempfile is that many times as fast" ;;
+          esac
+        done
+      fi
+      ;;
+    esac
   done
   echo
   echo "## System calls per operation"
@@ -701,6 +887,12 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
   echo "close (the floor's and libtempfile's building is the same code), the"
   echo "others with their language's calls. The rows for unlinkat, getdents64,"
   echo "openat and the stat family are always shown."
+  echo
+  echo "\`spool-mem\` and \`spool\` are counted per 4 KiB write: runs with N = $S1"
+  echo "and $S2 spools, so the difference is 2 x ($S2 - $S1) x $SPOOL_OPS writes; each"
+  echo "cell gives the count per 4 KiB write and, in parentheses, per spool"
+  echo "(one call per spool is 0.0001 per write). Every call that differs by"
+  echo "one or more between the two runs is listed."
   if [ -s "$B/strace-perop.txt" ]; then
     for g in $GROUPS_ALL; do
       cols=$(members "$g")
@@ -719,7 +911,12 @@ fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
         for a in $always; do echo "$a"; done) | sort -u); do
         printf '| %s |' "$sc"
         for m in $cols; do
-          v=$(awk -v g="$g" -v m="$m" -v s="$sc" '$1 == g && $2 == m && $3 == s { print $4 }' "$B/strace-perop.txt")
+          v=$(awk -v g="$g" -v m="$m" -v s="$sc" -v so=$SPOOL_OPS '
+            $1 == g && $2 == m && $3 == s {
+              if (g != "spool-mem" && g != "spool") { print $4; exit }
+              ps = $4 * so
+              ps = (ps < 0 ? -int(-ps * 100 + 0.5) : int(ps * 100 + 0.5)) / 100
+              printf "%.4f (%g)\n", $4, ps; exit }' "$B/strace-perop.txt")
           printf ' %s |' "${v:-0}"
         done
         echo

@@ -69,8 +69,9 @@
  *                    starts and reused: the copies alone
  *   spool            the same with max_size 1 MiB and opts.dir DIR, so
  *                    it rolls over into an unnamed file in DIR
- *   spool-floor      openat(DIR, O_TMPFILE), fdopen, fwrite x 16384,
- *                    fseek(0), fread x 1024, fclose
+ *   spool-floor      openat(DIR, O_TMPFILE), fdopen with a 64 KiB stdio
+ *                    buffer (the spool's), fwrite x 16384, fseek(0),
+ *                    fread x 1024, fclose: one write(2) per 64 KiB
  * Every byte read back is checked against what was written.
  *
  * Any failure is reported on stderr and exits 1; a bad command line
@@ -418,6 +419,7 @@ static void run_tree_floor(long n) {
 static unsigned char g_src[SPOOL_WRITE];
 static unsigned char g_dst[SPOOL_READ];
 static unsigned char *g_floor_buf; /* spool-mem-floor */
+static unsigned char g_stdio_buf[SPOOL_READ]; /* spool-floor's stdio buffer */
 
 /* The data: write i is g_src with its first byte set to i; reading back
  * checks that byte of every 4 KiB and the rest of one in 16. */
@@ -552,7 +554,8 @@ static void run_spool_floor(long n) {
     if (fd < 0)
       die("openat O_TMPFILE", errno);
     fp = fdopen(fd, "w+");
-    if (fp == NULL)
+    /* (glibc ignores the size unless it is given the buffer too) */
+    if (fp == NULL || setvbuf(fp, (char *)g_stdio_buf, _IOFBF, SPOOL_READ) != 0)
       die("fdopen", errno);
     for (i = 0; i < SPOOL_WRITES; i++)
       if (fwrite(src_for(i), 1, SPOOL_WRITE, fp) != SPOOL_WRITE)
