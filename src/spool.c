@@ -326,16 +326,22 @@ static ssize_t exposed_write(tf_spool *s, const char *src, size_t n) {
   return (ssize_t)done;
 }
 
-ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
-  int rc;
+/* What read and write check first: -EBADF, -EINVAL, or 0 with *n at
+ * most SSIZE_MAX (as read(2) and write(2) transfer at most that). */
+static int check_io(const tf_spool *s, const void *buf, size_t *n) {
   if (s->phase == CLOSED)
     return -EBADF;
-  if (n == 0)
-    return 0;
-  if (buf == NULL)
+  if (*n > 0 && buf == NULL)
     return -EINVAL;
-  if (n > (size_t)SSIZE_MAX)
-    n = (size_t)SSIZE_MAX;
+  if (*n > (size_t)SSIZE_MAX)
+    *n = (size_t)SSIZE_MAX;
+  return 0;
+}
+
+ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
+  int rc = check_io(s, buf, &n);
+  if (rc < 0 || n == 0)
+    return rc;
   if (s->phase == EXPOSED)
     return exposed_write(s, buf, n);
   if ((uint64_t)s->pos > (uint64_t)INT64_MAX - n)
@@ -410,14 +416,9 @@ static ssize_t disk_read(tf_spool *s, char *dst, size_t n) {
 }
 
 ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
-  if (s->phase == CLOSED)
-    return -EBADF;
-  if (n == 0)
-    return 0;
-  if (buf == NULL)
-    return -EINVAL;
-  if (n > (size_t)SSIZE_MAX)
-    n = (size_t)SSIZE_MAX;
+  int rc = check_io(s, buf, &n);
+  if (rc < 0 || n == 0)
+    return rc;
   if (s->phase == EXPOSED) {
     ssize_t r;
     do

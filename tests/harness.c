@@ -188,6 +188,60 @@ int tf_test_enter_mount_ns(void) {
   return as_root;
 }
 
+static int mount_ns_real_root;
+
+/* 1 if the fd listing after names an fd that before does not (fds that
+ * were closed, such as ones inherited from the parent, are fine). */
+static int new_fd_in(const char *before, const char *after) {
+  char *copy = strdup(after), *line, *save = NULL;
+  int found = 0;
+  for (line = strtok_r(copy, "\n", &save); line != NULL && !found;
+       line = strtok_r(NULL, "\n", &save)) {
+    const char *p = before;
+    size_t len = strlen(line);
+    found = 1;
+    while ((p = strstr(p, line)) != NULL) {
+      if ((p == before || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) {
+        found = 0;
+        break;
+      }
+      p += len;
+    }
+  }
+  free(copy);
+  return found;
+}
+
+int tf_test_mount_ns_real_root(void) { return mount_ns_real_root; }
+
+int tf_test_run_in_mount_ns(void (*fn)(void *), void *arg) {
+  int status;
+  pid_t pid;
+  fflush(NULL);
+  pid = fork();
+  if (pid < 0)
+    FAIL("fork: %s", strerror(errno));
+  if (pid == 0) {
+    char *fds, *fds_after;
+    long mem;
+    mount_ns_real_root = tf_test_enter_mount_ns();
+    fds = tf_test_fd_listing();
+    mem = tf__alloc_outstanding();
+    fn(arg);
+    fds_after = tf_test_fd_listing();
+    if (new_fd_in(fds, fds_after))
+      FAIL("leaked an fd: before [%s] after [%s]", fds, fds_after);
+    if (tf__alloc_outstanding() != mem)
+      FAIL("leaked %ld library allocations", tf__alloc_outstanding() - mem);
+    free(fds);
+    free(fds_after);
+    _exit(0);
+  }
+  if (waitpid(pid, &status, 0) != pid)
+    FAIL("waitpid: %s", strerror(errno));
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 struct home_call {
   void (*fn)(void *);
   void *arg;

@@ -155,6 +155,14 @@ int tf_test_run_unprivileged_at_home(void (*fn)(void *), void *arg);
  * only of its own. */
 int tf_test_enter_mount_ns(void);
 
+/* Run fn(arg) in a forked child that has entered a private mount
+ * namespace (tf_test_enter_mount_ns(), whose result
+ * tf_test_mount_ns_real_root() gives fn); fn may mount, and its mounts
+ * die with the child, which fails if fn leaks an fd or library memory.
+ * Returns the child's exit status (0 = passed). */
+int tf_test_run_in_mount_ns(void (*fn)(void *), void *arg);
+int tf_test_mount_ns_real_root(void);
+
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 

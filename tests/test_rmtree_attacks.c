@@ -689,13 +689,6 @@ static void unhook(void) { tf__sys = saved_sys; }
 
 static int entered_as_root; /* the mount child started as real root */
 
-/* In a forked child: a private mount namespace, as root, or in a new
- * user namespace where we are root when the suite does not run as root. */
-static void enter_mount_ns(void) {
-  entered_as_root = tf_test_enter_mount_ns();
-  in_userns = !entered_as_root;
-}
-
 /* In the mount child: become the unprivileged walker, keeping the
  * mounts.  (In a user namespace: drop every capability, so permissions
  * apply to us as the owner of our own files.) */
@@ -718,25 +711,26 @@ static void drop_privileges_in_ns(void) {
   }
 }
 
+struct ns_call {
+  void (*fn)(void *);
+  void *arg;
+};
+
+static void in_ns(void *ctx) {
+  struct ns_call *c = ctx;
+  entered_as_root = tf_test_mount_ns_real_root();
+  in_userns = !entered_as_root;
+  close_inherited();
+  c->fn(c->arg);
+}
+
 /* Run fn(arg) in a forked child in a private mount namespace; its mounts
  * die with it.  Returns the child's exit status (0: passed). */
 static int run_in_mount_ns(void (*fn)(void *), void *arg) {
-  int status;
-  pid_t pid;
-  fflush(NULL);
-  pid = fork();
-  CHECK_SYS(pid);
-  if (pid == 0) {
-    struct leaks l;
-    close_inherited();
-    enter_mount_ns();
-    leaks_start(&l);
-    fn(arg);
-    leaks_check(&l);
-    _exit(0);
-  }
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  struct ns_call c;
+  c.fn = fn;
+  c.arg = arg;
+  return tf_test_run_in_mount_ns(in_ns, &c);
 }
 
 static void do_mount(const char *src, const char *dst, const char *type,

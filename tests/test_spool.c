@@ -699,27 +699,17 @@ TEST(test_spool_rollover_denied_is_eacces_and_loses_nothing) {
   ASSERT_EQ(tf_test_run_unprivileged_at_home(rollover_denied, NULL), 0);
 }
 
-/* Run fn in a forked child in a private mount namespace, where it may
- * mount a tmpfs of its own; its leaks are checked there. */
+/* In a child in a private mount namespace (tf_test_run_in_mount_ns()):
+ * fn runs with "small", a directory it mounts a tmpfs on. */
+static void with_small_dir(void *fn) {
+  CHECK_SYS(mkdir("small", 0700));
+  ((void (*)(void))fn)();
+  CHECK_SYS(umount("small"));
+  CHECK_SYS(rmdir("small"));
+}
+
 static void in_mount_ns(void (*fn)(void)) {
-  int status;
-  pid_t pid;
-  fflush(NULL);
-  pid = fork();
-  CHECK_SYS(pid);
-  if (pid == 0) {
-    long mem;
-    tf_test_enter_mount_ns();
-    mem = tf__alloc_outstanding();
-    CHECK_SYS(mkdir("small", 0700));
-    fn();
-    ASSERT_EQ(tf__alloc_outstanding(), mem);
-    CHECK_SYS(umount("small"));
-    CHECK_SYS(rmdir("small"));
-    _exit(0);
-  }
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(tf_test_run_in_mount_ns(with_small_dir, (void *)fn), 0);
 }
 
 static unsigned long long free_bytes(const char *dir) {
