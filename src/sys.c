@@ -262,12 +262,17 @@ static ssize_t cookie_read(void *c, char *buf, size_t n) {
   return ops_of(c)->read(c, buf, n);
 }
 
-/* fopencookie(3): a write that fails returns 0, never a negative value
- * (glibc takes -1 for a huge count and writes bytes past the caller's
- * buffer); errno says why. */
+/* A write that fails: glibc's fopencookie(3) wants 0, never a negative
+ * value (it takes -1 for a huge count and writes bytes past the caller's
+ * buffer); musl's marks the stream in error only for -1.  errno says
+ * why. */
 static ssize_t cookie_write(void *c, const char *buf, size_t n) {
   ssize_t rc = ops_of(c)->write(c, buf, n);
+#if defined(__GLIBC__)
   return rc < 0 ? 0 : rc;
+#else
+  return rc < 0 ? -1 : rc;
+#endif
 }
 
 static int cookie_seek(void *c, off_t *offset, int whence) {
