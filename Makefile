@@ -40,6 +40,9 @@ SONAME := libtempfile.so.$(MAJOR)
 SHARED := $(BUILD)/libtempfile.so.$(VERSION)
 
 TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c
+# The spool's model-based tests: the driver, and the source directory
+# (for the fuzz corpus they replay) in the test binary only.
+TEST_SRC += tests/spool_model.c
 TEST_BIN := $(BUILD)/tests/unit
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -75,6 +78,8 @@ $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 	@mkdir -p $(@D)
 	$(PC_SED) $< > $@
 
+$(TEST_BIN): tests/spool_model.h
+$(TEST_BIN): private ALL_CFLAGS += -DTF_SOURCE_DIR='"$(CURDIR)"'
 $(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $(TEST_SRC) $(TEST_LIB) $(LDLIBS)
@@ -123,3 +128,24 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# make fuzz: the spool's libFuzzer target (fuzz/), built with clang
+# against the library sources in their test build; not part of all or
+# check (CI has gcc only).  Runs FUZZ_SECONDS on a scratch copy of the
+# corpus (new inputs go to build/fuzz/corpus, not to the committed one).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := build/fuzz/spool_fuzz
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=60 \
+	  -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus/spool
+
+$(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h $(SRC) $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -O1 -g \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -DTF_TESTING -Iinclude -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
+	  tests/spool_model.c $(SRC) $(LDLIBS)

@@ -271,7 +271,10 @@ static ssize_t disk_write(tf_spool *s, const char *src, size_t n) {
   int64_t pos = s->pos;
   size_t at;
   int rc;
-  if (n >= DIRECT_MIN) {
+  /* Large writes skip the buffer, and so do writes that leave a hole:
+   * the file system must judge such an offset now (a PiB is -EFBIG on
+   * ext4), not at a write-back that could then never succeed. */
+  if (n >= DIRECT_MIN || pos > s->size) {
     size_t done;
     rc = flush_dirty(s);
     if (rc < 0)
@@ -402,8 +405,12 @@ static ssize_t disk_read(tf_spool *s, char *dst, size_t n) {
   }
   if (n >= DISK_BUF || flush_dirty(s) < 0)
     return read_around(s, dst, n);
-  /* Refill: read ahead from pos. */
-  got = pread_all(s->fd, b->data, DISK_BUF, pos);
+  /* Refill: read ahead from pos, no further than the end (pread(2)
+   * refuses a range that would pass INT64_MAX). */
+  got = pread_all(s->fd, b->data,
+                  (uint64_t)(s->size - pos) < DISK_BUF ? (size_t)(s->size - pos)
+                                                       : DISK_BUF,
+                  pos);
   if (got < 0)
     return got;
   b->off = pos;
