@@ -286,8 +286,9 @@ static ssize_t disk_write(tf_spool *s, const char *src, size_t n) {
       return rc;
     n = done;
   } else {
-    if (!(pos >= b->off && pos <= b->off + (int64_t)b->len &&
-          pos + (int64_t)n <= b->off + (int64_t)DISK_BUF)) {
+    /* (in offsets from the buffer: b->off + DISK_BUF may overflow) */
+    if (!(pos >= b->off && (uint64_t)(pos - b->off) <= b->len &&
+          (uint64_t)(pos - b->off) + n <= DISK_BUF)) {
       rc = flush_dirty(s);
       if (rc < 0)
         return rc;
