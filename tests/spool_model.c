@@ -1169,45 +1169,33 @@ long long spool_model_fputc(struct spool_model *m, int c) {
   return end(m, got);
 }
 
-long long spool_model_getc(struct spool_model *m) {
+/* getc(), and with peek an ungetc() of what it read, which the next
+ * read must see again. */
+static long long getc_step(struct spool_model *m, int peek) {
   long long got, want;
   unsigned char byte;
   ssize_t r;
   FILE *fp;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
-  describe(m, "getc() at %lld", (long long)m->pos);
+  describe(m, peek ? "getc() then ungetc() at %lld" : "getc() at %lld",
+           (long long)m->pos);
   m->stats.stream_ops++;
   clearerr(fp);
   direction(m, fp, 'r');
   got = getc(fp);
-  r = read(m->ref, &byte, 1);
+  if (peek && got != EOF)
+    CHECK(ungetc((int)got, fp) == got, "ungetc(%lld) failed", got);
+  r = peek ? pread(m->ref, &byte, 1, (off_t)m->pos) : read(m->ref, &byte, 1);
   want = r == 1 ? byte : EOF;
   CHECK(got == want && !ferror(fp), "returned %lld, the file has %lld", got,
         want);
   return end(m, got);
 }
 
-long long spool_model_peek(struct spool_model *m) {
-  long long got, want;
-  unsigned char byte;
-  ssize_t r;
-  FILE *fp;
-  if (!begin(m) || (fp = stream(m)) == NULL)
-    return -EBADF;
-  describe(m, "getc() then ungetc() at %lld", (long long)m->pos);
-  m->stats.stream_ops++;
-  clearerr(fp);
-  direction(m, fp, 'r');
-  got = getc(fp);
-  if (got != EOF)
-    CHECK(ungetc((int)got, fp) == got, "ungetc(%lld) failed", got);
-  r = pread(m->ref, &byte, 1, (off_t)m->pos);
-  want = r == 1 ? byte : EOF;
-  CHECK(got == want && !ferror(fp), "returned %lld, the file has %lld", got,
-        want);
-  return end(m, got);
-}
+long long spool_model_getc(struct spool_model *m) { return getc_step(m, 0); }
+
+long long spool_model_peek(struct spool_model *m) { return getc_step(m, 1); }
 
 long long spool_model_fgets(struct spool_model *m, int n) {
   long long got, want;
