@@ -571,6 +571,139 @@ TF_EXTERN int tf_spool_close(tf_spool *s);
  * tf_spool_close(). */
 TF_EXTERN int tf_spool_free(tf_spool *s);
 
+/* ------------------------------------------------- atomic replacement */
+
+/*
+ * Atomic replacement of a file (the seed's atomic_file_operation, GLib's
+ * g_file_set_contents_full, Go's renameio): the new contents are written
+ * to a temporary file in the target's own directory and take the
+ * target's name in one rename, so every reader, and the disk after a
+ * crash, sees the complete old file or the complete new one, never a
+ * mix, and a failed write never harms the old file.  Opaque.
+ *
+ * The temporary file is unnamed (O_TMPFILE) where the file system allows:
+ * it gets a name only at commit, for the two system calls between
+ * linkat() and renameat() (none at all when the target does not exist).
+ * Elsewhere it is a hidden sibling, created with O_EXCL, named
+ *     "." NAME ".tf-" RANDOM
+ * where NAME is the target's name (its first 238 bytes) and RANDOM is 12
+ * characters of TF_ALPHABET; a crash can leave such a file behind, and
+ * nothing else.  Being in the same directory, the rename can never fail
+ * with EXDEV.  See tf_atomic(3) for the guarantee and its limits.
+ */
+typedef struct tf_atomic tf_atomic;
+
+/* tf_opts.flags for tf_atomic_begin() and tf_write_file().  Durability
+ * is one level: consistent by default, TF_SYNC_NONE or TF_SYNC_DURABLE. */
+/* TF_NOCLOBBER (0x1): fail with -EEXIST if the target exists, decided
+ *                     atomically at commit (linkat, or renameat2
+ *                     RENAME_NOREPLACE) */
+#define TF_SYNC_NONE 0x10u     /* no fsync at all: atomic for readers, not
+                                  across a crash (the file may be empty) */
+#define TF_SYNC_DURABLE 0x20u  /* also fsync the directory after the
+                                  rename, so the new name survives a
+                                  crash (F_FULLFSYNC on macOS) */
+#define TF_SYNC_ONLY_EXISTING 0x40u /* GLib's ONLY_EXISTING: sync only when
+                                  the target exists and is not empty, as
+                                  there is no old data to lose otherwise */
+#define TF_SYNC_DIR_WARN 0x80u /* a failing directory fsync (the file is
+                                  already replaced) returns a positive
+                                  errno from commit instead of a negative
+                                  one */
+#define TF_REPLACE_LINK 0x100u /* a symlink target is itself replaced by
+                                  the new file; by default the link is
+                                  followed and the file it points to is
+                                  replaced, so the link survives */
+#define TF_MUST_EXIST 0x200u   /* replace only an existing file: -ENOENT
+                                  otherwise, decided atomically at commit
+                                  where renameat2 RENAME_EXCHANGE works */
+#define TF_STRICT_OWNER 0x400u /* copying the target's owner and group
+                                  may not fail with EPERM (ignored by
+                                  default, as an unprivileged process can
+                                  not give files away) */
+
+/*
+ * Begin replacing the file at path (relative to the current directory;
+ * the directory is opened now, so a later chdir() changes nothing).
+ *   out   OUT: the handle; end it with tf_atomic_free().
+ *   opts  mode: for a target that does not exist, before the umask (0:
+ *         0666, like a normal file); flags: TF_NOCLOBBER and the
+ *         TF_SYNC_*, TF_REPLACE_LINK, TF_MUST_EXIST, TF_STRICT_OWNER bits;
+ *         open_flags: O_SYNC, O_DSYNC, O_NOATIME, O_DIRECT.  dir, prefix,
+ *         suffix and random_len must be 0 (the name pattern is fixed).
+ * A symlinked target is followed (up to 40 links, relative links from the
+ * link's directory) unless TF_REPLACE_LINK; a dangling link gets the file
+ * it names created, so the link survives.  When the file being replaced
+ * exists, the new one gets its mode (from the file, never from a link),
+ * and its owner and group where the process may set them, before it is
+ * visible under any name.
+ * Returns 0, or -EINVAL (bad argument or flags; the target is a FIFO,
+ * socket or device), -EISDIR (a directory, or a path ending in '/'),
+ * -ELOOP, -ENOENT (its directory is missing), -ENAMETOOLONG, -EACCES,
+ * -EPERM (TF_STRICT_OWNER), -EROFS, -ENOSPC, -EMFILE, -ENOMEM.
+ */
+TF_EXTERN int tf_atomic_begin(tf_atomic **out, const char *path,
+                              const tf_opts *opts);
+
+/* tf_atomic_begin() for name relative to the directory open at dirfd
+ * (or the current directory for AT_FDCWD); the handle keeps its own fd of
+ * the directory. */
+TF_EXTERN int tf_atomic_beginat(tf_atomic **out, int dirfd, const char *name,
+                                const tf_opts *opts);
+
+/* The fd to write the new contents to (owned by the handle), or -EBADF
+ * once committed or aborted.  It is open for reading too. */
+TF_EXTERN int tf_atomic_fd(const tf_atomic *a);
+
+/* A stdio stream on the fd, created on first call and owned by the handle
+ * (do not fclose it); commit flushes it.  Returns 0, -EBADF, -EINVAL or
+ * -ENOMEM. */
+TF_EXTERN int tf_atomic_stream(tf_atomic *a, FILE **out);
+
+/* Write all n bytes at the fd's offset (retrying short writes and EINTR).
+ * Returns 0 or a negative errno (-ENOSPC, -EIO, ...); after a failure the
+ * handle can only be aborted usefully. */
+TF_EXTERN int tf_atomic_write(tf_atomic *a, const void *buf, size_t n);
+
+/*
+ * Make the new contents the target's, in this order: flush the stream;
+ * fsync the file (unless TF_SYNC_NONE); give it its name (linkat to the
+ * target, or to a hidden sibling then renameat over the target; with
+ * TF_MUST_EXIST renameat2 RENAME_EXCHANGE and the old file is unlinked);
+ * close it (a failing close still aborts); with TF_SYNC_DURABLE fsync
+ * the directory.  The fd and stream are closed whatever happens.
+ * Returns 0 when the target has the new contents.  A negative errno
+ * means it has not: the target is untouched and nothing temporary is
+ * left (-EEXIST with TF_NOCLOBBER, -ENOENT with TF_MUST_EXIST, -EISDIR
+ * if a directory took the target's place, -ENOSPC, -EIO, ...); the one
+ * exception is a failing directory fsync with TF_SYNC_DURABLE, which is
+ * reported as its negative errno although the rename is done (readers
+ * see the new file, a crash may bring back the old one), or as a
+ * positive errno with TF_SYNC_DIR_WARN.  -EINVAL if already committed or
+ * aborted.
+ */
+TF_EXTERN int tf_atomic_commit(tf_atomic *a);
+
+/* Throw the new contents away: close the fd and remove the temporary
+ * file; the target is untouched.  Idempotent, and a no-op after commit.
+ * Returns 0 or the error of the close or unlink. */
+TF_EXTERN int tf_atomic_abort(tf_atomic *a);
+
+/* Abort unless committed, and free the handle; NULL is a no-op.  Only the
+ * process that began it removes anything: a forked child that frees an
+ * inherited handle only closes its fds.  Returns as tf_atomic_abort(). */
+TF_EXTERN int tf_atomic_free(tf_atomic *a);
+
+/* Replace the file at path with the len bytes at buf: tf_atomic_begin(),
+ * tf_atomic_write(), tf_atomic_commit(), tf_atomic_free().  Returns what
+ * the first failing step returns (commit's positive warning included). */
+TF_EXTERN int tf_write_file(const char *path, const void *buf, size_t len,
+                            const tf_opts *opts);
+
+/* tf_write_file() for name relative to the directory open at dirfd. */
+TF_EXTERN int tf_write_fileat(int dirfd, const char *name, const void *buf,
+                              size_t len, const tf_opts *opts);
+
 /* --------------------------------------------------------------- names */
 
 /*

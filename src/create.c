@@ -197,7 +197,7 @@ int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts) {
 
 /* Errors by which a file system says it has no O_TMPFILE; support is per
  * mount, so they send this one call to the fallback and are not cached. */
-static int tmpfile_unsupported(int err) {
+int tf__tmpfile_unsupported(int err) {
   return err == EOPNOTSUPP || err == EISDIR || err == EINVAL ||
          err == ENOENT || err == ENOSYS;
 }
@@ -238,7 +238,7 @@ static int open_unnamed(int dirfd, const char *dir, size_t dir_len,
                             mode);
     if (fd >= 0)
       return fd;
-    if (!tmpfile_unsupported(errno))
+    if (!tf__tmpfile_unsupported(errno))
       return -errno;
   }
   return named_then_unlinked(dirfd, dir, dir_len, o, oflags, mode);

@@ -180,24 +180,21 @@ int tf_file_free(tf_file *f) {
 
 /* ----------------------------------------------------------- publishing */
 
-/* Move the file to target without replacing anything there.  Prefers
- * renameat2(RENAME_NOREPLACE); where the kernel or file system lacks it,
- * links the new name (which fails if it exists) and drops the old one. */
-static int rename_noclobber(tf_file *f, int dirfd, const char *target) {
+int tf__rename_noclobber(int odir, const char *oname, int ndir,
+                         const char *nname) {
   int err;
-  if (tf__sys.renameat2(f->dirfd, f->name, dirfd, target, RENAME_NOREPLACE) ==
-      0)
+  if (tf__sys.renameat2(odir, oname, ndir, nname, RENAME_NOREPLACE) == 0)
     return 0;
   err = errno;
   if (err != ENOSYS && err != EINVAL && err != EOPNOTSUPP)
     return -err;
-  if (tf__sys.linkat(f->dirfd, f->name, dirfd, target, 0) != 0)
+  if (tf__sys.linkat(odir, oname, ndir, nname, 0) != 0)
     return -errno;
-  if (tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT) {
+  if (tf__sys.unlinkat(odir, oname, 0) != 0 && errno != ENOENT) {
     err = errno;
     /* Undo: the new name is ours (linkat just made it), so the caller
-     * still has exactly the temporary file it had. */
-    tf__sys.unlinkat(dirfd, target, 0);
+     * still has exactly the file it had. */
+    tf__sys.unlinkat(ndir, nname, 0);
     return -err;
   }
   return 0;
@@ -266,7 +263,7 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
       goto fail;
   }
   if (flags & TF_NOCLOBBER)
-    rc = rename_noclobber(f, dirfd, target);
+    rc = tf__rename_noclobber(f->dirfd, f->name, dirfd, target);
   else
     rc = tf__sys.renameat(f->dirfd, f->name, dirfd, target) == 0 ? 0 : -errno;
   if (rc < 0) {

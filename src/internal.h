@@ -44,6 +44,9 @@
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
 
 /* The environment, ignored by set-user-ID programs where libc can tell. */
 #if defined(__linux__)
@@ -135,7 +138,13 @@ struct tf__stat {
   X(fsize, int, (int fd, int64_t *size), (fd, size))                         \
   X(fopencookie, int, (void *cookie, FILE **out), (cookie, out))            \
   X(mapmem, int, (size_t n, void **out), (n, out))                           \
-  X(unmapmem, int, (void *p, size_t n), (p, n))
+  X(unmapmem, int, (void *p, size_t n), (p, n))                              \
+  X(fsync, int, (int fd), (fd))                                              \
+  X(fchown, int, (int fd, uid_t uid, gid_t gid), (fd, uid, gid))             \
+  X(readlinkat, ssize_t, (int dirfd, const char *path, char *buf, size_t n), \
+    (dirfd, path, buf, n))                                                   \
+  X(linkfd, int, (int fd, int dirfd, const char *name), (fd, dirfd, name))   \
+  X(fstype, int, (int fd, unsigned long *type), (fd, type))
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
@@ -143,7 +152,11 @@ struct tf__stat {
  * works on an O_PATH fd.  fsize is fstat()'s st_size.  mapmem maps n
  * bytes of fresh memory (huge pages where the kernel offers them, so a
  * large spool takes one page fault per 2 MiB, not per 4 KiB); unmapmem
- * releases it.  fopencookie opens
+ * releases it.  fsync is the strongest flush the platform has
+ * (F_FULLFSYNC on macOS).  linkfd gives the unnamed file open at fd the
+ * name dirfd/name (Linux: linkat through /proc/self/fd); fstype is the
+ * file system's magic number (statfs f_type; 0 where unknown).
+ * fopencookie opens
  * an unbuffered read-write stream whose I/O goes to the functions of the
  * cookie, which must begin with a struct tf__cookie. */
 struct tf__sys_table {
@@ -180,6 +193,13 @@ struct tf__cookie {
 void *tf__malloc(size_t n);
 char *tf__strndup(const char *s, size_t n);
 void tf__freemem(void *p);
+
+/* sys.c: 1 if an unnamed file (O_TMPFILE) can be given a name later
+ * (tf__sys.linkfd works: /proc is mounted); probed once per process. */
+int tf__can_link_unnamed(void);
+
+/* Magic numbers of tf__sys.fstype. */
+#define TF_FS_BTRFS 0x9123683EUL
 
 /* sys.c: close() preserving errno, for cleanup paths. */
 void tf__close_quiet(int fd);
@@ -242,6 +262,10 @@ struct tf__candidates {
 int tf__candidate_tempdirs(struct tf__candidates *c);
 void tf__candidates_free(struct tf__candidates *c);
 
+/* create.c: 1 if err is how a file system says it has no O_TMPFILE
+ * (support is per mount, so callers fall back for this call only). */
+int tf__tmpfile_unsupported(int err);
+
 /* create.c: the retry loop, and path joining */
 enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
 int tf__create_in(int dirfd, const char *path, char *slot,
@@ -260,6 +284,27 @@ int tf__handle_begin(const tf_opts *o, unsigned allowed_flags, int dirfd,
  * (no NUL) to out, which has room for tf__head_len() bytes. */
 size_t tf__head_len(const char *dir, size_t dir_len);
 size_t tf__write_head(char *out, const char *dir, size_t dir_len);
+
+/* file.c: rename oname (in odir) to nname (in ndir) unless nname exists
+ * (-EEXIST), decided atomically: renameat2(RENAME_NOREPLACE), or linkat +
+ * unlinkat where the kernel or file system lacks it.  0 or -errno, with
+ * nothing changed on failure. */
+int tf__rename_noclobber(int odir, const char *oname, int ndir,
+                         const char *nname);
+
+/* atomic_target.c: the file an atomic replacement replaces. */
+struct tf__target {
+  int dirfd;               /* its directory, O_RDONLY (or O_PATH) */
+  char name[NAME_MAX + 1]; /* its name there */
+  int present;             /* something is at the name */
+  int has_meta;            /* st is a regular file's, to copy */
+  struct stat st;
+};
+/* Find it for path relative to dirfd, following symlinks at the end of
+ * the path when follow is set.  0 (t->dirfd open) or -errno (nothing
+ * open): -EISDIR, -EINVAL (not a regular file), -ELOOP, ... */
+int tf__target_open(struct tf__target *t, int dirfd, const char *path,
+                    int follow);
 
 /* rmtree.c: remove everything in the directory open at dirfd (which
  * stays open), with tf_rmtree_at()'s guarantees; 0 or the first error. */

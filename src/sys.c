@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #endif
 
 /* ------------------------------------------------------------ real calls */
@@ -350,6 +351,51 @@ static int real_mapmem(size_t n, void **out) {
 
 static int real_unmapmem(void *p, size_t n) { return munmap(p, page_round(n)); }
 
+static int real_fsync(int fd) {
+#if defined(__APPLE__) && defined(F_FULLFSYNC)
+  /* fsync() on macOS stops at the drive's cache. */
+  if (fcntl(fd, F_FULLFSYNC) == 0)
+    return 0;
+#endif
+  return fsync(fd);
+}
+
+static int real_fchown(int fd, uid_t uid, gid_t gid) {
+  return fchown(fd, uid, gid);
+}
+
+static ssize_t real_readlinkat(int dirfd, const char *path, char *buf,
+                               size_t n) {
+  return readlinkat(dirfd, path, buf, n);
+}
+
+static int real_linkfd(int fd, int dirfd, const char *name) {
+#if defined(__linux__)
+  /* The /proc link names exactly the open file; AT_SYMLINK_FOLLOW makes
+   * linkat link the file it resolves to, not the link. */
+  char link[32];
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, link, dirfd, name, AT_SYMLINK_FOLLOW);
+#else
+  (void)fd, (void)dirfd, (void)name;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static int real_fstype(int fd, unsigned long *type) {
+#if defined(__linux__)
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0)
+    return -1;
+  *type = (unsigned long)sfs.f_type;
+#else
+  (void)fd;
+  *type = 0;
+#endif
+  return 0;
+}
+
 static int real_fopencookie(void *cookie, FILE **out) {
   FILE *fp = open_cookie_stream(cookie);
   if (fp == NULL)
@@ -523,6 +569,14 @@ TF_SYS_FAULT(lseek, int64_t, (int fd, int64_t off, int whence),
 TF_SYS_FAULT(ftruncate, int, (int fd, int64_t size), (fd, size))
 TF_SYS_FAULT(fsize, int, (int fd, int64_t *size), (fd, size))
 TF_SYS_FAULT(fopencookie, int, (void *cookie, FILE **out), (cookie, out))
+TF_SYS_FAULT(fsync, int, (int fd), (fd))
+TF_SYS_FAULT(fchown, int, (int fd, uid_t uid, gid_t gid), (fd, uid, gid))
+TF_SYS_FAULT(readlinkat, ssize_t,
+             (int dirfd, const char *path, char *buf, size_t n),
+             (dirfd, path, buf, n))
+TF_SYS_FAULT(linkfd, int, (int fd, int dirfd, const char *name),
+             (fd, dirfd, name))
+TF_SYS_FAULT(fstype, int, (int fd, unsigned long *type), (fd, type))
 
 static int fault_mapmem(size_t n, void **out) {
   if (fault_here(TF_SYS_mapmem))
@@ -595,6 +649,14 @@ void tf__close_quiet(int fd) {
   if (fd >= 0)
     tf__sys.close(fd);
   errno = saved;
+}
+
+int tf__can_link_unnamed(void) {
+  /* 0 unknown, 1 yes, 2 no.  Racing first calls probe the same thing. */
+  static volatile int state;
+  if (state == 0)
+    state = access("/proc/self/fd", X_OK) == 0 ? 1 : 2;
+  return state == 1;
 }
 
 /* -------------------------------------------------------------- process */
