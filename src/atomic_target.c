@@ -80,13 +80,18 @@ static int check_kind(mode_t mode) {
 }
 
 /* The link at t's name is to be replaced itself: its file, if it names a
- * regular one, lends its mode and owner. */
-static void meta_through_link(struct tf__target *t) {
+ * regular one, lends its mode and owner.  A dangling link lends nothing;
+ * a file that can not be looked at fails the call rather than have the
+ * new file's mode guessed. */
+static int meta_through_link(struct tf__target *t) {
   struct stat st;
-  if (tf__sys.fstatat(t->dirfd, t->name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+  if (tf__sys.fstatat(t->dirfd, t->name, &st, 0) != 0)
+    return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -errno;
+  if (S_ISREG(st.st_mode)) {
     t->st = st;
     t->has_meta = 1;
   }
+  return 0;
 }
 
 int tf__target_open(struct tf__target *t, int dirfd, const char *path,
@@ -118,7 +123,7 @@ int tf__target_open(struct tf__target *t, int dirfd, const char *path,
       break;
     }
     if (!follow) {
-      meta_through_link(t);
+      rc = meta_through_link(t);
       break;
     }
     if (hops == TF_MAX_LINKS) {
