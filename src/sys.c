@@ -651,12 +651,16 @@ void tf__close_quiet(int fd) {
   errno = saved;
 }
 
+static pthread_once_t proc_once = PTHREAD_ONCE_INIT;
+static int proc_usable;
+
+static void probe_proc(void) {
+  proc_usable = access("/proc/self/fd", X_OK) == 0;
+}
+
 int tf__can_link_unnamed(void) {
-  /* 0 unknown, 1 yes, 2 no.  Racing first calls probe the same thing. */
-  static volatile int state;
-  if (state == 0)
-    state = access("/proc/self/fd", X_OK) == 0 ? 1 : 2;
-  return state == 1;
+  pthread_once(&proc_once, probe_proc);
+  return proc_usable;
 }
 
 /* -------------------------------------------------------------- process */
