@@ -1,21 +1,26 @@
 #!/bin/sh
 # bench/run.sh BENCH_BIN - measure libtempfile against the raw system calls
 # it stands on and against its peers (glibc, CPython, Rust's tempfile crate,
-# Go, and rm -rf for the tree removal), then write BENCHMARKS.md at the
+# Go, and rm -rf for the tree removal; GLib, Go's renameio and Python's
+# atomicwrites for the atomic replacement), then write BENCHMARKS.md at the
 # project root.  `make bench` runs
 # `sh bench/run.sh build/cc/bench/tfbench`.  POSIX sh.
 #
 # What it does:
 #   1. installs what is missing with apt-get (python3, golang-go,
-#      librust-tempfile-dev, cargo if no cargo works offline, strace);
+#      librust-tempfile-dev, cargo if no cargo works offline, strace; for
+#      the atomic group libglib2.0-dev, golang-github-google-renameio-dev,
+#      python3-atomicwrites);
 #   2. builds the peers into build/bench/ (the Rust one offline, from
 #      Debian's crate registry);
 #   3. calibrates N per workload so one run of the floor takes about
 #      BENCH_TARGET_MS (every implementation does the same N; tree has a
 #      fixed N, BENCH_TREE_N files per subdirectory, and so have spool-mem and
-#      spool, BENCH_SPOOL_N spools of 64 MiB), then for each workload runs every implementation in
+#      spool, BENCH_SPOOL_N spools of 64 MiB, and atomic, BENCH_ATOMIC_N
+#      replacements), then for each workload runs every implementation in
 #      turn (rotating the order each round) for BENCH_ROUNDS rounds, each
-#      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs)
+#      run in a fresh directory under BENCH_DIR (default /dev/shm, a tmpfs;
+#      for atomic BENCH_ATOMIC_DIR, default /tmp, which must be on a disk)
 #      that must be empty afterwards;
 #   4. counts system calls per operation with strace -c, from the
 #      difference of two runs with different N, so start-up and warm-up
@@ -23,7 +28,11 @@
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
 # Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
-# BENCH_SPOOL_N (1), BENCH_DIR (/dev/shm), BENCH_STRICT=1 to exit 1 when a goal is missed or
+# BENCH_SPOOL_N (1), BENCH_ATOMIC_N (200), BENCH_DIR (/dev/shm),
+# BENCH_ATOMIC_DIR (/tmp), BENCH_GROUPS (all: the groups to run, e.g.
+# "atomic"; a run of some groups only writes its report to
+# build/bench/BENCHMARKS.md and leaves the project's BENCHMARKS.md alone),
+# BENCH_STRICT=1 to exit 1 when a goal is missed or
 # unclear, CC (cc) for the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
 
 set -u
@@ -68,6 +77,17 @@ esac
 [ "$SPOOL_N" -ge 1 ] && [ "$SPOOL_N" -le 1000 ] ||
   die "BENCH_SPOOL_N must be a number of spools from 1 to 1000"
 SPOOL_OPS=16384
+# atomic: N durable replacements of one 4 KiB file per repetition, not
+# calibrated (each costs an fsync of the file and one of the directory,
+# about a millisecond on a disk), in a directory on a disk-backed file
+# system: on tmpfs fsync does nothing.
+ATOMIC_N=${BENCH_ATOMIC_N:-200}
+case $ATOMIC_N in
+'' | *[!0-9]*) die "BENCH_ATOMIC_N must be a number of replacements from 1 to 100000" ;;
+esac
+[ "$ATOMIC_N" -ge 1 ] && [ "$ATOMIC_N" -le 100000 ] ||
+  die "BENCH_ATOMIC_N must be a number of replacements from 1 to 100000"
+ATOMIC_BASE=${BENCH_ATOMIC_DIR:-/tmp}
 BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
 TFBENCH_REPS=$REPS
@@ -75,8 +95,39 @@ export TFBENCH_REPS
 LC_ALL=C
 export LC_ALL
 
+GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic"
+RUN_GROUPS=
+for g in ${BENCH_GROUPS:-$GROUPS_ALL}; do
+  case " $GROUPS_ALL " in
+  *" $g "*) ;;
+  *) die "BENCH_GROUPS: unknown group '$g' (groups: $GROUPS_ALL)" ;;
+  esac
+  case " $RUN_GROUPS " in
+  *" $g "*) ;;
+  *) RUN_GROUPS="${RUN_GROUPS:+$RUN_GROUPS }$g" ;;
+  esac
+done
+[ -n "$RUN_GROUPS" ] || die "BENCH_GROUPS names no group (groups: $GROUPS_ALL)"
+selected() { # GROUP: is it measured in this run?
+  case " $RUN_GROUPS " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+# A run of some groups only is no full report: it goes to build/bench/.
+PARTIAL=
+[ "$RUN_GROUPS" = "$GROUPS_ALL" ] || PARTIAL=1
+[ -z "$PARTIAL" ] || OUT=$ROOT/build/bench/BENCHMARKS.md
+
 mkdir -p "$LOG" || die "cannot create build/bench"
 [ -d "$BASE" ] && [ -w "$BASE" ] || die "$BASE: not a writable directory"
+if selected atomic; then
+  [ -d "$ATOMIC_BASE" ] && [ -w "$ATOMIC_BASE" ] || die "$ATOMIC_BASE: not a writable directory"
+fi
+base_of() { # GROUP -> the directory its runs make their directories in
+  case $1 in
+  atomic) echo "$ATOMIC_BASE" ;;
+  *) echo "$BASE" ;;
+  esac
+}
 : >"$B/notes.txt"
 : >"$B/results.txt"
 : >"$LOG/errors.log"
@@ -124,6 +175,19 @@ have_rust_tempfile() {
 command -v go >/dev/null 2>&1 || apt_install golang-go
 have_rust_tempfile || apt_install librust-tempfile-dev
 command -v strace >/dev/null 2>&1 || apt_install strace
+# The atomic group's peers: GLib (built with pkg-config), Go's renameio
+# (Debian's source package, found offline through GOPATH) and Python's
+# atomicwrites.
+RENAMEIO_SRC=/usr/share/gocode/src/github.com/google/renameio
+if selected atomic; then
+  command -v pkg-config >/dev/null 2>&1 && pkg-config --exists glib-2.0 ||
+    apt_install libglib2.0-dev pkg-config
+  [ -f "$RENAMEIO_SRC/writefile.go" ] || apt_install golang-github-google-renameio-dev
+  "$PY" -c 'import atomicwrites' >/dev/null 2>&1 || apt_install python3-atomicwrites
+  if [ "$(stat -f -c %T "$ATOMIC_BASE" 2>/dev/null)" = tmpfs ]; then
+    note "BENCH_ATOMIC_DIR $ATOMIC_BASE is a tmpfs: fsync does nothing there, the atomic numbers are not a disk's"
+  fi
+fi
 
 # --------------------------------------------------------------- building
 
@@ -143,8 +207,30 @@ else
   note "glibc peer: build failed (see build/bench/logs/glibc-build.log)"
 fi
 
+if selected atomic; then
+  say "building the GLib peer"
+  if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists glib-2.0; then
+    # (pkg-config's words are meant to be split)
+    if ${CC:-cc} -std=c99 -O2 -g -Wall -Wextra -o "$B/glib-peer" "$HERE/peers/glib.c" \
+      $(pkg-config --cflags --libs glib-2.0) >"$LOG/glib-build.log" 2>&1; then
+      PEERS="$PEERS glib glib-consistent"
+    else
+      note "glib peer: build failed (see build/bench/logs/glib-build.log)"
+    fi
+  else
+    note "glib peer: pkg-config cannot find glib-2.0 (libglib2.0-dev)"
+  fi
+fi
+
 if [ -x "$PY" ] && "$PY" -c 'import tempfile' >"$LOG/python-check.log" 2>&1; then
   PEERS="$PEERS python"
+  if selected atomic; then
+    if "$PY" -c 'import atomicwrites' >>"$LOG/python-check.log" 2>&1; then
+      PEERS="$PEERS atomicwrites"
+    else
+      note "atomicwrites peer: $PY cannot import atomicwrites (python3-atomicwrites)"
+    fi
+  fi
 else
   note "python peer: $PY not usable"
 fi
@@ -202,11 +288,39 @@ else
   note "rust peer: Debian's librust-tempfile-dev is not installed"
 fi
 
+# Go, without modules: main.go alone, or with atomic.go (build tag
+# renameio) for the atomic group.  renameio v2 is imported as
+# github.com/google/renameio/v2, a path GOPATH mode resolves only through
+# a directory of that name, so the build's own GOPATH gets one: a link to
+# Debian's source.
+go_build() { # OUTPUT [TAGS]
+  env GOCACHE="$B/go-cache" GOPATH="$B/gopath" GO111MODULE=off GOFLAGS= \
+    GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
+    go build ${2:+-tags "$2"} -o "$1" "$HERE/peers/go/main.go" \
+    ${2:+"$HERE/peers/go/atomic.go"}
+}
 if command -v go >/dev/null 2>&1; then
   say "building the Go peer"
-  if env GOCACHE="$B/go-cache" GOPATH="$B/gopath" GO111MODULE=off GOFLAGS= \
-    GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
-    go build -o "$B/go-peer" "$HERE/peers/go/main.go" >"$LOG/go-build.log" 2>&1; then
+  go_ok=
+  : >"$LOG/go-build.log"
+  if selected atomic; then
+    if [ -f "$RENAMEIO_SRC/writefile.go" ]; then
+      mkdir -p "$B/gopath/src/github.com/google/renameio" &&
+        ln -sfn "$RENAMEIO_SRC" "$B/gopath/src/github.com/google/renameio/v2" &&
+        go_build "$B/go-peer" renameio >>"$LOG/go-build.log" 2>&1 && go_ok=1
+      if [ -n "$go_ok" ]; then
+        PEERS="$PEERS renameio"
+      else
+        note "renameio peer: build failed (see build/bench/logs/go-build.log)"
+      fi
+    else
+      note "renameio peer: $RENAMEIO_SRC missing (golang-github-google-renameio-dev)"
+    fi
+  fi
+  if [ -z "$go_ok" ] && go_build "$B/go-peer" >>"$LOG/go-build.log" 2>&1; then
+    go_ok=1
+  fi
+  if [ -n "$go_ok" ]; then
     PEERS="$PEERS go"
   else
     note "go peer: build failed (see build/bench/logs/go-build.log)"
@@ -222,7 +336,9 @@ fi
 # handle).  "handle" is libtempfile's tf_dir (tfbench tree-handle), "rm"
 # is rm -rf spawned by the glibc peer (glibc-peer tree-rm), and "malloc"
 # and "hot" are spool-mem's two other memory baselines (tfbench
-# spool-mem-malloc and spool-mem-hot).
+# spool-mem-malloc and spool-mem-hot).  For atomic, "glib" and
+# "glib-consistent" are the GLib peer's atomic and atomic-consistent,
+# "renameio" the Go peer's atomic and "atomicwrites" the Python peer's.
 invoke() {
   i_impl=$1 i_w=$2 i_n=$3 i_d=$4
   shift 4
@@ -237,7 +353,10 @@ invoke() {
   glibc) "$@" "$B/glibc-peer" "$i_pw" "$i_n" "$i_d" ;;
   python) "$@" "$PY" "$HERE/peers/python.py" "$i_pw" "$i_n" "$i_d" ;;
   rust) "$@" "$B/rust/target/release/rust-peer" "$i_pw" "$i_n" "$i_d" ;;
-  go) "$@" "$B/go-peer" "$i_pw" "$i_n" "$i_d" ;;
+  go | renameio) "$@" "$B/go-peer" "$i_pw" "$i_n" "$i_d" ;;
+  glib) "$@" "$B/glib-peer" "$i_pw" "$i_n" "$i_d" ;;
+  glib-consistent) "$@" "$B/glib-peer" "$i_pw-consistent" "$i_n" "$i_d" ;;
+  atomicwrites) "$@" "$PY" "$HERE/peers/python.py" "$i_pw" "$i_n" "$i_d" ;;
   *) return 2 ;;
   esac
 }
@@ -266,13 +385,17 @@ label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
   malloc) echo "$2-malloc libtempfile" ;;
   hot) echo "$2-hot libtempfile" ;;
   rm) echo "$(peer_workload_of "$2")-rm glibc" ;;
+  glib-consistent) echo "$(peer_workload_of "$2")-consistent glib" ;;
+  renameio) echo "$(peer_workload_of "$2") go" ;;
+  atomicwrites) echo "$(peer_workload_of "$2") python" ;;
   *) echo "$(peer_workload_of "$2") $1" ;;
   esac
 }
 
 # measure IMPL WORKLOAD N: one run in a fresh directory; prints ns/op.
 measure() {
-  m_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
+  m_base=$(base_of "$2")
+  m_dir=$(mktemp -d "$m_base/tfbench.XXXXXX") || die "mktemp in $m_base failed"
   m_out=$(invoke "$1" "$2" "$3" "$m_dir" 2>>"$LOG/errors.log")
   m_rc=$?
   if ! rmdir "$m_dir" 2>/dev/null; then
@@ -300,6 +423,7 @@ members() { # GROUP -> the implementations measured for it
   # glibc and Go have no spooled file.
   spool-mem) m_list="libtempfile floor malloc hot python rust" ;;
   spool) m_list="libtempfile floor python rust" ;;
+  atomic) m_list="libtempfile floor glib glib-consistent renameio atomicwrites" ;;
   *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
@@ -313,8 +437,6 @@ is_peer() {
   case $1 in libtempfile | floor | handle | malloc | hot) return 1 ;; *) return 0 ;; esac
 }
 
-GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool"
-
 # N per workload: a short calibration run of the floor gives its ns/op,
 # and N is set so the floor's (REPS + 1) repetitions take about TARGET_MS.
 # Every implementation of the workload then does the same N operations
@@ -324,12 +446,15 @@ GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool"
 # operation is one entry (100 N + 101 per tree), so ns/op is per entry.
 # Nor are spool-mem and spool: N is spools of 64 MiB, fixed
 # (BENCH_SPOOL_N), and one operation is one 4 KiB write (16384 per spool).
+# Nor is atomic: N replacements (BENCH_ATOMIC_N), each of which waits for
+# the disk.
 : >"$B/n.txt"
-for g in $GROUPS_ALL; do
+for g in $RUN_GROUPS; do
   fixed=
   case $g in
   tree) fixed=$TREE_N ;;
   spool-mem | spool) fixed=$SPOOL_N ;;
+  atomic) fixed=$ATOMIC_N ;;
   esac
   if [ -n "$fixed" ]; then
     for m in $(members "$g"); do
@@ -352,7 +477,7 @@ n_of() { awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $3 }' "$B/n.txt"; }
 
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
-for g in $GROUPS_ALL; do
+for g in $RUN_GROUPS; do
   list=
   for m in $(members "$g"); do
     [ -n "$(n_of "$g" "$m")" ] && list="$list $m"
@@ -384,18 +509,22 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ------------------------------------------------------------- system calls
 
-# The floor goals of tree and the spools, also paired inside one process:
-# this machine's speed drifts from one process to the next by more than
-# the 5-15% at stake.
+# The floor goals of tree, the spools and atomic, also paired inside one
+# process: this machine's speed drifts from one process to the next by
+# more than the 5-15% at stake.
 PAIRS=${BENCH_TREE_PAIRS:-31}
 SPOOL_PAIRS=${BENCH_SPOOL_PAIRS:-21}
-for pw in tree spool-mem spool; do
+ATOMIC_PAIRS=${BENCH_ATOMIC_PAIRS:-21}
+for pw in tree spool-mem spool atomic; do
+  selected "$pw" || continue
   case $pw in
   tree) pn=$TREE_N pp=$PAIRS ;;
+  atomic) pn=$ATOMIC_N pp=$ATOMIC_PAIRS ;;
   *) pn=$SPOOL_N pp=$SPOOL_PAIRS ;;
   esac
   say "$pw-paired: $pp alternating pairs of libtempfile and the floor"
-  p_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
+  p_base=$(base_of "$pw")
+  p_dir=$(mktemp -d "$p_base/tfbench.XXXXXX") || die "mktemp in $p_base failed"
   line=$(TFBENCH_REPS=$pp "$BIN" "$pw-paired" "$pn" "$p_dir" 2>>"$LOG/errors.log") || line=
   rmdir "$p_dir" 2>/dev/null || { note "$pw-paired left files behind"; rm -rf "$p_dir"; }
   echo "$line" >>"$B/results.txt"
@@ -412,27 +541,31 @@ paired_line() { grep "^$1-paired ratio " "$B/results.txt" | tail -n 1; }
 # building the same tree).  The untimed building of the trees is counted
 # too (per file one openat, write and close in the C programs).  For the
 # spools, S1 and S2 spools of SPOOL_OPS 4 KiB writes: the difference
-# divided by 2 * (S2 - S1) * SPOOL_OPS is per 4 KiB write.
+# divided by 2 * (S2 - S1) * SPOOL_OPS is per 4 KiB write.  For atomic,
+# A1 and A2 replacements (each waits for the disk twice), per replacement.
 N1=1000
 N2=3000
 T1=20
 T2=60
 S1=1
 S2=2
+A1=50
+A2=150
 strace_ns() { # GROUP -> the two N of its strace runs
   case $1 in
   tree) echo "$T1 $T2" ;;
   spool-mem | spool) echo "$S1 $S2" ;;
+  atomic) echo "$A1 $A2" ;;
   *) echo "$N1 $N2" ;;
   esac
 }
 TFBENCH_REPS=1 # nothing is timed from here on
 : >"$B/strace.txt"
 if command -v strace >/dev/null 2>&1; then
-  for g in $GROUPS_ALL; do
+  for g in $RUN_GROUPS; do
     for m in $(members "$g"); do
       for n in $(strace_ns "$g"); do
-        d=$(mktemp -d "$BASE/tfbench-strace.XXXXXX") || die "mktemp failed"
+        d=$(mktemp -d "$(base_of "$g")/tfbench-strace.XXXXXX") || die "mktemp failed"
         raw=$B/strace-raw.txt
         if invoke "$m" "$g" $n "$d" strace -f -c -o "$raw" \
           >/dev/null 2>>"$LOG/errors.log"; then
@@ -453,10 +586,13 @@ fi
 # per-op table: "group impl syscall per_op" for every non-zero difference
 # (per entry for tree: 100 files per unit of N; per 4 KiB write for the
 # spools: SPOOL_OPS per unit of N, where one call per spool is 0.00006, so
-# every difference of a call or more is kept, with nine digits)
-awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS '
+# every difference of a call or more is kept, with nine digits; per
+# replacement for atomic)
+awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS \
+  -v a1=$A1 -v a2=$A2 '
   function spool(g) { return g == "spool-mem" || g == "spool" }
-  { key = $1 " " $2 " " $4; lo = $1 == "tree" ? t1 : spool($1) ? s1 : n1
+  { key = $1 " " $2 " " $4
+    lo = $1 == "tree" ? t1 : spool($1) ? s1 : $1 == "atomic" ? a1 : n1
     if ($3 == lo) a[key] = $5; else b[key] = $5; k[key] = 1 }
   END { for (x in k) { split(x, f, " ")
           if (spool(f[1])) {
@@ -464,7 +600,8 @@ awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS
               printf "%s %.9g\n", x, (b[x] - a[x]) / (2 * (s2 - s1) * so)
             continue
           }
-          div = f[1] == "tree" ? 2 * 100 * (t2 - t1) : 2 * (n2 - n1)
+          div = f[1] == "tree" ? 2 * 100 * (t2 - t1) : \
+            f[1] == "atomic" ? 2 * (a2 - a1) : 2 * (n2 - n1)
           d = (b[x] - a[x]) / div
           if (d >= 0.0005 || d <= -0.0005) printf "%s %.3f\n", x, d } }' \
   "$B/strace.txt" | sort >"$B/strace-perop.txt"
@@ -506,6 +643,7 @@ impl_name() { # IMPL [GROUP]
   libtempfile:*) echo "**libtempfile**" ;;
   floor:spool-mem) echo "floor: fresh memory at its final size" ;;
   floor:spool) echo "floor: stdio (64 KiB buffer) on an O_TMPFILE file" ;;
+  floor:atomic) echo "floor: the durable replacement by hand" ;;
   floor:*) echo "floor: raw system calls" ;;
   handle:*) echo "libtempfile tf_dir handle" ;;
   malloc:*) echo "baseline: malloc(64 MiB)" ;;
@@ -517,6 +655,10 @@ impl_name() { # IMPL [GROUP]
   python) echo "CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null)" ;;
   rust) echo "Rust tempfile $(rust_tempfile_version) (${RUST_USED:-rustc})" ;;
   go) echo "Go $(go env GOVERSION 2>/dev/null | sed 's/^go//')" ;;
+  glib) echo "GLib $(pkg-config --modversion glib-2.0 2>/dev/null) (CONSISTENT + DURABLE)" ;;
+  glib-consistent) echo "GLib $(pkg-config --modversion glib-2.0 2>/dev/null) (CONSISTENT only)" ;;
+  renameio) echo "Go renameio $(dpkg-query -W -f '${Version}' golang-github-google-renameio-dev 2>/dev/null | sed 's/-[^-]*$//') (Go $(go env GOVERSION 2>/dev/null | sed 's/^go//'))" ;;
+  atomicwrites) echo "Python atomicwrites $("$PY" -c 'import atomicwrites; print(atomicwrites.__version__)' 2>/dev/null) (CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null))" ;;
   esac
 }
 rust_tempfile_version() {
@@ -572,6 +714,12 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   spool:floor) echo 'fwrite to fdopen(openat(DIR, O_TMPFILE)) with a 64 KiB buffer, fseek, fread; fclose' ;;
   spool:python) echo 'SpooledTemporaryFile(max_size=1 MiB, dir=DIR) (rolls over to a TemporaryFile), read back; close' ;;
   spool:rust) echo 'spooled_tempfile(1 MiB) with TMPDIR=DIR (rolls over to tempfile()), read back; drop' ;;
+  atomic:libtempfile) echo 'tf_write_file(DIR/target, buf, 4096, {.mode = 0644, .flags = TF_SYNC_DURABLE})' ;;
+  atomic:floor) echo 'open(DIR/.target.tmp, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC), write, fsync, close, rename, open(DIR), fsync, close' ;;
+  atomic:glib) echo 'g_file_set_contents_full(DIR/target, buf, 4096, CONSISTENT|DURABLE, 0644)' ;;
+  atomic:glib-consistent) echo 'g_file_set_contents_full(DIR/target, buf, 4096, CONSISTENT, 0644)' ;;
+  atomic:renameio) echo 'renameio.WriteFile(DIR/target, buf, 0644): no directory fsync' ;;
+  atomic:atomicwrites) echo 'with atomic_write(DIR/target, mode="wb", overwrite=True) as f: f.write(buf)' ;;
   esac
 }
 
@@ -618,6 +766,9 @@ hits() { # LIMIT RATIO PAIRED STRICT(1: must be below LIMIT)
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
 fstype=$(stat -f -c %T "$BASE" 2>/dev/null)
+fs_of() { # DIR -> "TYPE on DEVICE" (df knows ext4 where stat -f says ext2/ext3)
+  df -PT "$1" 2>/dev/null | awk 'NR == 2 { print $2 " on " $1 }'
+}
 thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
 
 {
@@ -631,6 +782,9 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "- CPU: ${cpu:-unknown}, $(nproc) online CPUs; memory: ${mem:-unknown}"
   echo "- kernel: Linux $(uname -r) ($(uname -m)); transparent huge pages: ${thp:-unknown}"
   echo "- file system: $BASE ($fstype), a fresh directory for every run"
+  if selected atomic; then
+    echo "- file system for \`atomic\`: $ATOMIC_BASE ($(fs_of "$ATOMIC_BASE")), a fresh directory for every run"
+  fi
   echo "- load average (1, 5, 15 min) before measuring: ${LOAD_BEFORE:-?}; after: ${LOAD_AFTER:-?} (the benchmark itself adds about 1)"
   echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1); libtempfile and tfbench built by make (-O2)"
   echo "- peers: $(for p in $PEERS; do printf '%s; ' "$(impl_name "$p")"; done | sed 's/; $//')"
@@ -640,13 +794,19 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "Every program (tfbench and one per peer) does one untimed repetition of"
   echo "N operations, then $REPS timed ones (CLOCK_MONOTONIC or the language's"
   echo "monotonic clock), and prints the median time per operation. N is set"
-  echo "per workload so one run of the floor lasts about $TARGET_MS ms, and every"
+  echo "per workload so one run of the floor lasts about $TARGET_MS ms (except"
+  echo "where fixed, below), and every"
   echo "implementation of that workload does the same N. Each workload runs every"
   echo "implementation in turn for $ROUNDS rounds (the order rotates every round),"
   echo "each run in a fresh directory that must be empty afterwards; the tables"
   echo "give the median of the rounds and the range of the $ROUNDS per-round values."
   echo "The floor is the same system calls made directly on names (DIR/tmp + 12"
   echo "characters) computed before the timer starts."
+  [ -n "$PARTIAL" ] && {
+    echo
+    echo "This run measured only these groups (BENCH_GROUPS): $RUN_GROUPS."
+  }
+  selected tree && {
   echo
   echo "\`tree\` differs: N ($TREE_N) is fixed and counts the files in each of the"
   echo "100 subdirectories of the tree, every repetition first builds the same"
@@ -654,6 +814,8 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "then times only its removal, and the time is divided by the entries"
   echo "removed, $TREE_ENTRIES per tree (100 x $TREE_N files, 100 subdirectories"
   echo "and the top): ns per entry."
+  }
+  { selected spool-mem || selected spool; } && {
   echo
   echo "\`spool-mem\` and \`spool\` differ too: N ($SPOOL_N) is fixed and counts"
   echo "spools per repetition. Each spool is written 64 MiB in 4 KiB writes (one"
@@ -665,6 +827,21 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "in memory (checked); \`spool\` has max_size 1 MiB and rolls over to an"
   echo "unnamed file in the run's directory (checked). Python and Rust run the"
   echo "same pattern with their spooled files; glibc and Go have none."
+  }
+  selected atomic && {
+    echo
+    echo "\`atomic\` differs too: N ($ATOMIC_N) is fixed and counts replacements"
+    echo "per repetition, made in a directory on a disk ($ATOMIC_BASE, not the tmpfs,"
+    echo "where fsync does nothing). One operation is one complete replacement of"
+    echo "the same file, DIR/target, with 4 KiB of new contents (a 4 KiB buffer, its"
+    echo "first byte set to the operation's index), at the durable level: the new"
+    echo "contents and the new name on the disk when the call returns. The target"
+    echo "is created once before the warm-up (untimed), so every operation replaces"
+    echo "an existing file; after the last repetition its contents are checked and"
+    echo "it is removed. The floor is what a careful C programmer writes by hand:"
+    echo "open a sibling temporary name (O_CREAT|O_EXCL), write, fsync, close,"
+    echo "rename over the target, open the directory, fsync it, close it."
+  }
   echo "Measuring took ${ELAPSED} s."
   echo
   echo "## Goals"
@@ -672,6 +849,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "| goal | measured | result |"
   echo "| --- | --- | --- |"
   for g in named unnamed tree; do
+    selected "$g" || continue
     lib=$(median_of "$g" libtempfile) || lib=
     fl=$(median_of "$g" floor) || fl=
     if [ -n "$lib" ] && [ -n "$fl" ]; then
@@ -693,8 +871,9 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       goal_row "\`$g\` faster than every peer" "not measured" 0
     fi
   done
-  for gl in tree:1.05:entry spool-mem:1.15:write spool:1.2:write; do
+  for gl in tree:1.05:entry spool-mem:1.15:write spool:1.2:write atomic:1.05:replacement; do
     g=${gl%%:*}
+    selected "$g" || continue
     lim=${gl#*:}
     unit=${lim#*:}
     lim=${lim%%:*}
@@ -712,6 +891,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   # Both python and rust must have been measured.
   for gl in spool-mem:1.15:1.25 spool:1.2:1; do
     g=${gl%%:*}
+    selected "$g" || continue
     gl=${gl#*:}
     lim=${gl%%:*}
     fac=${gl#*:}
@@ -745,8 +925,34 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       goal_row "$text" "not measured${missing:+ (no$missing)}" 0
     fi
   done
+  # atomic: at most 1.05 x the floor, and no slower than any peer (the
+  # peers that do less, renameio with no directory fsync, included).
+  if selected atomic; then
+    g=atomic
+    lib=$(median_of "$g" libtempfile) || lib=
+    fl=$(median_of "$g" floor) || fl=
+    if [ -n "$lib" ] && [ -n "$fl" ]; then
+      ratio=$(div "$lib" "$fl")
+      pr=$(paired_ratio "$g" libtempfile floor)
+      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x (per-round $pr x)" \
+        "$(hits 1.05 "$ratio" "$pr" 0)"
+    else
+      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "not measured" 0
+    fi
+    fp=$(fastest_peer "$g")
+    if [ -n "$lib" ] && [ -n "$fp" ]; then
+      set -- $fp
+      ratio=$(div "$lib" "$2")
+      pr=$(paired_ratio "$g" libtempfile "$1")
+      goal_row "\`$g\` no slower than any peer" "$ratio x the fastest peer, $1 (per-round $pr x)" \
+        "$(hits 1 "$ratio" "$pr" 0)"
+    else
+      goal_row "\`$g\` no slower than any peer" "not measured" 0
+    fi
+  fi
   # Beyond the issue's goals: the anchored form against the peers' named.
-  lib=$(median_of named-at libtempfile) || lib=
+  lib=
+  selected named-at && { lib=$(median_of named-at libtempfile) || lib=; }
   fp=$(fastest_peer named-at)
   if [ -n "$lib" ] && [ -n "$fp" ]; then
     set -- $fp
@@ -770,7 +976,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "Python and Rust must have been measured."
   echo
   echo "## Results (ns per operation, lower is better)"
-  for g in $GROUPS_ALL; do
+  for g in $RUN_GROUPS; do
     echo
     echo "### $g"
     echo
@@ -802,6 +1008,27 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       echo
     }
     case $g in spool-mem | spool) unit="ns/4 KiB" ;; esac
+    [ "$g" = atomic ] && {
+      unit=ns/replacement
+      echo "One durable replacement of a 4 KiB file that exists, in a directory on"
+      echo "a disk ($ATOMIC_BASE, $(fs_of "$ATOMIC_BASE")): each costs two waits for the disk in"
+      echo "the floor (the file's fsync and the directory's), which is most of the"
+      echo "time. libtempfile is tf_write_file() with TF_SYNC_DURABLE. GLib's"
+      echo "g_file_set_contents_full() is measured twice: with CONSISTENT|DURABLE,"
+      echo "and with CONSISTENT only, which in this GLib still fsyncs the directory"
+      echo "after the rename (see the system calls below), so the two do the same."
+      echo "Go's renameio.WriteFile() fsyncs the file but, by design, never the"
+      echo "directory: it does less than the others (atomic, not durable), and"
+      echo "called without WithTempDir it first probes, on every call, whether"
+      echo "os.TempDir() (${TMPDIR:-/tmp}) is on the target's file system, by creating"
+      echo "a test file there and one in DIR and renaming one onto the other; when"
+      echo "it is, the temporary file is made there and renamed into DIR."
+      echo "Python's atomicwrites.atomic_write(overwrite=True) (mode \"wb\") makes"
+      echo "the temporary file with tempfile.mkstemp, reopens it by name, writes,"
+      echo "fsyncs, renames and fsyncs the directory; the file it leaves has mkstemp's"
+      echo "mode 0600, not the target's."
+      echo
+    }
     [ "$g" = spool-mem ] && {
       echo "A spool that stays in memory: 64 MiB written in 4 KiB writes and read"
       echo "back, timed per 4 KiB write, creation and end included. The three"
@@ -844,7 +1071,8 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
     for m in $(members "$g"); do
       v=$(median_of "$g" "$m") || continue
-      printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$(impl_name "$m" "$g")" "$(what_of "$g" "$m")" \
+      # (a | in a cell would end it: escaped)
+      printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$(impl_name "$m" "$g")" "$(what_of "$g" "$m" | sed 's/|/\\|/g')" \
         "$v" "$(range_of "$g" "$m")" "$(div "$v" "$fl")" "$(div "$v" "$fpv")" "$(n_of "$g" "$m")"
     done
     # The spools: libtempfile against each baseline, and each peer's time
@@ -878,6 +1106,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "included (\`unlink(3)\` and \`rmdir(3)\` are the unlink and rmdir system"
   echo "calls on this architecture). Fractions in the Go column come from its"
   echo "runtime's background threads (-f follows them)."
+  selected tree && {
   echo
   echo "\`tree\` is counted per entry: runs with N = $T1 and $T2 files per"
   echo "subdirectory, so the difference is 2 x 100 x ($T2 - $T1) files and the"
@@ -887,14 +1116,24 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "close (the floor's and libtempfile's building is the same code), the"
   echo "others with their language's calls. The rows for unlinkat, getdents64,"
   echo "openat and the stat family are always shown."
+  }
+  { selected spool-mem || selected spool; } && {
   echo
   echo "\`spool-mem\` and \`spool\` are counted per 4 KiB write: runs with N = $S1"
   echo "and $S2 spools, so the difference is 2 x ($S2 - $S1) x $SPOOL_OPS writes; each"
   echo "cell gives the count per 4 KiB write and, in parentheses, per spool"
   echo "(one call per spool is 0.0001 per write). Every call that differs by"
   echo "one or more between the two runs is listed."
+  }
+  selected atomic && {
+  echo
+  echo "\`atomic\` is counted per replacement: runs with N = $A1 and $A2"
+  echo "replacements, so the difference is 2 x ($A2 - $A1) replacements; the"
+  echo "creation of the target and its check and removal cancel out. A summary"
+  echo "per implementation follows the table."
+  }
   if [ -s "$B/strace-perop.txt" ]; then
-    for g in $GROUPS_ALL; do
+    for g in $RUN_GROUPS; do
       cols=$(members "$g")
       always=
       [ "$g" = tree ] && always="unlinkat getdents64 openat newfstatat statx fstat"
@@ -921,7 +1160,31 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
         done
         echo
       done
+      [ "$g" = atomic ] || continue
+      echo
+      echo "Per replacement, all system calls (fractions of futex and the like are"
+      echo "runtime threads, and the interpreter's own work):"
+      echo
+      echo "| implementation | system calls per replacement | of which fsync | breakdown |"
+      echo "| --- | ---: | ---: | --- |"
+      for m in $cols; do
+        awk -v g="$g" -v m="$m" -v name="$(impl_name "$m" "$g")" '
+          $1 == g && $2 == m { n[$3] = $4; tot += $4; c++ }
+          END {
+            if (!c) exit
+            k = 0
+            for (s in n) names[++k] = s
+            for (i = 2; i <= k; i++)  # insertion sort by name
+              for (j = i; j > 1 && names[j - 1] > names[j]; j--) {
+                t = names[j]; names[j] = names[j - 1]; names[j - 1] = t }
+            b = ""
+            for (i = 1; i <= k; i++)
+              b = b (i > 1 ? ", " : "") names[i] " " (n[names[i]] + 0)
+            printf "| %s | %.2f | %g | %s |\n", name, tot, n["fsync"] + n["fdatasync"], b
+          }' "$B/strace-perop.txt"
+      done
     done
+    selected named && {
     echo
     echo "### Check: one \`named\` life"
     echo
@@ -943,6 +1206,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
         printf "- getrandom %.3f per name (one call per %s names): %s\n", r, per, rnd
         printf "- other system calls per name:%s\n", other
       }' "$B/strace-perop.txt"
+    }
     if grep -q '^tree libtempfile ' "$B/strace-perop.txt" 2>/dev/null; then
       echo
       echo "### Check: the tree walk"
@@ -988,7 +1252,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
 # No absolute path of this machine in the report.
 sed -e "s|$ROOT/||g" "$B/BENCHMARKS.md.tmp" >"$OUT" || die "cannot write $OUT"
 rm -f "$B/BENCHMARKS.md.tmp"
-say "wrote BENCHMARKS.md ($GOALS_MISSED goal(s) missed, $GOALS_UNCLEAR unclear)"
+say "wrote ${OUT#"$ROOT/"} ($GOALS_MISSED goal(s) missed, $GOALS_UNCLEAR unclear)"
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ $((GOALS_MISSED + GOALS_UNCLEAR)) -gt 0 ]; then
   exit 1
 fi

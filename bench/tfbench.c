@@ -74,6 +74,21 @@
  *                    fread x 1024, fclose: one write(2) per 64 KiB
  * Every byte read back is checked against what was written.
  *
+ * The atomic workloads: one operation is one complete durable replacement
+ * of DIR/target with 4 KiB of new contents (a 4 KiB buffer whose byte i
+ * is i * 131 + 7, its first byte set to the operation's index); DIR
+ * should be on a disk-backed file system, not tmpfs (bench/run.sh uses
+ * BENCH_ATOMIC_DIR, /tmp).  The target is created once before the
+ * warm-up (untimed), so every operation replaces an existing file; after
+ * the last repetition its contents are checked and it is removed.
+ *   atomic         tf_write_file(DIR/target, buf, 4096,
+ *                  {.mode = 0644, .flags = TF_SYNC_DURABLE})
+ *   atomic-floor   what a careful C programmer writes by hand:
+ *                  open(DIR/.target.tmp, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC,
+ *                  0644), write 4 KiB, fsync, close, rename over
+ *                  DIR/target, open(DIR, O_RDONLY|O_DIRECTORY|O_CLOEXEC),
+ *                  fsync, close
+ *
  * Any failure is reported on stderr and exits 1; a bad command line
  * exits 2.  Nothing is left in DIR.
  */
@@ -572,6 +587,125 @@ static void run_spool_floor(long n) {
   }
 }
 
+/* --------------------------------------------------------------- atomic */
+
+#define ATOMIC_SIZE 4096
+#define ATOMIC_TARGET "target"
+#define ATOMIC_FLOOR_TMP ".target.tmp"
+
+static unsigned char g_atomic_buf[ATOMIC_SIZE];
+static unsigned long g_atomic_ops; /* operations so far (the first byte) */
+static char *g_target;             /* DIR/target */
+static char *g_floor_tmp;          /* DIR/.target.tmp */
+
+static char *dir_path(const char *name) {
+  size_t dir_len = strlen(g_dir);
+  int sep = dir_len > 0 && g_dir[dir_len - 1] != '/';
+  char *p = malloc(dir_len + (size_t)sep + strlen(name) + 1);
+  if (p == NULL)
+    die("malloc", ENOMEM);
+  memcpy(p, g_dir, dir_len);
+  if (sep)
+    p[dir_len] = '/';
+  strcpy(p + dir_len + (size_t)sep, name);
+  return p;
+}
+
+/* The next contents: a new first byte for every operation. */
+static const unsigned char *atomic_next(void) {
+  g_atomic_buf[0] = (unsigned char)g_atomic_ops++;
+  return g_atomic_buf;
+}
+
+static void write_all(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      die("write", w < 0 ? errno : EIO);
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Untimed, once before the warm-up: the target exists from the start,
+ * so every operation replaces a file. */
+static void atomic_setup(long n) {
+  size_t i;
+  int fd;
+  (void)n;
+  for (i = 0; i < ATOMIC_SIZE; i++)
+    g_atomic_buf[i] = (unsigned char)(i * 131u + 7u);
+  g_target = dir_path(ATOMIC_TARGET);
+  g_floor_tmp = dir_path(ATOMIC_FLOOR_TMP);
+  fd = open(g_target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    die("create the target", errno);
+  write_all(fd, atomic_next(), ATOMIC_SIZE);
+  if (fsync(fd) != 0)
+    die("fsync", errno);
+  if (close(fd) != 0)
+    die("close", errno);
+}
+
+/* Untimed, once at the end: the target holds the last contents written;
+ * it is removed. */
+static void atomic_teardown(void) {
+  unsigned char got[ATOMIC_SIZE + 1];
+  ssize_t r;
+  int fd = open(g_target, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    die("open the target", errno);
+  r = read(fd, got, sizeof(got));
+  if (r != ATOMIC_SIZE || memcmp(got, g_atomic_buf, ATOMIC_SIZE) != 0) {
+    fprintf(stderr, "tfbench: the target does not hold the last contents\n");
+    exit(1);
+  }
+  close(fd);
+  if (unlink(g_target) != 0)
+    die("unlink the target", errno);
+  free(g_target);
+  free(g_floor_tmp);
+  g_target = g_floor_tmp = NULL;
+}
+
+static void run_atomic(long n) {
+  tf_opts opts = TF_OPTS_INIT;
+  long i;
+  opts.mode = 0644;
+  opts.flags = TF_SYNC_DURABLE;
+  for (i = 0; i < n; i++) {
+    int rc = tf_write_file(g_target, atomic_next(), ATOMIC_SIZE, &opts);
+    if (rc != 0)
+      die("tf_write_file", rc);
+  }
+}
+
+static void run_atomic_floor(long n) {
+  long i;
+  for (i = 0; i < n; i++) {
+    int fd = open(g_floor_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+      die("open", errno);
+    write_all(fd, atomic_next(), ATOMIC_SIZE);
+    if (fsync(fd) != 0)
+      die("fsync", errno);
+    if (close(fd) != 0)
+      die("close", errno);
+    if (rename(g_floor_tmp, g_target) != 0)
+      die("rename", errno);
+    fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      die("open DIR", errno);
+    if (fsync(fd) != 0)
+      die("fsync DIR", errno);
+    if (close(fd) != 0)
+      die("close", errno);
+  }
+}
+
 struct workload {
   const char *name;
   void (*run)(long n);
@@ -579,27 +713,33 @@ struct workload {
   int tree;                    /* N files per subdirectory, per entry */
   void (*build)(long n);       /* untimed, before each repetition */
   void (*end)(void);           /* untimed, after each repetition */
+  void (*setup)(long n);       /* untimed, once before the warm-up */
+  void (*teardown)(void);      /* untimed, once after the last repetition */
 };
 
 static const struct workload workloads[] = {
-    {"named", run_named, 0, 0, NULL, NULL},
-    {"named-floor", run_named_floor, 1, 0, NULL, NULL},
-    {"named-at", run_named_at, 0, 0, NULL, NULL},
-    {"named-at-floor", run_named_at_floor, 1, 0, NULL, NULL},
-    {"named-handle", run_named_handle, 0, 0, NULL, NULL},
-    {"unnamed", run_unnamed, 0, 0, NULL, NULL},
-    {"unnamed-floor", run_unnamed_floor, 0, 0, NULL, NULL},
-    {"mkdtemp", run_mkdtemp, 0, 0, NULL, NULL},
-    {"mkdtemp-floor", run_mkdtemp_floor, 1, 0, NULL, NULL},
-    {"tree", run_tree, 0, 1, build_tree, NULL},
-    {"tree-handle", run_tree_handle, 0, 1, build_tree_handle, end_tree_handle},
-    {"tree-floor", run_tree_floor, 0, 1, build_tree, NULL},
-    {"spool-mem", run_spool_mem, 0, 0, NULL, NULL},
-    {"spool-mem-floor", run_spool_mem_floor, 0, 0, NULL, NULL},
-    {"spool-mem-malloc", run_spool_mem_malloc, 0, 0, NULL, NULL},
-    {"spool-mem-hot", run_spool_mem_hot, 0, 0, NULL, NULL},
-    {"spool", run_spool, 0, 0, NULL, NULL},
-    {"spool-floor", run_spool_floor, 0, 0, NULL, NULL},
+    {"named", run_named, 0, 0, NULL, NULL, NULL, NULL},
+    {"named-floor", run_named_floor, 1, 0, NULL, NULL, NULL, NULL},
+    {"named-at", run_named_at, 0, 0, NULL, NULL, NULL, NULL},
+    {"named-at-floor", run_named_at_floor, 1, 0, NULL, NULL, NULL, NULL},
+    {"named-handle", run_named_handle, 0, 0, NULL, NULL, NULL, NULL},
+    {"unnamed", run_unnamed, 0, 0, NULL, NULL, NULL, NULL},
+    {"unnamed-floor", run_unnamed_floor, 0, 0, NULL, NULL, NULL, NULL},
+    {"mkdtemp", run_mkdtemp, 0, 0, NULL, NULL, NULL, NULL},
+    {"mkdtemp-floor", run_mkdtemp_floor, 1, 0, NULL, NULL, NULL, NULL},
+    {"tree", run_tree, 0, 1, build_tree, NULL, NULL, NULL},
+    {"tree-handle", run_tree_handle, 0, 1, build_tree_handle, end_tree_handle,
+     NULL, NULL},
+    {"tree-floor", run_tree_floor, 0, 1, build_tree, NULL, NULL, NULL},
+    {"spool-mem", run_spool_mem, 0, 0, NULL, NULL, NULL, NULL},
+    {"spool-mem-floor", run_spool_mem_floor, 0, 0, NULL, NULL, NULL, NULL},
+    {"spool-mem-malloc", run_spool_mem_malloc, 0, 0, NULL, NULL, NULL, NULL},
+    {"spool-mem-hot", run_spool_mem_hot, 0, 0, NULL, NULL, NULL, NULL},
+    {"spool", run_spool, 0, 0, NULL, NULL, NULL, NULL},
+    {"spool-floor", run_spool_floor, 0, 0, NULL, NULL, NULL, NULL},
+    {"atomic", run_atomic, 0, 0, NULL, NULL, atomic_setup, atomic_teardown},
+    {"atomic-floor", run_atomic_floor, 0, 0, NULL, NULL, atomic_setup,
+     atomic_teardown},
 };
 
 /* ---------------------------------------------------------------- timing */
@@ -644,8 +784,8 @@ static const struct workload *find_workload(const char *name) {
 }
 
 /*
- * W-paired (W is tree, spool-mem or spool): the workload and its floor
- * alternately in this one process, a fresh tree before each for tree,
+ * W-paired (W is tree, spool-mem, spool or atomic): the workload and its
+ * floor alternately in this one process, a fresh tree before each for tree,
  * the order swapped every pair.  On a machine whose speed drifts from
  * one process to the next (this one does, by 30%), the median of the
  * per-pair ratios is the comparison with the floor that the drift cannot
@@ -740,6 +880,8 @@ int main(int argc, char **argv) {
     tree_names(n);
     ops = (double)tree_entries(n);
   }
+  if (w->setup)
+    w->setup(n); /* (the floor's is the same) */
   if (paired_floor != NULL) {
     /* Warm-up: one untimed run of each. */
     if (w->build)
@@ -749,6 +891,8 @@ int main(int argc, char **argv) {
       paired_floor->build(n);
     paired_floor->run(n);
     r = run_paired(w, paired_floor, n, ops, reps);
+    if (w->teardown)
+      w->teardown();
     free(g_files);
     if (g_dirfd >= 0)
       close(g_dirfd);
@@ -777,6 +921,8 @@ int main(int argc, char **argv) {
     if (w->end)
       w->end();
   }
+  if (w->teardown)
+    w->teardown();
   printf("%s libtempfile %.1f ns/op\n", w->name, median(per_op, reps));
   free(g_files);
   if (g_dirfd >= 0)

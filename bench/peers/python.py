@@ -13,6 +13,9 @@
                   (never rolls over: checked, _rolled is False)
     spool         the same with max_size=1 MiB, dir=DIR: rolls over to a
                   TemporaryFile in DIR (checked, _rolled is True)
+    atomic        atomicwrites.atomic_write(DIR/target, mode="wb",
+                  overwrite=True) writing 4 KiB (the atomicwrites package,
+                  imported only for this workload)
 
 Same scheme as tfbench: one untimed repetition of N operations, then REPS
 (11, or $TFBENCH_REPS) timed ones with time.perf_counter_ns; the median
@@ -29,6 +32,12 @@ byte is set to the write's index & 255 before each write, then read back
 from the start in 64 KiB reads, checking the first byte of every 4 KiB and
 the rest of one 4 KiB in 16; one operation is one 4 KiB write and its
 share of the reading back (16384 per spool).
+
+atomic is tfbench's: one operation is one complete replacement of
+DIR/target with 4 KiB of new contents (byte i is (i * 131 + 7) & 255, the
+first byte set to the operation's index & 255).  The target is created
+once before the warm-up (untimed), so every operation replaces an existing
+file; after the last repetition its contents are checked and it is removed.
 """
 
 import os
@@ -144,6 +153,51 @@ def spool(n, d):
         spool_once(1 << 20, d, True)
 
 
+ATOMIC_SIZE = 4096
+ATOMIC_BUF = bytearray((i * 131 + 7) & 255 for i in range(ATOMIC_SIZE))
+ATOMIC_OPS = [0]
+
+
+def atomic_next():
+    buf = ATOMIC_BUF
+    buf[0] = ATOMIC_OPS[0] & 255
+    ATOMIC_OPS[0] += 1
+    return buf
+
+
+def atomic(n, d):
+    from atomicwrites import atomic_write
+    target = os.path.join(d, "target")
+    nxt = atomic_next
+    for _ in range(n):
+        with atomic_write(target, mode="wb", overwrite=True) as f:
+            f.write(nxt())
+
+
+def atomic_setup(d):
+    """The target exists before the first operation (untimed)."""
+    fd = os.open(os.path.join(d, "target"),
+                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, atomic_next())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_teardown(d):
+    """The target holds the last contents; it is removed (untimed)."""
+    target = os.path.join(d, "target")
+    with open(target, "rb") as f:
+        if f.read() != ATOMIC_BUF:
+            sys.exit("python peer: the target does not hold the last contents")
+    os.unlink(target)
+
+
+SETUPS = {"atomic": atomic_setup}
+TEARDOWNS = {"atomic": atomic_teardown}
+
+
 WORKLOADS = {
     "named": named,
     "named-handle": named_handle,
@@ -152,6 +206,7 @@ WORKLOADS = {
     "tree": tree,
     "spool-mem": spool_mem,
     "spool": spool,
+    "atomic": atomic,
 }
 
 
@@ -181,12 +236,16 @@ def main(argv):
         return 0
     ops = n * SPOOL_WRITES if argv[1].startswith("spool") else n
     clock = time.perf_counter_ns
+    if argv[1] in SETUPS:
+        SETUPS[argv[1]](d)
     work(n, d)  # warm-up
     per_op = []
     for _ in range(reps):
         t0 = clock()
         work(n, d)
         per_op.append((clock() - t0) / ops)
+    if argv[1] in TEARDOWNS:
+        TEARDOWNS[argv[1]](d)
     print("%s python %.1f ns/op" % (argv[1], statistics.median(per_op)))
     return 0
 

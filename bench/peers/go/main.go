@@ -17,6 +17,10 @@
 // subdirectories d00..d99 of N one-byte files f00000.., made in that
 // order before every repetition, and one operation is one entry removed
 // (100 N + 101 per tree, counting the subdirectories and the top).
+//
+// atomic.go (build tag renameio) adds the atomic workload, which needs
+// github.com/google/renameio/v2; without the tag the peer builds from the
+// standard library alone and does not know it.
 package main
 
 import (
@@ -24,6 +28,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -62,6 +67,17 @@ func mkdtemp(n int, dir string) {
 
 const treeSubdirs = 100
 
+// The workloads: each runs n operations in dir.  setups and teardowns,
+// for the workloads that have them, run once (untimed) before the warm-up
+// and after the last repetition.
+var (
+	workloads = map[string]func(int, string){
+		"named": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
+	}
+	setups    = map[string]func(string){}
+	teardowns = map[string]func(string){}
+)
+
 // tree builds the tree (untimed) and returns the time os.RemoveAll takes.
 func tree(n int, dir string) time.Duration {
 	top, err := os.MkdirTemp(dir, "tmp*")
@@ -89,12 +105,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: go-peer WORKLOAD N DIR")
 		os.Exit(2)
 	}
-	workloads := map[string]func(int, string){
-		"named": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
-	}
 	work, ok := workloads[os.Args[1]]
 	if !ok && os.Args[1] != "tree" {
-		fmt.Fprintf(os.Stderr, "go peer: unknown workload %q (named, unnamed, mkdtemp, tree)\n", os.Args[1])
+		names := []string{"tree"}
+		for k := range workloads {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(os.Stderr, "go peer: unknown workload %q (%s)\n", os.Args[1], strings.Join(names, ", "))
 		os.Exit(2)
 	}
 	n, err := strconv.Atoi(os.Args[2])
@@ -110,6 +128,9 @@ func main() {
 		}
 	}
 	dir := os.Args[3]
+	if setup := setups[os.Args[1]]; setup != nil {
+		setup(dir)
+	}
 
 	perOp := make([]float64, reps)
 	if !ok { // tree
@@ -125,6 +146,9 @@ func main() {
 			work(n, dir)
 			perOp[r] = float64(time.Since(t0).Nanoseconds()) / float64(n)
 		}
+	}
+	if teardown := teardowns[os.Args[1]]; teardown != nil {
+		teardown(dir)
 	}
 	sort.Float64s(perOp)
 	med := perOp[reps/2]
