@@ -44,6 +44,8 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c
 # (for the fuzz corpus they replay) in the test binary only.
 TEST_SRC += tests/spool_model.c
 TEST_BIN := $(BUILD)/tests/unit
+# One atomic replacement, run by the unit tests under strace.
+TEST_HELPER := $(BUILD)/tests/atomic-writer
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_BIN := $(BUILD)/bench/tfbench
@@ -83,6 +85,11 @@ $(TEST_BIN): private ALL_CFLAGS += -DTF_SOURCE_DIR='"$(CURDIR)"'
 $(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $(TEST_SRC) $(TEST_LIB) $(LDLIBS)
+
+$(TEST_BIN): $(TEST_HELPER)
+$(TEST_HELPER): tests/atomic_writer.c $(HDR) $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $< $(TEST_LIB) $(LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c examples/tour.h $(STATIC) include/tempfile.h
 	@mkdir -p $(@D)

@@ -3,10 +3,11 @@
  * new contents go to a temporary file in the target's directory, which
  * takes the target's name in one rename at commit.  The temporary file
  * is unnamed (O_TMPFILE) where it can be, so a crash leaves nothing; it
- * is named only for the two calls between linkat() and renameat().
+ * is named only from linkat() to renameat() (the kernel can not link an
+ * unnamed file over an existing one).
  * Elsewhere it is a hidden sibling, "." NAME ".tf-" RANDOM.
  *
- * Commit order: flush, fsync(file), link or rename, close, fsync(dir).
+ * Commit order: flush, fsync(file), link, close, rename, fsync(dir).
  * Every failure before the rename removes what was made and leaves the
  * target as it was.
  */
