@@ -730,6 +730,33 @@ fastest_peer() { # GROUP -> "impl ns" of the fastest peer
   done | sort -g -k2 | head -n 1
 }
 
+# floor_and_peer_goals G PEER_GOAL STRICT: the two goal rows of group G:
+# libtempfile at most 1.05 x G-floor, and against the fastest peer
+# (STRICT 1: faster than it; 0: no slower).
+floor_and_peer_goals() {
+  fg_g=$1 fg_text=$2 fg_strict=$3
+  lib=$(median_of "$fg_g" libtempfile) || lib=
+  fl=$(median_of "$fg_g" floor) || fl=
+  if [ -n "$lib" ] && [ -n "$fl" ]; then
+    ratio=$(div "$lib" "$fl")
+    pr=$(paired_ratio "$fg_g" libtempfile floor)
+    goal_row "\`$fg_g\` <= 1.05 x \`$fg_g-floor\`" "$ratio x (per-round $pr x)" \
+      "$(hits 1.05 "$ratio" "$pr" 0)"
+  else
+    goal_row "\`$fg_g\` <= 1.05 x \`$fg_g-floor\`" "not measured" 0
+  fi
+  fp=$(fastest_peer "$fg_g")
+  if [ -n "$lib" ] && [ -n "$fp" ]; then
+    set -- $fp
+    ratio=$(div "$lib" "$2")
+    pr=$(paired_ratio "$fg_g" libtempfile "$1")
+    goal_row "\`$fg_g\` $fg_text" "$ratio x the fastest peer, $1 (per-round $pr x)" \
+      "$(hits 1 "$ratio" "$pr" "$fg_strict")"
+  else
+    goal_row "\`$fg_g\` $fg_text" "not measured" 0
+  fi
+}
+
 GOALS_MISSED=0
 GOALS_UNCLEAR=0
 # goal_row TEXT MEASURED HITS: HITS is how many of the two measures (ratio
@@ -849,27 +876,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "| goal | measured | result |"
   echo "| --- | --- | --- |"
   for g in named unnamed tree; do
-    selected "$g" || continue
-    lib=$(median_of "$g" libtempfile) || lib=
-    fl=$(median_of "$g" floor) || fl=
-    if [ -n "$lib" ] && [ -n "$fl" ]; then
-      ratio=$(div "$lib" "$fl")
-      pr=$(paired_ratio "$g" libtempfile floor)
-      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x (per-round $pr x)" \
-        "$(hits 1.05 "$ratio" "$pr" 0)"
-    else
-      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "not measured" 0
-    fi
-    fp=$(fastest_peer "$g")
-    if [ -n "$lib" ] && [ -n "$fp" ]; then
-      set -- $fp
-      ratio=$(div "$lib" "$2")
-      pr=$(paired_ratio "$g" libtempfile "$1")
-      goal_row "\`$g\` faster than every peer" "$ratio x the fastest peer, $1 (per-round $pr x)" \
-        "$(hits 1 "$ratio" "$pr" 1)"
-    else
-      goal_row "\`$g\` faster than every peer" "not measured" 0
-    fi
+    selected "$g" && floor_and_peer_goals "$g" "faster than every peer" 1
   done
   for gl in tree:1.05:entry spool-mem:1.15:write spool:1.2:write atomic:1.05:replacement; do
     g=${gl%%:*}
@@ -925,31 +932,9 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       goal_row "$text" "not measured${missing:+ (no$missing)}" 0
     fi
   done
-  # atomic: at most 1.05 x the floor, and no slower than any peer (the
-  # peers that do less, renameio with no directory fsync, included).
-  if selected atomic; then
-    g=atomic
-    lib=$(median_of "$g" libtempfile) || lib=
-    fl=$(median_of "$g" floor) || fl=
-    if [ -n "$lib" ] && [ -n "$fl" ]; then
-      ratio=$(div "$lib" "$fl")
-      pr=$(paired_ratio "$g" libtempfile floor)
-      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "$ratio x (per-round $pr x)" \
-        "$(hits 1.05 "$ratio" "$pr" 0)"
-    else
-      goal_row "\`$g\` <= 1.05 x \`$g-floor\`" "not measured" 0
-    fi
-    fp=$(fastest_peer "$g")
-    if [ -n "$lib" ] && [ -n "$fp" ]; then
-      set -- $fp
-      ratio=$(div "$lib" "$2")
-      pr=$(paired_ratio "$g" libtempfile "$1")
-      goal_row "\`$g\` no slower than any peer" "$ratio x the fastest peer, $1 (per-round $pr x)" \
-        "$(hits 1 "$ratio" "$pr" 0)"
-    else
-      goal_row "\`$g\` no slower than any peer" "not measured" 0
-    fi
-  fi
+  # atomic: no slower than any peer (the peers that do less, renameio
+  # with no directory fsync, included).
+  selected atomic && floor_and_peer_goals atomic "no slower than any peer" 0
   # Beyond the issue's goals: the anchored form against the peers' named.
   lib=
   selected named-at && { lib=$(median_of named-at libtempfile) || lib=; }

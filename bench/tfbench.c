@@ -630,24 +630,28 @@ static void write_all(int fd, const void *buf, size_t n) {
   }
 }
 
-/* Untimed, once before the warm-up: the target exists from the start,
- * so every operation replaces a file. */
-static void atomic_setup(long n) {
-  size_t i;
-  int fd;
-  (void)n;
-  for (i = 0; i < ATOMIC_SIZE; i++)
-    g_atomic_buf[i] = (unsigned char)(i * 131u + 7u);
-  g_target = dir_path(ATOMIC_TARGET);
-  g_floor_tmp = dir_path(ATOMIC_FLOOR_TMP);
-  fd = open(g_target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+/* Create path with the next contents, fsynced and closed. */
+static void write_synced(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
-    die("create the target", errno);
+    die("open", errno);
   write_all(fd, atomic_next(), ATOMIC_SIZE);
   if (fsync(fd) != 0)
     die("fsync", errno);
   if (close(fd) != 0)
     die("close", errno);
+}
+
+/* Untimed, once before the warm-up: the target exists from the start,
+ * so every operation replaces a file. */
+static void atomic_setup(long n) {
+  size_t i;
+  (void)n;
+  for (i = 0; i < ATOMIC_SIZE; i++)
+    g_atomic_buf[i] = (unsigned char)(i * 131u + 7u);
+  g_target = dir_path(ATOMIC_TARGET);
+  g_floor_tmp = dir_path(ATOMIC_FLOOR_TMP);
+  write_synced(g_target);
 }
 
 /* Untimed, once at the end: the target holds the last contents written;
@@ -686,14 +690,8 @@ static void run_atomic(long n) {
 static void run_atomic_floor(long n) {
   long i;
   for (i = 0; i < n; i++) {
-    int fd = open(g_floor_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-      die("open", errno);
-    write_all(fd, atomic_next(), ATOMIC_SIZE);
-    if (fsync(fd) != 0)
-      die("fsync", errno);
-    if (close(fd) != 0)
-      die("close", errno);
+    int fd;
+    write_synced(g_floor_tmp);
     if (rename(g_floor_tmp, g_target) != 0)
       die("rename", errno);
     fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
