@@ -1187,7 +1187,7 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       echo "a directory to refuse), fchown and fchmod (the old file's owner and mode"
       echo "on the new one: the umask makes the mode impossible to predict at"
       echo "creation), and linkat (the O_TMPFILE file gets its name only at commit,"
-      echo "so a killed process leaves nothing). GLib's 9 keep none of these: it"
+      echo "so a process killed mid-write leaves no name). GLib's 9 keep none of these: it"
       echo "applies the caller's mode, drops the owner and replaces a symlink."
       echo "The steps those semantics need (open the directory, stat the target,"
       echo "open O_TMPFILE, fchmod, write, fsync, linkat, close, renameat, fsync"
