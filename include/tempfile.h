@@ -89,8 +89,8 @@ TF_EXTERN void tf_free(void *ptr);
  * each; the default 12 characters carry 62 bits). */
 #define TF_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
 
-/* tf_opts.flags for tf_file_create() and tf_dir_create(); the other
- * creating functions accept no flags yet. */
+/* tf_opts.flags for tf_file_create() and tf_dir_create() (tf_atomic has
+ * its own, below; the other creating functions accept none yet). */
 #define TF_KEEP 0x1u           /* never delete (Python delete=False) */
 #define TF_DELETE_ON_FREE 0x2u /* tf_file only: survive tf_file_close(),
                                   delete at tf_file_free()
