@@ -307,6 +307,16 @@ void tf_test_without_renameat2(int err) {
 
 void tf_test_restore_syscalls(void) { tf__sys = real_table; }
 
+const char *tf_test_path_name(enum tf_test_path p) {
+  return p == UNNAMED ? "O_TMPFILE" : "named";
+}
+
+void tf_test_use_path(enum tf_test_path p) {
+  tf_test_restore_syscalls();
+  if (p == NAMED)
+    tf_test_without_o_tmpfile();
+}
+
 /* ----------------------------------------------------------- fault sweep */
 
 static int remove_entry(const char *path, const struct stat *st, int flag,

@@ -175,6 +175,14 @@ void tf_test_without_o_tmpfile(void);
 void tf_test_without_renameat2(int err);
 void tf_test_restore_syscalls(void);
 
+/* The two ways a file that gets its name later is made: unnamed
+ * (O_TMPFILE, where the test directory's file system has it) or named
+ * (the fallback, forced by tf_test_without_o_tmpfile()).
+ * tf_test_use_path() restores the real table, then forces NAMED. */
+enum tf_test_path { UNNAMED, NAMED };
+const char *tf_test_path_name(enum tf_test_path p);
+void tf_test_use_path(enum tf_test_path p);
+
 /*
  * The fault sweep: for nth = 1, 2, ... make the nth system call made
  * through the library's table fail with err, and call op(ctx).  While a

@@ -63,16 +63,6 @@ static tf_opts with_flags(unsigned flags) {
   return o;
 }
 
-/* Where the atomic write runs: the default path or the fallback. */
-enum path_kind { UNNAMED, NAMED };
-static const char *path_name(enum path_kind p) {
-  return p == UNNAMED ? "O_TMPFILE" : "named";
-}
-static void use_path(enum path_kind p) {
-  tf_test_restore_syscalls();
-  if (p == NAMED)
-    tf_test_without_o_tmpfile();
-}
 
 /* ------------------------------------------------------ the whole matrix */
 
@@ -240,7 +230,7 @@ static void check_no_leftovers(const char *what) {
   free(list);
 }
 
-static void run_combination(enum path_kind p, enum target_kind k,
+static void run_combination(enum tf_test_path p, enum target_kind k,
                             unsigned flags, int use_stream) {
   struct outcome e = expected(k, flags);
   tf_opts o = with_flags(flags);
@@ -248,7 +238,7 @@ static void run_combination(enum path_kind p, enum target_kind k,
   char what[160];
   int rc;
   snprintf(what, sizeof(what), "%s path, %s target, flags 0x%x%s",
-           path_name(p), kind_names[k], flags, use_stream ? ", stream" : "");
+           tf_test_path_name(p), kind_names[k], flags, use_stream ? ", stream" : "");
   make_target(k);
   rc = tf_atomic_begin(&a, "t", &o);
   if (rc != e.begin_rc)
@@ -276,12 +266,12 @@ static void run_combination(enum path_kind p, enum target_kind k,
 
 /* The matrix runs in the tmpfs directory, where fsync costs nothing:
  * 2 x 5 x 256 replacements. */
-static void matrix(enum path_kind p, int one_shot) {
+static void matrix(enum tf_test_path p, int one_shot) {
   unsigned mask;
   int k;
   umask(022);
   CHECK_SYS(chdir(tf_test_fast_dir()));
-  use_path(p);
+  tf_test_use_path(p);
   for (k = MISSING; k <= DIRECTORY; k++) {
     for (mask = 0; mask < FLAG_COMBINATIONS; mask++) {
       unsigned flags = combination(mask);
@@ -295,7 +285,7 @@ static void matrix(enum path_kind p, int one_shot) {
         if (rc != want)
           FAIL("%s path, %s target, flags 0x%x: tf_write_file gave %s, "
                "expected %s",
-               path_name(p), kind_names[k], flags, tf_err_name(rc),
+               tf_test_path_name(p), kind_names[k], flags, tf_err_name(rc),
                tf_err_name(want));
         check_outcome(&e, kind_names[k]);
         check_no_leftovers(kind_names[k]);
@@ -327,7 +317,7 @@ static void read_only_dir_child(void *arg) {
   size_t i;
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     for (mask = 0; mask < FLAG_COMBINATIONS; mask++) {
       tf_opts o = with_flags(combination(mask));
       if (contradictory(o.flags))
@@ -377,7 +367,7 @@ TEST(test_atomic_new_file_gets_the_options_mode_under_the_umask) {
   tf_opts o = TF_OPTS_INIT;
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     umask(027);
     ASSERT_OK(tf_write_file("a", "x", 1, NULL));
     ASSERT_MODE(mode_of("a") & 07777, 0640);
@@ -401,7 +391,7 @@ TEST(test_atomic_new_file_gets_the_options_mode_under_the_umask) {
 TEST(test_atomic_keeps_a_mode_the_umask_would_cut) {
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     umask(0277);
     tf_test_write_file("f", "old");
     CHECK_SYS(chmod("f", 0666));
@@ -423,7 +413,7 @@ TEST(test_atomic_keeps_owner_group_and_set_id_bits_as_root) {
     return;
   }
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     tf_test_write_file("f", "old");
     CHECK_SYS(chown("f", 65534, 65534));
     CHECK_SYS(chmod("f", 06755));
@@ -450,7 +440,7 @@ static void foreign_owner_child(void *arg) {
   int p;
   snprintf(path, sizeof(path), "%s/f", dir);
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     ASSERT_ERR(tf_atomic_begin(&a, path, &strict), -EPERM);
     ASSERT(a == NULL);
     ASSERT_ERR(tf_write_file(path, "new", 3, &strict), -EPERM);
@@ -487,7 +477,7 @@ TEST(test_atomic_foreign_owner_is_ignored_unless_strict) {
 TEST(test_atomic_follows_a_chain_of_links_into_other_directories) {
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     CHECK_SYS(mkdir("a", 0700));
     CHECK_SYS(mkdir("b", 0700));
     tf_test_write_file("b/real", "old");
@@ -686,10 +676,10 @@ TEST(test_atomic_fd_is_an_ordinary_file) {
 /* The unnamed file has no name until commit; the fallback's one is the
  * documented hidden pattern, and the file is invisible under the
  * target's name either way. */
-static void expect_pending_name(enum path_kind p) {
+static void expect_pending_name(enum tf_test_path p) {
   tf_atomic *a = NULL;
   char *list;
-  use_path(p);
+  tf_test_use_path(p);
   tf_test_write_file("config", "old");
   ASSERT_OK(tf_atomic_begin(&a, "config", NULL));
   list = tf_test_listing(".");
@@ -747,7 +737,7 @@ TEST(test_atomic_a_chdir_between_begin_and_commit_changes_nothing) {
   int p;
   CHECK_SYS(mkdir("elsewhere", 0700));
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     tf_test_write_file("t", "old");
     ASSERT_OK(tf_atomic_begin(&a, "t", NULL));
     ASSERT_OK(tf_atomic_write(a, "new", 3));
@@ -813,11 +803,11 @@ TEST(test_atomic_open_readers_keep_the_old_file) {
 
 /* ------------------------------------------------------------------ fork */
 
-static void fork_free_child(enum path_kind p) {
+static void fork_free_child(enum tf_test_path p) {
   tf_atomic *a = NULL;
   pid_t pid;
   int status;
-  use_path(p);
+  tf_test_use_path(p);
   tf_test_write_file("t", "old");
   ASSERT_OK(tf_atomic_begin(&a, "t", NULL));
   ASSERT_OK(tf_atomic_write(a, "from the parent", 15));
@@ -935,7 +925,7 @@ TEST(test_atomic_noclobber_and_must_exist_are_decided_at_commit) {
   tf_atomic *a = NULL;
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     /* Missing at begin, created by someone else before commit. */
     ASSERT_OK(tf_atomic_begin(&a, "t", &noclobber));
     ASSERT_OK(tf_atomic_write(a, "mine", 4));
@@ -976,7 +966,7 @@ TEST(test_atomic_without_renameat2_keeps_noclobber_and_must_exist) {
   tf_opts noclobber = with_flags(TF_NOCLOBBER), must = with_flags(TF_MUST_EXIST);
   int p;
   for (p = UNNAMED; p <= NAMED; p++) {
-    use_path((enum path_kind)p);
+    tf_test_use_path((enum tf_test_path)p);
     tf_test_without_renameat2(p == UNNAMED ? ENOSYS : EINVAL);
     ASSERT_ERR(tf_write_file("t", "x", 1, &must), -ENOENT);
     ASSERT_OK(tf_write_file("t", "one", 3, &noclobber));

@@ -28,15 +28,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-enum path_kind { UNNAMED, NAMED };
-static const char *path_name(enum path_kind p) {
-  return p == UNNAMED ? "O_TMPFILE" : "named";
-}
-static void use_path(enum path_kind p) {
-  tf_test_restore_syscalls();
-  if (p == NAMED)
-    tf_test_without_o_tmpfile();
-}
 
 /* How much slower than normal the suite runs (valgrind: 20). */
 static double time_scale(void) {
@@ -378,7 +369,7 @@ static void crash_writer(struct crash_shared *sh, uint32_t first) {
   _exit(2);
 }
 
-static void crash_test(enum path_kind p) {
+static void crash_test(enum tf_test_path p) {
   int kills = CRASH_KILLS, k, leftovers = 0, mid_op = 0, got_new = 0;
   int in_window = 0, in_rename = 0, limit, i;
   double t0, iter_us, window_us, rename_us, linkat_us, started = now();
@@ -395,7 +386,7 @@ static void crash_test(enum path_kind p) {
       kills = CRASH_KILLS_MIN;
   }
   seed_prng();
-  use_path(p);
+  tf_test_use_path(p);
   crash_sh = sh;
   crash_real = tf__sys;
   tf__sys.linkfd = window_linkfd;
@@ -496,7 +487,7 @@ static void crash_test(enum path_kind p) {
       if (!is_hidden_name(names[i], "target"))
         SFAIL("round %d (%s path): \"%s\" left in the directory, which is "
               "not the hidden pattern",
-              k, path_name(p), names[i]);
+              k, tf_test_path_name(p), names[i]);
       if (p == UNNAMED) {
         long hs = read_whole(names[i], buf, MAX_LEN + 1);
         long hv = hs < 0 ? -1
@@ -735,7 +726,7 @@ static void race_reader_process(void) {
   _exit(0);
 }
 
-static void race_test(enum path_kind p) {
+static void race_test(enum tf_test_path p) {
   pid_t reader, writers[RACE_PROCS];
   unsigned char *buf, *scratch;
   char why[160];
@@ -748,7 +739,7 @@ static void race_test(enum path_kind p) {
   race->rounds = (uint32_t)(RACE_ROUNDS / time_scale());
   if (race->rounds < 5)
     race->rounds = 5;
-  use_path(p);
+  tf_test_use_path(p);
 
   /* No target at first: the first commits race to create it. */
   fflush(NULL);
@@ -774,11 +765,11 @@ static void race_test(enum path_kind p) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     FAIL("reader ended with status 0x%x (%s)", status, race->why);
   if (race->failed)
-    FAIL("%s path: %s", path_name(p), race->why);
+    FAIL("%s path: %s", tf_test_path_name(p), race->why);
   fprintf(stderr,
           "    %s path: %d writers x up to %u replacements; the reader read "
           "%u complete versions, %u changes seen; %.1f s\n",
-          path_name(p), RACE_WRITERS, (unsigned)race->rounds,
+          tf_test_path_name(p), RACE_WRITERS, (unsigned)race->rounds,
           (unsigned)race->reads, (unsigned)race->changes, now() - started);
   ASSERT_GT(race->reads, 0);
 
@@ -806,7 +797,7 @@ static void race_test(enum path_kind p) {
   n = other_entries("target", names, 8);
   if (n > 0)
     FAIL("%s path: %d entries left besides the target, the first \"%s\"",
-         path_name(p), n, names[0]);
+         tf_test_path_name(p), n, names[0]);
   CHECK_SYS(unlink("target"));
   munmap(race, sizeof(*race));
   free(names);
@@ -1101,11 +1092,11 @@ static const struct order_case order_cases[] = {
 };
 
 #define OFAIL(fmt, ...)                                                      \
-  FAIL("%s path, %s: " fmt "\nthe trace:\n%s", path_name(p), oc->what,       \
+  FAIL("%s path, %s: " fmt "\nthe trace:\n%s", tf_test_path_name(p), oc->what,       \
        __VA_ARGS__, t.text)
 
 /* Check the trace of one replacement of "target" with contents. */
-static void check_order(enum path_kind p, const struct order_case *oc,
+static void check_order(enum tf_test_path p, const struct order_case *oc,
                         const struct trace *tp, const char *contents) {
   const struct trace t = *tp;
   int sync_file = !(oc->flags & TF_SYNC_NONE) &&
@@ -1282,7 +1273,7 @@ static void check_order(enum path_kind p, const struct order_case *oc,
     OFAIL("%d syncs, expected %d", syncs, sync_file + sync_dir);
 }
 
-static void order_test(enum path_kind p) {
+static void order_test(enum tf_test_path p) {
   char strace[PATH_MAX], helper[PATH_MAX], trace_file[PATH_MAX + 16];
   char contents[512], flags[32];
   size_t k;
@@ -1303,7 +1294,7 @@ static void order_test(enum path_kind p) {
     if (oc->target_exists)
       tf_test_write_file("target", "the old contents\n");
     len = (size_t)snprintf(contents, sizeof(contents),
-                           "strace-order %s case %zu: ", path_name(p), k);
+                           "strace-order %s case %zu: ", tf_test_path_name(p), k);
     for (; len < 300; len++)
       contents[len] = (char)('a' + len % 26);
     contents[len] = '\0';
@@ -1340,7 +1331,7 @@ static void order_test(enum path_kind p) {
     }
     CHECK_SYS(waitpid(pid, &status, 0));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      FAIL("%s path, %s: strace %s failed (status 0x%x)", path_name(p),
+      FAIL("%s path, %s: strace %s failed (status 0x%x)", tf_test_path_name(p),
            oc->what, helper, status);
     read_trace(trace_file, &t);
     check_order(p, oc, &t, contents);
@@ -1359,7 +1350,7 @@ static void order_test(enum path_kind p) {
     listing = tf_test_listing(".");
     n = tf_test_count_entries(".");
     if (n != 1)
-      FAIL("%s path, %s: the directory holds:\n%s", path_name(p), oc->what,
+      FAIL("%s path, %s: the directory holds:\n%s", tf_test_path_name(p), oc->what,
            listing);
     free(listing);
     CHECK_SYS(unlink("target"));
