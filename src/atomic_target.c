@@ -31,8 +31,8 @@ static int split_path(const char *path, size_t *dir_len, const char **name) {
 
 /* Open the directory part of path (relative to dirfd; "." when empty).
  * Read access lets it be fsynced; a directory we may write but not read
- * is anchored with O_PATH instead (tf_atomic_commit() then reports the
- * directory sync as -EBADF's cause, -EACCES). */
+ * is anchored with O_PATH instead (which can not be synced: a durable
+ * commit then reports -EACCES). */
 static int open_dir(int dirfd, const char *path, size_t dir_len) {
   char buf[PATH_MAX];
   const char *dir = ".";
