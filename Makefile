@@ -95,7 +95,7 @@ $(BUILD)/examples/%: examples/%.c examples/tour.h $(STATIC) include/tempfile.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
 
-$(BENCH_BIN): bench/tfbench.c $(STATIC)
+$(BENCH_BIN): bench/tfbench.c bench/clock.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
 

@@ -104,6 +104,7 @@
 #include <unistd.h>
 
 #include "tempfile.h"
+#include "clock.h"
 
 #define DEFAULT_REPS 11
 #define MAX_REPS 101
@@ -741,17 +742,6 @@ static const struct workload workloads[] = {
 };
 
 /* ---------------------------------------------------------------- timing */
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static double median(double *v, int n) {
   qsort(v, (size_t)n, sizeof(*v), cmp_double);

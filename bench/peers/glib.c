@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include "../clock.h"
 
 #define DEFAULT_REPS 11
 #define MAX_REPS 101
@@ -57,17 +58,6 @@ static void run_atomic(long n) {
                                   SIZE, g_flags, 0644, &err))
       die("g_file_set_contents_full", err->message);
   }
-}
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
