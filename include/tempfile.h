@@ -98,6 +98,11 @@ TF_EXTERN void tf_free(void *ptr);
 #define TF_IGNORE_ERRORS 0x4u  /* tf_dir and tf_rmtree_at(): remove all
                                   that can be removed and report success
                                   (ignore_cleanup_errors=True) */
+#define TF_UNTRACKED 0x800u    /* tf_file, tf_dir, tf_atomic, tf_pool:
+                                  not registered for cleanup at exit or
+                                  on signals, and no liveness marker (so
+                                  tf_reap() never takes it): the object's
+                                  whole life is the caller's */
 
 /*
  * Options shared by every creating call.  Zero or NULL in any field means
@@ -705,6 +710,210 @@ TF_EXTERN int tf_write_file(const char *path, const void *buf, size_t len,
 /* tf_write_file() for name relative to the directory open at dirfd. */
 TF_EXTERN int tf_write_fileat(int dirfd, const char *name, const void *buf,
                               size_t len, const tf_opts *opts);
+
+/* ---------------------------------------------------------------- pools */
+
+/*
+ * A pool of temporary files (the seed's TempFilePool) for programs that
+ * use many short-lived scratch files: acquire hands out a ready, empty
+ * file in O(1) without creating one when an idle file is at hand, and
+ * release truncates it and keeps it for the next acquire.  Files are
+ * unnamed (tf_tmpfile()) unless TF_POOL_NAMED.  Thread-safe.  Opaque.
+ */
+typedef struct tf_pool tf_pool;
+
+/* tf_opts.flags for tf_pool_create(). */
+#define TF_POOL_NAMED 0x1000u /* named files (tf_file_create(), deleted
+                                 when the pool ends them); see
+                                 tf_pool_path() */
+
+/*
+ * Create an empty pool; files are created on demand.
+ *   capacity  idle files kept at most (1 or more); a file released while
+ *             capacity files are idle is ended instead
+ *   opts      dir, mode, open_flags (no O_APPEND) for every file; prefix,
+ *             suffix and random_len for named ones; flags TF_POOL_NAMED,
+ *             TF_UNTRACKED.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+TF_EXTERN int tf_pool_create(tf_pool **out, size_t capacity,
+                             const tf_opts *opts);
+
+/* An fd of an empty file at offset 0, owned by the pool: an idle one if
+ * any (no system call), else a new one.  Give it back with
+ * tf_pool_release(); do not close it.  Returns the fd or a negative errno
+ * of the creation. */
+TF_EXTERN int tf_pool_acquire(tf_pool *p);
+
+/*
+ * Give back a file tf_pool_acquire() returned: it is truncated to 0
+ * bytes, its offset set to 0, and it is kept idle, or ended when the
+ * pool already holds capacity idle files.  Returns 0, -EINVAL (NULL, or
+ * fd is not in use from this pool), or the error of the truncation (the
+ * file is then ended, never handed out again).
+ */
+TF_EXTERN int tf_pool_release(tf_pool *p, int fd);
+
+/* The path of an acquired file of a TF_POOL_NAMED pool (borrowed until
+ * it is released); NULL for unnamed pools or an fd not in use. */
+TF_EXTERN const char *tf_pool_path(const tf_pool *p, int fd);
+
+/* Files idle in the pool now. */
+TF_EXTERN size_t tf_pool_idle(const tf_pool *p);
+
+/* End every file of the pool, idle or still acquired, and free it; NULL
+ * is a no-op.  Returns 0 or the first error of closing or deleting. */
+TF_EXTERN int tf_pool_free(tf_pool *p);
+
+/* ------------------------------------------------------------ lifecycle */
+
+/*
+ * Every temporary object with something to remove (a tf_file or tf_dir
+ * that will delete its object, an atomic write's hidden file, a named
+ * pool file) is registered process-wide while it lives, unless created
+ * with TF_UNTRACKED.  At exit() the registered objects that are still
+ * alive are removed (files unlinked, directories removed with the secure
+ * walk, atomic writes aborted), each once; objects already ended are not
+ * touched, and the handles stay valid for their normal end.  A forked
+ * child starts with an empty registry: it never removes its parent's
+ * objects, at exit, on a signal or when it ends an inherited handle.
+ */
+
+/*
+ * Also remove the registered objects when one of the given signals
+ * arrives, then let the signal do what it would have done: the handler
+ * that was installed before runs, or the signal is raised again with its
+ * default action, so the exit status is the signal's.  The handler uses
+ * only async-signal-safe calls and no memory allocation; directories
+ * deeper than 64 levels are emptied only down to that depth.
+ *   signals  SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,
+ *            SIGALRM; NULL means SIGINT, SIGTERM, SIGHUP and SIGQUIT
+ *   count    entries in signals (0 with NULL)
+ * A signal that is ignored (SIG_IGN) stays ignored, as a shell's
+ * `nohup` asks.  Calling again for a signal already handled keeps the
+ * first call's previous handler.  Returns 0, -EINVAL (another signal) or
+ * the errno of sigaction().
+ */
+TF_EXTERN int tf_cleanup_on_signals(const int *signals, size_t count);
+
+/* Remove every registered object of this process now, as exit() would
+ * (before an exec, or in a program that ends with _exit()).  Returns the
+ * number of objects removed. */
+TF_EXTERN int tf_cleanup_all(void);
+
+/*
+ * Crash leftovers.  A named temporary file or directory made by a
+ * tf_file, tf_dir, named pool or atomic write (unless TF_UNTRACKED)
+ * carries two marks: its creator holds a shared flock(2) on it for as
+ * long as the object is the library's to delete, which the kernel drops
+ * when the creator dies, and an extended attribute "user.tempfile"
+ * ("libtempfile PID") says that libtempfile made it.  Kept, published or
+ * tf_mkstemp() objects carry neither.  Where the file system has no user
+ * extended attributes the object is not marked and never reaped.
+ */
+
+/* Flags for tf_reap() (TF_IGNORE_ERRORS too). */
+#define TF_REAP_DRY_RUN 0x2000u /* report what would be removed; remove
+                                   nothing */
+
+/* Called by tf_reap() for each leftover it removes (or would remove):
+ * its name in the directory, 1 for a directory, and the pid that made
+ * it.  A nonzero return stops the reaping. */
+typedef int (*tf_reap_fn)(const char *name, int is_dir, long pid, void *arg);
+
+/*
+ * Remove the leftovers of dead processes from dir (NULL: the temporary
+ * directory): the entries that carry libtempfile's mark, belong to the
+ * calling user, are not locked by any live process, and whose newest
+ * change (mtime or ctime) is at least min_age seconds old.  Each is
+ * locked (flock LOCK_EX) before it is judged and while it is removed, so
+ * a process creating objects at the same time never loses one; a
+ * directory goes with tf_rmtree_at()'s guarantees.  Only dir's own
+ * entries are examined.
+ *   fn, arg  optional report of each leftover (fn may be NULL)
+ * Returns the number of leftovers removed (or found, with
+ * TF_REAP_DRY_RUN), or a negative errno: -EINVAL (flags), -ENOENT,
+ * -ENOTDIR, -EACCES for dir; the first error of a removal after trying
+ * every leftover (unless TF_IGNORE_ERRORS).
+ */
+TF_EXTERN int tf_reap(const char *dir, unsigned int flags,
+                      unsigned int min_age, tf_reap_fn fn, void *arg);
+
+/* tf_reap() on the directory open at dirfd. */
+TF_EXTERN int tf_reapat(int dirfd, unsigned int flags, unsigned int min_age,
+                        tf_reap_fn fn, void *arg);
+
+/* ------------------------------------------------ scope-bound cleanup */
+
+/*
+ * End the handle *p points to (NULL allowed) and set *p to NULL: the
+ * portable form of the TF_AUTO_* declarations below, usable in any
+ * cleanup path.
+ */
+TF_EXTERN void tf_file_freep(tf_file **p);
+TF_EXTERN void tf_dir_freep(tf_dir **p);
+TF_EXTERN void tf_spool_freep(tf_spool **p);
+TF_EXTERN void tf_atomic_freep(tf_atomic **p);
+TF_EXTERN void tf_pool_freep(tf_pool **p);
+
+/*
+ * End a handle the way the seed's ManagedTempFile does: status 0 ends it
+ * normally (tf_file_free(), tf_dir_free()); a nonzero status keeps the
+ * object for debugging instead (as tf_file_keep(), tf_dir_keep(), also
+ * taking it out of the registry and off the reaper's list) and says
+ * where on stderr, in one line "libtempfile: kept PATH (status N)".
+ * NULL is a no-op.  Returns what the free returns.
+ */
+TF_EXTERN int tf_file_end(tf_file *f, int status);
+TF_EXTERN int tf_dir_end(tf_dir *d, int status);
+
+/* Where tf_file_end() and tf_dir_end() report, NULL meaning stderr:
+ * fn(path, status) is called instead of the line being written. */
+typedef void (*tf_kept_fn)(const char *path, int status);
+TF_EXTERN void tf_set_kept_reporter(tf_kept_fn fn);
+
+/*
+ * With GCC and Clang, a handle declared with TF_AUTO_* is ended when the
+ * variable leaves its scope, also by return, goto or break, as Python's
+ * `with` ends its object:
+ *
+ *     TF_AUTO_FILE f = NULL;
+ *     if (tf_file_create(&f, NULL) < 0) return -1;
+ *     ...            (no tf_file_free(): the scope's end does it)
+ *
+ * TF_AUTO_FILE_KEEP_ON_ERROR(f, status) declares `tf_file *f = NULL` that
+ * is ended by tf_file_end(f, status) with the value status has when the
+ * scope ends (TF_AUTO_DIR_KEEP_ON_ERROR likewise).  These need the
+ * compiler's cleanup attribute and are not defined elsewhere: there, call
+ * tf_x_free() (or tf_x_end()) on every way out.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define TF__CLEANUP(fn) __attribute__((cleanup(fn)))
+#define TF_AUTO_FILE TF__CLEANUP(tf_file_freep) tf_file *
+#define TF_AUTO_DIR TF__CLEANUP(tf_dir_freep) tf_dir *
+#define TF_AUTO_SPOOL TF__CLEANUP(tf_spool_freep) tf_spool *
+#define TF_AUTO_ATOMIC TF__CLEANUP(tf_atomic_freep) tf_atomic *
+#define TF_AUTO_POOL TF__CLEANUP(tf_pool_freep) tf_pool *
+
+/* The guard behind the KEEP_ON_ERROR forms; not for direct use. */
+typedef struct tf__guard {
+  void *handle;      /* tf_file ** or tf_dir ** */
+  const int *status; /* read when the scope ends */
+  int is_dir;
+} tf__guard;
+TF_EXTERN void tf__guard_end(tf__guard *g);
+
+#define TF__GUARD_NAME2(a, b) a##b
+#define TF__GUARD_NAME(a, b) TF__GUARD_NAME2(a, b)
+#define TF_AUTO_FILE_KEEP_ON_ERROR(var, status)                              \
+  tf_file *var = NULL;                                                       \
+  TF__CLEANUP(tf__guard_end)                                                 \
+  tf__guard TF__GUARD_NAME(tf__guard_, var) = {&var, &(status), 0}
+#define TF_AUTO_DIR_KEEP_ON_ERROR(var, status)                               \
+  tf_dir *var = NULL;                                                        \
+  TF__CLEANUP(tf__guard_end)                                                 \
+  tf__guard TF__GUARD_NAME(tf__guard_, var) = {&var, &(status), 1}
+#endif
 
 /* --------------------------------------------------------------- names */
 
