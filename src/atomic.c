@@ -14,10 +14,12 @@
 #include "internal.h"
 
 #include <string.h>
+#include <sys/file.h>
 
 #define TF_ATOMIC_FLAGS                                                      \
   (TF_NOCLOBBER | TF_SYNC_NONE | TF_SYNC_DURABLE | TF_SYNC_ONLY_EXISTING |   \
-   TF_SYNC_DIR_WARN | TF_REPLACE_LINK | TF_MUST_EXIST | TF_STRICT_OWNER)
+   TF_SYNC_DIR_WARN | TF_REPLACE_LINK | TF_MUST_EXIST | TF_STRICT_OWNER |    \
+   TF_UNTRACKED)
 
 /* Hidden names: "." + the target's first HIDDEN_NAME_KEEP bytes + ".tf-"
  * + HIDDEN_RANDOM characters, at most NAME_MAX (255) bytes. */
@@ -41,7 +43,21 @@ struct tf_atomic {
   char name[NAME_MAX + 1]; /* the target's name in dirfd */
   char tmp[NAME_MAX + 1];  /* the hidden name the file has, "" for none */
   char prefix[NAME_MAX + 1];
+  struct tf__life life;    /* the hidden name's registry slot */
+  int lockfd;              /* holds the lock from close to rename, or -1 */
 };
+
+/* The hidden file's lock must outlive the fd's close, which comes before
+ * the rename: a second fd of the same open file holds it. */
+static void hold_lock(tf_atomic *a) {
+  if (a->lockfd < 0)
+    a->lockfd = tf__sys.fcntl_dupfd(a->fd);
+}
+
+static void drop_lock(tf_atomic *a) {
+  tf__close_quiet(a->lockfd);
+  a->lockfd = -1;
+}
 
 static int check_opts(const tf_opts *o) {
   int rc;
@@ -104,6 +120,61 @@ static int fsync_needs_name(int dirfd, const struct tf__target *t) {
   return answer;
 }
 
+/*
+ * A hidden file's liveness mark is its name (tf_reap() knows the
+ * pattern) and a shared flock held while the handle owns it, always,
+ * also with TF_UNTRACKED.  A file made under its name is unlocked for a
+ * moment: a reaper that locked it then took it for a dead one's and may
+ * have removed it, which the link count tells.  1: locked and still
+ * linked; 0: make another.
+ */
+static int lock_named(int fd) {
+  struct stat st;
+  if (tf__sys.flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK)
+      return 1; /* no locks here: nothing to wait for */
+    if (tf__sys.flock(fd, LOCK_SH) != 0)
+      return 1;
+  }
+  return fstat(fd, &st) != 0 || st.st_nlink > 0;
+}
+
+/* Register the hidden name a->tmp for cleanup at exit; on failure remove
+ * it.  0 or -ENOMEM. */
+static int register_hidden(tf_atomic *a) {
+  int rc = tf__life_register(&a->life, a->flags, TF_OBJ_FILE, a->dirfd,
+                             a->tmp, 0, 0);
+  if (rc < 0) {
+    tf__sys.unlinkat(a->dirfd, a->tmp, 0);
+    a->tmp[0] = '\0';
+  }
+  return rc;
+}
+
+/* The hidden sibling, created under its name and locked. */
+static int create_named(tf_atomic *a, mode_t mode, int oflags) {
+  int attempt, fd = -EEXIST;
+  for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
+    fd = tf__create_in(a->dirfd, a->tmp, a->tmp, &a->hidden, TF_KIND_FILE,
+                       oflags, mode);
+    if (fd < 0)
+      break;
+    if (lock_named(fd)) {
+      if (register_hidden(a) == 0) {
+        a->fd = fd;
+        hold_lock(a);
+        return fd;
+      }
+      tf__close_quiet(fd);
+      return -ENOMEM;
+    }
+    tf__close_quiet(fd); /* a reaper took it */
+    fd = -EEXIST;
+  }
+  a->tmp[0] = '\0';
+  return fd;
+}
+
 /* The file the new contents go to: unnamed where the file system and
  * /proc allow, else a hidden sibling (its name in a->tmp). */
 static int create_file(tf_atomic *a, const struct tf__target *t, mode_t mode,
@@ -120,11 +191,7 @@ static int create_file(tf_atomic *a, const struct tf__target *t, mode_t mode,
     if (!tf__tmpfile_unsupported(errno))
       return -errno;
   }
-  fd = tf__create_in(a->dirfd, a->tmp, a->tmp, &a->hidden, TF_KIND_FILE,
-                     oflags, mode);
-  if (fd < 0)
-    a->tmp[0] = '\0';
-  return fd;
+  return create_named(a, mode, oflags);
 }
 
 /* Give the new file the owner, group and mode of the one it replaces.
@@ -167,7 +234,9 @@ static int discard(tf_atomic *a) {
     if (tf__sys.unlinkat(a->dirfd, a->tmp, 0) != 0 && errno != ENOENT &&
         rc == 0)
       rc = -errno;
+    tf__life_end(&a->life);
   }
+  drop_lock(a);
   a->tmp[0] = '\0';
   return rc;
 }
@@ -203,6 +272,9 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   a->state = OPEN;
   a->owner = tf__current_pid();
   a->tmp[0] = '\0';
+  a->life.slot = NULL;
+  a->life.marked = 0;
+  a->lockfd = -1;
   memcpy(a->name, t.name, strlen(t.name) + 1);
   rc = hidden_init(a);
   if (rc < 0)
@@ -302,12 +374,16 @@ int tf_atomic_write(tf_atomic *a, const void *buf, size_t n) {
 /* Name the unnamed file with a fresh hidden name (in a->tmp). */
 static int link_hidden(tf_atomic *a) {
   int attempt, rc;
+  /* Locked before it has a name, so it is never seen unlocked. */
+  tf__sys.flock(a->fd, LOCK_SH | LOCK_NB);
   for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
     rc = tf__name_next(&a->hidden, a->tmp);
     if (rc < 0)
       break;
-    if (tf__sys.linkfd(a->fd, a->dirfd, a->tmp) == 0)
-      return 0;
+    if (tf__sys.linkfd(a->fd, a->dirfd, a->tmp) == 0) {
+      hold_lock(a);
+      return register_hidden(a);
+    }
     rc = -errno;
     if (rc != -EEXIST)
       break;
@@ -354,8 +430,11 @@ static int rename_into_place(tf_atomic *a) {
   else
     rc = tf__sys.renameat(a->dirfd, a->tmp, a->dirfd, a->name) == 0 ? 0
                                                                     : -errno;
-  if (rc == 0)
+  if (rc == 0) {
     a->tmp[0] = '\0';
+    tf__life_end(&a->life);
+    drop_lock(a);
+  }
   return rc;
 }
 

@@ -19,7 +19,8 @@ struct tf_dir {
   dev_t dev;         /* identity it was made with */
   ino_t ino;
   pid_t owner;       /* the creating process */
-  unsigned int flags; /* TF_KEEP, TF_IGNORE_ERRORS */
+  unsigned int flags; /* TF_KEEP, TF_IGNORE_ERRORS, TF_UNTRACKED */
+  struct tf__life life; /* mark and registry slot */
 };
 
 /* An fd of the directory just made: for listing, or where its mode
@@ -54,6 +55,18 @@ static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
   d->ino = st.ino;
   d->owner = tf__current_pid();
   d->flags = o ? o->flags : 0;
+  d->life.slot = NULL;
+  d->life.marked = 0;
+  if (!(d->flags & TF_KEEP)) {
+    /* An O_PATH fd can not be locked: such a directory stays unmarked. */
+    rc = tf__life_start(&d->life, d->flags, d->fd, TF_OBJ_DIR, d->parentfd,
+                        d->name, d->dev, d->ino);
+    if (rc < 0) {
+      tf__close_quiet(d->fd);
+      tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR);
+      return rc;
+    }
+  }
   return 0;
 }
 
@@ -96,8 +109,8 @@ static int dir_create_in(tf_dir **out, int dirfd, int is_at,
   int rc, anchor;
   if (out == NULL)
     return -EINVAL;
-  anchor = tf__handle_begin(opts, TF_KEEP | TF_IGNORE_ERRORS, dirfd, is_at,
-                            &n, buf, &dir, &dir_len);
+  anchor = tf__handle_begin(opts, TF_KEEP | TF_IGNORE_ERRORS | TF_UNTRACKED,
+                            dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
   rc = dir_build(out, anchor, dir, dir_len, &n, opts);
@@ -123,8 +136,13 @@ int tf_dir_fd(const tf_dir *d) {
 }
 
 void tf_dir_keep(tf_dir *d) {
-  if (d != NULL)
-    d->flags |= TF_KEEP;
+  if (d == NULL)
+    return;
+  if (d->owner == tf__current_pid()) {
+    tf__life_unmark(&d->life, d->fd);
+    tf__life_end(&d->life);
+  }
+  d->flags |= TF_KEEP;
 }
 
 static void forget_dir(tf_dir *d) {
@@ -158,6 +176,8 @@ int tf_dir_cleanup(tf_dir *d) {
   if (d == NULL || d->fd < 0 || d->owner != tf__current_pid())
     return 0;
   rc = remove_tree(d);
+  if (d->fd < 0)
+    tf__life_end(&d->life); /* removed, or no longer ours to remove */
   return d->flags & TF_IGNORE_ERRORS ? 0 : rc;
 }
 
@@ -167,6 +187,8 @@ int tf_dir_free(tf_dir *d) {
     return 0;
   if (!(d->flags & TF_KEEP))
     rc = tf_dir_cleanup(d);
+  if (d->owner == tf__current_pid())
+    tf__life_end(&d->life);
   tf__close_quiet(d->fd);
   tf__close_quiet(d->parentfd);
   tf__freemem(d->path);

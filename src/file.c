@@ -22,6 +22,9 @@ struct tf_file {
   int keep;                    /* never delete */
   int deleted;                 /* removed by the handle */
   int published;               /* renamed to its final name */
+  int lockfd;                  /* keeps the liveness lock after close
+                                  (TF_DELETE_ON_FREE), else -1 */
+  struct tf__life life;        /* mark and registry slot */
 };
 
 static int owned_here(const tf_file *f) {
@@ -59,6 +62,18 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
     goto fail_path;
   f->fd = rc;
   f->dirfd = dirfd;
+  f->lockfd = -1;
+  f->life.slot = NULL;
+  f->life.marked = 0;
+  if (!(o && (o->flags & TF_KEEP))) {
+    rc = tf__life_start(&f->life, o ? o->flags : 0, f->fd, TF_OBJ_FILE,
+                        dirfd, f->name, 0, 0);
+    if (rc < 0) {
+      tf__sys.unlinkat(dirfd, f->name, 0);
+      tf__close_quiet(f->fd);
+      goto fail_path;
+    }
+  }
   f->stream = NULL;
   f->flags = o ? o->flags : 0;
   f->owner = tf__current_pid();
@@ -85,8 +100,8 @@ static int file_create_in(tf_file **out, int dirfd, int is_at,
   int rc, anchor;
   if (out == NULL)
     return -EINVAL;
-  anchor = tf__handle_begin(opts, TF_KEEP | TF_DELETE_ON_FREE, dirfd, is_at,
-                            &n, buf, &dir, &dir_len);
+  anchor = tf__handle_begin(opts, TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED,
+                            dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
   rc = file_create(out, anchor, dir, dir_len, &n, opts);
@@ -124,11 +139,20 @@ int tf_file_stream(tf_file *f, FILE **out) {
   return 0;
 }
 
-/* Close the fd (through the stream when there is one); first error. */
+/* Whether the handle will still delete the file. */
+static int will_delete(const tf_file *f) {
+  return !f->keep && !f->deleted && !f->published && owned_here(f);
+}
+
+/* Close the fd (through the stream when there is one); first error.  A
+ * file that stays to be deleted later keeps its liveness lock through a
+ * second fd of the same open file. */
 static int close_fd(tf_file *f) {
   int rc = 0;
   if (f->fd < 0)
     return 0;
+  if (f->life.marked && f->lockfd < 0 && will_delete(f))
+    f->lockfd = tf__sys.fcntl_dupfd(f->fd);
   if (f->stream != NULL) {
     if (tf__sys.fclose(f->stream) != 0)
       rc = -errno;
@@ -143,13 +167,17 @@ static int close_fd(tf_file *f) {
 /* Remove the file if this process owns it and it is still ours to remove.
  * A file the caller already removed is not an error. */
 static int delete_file(tf_file *f) {
-  if (f->keep || f->deleted || f->published || !owned_here(f))
+  if (!will_delete(f))
     return 0;
   if (tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT)
     return -errno;
   f->deleted = 1;
+  tf__life_end(&f->life);
   return 0;
 }
+
+/* An fd of the file's open description (for its mark), or -1. */
+static int mark_fd(const tf_file *f) { return f->fd >= 0 ? f->fd : f->lockfd; }
 
 int tf_file_close(tf_file *f) {
   int rc, rc_delete = 0;
@@ -162,8 +190,13 @@ int tf_file_close(tf_file *f) {
 }
 
 void tf_file_keep(tf_file *f) {
-  if (f != NULL)
-    f->keep = 1;
+  if (f == NULL || f->keep)
+    return;
+  if (will_delete(f)) {
+    tf__life_unmark(&f->life, mark_fd(f));
+    tf__life_end(&f->life);
+  }
+  f->keep = 1;
 }
 
 int tf_file_free(tf_file *f) {
@@ -172,6 +205,9 @@ int tf_file_free(tf_file *f) {
     return 0;
   rc = close_fd(f);
   rc_delete = delete_file(f);
+  if (owned_here(f))
+    tf__life_end(&f->life); /* also when the delete failed */
+  tf__close_quiet(f->lockfd);
   tf__close_quiet(f->dirfd);
   tf__freemem(f->path);
   tf__freemem(f);
@@ -262,15 +298,22 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
     if (rc < 0)
       goto fail;
   }
+  /* Under its final name the file must not look like a leftover. */
+  if (will_delete(f))
+    tf__life_unmark(&f->life, mark_fd(f));
   if (flags & TF_NOCLOBBER)
     rc = tf__rename_noclobber(f->dirfd, f->name, dirfd, target);
   else
     rc = tf__sys.renameat(f->dirfd, f->name, dirfd, target) == 0 ? 0 : -errno;
   if (rc < 0) {
+    if (will_delete(f))
+      tf__life_remark(&f->life, mark_fd(f), f->name);
     if (mode != 0)
       restore_mode(f, old_mode);
     goto fail;
   }
+  if (owned_here(f))
+    tf__life_end(&f->life);
   tf__freemem(f->path);
   f->path = new_path;
   f->name = f->path; /* unused from now on: the handle never deletes */

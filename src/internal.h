@@ -144,7 +144,13 @@ struct tf__stat {
   X(readlinkat, ssize_t, (int dirfd, const char *path, char *buf, size_t n), \
     (dirfd, path, buf, n))                                                   \
   X(linkfd, int, (int fd, int dirfd, const char *name), (fd, dirfd, name))   \
-  X(fstype, int, (int fd, unsigned long *type), (fd, type))
+  X(fstype, int, (int fd, unsigned long *type), (fd, type))                  \
+  X(flock, int, (int fd, int op), (fd, op))                                  \
+  X(xattr_set, int, (int fd, const char *name, const void *v, size_t n),     \
+    (fd, name, v, n))                                                        \
+  X(xattr_get, ssize_t, (int fd, const char *name, void *v, size_t n),       \
+    (fd, name, v, n))                                                        \
+  X(xattr_remove, int, (int fd, const char *name), (fd, name))
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
@@ -155,7 +161,9 @@ struct tf__stat {
  * releases it.  fsync is the strongest flush the platform has
  * (F_FULLFSYNC on macOS).  linkfd gives the unnamed file open at fd the
  * name dirfd/name (Linux: linkat through /proc/self/fd); fstype is the
- * file system's magic number (statfs f_type; 0 where unknown).
+ * file system's magic number (statfs f_type; 0 where unknown).  flock
+ * is flock(2); xattr_* set, read and remove an extended attribute of an
+ * open file (ENOTSUP where the platform or file system has none).
  * fopencookie opens
  * an unbuffered read-write stream whose I/O goes to the functions of the
  * cookie, which must begin with a struct tf__cookie. */
@@ -200,6 +208,67 @@ int tf__can_link_unnamed(void);
 
 /* Magic numbers of tf__sys.fstype. */
 #define TF_FS_BTRFS 0x9123683EUL
+
+/* registry.c: the process-wide registry of objects to remove at exit or
+ * on a signal.  A slot refers to the handle's dirfd and name, which must
+ * stay valid until tf__reg_drop() returns. */
+enum tf__obj_kind { TF_OBJ_FILE, TF_OBJ_DIR };
+struct tf__slot;
+int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
+                const char *name, dev_t dev, ino_t ino);
+void tf__reg_drop(struct tf__slot *s);
+int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal);
+int tf__reg_clean_all(pid_t me, int in_signal);
+
+/* rmtree_signal.c: remove the directory name in parentfd if it is still
+ * the one with identity (dev, ino); with in_signal, async-signal-safe. */
+void tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
+                            ino_t ino, int in_signal);
+
+/* live.c: a handle's part in the lifecycle: its liveness mark (a shared
+ * flock held while the handle may delete the object, and the xattr
+ * TF_MARK_XATTR = "libtempfile PID NAME") and its registry slot. */
+#define TF_MARK_XATTR "user.tempfile"
+#define TF_MARK_TAG "libtempfile "
+struct tf__life {
+  struct tf__slot *slot; /* NULL: not registered */
+  int marked;            /* carries the xattr */
+};
+/* Lock and mark the object open at fd as name; 1 if marked.  Never fails
+ * the caller: an unmarked object is simply never reaped. */
+int tf__life_mark(struct tf__life *l, unsigned flags, int fd,
+                  const char *name);
+/* Register the object (unless flags has TF_UNTRACKED): 0 or -ENOMEM. */
+int tf__life_register(struct tf__life *l, unsigned flags,
+                      enum tf__obj_kind kind, int dirfd, const char *name,
+                      dev_t dev, ino_t ino);
+/* Both; l is zeroed first. */
+int tf__life_start(struct tf__life *l, unsigned flags, int fd,
+                   enum tf__obj_kind kind, int dirfd, const char *name,
+                   dev_t dev, ino_t ino);
+/* The object stays (kept or about to be published): remove the mark
+ * through fd (when >= 0).  tf__life_remark() puts it back. */
+void tf__life_unmark(struct tf__life *l, int fd);
+void tf__life_remark(struct tf__life *l, int fd, const char *name);
+/* Unregister; idempotent. */
+void tf__life_end(struct tf__life *l);
+/* The pid in the mark of the object open at fd if its recorded name is
+ * name, else -1. */
+long tf__mark_pid(int fd, const char *name);
+
+/* sys.c, for signal handlers (no table, no lock, no allocation): read
+ * directory entries of fd into buf (getdents64; -1 with ENOSYS where the
+ * platform has no such call), and step through them: each call fills
+ * *out with the entry at *pos and advances it, 0 at the end.  next is
+ * the offset to lseek() to for the entries after this one. */
+struct tf__raw_dirent {
+  const char *name;
+  unsigned char type; /* DT_* */
+  int64_t next;
+};
+ssize_t tf__raw_listing(int fd, void *buf, size_t n);
+int tf__raw_entry(const void *buf, size_t len, size_t *pos,
+                  struct tf__raw_dirent *out);
 
 /* sys.c: close() preserving errno, for cleanup paths. */
 void tf__close_quiet(int fd);

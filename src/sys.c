@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 
 #if defined(TF_HAVE_GETRANDOM)
@@ -22,6 +23,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
+#elif defined(__APPLE__)
+#include <sys/xattr.h>
 #endif
 
 /* ------------------------------------------------------------ real calls */
@@ -396,6 +400,84 @@ static int real_fstype(int fd, unsigned long *type) {
   return 0;
 }
 
+static int real_flock(int fd, int op) { return flock(fd, op); }
+
+static int real_xattr_set(int fd, const char *name, const void *v, size_t n) {
+#if defined(__linux__)
+  return fsetxattr(fd, name, v, n, 0);
+#elif defined(__APPLE__)
+  return fsetxattr(fd, name, v, n, 0, 0);
+#else
+  (void)fd, (void)name, (void)v, (void)n;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}
+
+static ssize_t real_xattr_get(int fd, const char *name, void *v, size_t n) {
+#if defined(__linux__)
+  return fgetxattr(fd, name, v, n);
+#elif defined(__APPLE__)
+  return fgetxattr(fd, name, v, n, 0, 0);
+#else
+  (void)fd, (void)name, (void)v, (void)n;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}
+
+static int real_xattr_remove(int fd, const char *name) {
+#if defined(__linux__)
+  return fremovexattr(fd, name);
+#elif defined(__APPLE__)
+  return fremovexattr(fd, name, 0);
+#else
+  (void)fd, (void)name;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}
+
+/* ------------------------------------------- for signal handlers only */
+
+#if defined(__linux__) && defined(SYS_getdents64)
+struct raw_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+#endif
+
+ssize_t tf__raw_listing(int fd, void *buf, size_t n) {
+#if defined(__linux__) && defined(SYS_getdents64)
+  return syscall(SYS_getdents64, fd, buf, n);
+#else
+  (void)fd, (void)buf, (void)n;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+int tf__raw_entry(const void *buf, size_t len, size_t *pos,
+                  struct tf__raw_dirent *out) {
+#if defined(__linux__) && defined(SYS_getdents64)
+  const struct raw_dirent64 *d;
+  if (*pos >= len)
+    return 0;
+  d = (const struct raw_dirent64 *)((const char *)buf + *pos);
+  *pos += d->d_reclen;
+  out->name = d->d_name;
+  out->type = d->d_type;
+  out->next = d->d_off;
+  return 1;
+#else
+  (void)buf, (void)len, (void)pos, (void)out;
+  return 0;
+#endif
+}
+
 static int real_fopencookie(void *cookie, FILE **out) {
   FILE *fp = open_cookie_stream(cookie);
   if (fp == NULL)
@@ -577,6 +659,13 @@ TF_SYS_FAULT(readlinkat, ssize_t,
 TF_SYS_FAULT(linkfd, int, (int fd, int dirfd, const char *name),
              (fd, dirfd, name))
 TF_SYS_FAULT(fstype, int, (int fd, unsigned long *type), (fd, type))
+TF_SYS_FAULT(flock, int, (int fd, int op), (fd, op))
+TF_SYS_FAULT(xattr_set, int,
+             (int fd, const char *name, const void *v, size_t n),
+             (fd, name, v, n))
+TF_SYS_FAULT(xattr_get, ssize_t, (int fd, const char *name, void *v, size_t n),
+             (fd, name, v, n))
+TF_SYS_FAULT(xattr_remove, int, (int fd, const char *name), (fd, name))
 
 static int fault_mapmem(size_t n, void **out) {
   if (fault_here(TF_SYS_mapmem))

@@ -1,0 +1,178 @@
+/*
+ * registry.c - the process-wide registry of live temporary objects, so
+ * they can be removed at exit(), on a signal (signals.c) and by
+ * tf_cleanup_all() while their handles are still alive.
+ *
+ * A slot records what removing an object takes without its handle: the
+ * kind, the fd of its directory and its name (both owned by the handle),
+ * a directory's identity, and the pid that made it.  Slots live in
+ * chunks that are never freed, so a signal handler can walk them with no
+ * lock.  Each slot's state is one atomic int:
+ *
+ *   FREE -> FILLING -> LIVE        a handle registers (under the lock)
+ *   LIVE -> CLEANING -> CLEANED    a cleaner removes it, exactly once
+ *   LIVE or CLEANED -> FREE        the handle drops it, after it removed,
+ *                                  kept or published the object itself
+ *
+ * A handle never drops a slot a cleaner holds (CLEANING): it waits, so
+ * the fd and name a cleaner uses stay valid until it is done.  Removing
+ * twice (the handle and a cleaner) is harmless: a name already gone is
+ * not an error, and a directory is checked by device and inode first.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { FREE, FILLING, LIVE, CLEANING, CLEANED };
+
+#define CHUNK_SLOTS 64
+
+struct tf__slot {
+  int state; /* atomic */
+  enum tf__obj_kind kind;
+  int dirfd;
+  const char *name;
+  dev_t dev; /* a directory's identity */
+  ino_t ino;
+  pid_t pid;
+  struct tf__slot *next_free; /* under lock */
+};
+
+struct chunk {
+  struct chunk *next;
+  struct tf__slot slots[CHUNK_SLOTS];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct chunk first_chunk;
+static struct chunk *chunks; /* atomic; newest first */
+static struct tf__slot *free_slots;
+
+static void store(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+static int swap_state(int *p, int from, int to) {
+  return __atomic_compare_exchange_n(p, &from, to, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE);
+}
+
+static struct chunk *first(void) {
+  return __atomic_load_n(&chunks, __ATOMIC_ACQUIRE);
+}
+
+/* Make every slot of c free (the lock held, or no other thread). */
+static void free_chunk_slots(struct chunk *c) {
+  int i;
+  for (i = CHUNK_SLOTS - 1; i >= 0; i--) {
+    store(&c->slots[i].state, FREE);
+    c->slots[i].next_free = free_slots;
+    free_slots = &c->slots[i];
+  }
+}
+
+static void before_fork(void) { pthread_mutex_lock(&lock); }
+
+static void parent_after_fork(void) { pthread_mutex_unlock(&lock); }
+
+/* A forked child owns none of its parent's objects: it starts with every
+ * slot free, and handles it inherited never touch the registry (they
+ * check their owner pid first). */
+static void child_after_fork(void) {
+  struct chunk *c;
+  free_slots = NULL;
+  for (c = first(); c != NULL; c = c->next)
+    free_chunk_slots(c);
+  pthread_mutex_unlock(&lock);
+}
+
+static void cleanup_at_exit(void) { tf_cleanup_all(); }
+
+static void init(void) {
+  free_chunk_slots(&first_chunk);
+  __atomic_store_n(&chunks, &first_chunk, __ATOMIC_RELEASE);
+  pthread_atfork(before_fork, parent_after_fork, child_after_fork);
+  atexit(cleanup_at_exit);
+}
+
+/* More slots.  Plain calloc, never freed: a signal handler may be
+ * walking the chunk list at any time. */
+static int grow(void) {
+  struct chunk *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return -ENOMEM;
+  free_chunk_slots(c);
+  c->next = first();
+  __atomic_store_n(&chunks, c, __ATOMIC_RELEASE);
+  return 0;
+}
+
+int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
+                const char *name, dev_t dev, ino_t ino) {
+  struct tf__slot *s;
+  pid_t pid = tf__current_pid();
+  pthread_once(&once, init);
+  pthread_mutex_lock(&lock);
+  if (free_slots == NULL && grow() < 0) {
+    pthread_mutex_unlock(&lock);
+    return -ENOMEM;
+  }
+  s = free_slots;
+  free_slots = s->next_free;
+  store(&s->state, FILLING);
+  s->kind = kind;
+  s->dirfd = dirfd;
+  s->name = name;
+  s->dev = dev;
+  s->ino = ino;
+  s->pid = pid;
+  store(&s->state, LIVE);
+  pthread_mutex_unlock(&lock);
+  *out = s;
+  return 0;
+}
+
+void tf__reg_drop(struct tf__slot *s) {
+  struct timespec pause = {0, 100000};
+  if (s == NULL)
+    return;
+  while (!swap_state(&s->state, LIVE, FREE) &&
+         !swap_state(&s->state, CLEANED, FREE)) {
+    /* A cleaner is removing the object (at exit or on a signal); its
+     * fd and name must outlive that. */
+    nanosleep(&pause, NULL);
+  }
+  pthread_mutex_lock(&lock);
+  s->next_free = free_slots;
+  free_slots = s;
+  pthread_mutex_unlock(&lock);
+}
+
+/* Remove the object of one slot if this process registered it and no
+ * one removed it yet.  Returns 1 if it was ours to remove. */
+int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
+  if (s->pid != me || !swap_state(&s->state, LIVE, CLEANING))
+    return 0;
+  if (s->kind == TF_OBJ_DIR)
+    tf__remove_dir_by_name(s->dirfd, s->name, s->dev, s->ino, in_signal);
+  else
+    unlinkat(s->dirfd, s->name, 0); /* raw: also from signal handlers */
+  store(&s->state, CLEANED);
+  return 1;
+}
+
+int tf__reg_clean_all(pid_t me, int in_signal) {
+  struct chunk *c;
+  int i, n = 0;
+  for (c = first(); c != NULL; c = c->next)
+    for (i = 0; i < CHUNK_SLOTS; i++)
+      n += tf__reg_clean_slot(&c->slots[i], me, in_signal);
+  return n;
+}
+
+int tf_cleanup_all(void) {
+  if (first() == NULL)
+    return 0; /* nothing was ever registered */
+  return tf__reg_clean_all(tf__current_pid(), 0);
+}

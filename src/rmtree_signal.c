@@ -1,0 +1,133 @@
+/*
+ * rmtree_signal.c - removing a registered directory by its parent's fd
+ * and name: at exit with the full secure walk (rmtree.c), and in a
+ * signal handler with a walk that makes only async-signal-safe calls
+ * and allocates nothing.
+ *
+ * The signal-safe walk keeps one frame per level (fd, name, where to
+ * resume its listing) in static memory, up to MAX_DEPTH levels, and one
+ * listing buffer: after coming back from a child it seeks the parent to
+ * the entry after that child's, so nothing is listed twice and an entry
+ * that can not be removed is not retried.  Like rmtree.c it never
+ * follows a symlink (O_NOFOLLOW, unlinkat) and never leaves the tree's
+ * file system.  Deeper levels, and directories that deny their owner
+ * reading, are left: at exit the full walk handles them.  Two handlers
+ * running at once in different threads take turns (the state is static).
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#define MAX_DEPTH 64
+
+struct sig_frame {
+  int fd;
+  int64_t resume; /* listing offset to continue from */
+  char name[NAME_MAX + 1];
+};
+
+static struct sig_frame frames[MAX_DEPTH];
+static char listing[4096] __attribute__((aligned(8)));
+static int walker_busy; /* atomic */
+
+#define DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+
+/* Open name in parentfd as a directory of file system dev, or -1. */
+static int open_child(int parentfd, const char *name, dev_t dev) {
+  struct stat st;
+  int fd = openat(parentfd, name, DIR_OPEN);
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) != 0 || st.st_dev != dev) {
+    close(fd); /* another file system is never entered */
+    return -1;
+  }
+  return fd;
+}
+
+static int is_dot(const char *n) {
+  return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
+}
+
+static int is_dir_entry(int fd, const struct tf__raw_dirent *e) {
+  struct stat st;
+  if (e->type != DT_UNKNOWN)
+    return e->type == DT_DIR;
+  return fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(st.st_mode);
+}
+
+/* Unlink what frames[*depth] lists, until the listing ends (0) or a
+ * subdirectory was entered (1, *depth grown). */
+static int empty_level(int *depth, dev_t dev) {
+  struct sig_frame *f = &frames[*depth];
+  struct tf__raw_dirent e;
+  size_t pos;
+  ssize_t len;
+  int child;
+  while ((len = tf__raw_listing(f->fd, listing, sizeof(listing))) > 0) {
+    pos = 0;
+    while (tf__raw_entry(listing, (size_t)len, &pos, &e)) {
+      if (is_dot(e.name))
+        continue;
+      if (!is_dir_entry(f->fd, &e)) {
+        unlinkat(f->fd, e.name, 0);
+        continue;
+      }
+      if (unlinkat(f->fd, e.name, AT_REMOVEDIR) == 0 ||
+          *depth + 1 >= MAX_DEPTH || strlen(e.name) > NAME_MAX)
+        continue;
+      child = open_child(f->fd, e.name, dev);
+      if (child < 0)
+        continue;
+      f->resume = e.next;
+      f = &frames[++*depth];
+      f->fd = child;
+      strcpy(f->name, e.name);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Empty the directory open at topfd (not closed here). */
+static void empty_tree_signal_safe(int topfd, dev_t dev) {
+  struct timespec pause = {0, 1000000};
+  int depth = 0;
+  while (__atomic_exchange_n(&walker_busy, 1, __ATOMIC_ACQUIRE))
+    nanosleep(&pause, NULL);
+  frames[0].fd = topfd;
+  for (;;) {
+    if (empty_level(&depth, dev))
+      continue;
+    if (depth == 0)
+      break;
+    close(frames[depth].fd);
+    depth--;
+    unlinkat(frames[depth].fd, frames[depth + 1].name, AT_REMOVEDIR);
+    lseek(frames[depth].fd, frames[depth].resume, SEEK_SET);
+  }
+  __atomic_store_n(&walker_busy, 0, __ATOMIC_RELEASE);
+}
+
+void tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
+                            ino_t ino, int in_signal) {
+  struct stat st;
+  int fd = openat(parentfd, name, DIR_OPEN);
+  if (fd < 0)
+    return; /* gone, renamed away, or not readable */
+  /* Only the directory that was made: not one that took its name. */
+  if (fstat(fd, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+    close(fd);
+    return;
+  }
+  if (in_signal)
+    empty_tree_signal_safe(fd, dev);
+  else
+    tf__rmtree_contents(fd);
+  close(fd);
+  if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      st.st_dev == dev && st.st_ino == ino)
+    unlinkat(parentfd, name, AT_REMOVEDIR);
+}

@@ -1,0 +1,88 @@
+/*
+ * scope.c - scope-bound cleanup: the *_freep() functions behind the
+ * TF_AUTO_* declarations (tf_pool_freep() is in pool.c), and keep-on-error ending (the seed's
+ * ManagedTempFile), which keeps a failed run's object for debugging and
+ * says where.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tf_file_freep(tf_file **p) {
+  if (p != NULL) {
+    tf_file_free(*p);
+    *p = NULL;
+  }
+}
+
+void tf_dir_freep(tf_dir **p) {
+  if (p != NULL) {
+    tf_dir_free(*p);
+    *p = NULL;
+  }
+}
+
+void tf_spool_freep(tf_spool **p) {
+  if (p != NULL) {
+    tf_spool_free(*p);
+    *p = NULL;
+  }
+}
+
+void tf_atomic_freep(tf_atomic **p) {
+  if (p != NULL) {
+    tf_atomic_free(*p);
+    *p = NULL;
+  }
+}
+
+static tf_kept_fn reporter; /* atomic; NULL: stderr */
+
+void tf_set_kept_reporter(tf_kept_fn fn) {
+  __atomic_store_n(&reporter, fn, __ATOMIC_RELEASE);
+}
+
+/* One line on stderr, written at once so lines of threads do not mix. */
+static void report_kept(const char *path, int status) {
+  tf_kept_fn fn = __atomic_load_n(&reporter, __ATOMIC_ACQUIRE);
+  char line[PATH_MAX + 64];
+  int n;
+  if (fn != NULL) {
+    fn(path, status);
+    return;
+  }
+  n = snprintf(line, sizeof(line), "libtempfile: kept %s (status %d)\n",
+               path, status);
+  if (n > 0 && (size_t)n < sizeof(line))
+    (void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+int tf_file_end(tf_file *f, int status) {
+  if (f != NULL && status != 0) {
+    tf_file_keep(f);
+    report_kept(tf_file_path(f), status);
+  }
+  return tf_file_free(f);
+}
+
+int tf_dir_end(tf_dir *d, int status) {
+  if (d != NULL && status != 0) {
+    tf_dir_keep(d);
+    report_kept(tf_dir_path(d), status);
+  }
+  return tf_dir_free(d);
+}
+
+void tf__guard_end(tf__guard *g) {
+  int status = *g->status;
+  if (g->is_dir) {
+    tf_dir **d = g->handle;
+    tf_dir_end(*d, status);
+    *d = NULL;
+  } else {
+    tf_file **f = g->handle;
+    tf_file_end(*f, status);
+    *f = NULL;
+  }
+}
