@@ -99,10 +99,19 @@ $(BENCH_BIN): bench/tfbench.c bench/clock.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
 
+# The tour runs with TMPDIR set to a fresh private directory, which must
+# be empty at the end: every example removes what it made.
 demo: all
-	@for e in $(EXAMPLE_BIN); do \
-	  printf '\n##### %s\n' "$${e##*/}"; "$$e" || exit 1; \
-	done
+	@tmp=$$(mktemp -d) || exit 1; \
+	for e in $(EXAMPLE_BIN); do \
+	  printf '\n##### %s\n' "$${e##*/}"; \
+	  TMPDIR="$$tmp" "$$e" || { rm -rf "$$tmp"; exit 1; }; \
+	done; \
+	if [ -n "$$(ls -A "$$tmp")" ]; then \
+	  echo "tour: left behind in the temp dir:"; ls -lAR "$$tmp"; \
+	  rm -rf "$$tmp"; exit 1; \
+	fi; \
+	rmdir "$$tmp" && echo "tour: nothing left behind in the temp dir"
 
 check: all
 	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" sh tests/run-all.sh

@@ -13,7 +13,8 @@
 #      python3-atomicwrites);
 #   2. builds the peers into build/bench/ (the Rust one offline, from
 #      Debian's crate registry);
-#   3. calibrates N per workload so one run of the floor takes about
+#   3. calibrates N per workload so one run of the floor (for pool, which
+#      has none, of named-write) takes about
 #      BENCH_TARGET_MS (every implementation does the same N; tree has a
 #      fixed N, BENCH_TREE_N files per subdirectory, and so have spool-mem and
 #      spool, BENCH_SPOOL_N spools of 64 MiB, and atomic, BENCH_ATOMIC_N
@@ -95,7 +96,7 @@ export TFBENCH_REPS
 LC_ALL=C
 export LC_ALL
 
-GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic"
+GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic pool"
 RUN_GROUPS=
 for g in ${BENCH_GROUPS:-$GROUPS_ALL}; do
   case " $GROUPS_ALL " in
@@ -336,7 +337,9 @@ fi
 # handle).  "handle" is libtempfile's tf_dir (tfbench tree-handle), "rm"
 # is rm -rf spawned by the glibc peer (glibc-peer tree-rm), and "malloc"
 # and "hot" are spool-mem's two other memory baselines (tfbench
-# spool-mem-malloc and spool-mem-hot).  For atomic, "glib" and
+# spool-mem-malloc and spool-mem-hot); "named-write" is the pool group's
+# comparison, the same use of a scratch file without a pool (tfbench
+# named-write).  For atomic, "glib" and
 # "glib-consistent" are the GLib peer's atomic and atomic-consistent,
 # "renameio" the Go peer's atomic and "atomicwrites" the Python peer's.
 invoke() {
@@ -349,6 +352,7 @@ invoke() {
   handle) "$@" "$BIN" "$i_w-handle" "$i_n" "$i_d" ;;
   malloc) "$@" "$BIN" "$i_w-malloc" "$i_n" "$i_d" ;;
   hot) "$@" "$BIN" "$i_w-hot" "$i_n" "$i_d" ;;
+  named-write) "$@" "$BIN" named-write "$i_n" "$i_d" ;;
   rm) "$@" "$B/glibc-peer" "$i_pw-rm" "$i_n" "$i_d" ;;
   glibc) "$@" "$B/glibc-peer" "$i_pw" "$i_n" "$i_d" ;;
   python) "$@" "$PY" "$HERE/peers/python.py" "$i_pw" "$i_n" "$i_d" ;;
@@ -384,6 +388,7 @@ label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
   handle) echo "$2-handle libtempfile" ;;
   malloc) echo "$2-malloc libtempfile" ;;
   hot) echo "$2-hot libtempfile" ;;
+  named-write) echo "named-write libtempfile" ;;
   rm) echo "$(peer_workload_of "$2")-rm glibc" ;;
   glib-consistent) echo "$(peer_workload_of "$2")-consistent glib" ;;
   renameio) echo "$(peer_workload_of "$2") go" ;;
@@ -424,17 +429,19 @@ members() { # GROUP -> the implementations measured for it
   spool-mem) m_list="libtempfile floor malloc hot python rust" ;;
   spool) m_list="libtempfile floor python rust" ;;
   atomic) m_list="libtempfile floor glib glib-consistent renameio atomicwrites" ;;
+  # No floor and no peer: the pool against a named file used the same way.
+  pool) m_list="libtempfile named-write" ;;
   *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
-    case " libtempfile floor handle malloc hot $PEERS " in
+    case " libtempfile floor handle malloc hot named-write $PEERS " in
     *" $m "*) printf '%s ' "$m" ;;
     esac
   done
 }
 
 is_peer() {
-  case $1 in libtempfile | floor | handle | malloc | hot) return 1 ;; *) return 0 ;; esac
+  case $1 in libtempfile | floor | handle | malloc | hot | named-write) return 1 ;; *) return 0 ;; esac
 }
 
 # N per workload: a short calibration run of the floor gives its ns/op,
@@ -447,7 +454,8 @@ is_peer() {
 # Nor are spool-mem and spool: N is spools of 64 MiB, fixed
 # (BENCH_SPOOL_N), and one operation is one 4 KiB write (16384 per spool).
 # Nor is atomic: N replacements (BENCH_ATOMIC_N), each of which waits for
-# the disk.
+# the disk.  pool has no floor: it is calibrated on named-write, the
+# slower of its two.
 : >"$B/n.txt"
 for g in $RUN_GROUPS; do
   fixed=
@@ -462,8 +470,10 @@ for g in $RUN_GROUPS; do
     done
     continue
   fi
-  ns=$(TFBENCH_REPS=1 measure floor "$g" 500) || {
-    note "floor $g: calibration failed; $g not measured"
+  cal=floor
+  [ "$g" = pool ] && cal=named-write
+  ns=$(TFBENCH_REPS=1 measure "$cal" "$g" 500) || {
+    note "$cal $g: calibration failed; $g not measured"
     continue
   }
   n=$(awk -v ns="$ns" -v t="$TARGET_MS" -v r="$REPS" 'BEGIN {
@@ -648,6 +658,7 @@ impl_name() { # IMPL [GROUP]
   handle:*) echo "libtempfile tf_dir handle" ;;
   malloc:*) echo "baseline: malloc(64 MiB)" ;;
   hot:*) echo "baseline: hot buffer (copies only)" ;;
+  named-write:*) echo "libtempfile, no pool: a named file per use" ;;
   esac
   case $1 in
   rm) echo "rm -rf ($(rm --version 2>/dev/null | awk 'NR == 1 { print $2, $3, $4 }' | tr -d '()'))" ;;
@@ -720,6 +731,8 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   atomic:glib-consistent) echo 'g_file_set_contents_full(DIR/target, buf, 4096, CONSISTENT, 0644)' ;;
   atomic:renameio) echo 'renameio.WriteFile(DIR/target, buf, 0644): no directory fsync' ;;
   atomic:atomicwrites) echo 'with atomic_write(DIR/target, mode="wb", overwrite=True) as f: f.write(buf)' ;;
+  pool:libtempfile) echo 'tf_pool_acquire (capacity 1, {.dir = DIR}), write 4 KiB, tf_pool_release (ftruncate, lseek)' ;;
+  pool:named-write) echo 'tf_file_create({.dir = DIR}), write 4 KiB, tf_file_close (close, unlink), tf_file_free' ;;
   esac
 }
 
@@ -869,6 +882,16 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     echo "open a sibling temporary name (O_CREAT|O_EXCL), write, fsync, close,"
     echo "rename over the target, open the directory, fsync it, close it."
   }
+  selected pool && {
+    echo
+    echo "\`pool\` has no floor and no peer: one operation is one use of a scratch"
+    echo "file for 4 KiB in the run's directory, through a pool (tf_pool_acquire,"
+    echo "write, tf_pool_release, which truncates the file and seeks to 0 for the"
+    echo "next use) and, as \`named-write\`, without one (tf_file_create, write,"
+    echo "tf_file_close, which unlinks, tf_file_free). The pool, capacity 1, is"
+    echo "made before the warm-up, whose first acquire makes its one file. N is"
+    echo "calibrated on \`named-write\`."
+  }
   echo "Measuring took ${ELAPSED} s."
   echo
   echo "## Goals"
@@ -935,6 +958,21 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   # atomic: no slower than any peer (the peers that do less, renameio
   # with no directory fsync, included).
   selected atomic && floor_and_peer_goals atomic "no slower than any peer" 0
+  # pool: judged on the ratio of the two medians of this run alone; the
+  # per-round ratio is shown for information.
+  if selected pool; then
+    text="\`pool\` at least 2x faster than \`named-write\` (median ratio)"
+    lib=$(median_of pool libtempfile) || lib=
+    nw=$(median_of pool named-write) || nw=
+    if [ -n "$lib" ] && [ -n "$nw" ]; then
+      sp=$(div "$nw" "$lib")
+      pr=$(paired_ratio pool named-write libtempfile)
+      goal_row "$text" "named-write takes $sp x the pool's time (per-round $pr x)" \
+        "$(awk -v r="$sp" 'BEGIN { print (r >= 2) ? 2 : 0 }')"
+    else
+      goal_row "$text" "not measured" 0
+    fi
+  fi
   # Beyond the issue's goals: the anchored form against the peers' named.
   lib=
   selected named-at && { lib=$(median_of named-at libtempfile) || lib=; }
@@ -970,6 +1008,14 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       echo "(tf_mkstempat, unlinkat): the kernel resolves one name instead of the"
       echo "whole path. No peer has such a form, so the peers run their path-based"
       echo "named workload here; the floor is the same anchored system calls."
+      echo
+    }
+    [ "$g" = pool ] && {
+      echo "A scratch file used for 4 KiB, through a pool and without one: the pool"
+      echo "reuses one unnamed file (no creation, no name, no unlink: acquire makes"
+      echo "no system call, release an ftruncate and an lseek), \`named-write\`"
+      echo "makes and removes a named file every time. No floor, no peer; the"
+      echo "goal is the ratio of the two medians."
       echo
     }
     [ "$g" = named-handle ] && {
@@ -1061,8 +1107,15 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
         "$v" "$(range_of "$g" "$m")" "$(div "$v" "$fl")" "$(div "$v" "$fpv")" "$(n_of "$g" "$m")"
     done
     # The spools: libtempfile against each baseline, and each peer's time
-    # over libtempfile's (the way up of the peer goals).
+    # over libtempfile's (the way up of the peer goals); the pool against
+    # named-write.
     case $g in
+    pool)
+      if lib=$(median_of pool libtempfile) && nw=$(median_of pool named-write); then
+        echo
+        echo "- named-write / pool: $(div "$nw" "$lib") x (per-round $(paired_ratio pool named-write libtempfile) x): the pool is that many times as fast"
+      fi
+      ;;
     spool-mem | spool)
       if lib=$(median_of "$g" libtempfile); then
         echo

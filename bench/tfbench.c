@@ -89,6 +89,17 @@
  *                  DIR/target, open(DIR, O_RDONLY|O_DIRECTORY|O_CLOEXEC),
  *                  fsync, close
  *
+ * The pool workloads: one operation is one use of a scratch file for
+ * 4 KiB (a buffer of 'p' bytes) in DIR.
+ *   pool           tf_pool_acquire of a tf_pool_create(capacity 1,
+ *                  {.dir = DIR}) made before the warm-up, write 4 KiB,
+ *                  tf_pool_release (truncate, seek to 0); after the last
+ *                  repetition the file is checked to be empty and the
+ *                  pool freed (untimed)
+ *   named-write    the same use without a pool: tf_file_create(&f,
+ *                  {.dir = DIR}), write 4 KiB, tf_file_close (close and
+ *                  unlink), tf_file_free
+ *
  * Any failure is reported on stderr and exits 1; a bad command line
  * exits 2.  Nothing is left in DIR.
  */
@@ -705,6 +716,76 @@ static void run_atomic_floor(long n) {
   }
 }
 
+/* ----------------------------------------------------------------- pool */
+
+#define POOL_WRITE 4096
+
+static unsigned char g_pool_buf[POOL_WRITE];
+static tf_pool *g_pool;
+
+static void scratch_setup(long n) {
+  (void)n;
+  memset(g_pool_buf, 'p', sizeof(g_pool_buf));
+}
+
+/* Untimed, once before the warm-up (which makes the pool's one file). */
+static void pool_setup(long n) {
+  int rc;
+  scratch_setup(n);
+  rc = tf_pool_create(&g_pool, 1, &g_opts);
+  if (rc < 0)
+    die("tf_pool_create", rc);
+}
+
+static void run_pool(long n) {
+  long i;
+  for (i = 0; i < n; i++) {
+    int rc, fd = tf_pool_acquire(g_pool);
+    if (fd < 0)
+      die("tf_pool_acquire", fd);
+    write_all(fd, g_pool_buf, POOL_WRITE);
+    rc = tf_pool_release(g_pool, fd);
+    if (rc < 0)
+      die("tf_pool_release", rc);
+  }
+}
+
+/* Untimed, once at the end: the file the pool hands out is empty and at
+ * offset 0 after all those writes; freeing the pool leaves nothing. */
+static void pool_teardown(void) {
+  struct stat st;
+  int rc, fd = tf_pool_acquire(g_pool);
+  if (fd < 0)
+    die("tf_pool_acquire", fd);
+  if (fstat(fd, &st) != 0)
+    die("fstat", errno);
+  if (st.st_size != 0 || lseek(fd, 0, SEEK_CUR) != 0) {
+    fprintf(stderr, "tfbench: the pool handed out a file that is not empty\n");
+    exit(1);
+  }
+  rc = tf_pool_free(g_pool);
+  g_pool = NULL;
+  if (rc < 0)
+    die("tf_pool_free", rc);
+}
+
+static void run_named_write(long n) {
+  long i;
+  for (i = 0; i < n; i++) {
+    tf_file *f;
+    int rc = tf_file_create(&f, &g_opts);
+    if (rc < 0)
+      die("tf_file_create", rc);
+    write_all(tf_file_fd(f), g_pool_buf, POOL_WRITE);
+    rc = tf_file_close(f); /* closes and unlinks: the default policy */
+    if (rc < 0)
+      die("tf_file_close", rc);
+    rc = tf_file_free(f);
+    if (rc < 0)
+      die("tf_file_free", rc);
+  }
+}
+
 struct workload {
   const char *name;
   void (*run)(long n);
@@ -739,6 +820,8 @@ static const struct workload workloads[] = {
     {"atomic", run_atomic, 0, 0, NULL, NULL, atomic_setup, atomic_teardown},
     {"atomic-floor", run_atomic_floor, 0, 0, NULL, NULL, atomic_setup,
      atomic_teardown},
+    {"pool", run_pool, 0, 0, NULL, NULL, pool_setup, pool_teardown},
+    {"named-write", run_named_write, 0, 0, NULL, NULL, scratch_setup, NULL},
 };
 
 /* ---------------------------------------------------------------- timing */

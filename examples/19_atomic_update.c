@@ -1,5 +1,5 @@
 /*
- * 12_atomic_update.c - the seed's atomic_file_operation: replace a file so
+ * 19_atomic_update.c - the seed's atomic_file_operation: replace a file so
  * that a reader, or the disk after a crash, sees the whole old contents
  * or the whole new ones, never a mix.  The seed does it by hand (a
  * NamedTemporaryFile in the target's directory, fsync, os.rename); here

@@ -1,5 +1,5 @@
 /*
- * 13_publish.c - beyond Python: write a file under a temporary name and
+ * 20_publish.c - beyond Python: write a file under a temporary name and
  * give it its final name only when it is complete, so a reader sees the
  * whole file or none of it.  tf_file_publish() renames it in one step and
  * sets its mode; TF_NOCLOBBER refuses to replace a file already there.

@@ -896,23 +896,23 @@ TF_EXTERN void tf_set_kept_reporter(tf_kept_fn fn);
 #define TF_AUTO_POOL TF__CLEANUP(tf_pool_freep) tf_pool *
 
 /* The guard behind the KEEP_ON_ERROR forms; not for direct use. */
-typedef struct tf__guard {
+typedef struct tf_scope_guard {
   void *handle;      /* tf_file ** or tf_dir ** */
   const int *status; /* read when the scope ends */
   int is_dir;
-} tf__guard;
-TF_EXTERN void tf__guard_end(tf__guard *g);
+} tf_scope_guard;
+TF_EXTERN void tf_scope_guard_end(tf_scope_guard *g);
 
 #define TF__GUARD_NAME2(a, b) a##b
 #define TF__GUARD_NAME(a, b) TF__GUARD_NAME2(a, b)
 #define TF_AUTO_FILE_KEEP_ON_ERROR(var, status)                              \
   tf_file *var = NULL;                                                       \
-  TF__CLEANUP(tf__guard_end)                                                 \
-  tf__guard TF__GUARD_NAME(tf__guard_, var) = {&var, &(status), 0}
+  TF__CLEANUP(tf_scope_guard_end) __attribute__((unused))                    \
+  tf_scope_guard TF__GUARD_NAME(tf_guard_, var) = {&var, &(status), 0}
 #define TF_AUTO_DIR_KEEP_ON_ERROR(var, status)                               \
   tf_dir *var = NULL;                                                        \
-  TF__CLEANUP(tf__guard_end)                                                 \
-  tf__guard TF__GUARD_NAME(tf__guard_, var) = {&var, &(status), 1}
+  TF__CLEANUP(tf_scope_guard_end) __attribute__((unused))                    \
+  tf_scope_guard TF__GUARD_NAME(tf_guard_, var) = {&var, &(status), 1}
 #endif
 
 /* --------------------------------------------------------------- names */

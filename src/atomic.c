@@ -290,7 +290,11 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
    * one that takes an old one's place is private until it has the old
    * one's owner and mode. */
   mode = t.has_meta ? 0600 : o && o->mode ? (mode_t)o->mode : 0666;
-  rc = create_file(a, &t, mode, o ? o->open_flags : 0);
+  rc = tf__track_begin(o);
+  if (rc == 0) {
+    rc = create_file(a, &t, mode, o ? o->open_flags : 0);
+    tf__track_end(o);
+  }
   if (rc < 0)
     goto fail;
   a->fd = rc;
@@ -457,7 +461,11 @@ static int publish_unnamed(tf_atomic *a) {
       return -errno;
     /* Something appeared at the name since begin: replace it. */
   }
-  rc = link_hidden(a);
+  rc = tf__reg_enter();
+  if (rc == 0) {
+    rc = link_hidden(a);
+    tf__reg_leave();
+  }
   if (rc < 0)
     return rc;
   rc = close_file(a);

@@ -113,7 +113,11 @@ static int dir_create_in(tf_dir **out, int dirfd, int is_at,
                             dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
-  rc = dir_build(out, anchor, dir, dir_len, &n, opts);
+  rc = tf__track_begin(opts);
+  if (rc == 0) {
+    rc = dir_build(out, anchor, dir, dir_len, &n, opts);
+    tf__track_end(opts);
+  }
   if (rc < 0)
     tf__close_quiet(anchor);
   return rc;

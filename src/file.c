@@ -104,7 +104,11 @@ static int file_create_in(tf_file **out, int dirfd, int is_at,
                             dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
-  rc = file_create(out, anchor, dir, dir_len, &n, opts);
+  rc = tf__track_begin(opts);
+  if (rc == 0) {
+    rc = file_create(out, anchor, dir, dir_len, &n, opts);
+    tf__track_end(opts);
+  }
   if (rc < 0)
     tf__close_quiet(anchor);
   return rc;

@@ -219,6 +219,14 @@ int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
 void tf__reg_drop(struct tf__slot *s);
 int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal);
 int tf__reg_clean_all(pid_t me, int in_signal);
+/* Bracket the making of an object that will be registered: enter fails
+ * with -ECANCELED once a signal cleaner is at work (nothing may be made
+ * then).  The signal handler's side: clean, and, when the process goes
+ * on after the signal, allow creation again. */
+int tf__reg_enter(void);
+void tf__reg_leave(void);
+int tf__reg_clean_on_signal(void);
+void tf__reg_survived_signal(void);
 
 /* rmtree_signal.c: remove the directory name in parentfd if it is still
  * the one with identity (dev, ino); with in_signal, async-signal-safe. */
@@ -250,6 +258,10 @@ int tf__life_start(struct tf__life *l, unsigned flags, int fd,
  * through fd (when >= 0).  tf__life_remark() puts it back. */
 void tf__life_unmark(struct tf__life *l, int fd);
 void tf__life_remark(struct tf__life *l, int fd, const char *name);
+/* tf__reg_enter() and tf__reg_leave() for a creation with options o,
+ * unless o makes an object that is never registered. */
+int tf__track_begin(const tf_opts *o);
+void tf__track_end(const tf_opts *o);
 /* Unregister; idempotent. */
 void tf__life_end(struct tf__life *l);
 /* The pid in the mark of the object open at fd if its recorded name is

@@ -76,6 +76,19 @@ void tf__life_remark(struct tf__life *l, int fd, const char *name) {
     tf__sys.xattr_set(fd, TF_MARK_XATTR, value, (size_t)n);
 }
 
+static int tracked(const tf_opts *o) {
+  return !(o && (o->flags & (TF_KEEP | TF_UNTRACKED)));
+}
+
+int tf__track_begin(const tf_opts *o) {
+  return tracked(o) ? tf__reg_enter() : 0;
+}
+
+void tf__track_end(const tf_opts *o) {
+  if (tracked(o))
+    tf__reg_leave();
+}
+
 void tf__life_end(struct tf__life *l) {
   tf__reg_drop(l->slot);
   l->slot = NULL;

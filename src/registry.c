@@ -18,6 +18,14 @@
  * the fd and name a cleaner uses stay valid until it is done.  Removing
  * twice (the handle and a cleaner) is harmless: a name already gone is
  * not an error, and a directory is checked by device and inode first.
+ *
+ * An object exists on disk a moment before it is registered.  So that a
+ * signal arriving while other threads create objects leaves none behind,
+ * creation is bracketed by tf__reg_enter()/tf__reg_leave(), and the
+ * signal cleaner first says the process is dying, then waits for the
+ * creations in flight (in other threads) to register, then walks: a
+ * creation either started before (and is waited for) or sees the flag
+ * and makes nothing.
  */
 #include "internal.h"
 
@@ -46,6 +54,11 @@ struct chunk {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int dying;    /* atomic: a signal cleaner is at work */
+static int creating; /* atomic: creations between enter and leave */
+/* This thread's share of creating; initial-exec so that a signal
+ * handler reads it without the dynamic TLS path, which may allocate. */
+static __thread int creating_here __attribute__((tls_model("initial-exec")));
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct chunk first_chunk;
 static struct chunk *chunks; /* atomic; newest first */
@@ -84,6 +97,9 @@ static void child_after_fork(void) {
   free_slots = NULL;
   for (c = first(); c != NULL; c = c->next)
     free_chunk_slots(c);
+  creating = 0;
+  creating_here = 0;
+  dying = 0;
   pthread_mutex_unlock(&lock);
 }
 
@@ -160,6 +176,40 @@ int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
     unlinkat(s->dirfd, s->name, 0); /* raw: also from signal handlers */
   store(&s->state, CLEANED);
   return 1;
+}
+
+int tf__reg_enter(void) {
+  __atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+  creating_here++;
+  if (__atomic_load_n(&dying, __ATOMIC_SEQ_CST)) {
+    tf__reg_leave();
+    return -ECANCELED;
+  }
+  return 0;
+}
+
+void tf__reg_leave(void) {
+  creating_here--;
+  __atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+}
+
+int tf__reg_clean_on_signal(void) {
+  struct timespec pause = {0, 1000000};
+  int waited, n;
+  __atomic_store_n(&dying, 1, __ATOMIC_SEQ_CST);
+  /* At most a second: a creation stuck in a slow file system must not
+   * keep the process from dying. */
+  for (waited = 0; waited < 1000; waited++) {
+    if (__atomic_load_n(&creating, __ATOMIC_SEQ_CST) - creating_here <= 0)
+      break;
+    nanosleep(&pause, NULL);
+  }
+  n = tf__reg_clean_all(getpid(), 1);
+  return n;
+}
+
+void tf__reg_survived_signal(void) {
+  __atomic_store_n(&dying, 0, __ATOMIC_SEQ_CST);
 }
 
 int tf__reg_clean_all(pid_t me, int in_signal) {

@@ -74,7 +74,7 @@ int tf_dir_end(tf_dir *d, int status) {
   return tf_dir_free(d);
 }
 
-void tf__guard_end(tf__guard *g) {
+void tf_scope_guard_end(tf_scope_guard *g) {
   int status = *g->status;
   if (g->is_dir) {
     tf_dir **d = g->handle;

@@ -41,13 +41,15 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
   int i = index_of(sig);
   const struct sigaction *prev;
 
-  tf__reg_clean_all(getpid(), 1);
+  tf__reg_clean_on_signal();
   if (i < 0) /* not ours: can not happen */
     return;
   prev = &previous[i];
   if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
+    tf__reg_survived_signal(); /* it may return and go on */
     prev->sa_sigaction(sig, info, context);
   } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+    tf__reg_survived_signal();
     prev->sa_handler(sig);
   } else {
     /* The default action, as if we had never been here: the signal is
