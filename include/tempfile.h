@@ -731,10 +731,11 @@ typedef struct tf_pool tf_pool;
  * Create an empty pool; files are created on demand.
  *   capacity  idle files kept at most (1 or more); a file released while
  *             capacity files are idle is ended instead
- *   opts      dir, mode, open_flags (no O_APPEND) for every file; prefix,
- *             suffix and random_len for named ones; flags TF_POOL_NAMED,
+ *   opts      dir (a relative one is made absolute now), mode,
+ *             open_flags (no O_APPEND) for every file; prefix, suffix and
+ *             random_len for named ones; flags TF_POOL_NAMED,
  *             TF_UNTRACKED.
- * Returns 0, -EINVAL or -ENOMEM.
+ * Returns 0, -EINVAL, -ENOMEM, or for a relative dir the getcwd() error.
  */
 TF_EXTERN int tf_pool_create(tf_pool **out, size_t capacity,
                              const tf_opts *opts);
@@ -749,8 +750,8 @@ TF_EXTERN int tf_pool_acquire(tf_pool *p);
  * Give back a file tf_pool_acquire() returned: it is truncated to 0
  * bytes, its offset set to 0, and it is kept idle, or ended when the
  * pool already holds capacity idle files.  Returns 0, -EINVAL (NULL, or
- * fd is not in use from this pool), or the error of the truncation (the
- * file is then ended, never handed out again).
+ * fd is not in use from this pool), the error of the truncation (the
+ * file is then ended, never handed out again), or that of ending it.
  */
 TF_EXTERN int tf_pool_release(tf_pool *p, int fd);
 

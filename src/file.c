@@ -149,13 +149,13 @@ static int will_delete(const tf_file *f) {
 }
 
 /* Close the fd (through the stream when there is one); first error.  A
- * file that stays to be deleted later keeps its liveness lock through a
- * second fd of the same open file. */
-static int close_fd(tf_file *f) {
+ * file that outlives the close, to be deleted later (stays), keeps its
+ * liveness lock through a second fd of the same open file. */
+static int close_fd(tf_file *f, int stays) {
   int rc = 0;
   if (f->fd < 0)
     return 0;
-  if (f->life.marked && f->lockfd < 0 && will_delete(f))
+  if (stays && f->life.marked && f->lockfd < 0 && will_delete(f))
     f->lockfd = tf__sys.fcntl_dupfd(f->fd);
   if (f->stream != NULL) {
     if (tf__sys.fclose(f->stream) != 0)
@@ -187,7 +187,7 @@ int tf_file_close(tf_file *f) {
   int rc, rc_delete = 0;
   if (f == NULL)
     return 0;
-  rc = close_fd(f);
+  rc = close_fd(f, (f->flags & TF_DELETE_ON_FREE) != 0);
   if (!(f->flags & TF_DELETE_ON_FREE))
     rc_delete = delete_file(f);
   return rc < 0 ? rc : rc_delete;
@@ -207,7 +207,7 @@ int tf_file_free(tf_file *f) {
   int rc, rc_delete;
   if (f == NULL)
     return 0;
-  rc = close_fd(f);
+  rc = close_fd(f, 0);
   rc_delete = delete_file(f);
   if (owned_here(f))
     tf__life_end(&f->life); /* also when the delete failed */

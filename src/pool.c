@@ -98,6 +98,8 @@ static void keep_opts(tf_pool *p, const tf_opts *o) {
 }
 
 int tf_pool_create(tf_pool **out, size_t capacity, const tf_opts *opts) {
+  char abs_dir[PATH_MAX];
+  tf_opts resolved;
   tf_pool *p;
   int rc;
   if (out == NULL || capacity == 0)
@@ -105,6 +107,16 @@ int tf_pool_create(tf_pool **out, size_t capacity, const tf_opts *opts) {
   rc = check_pool_opts(opts);
   if (rc < 0)
     return rc;
+  /* A relative dir means the current directory of now, as for every
+   * creating call, not of each later acquire. */
+  if (opts != NULL && opts->dir != NULL && opts->dir[0] != '/') {
+    rc = tf__abspath(opts->dir, abs_dir, sizeof(abs_dir));
+    if (rc < 0)
+      return rc;
+    resolved = *opts;
+    resolved.dir = abs_dir;
+    opts = &resolved;
+  }
   p = tf__malloc(sizeof(*p) + strings_size(opts));
   if (p == NULL)
     return -ENOMEM;
