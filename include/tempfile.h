@@ -587,9 +587,8 @@ TF_EXTERN int tf_spool_free(tf_spool *s);
  * mix, and a failed write never harms the old file.  Opaque.
  *
  * The temporary file is unnamed (O_TMPFILE) where the file system allows:
- * it gets a name only at commit, from linkat() to renameat() (three
- * system calls: linkat, close, renameat; on ext4 about 3% of the time a
- * replacement takes), and none at all when the target does not exist.
+ * it gets a name only at commit, from linkat() to renameat() (two
+ * system calls), and none at all when the target does not exist.
  * Elsewhere it is a hidden sibling, created with O_EXCL, named
  *     "." NAME ".tf-" RANDOM
  * where NAME is the target's name (its first 238 bytes) and RANDOM is 12
@@ -674,11 +673,14 @@ TF_EXTERN int tf_atomic_write(tf_atomic *a, const void *buf, size_t n);
 /*
  * Make the new contents the target's, in this order: flush the stream;
  * fsync the file (unless TF_SYNC_NONE); link it (the unnamed file: to
- * the target when nothing is there, else to a hidden sibling); close it
- * (a failing close still aborts); rename the hidden or named sibling over
- * the target (with TF_NOCLOBBER renameat2 RENAME_NOREPLACE; with
- * TF_MUST_EXIST renameat2 RENAME_EXCHANGE, then the old file is
- * unlinked); with TF_SYNC_DURABLE fsync the directory.  The fd and stream are closed whatever happens.
+ * the target when nothing is there, else to a hidden sibling); rename
+ * the hidden or named sibling over the target (with TF_NOCLOBBER
+ * renameat2 RENAME_NOREPLACE; with TF_MUST_EXIST renameat2
+ * RENAME_EXCHANGE, then the old file is unlinked); close it (with
+ * TF_SYNC_NONE before the rename instead, where a failing close, as on
+ * NFS, still aborts); with TF_SYNC_DURABLE fsync the directory.  The
+ * hidden file stays locked until its rename (see tf_reap()).  The fd and
+ * stream are closed whatever happens.
  * Returns 0 when the target has the new contents.  A negative errno
  * means it has not: the target is untouched and nothing temporary is
  * left (-EEXIST with TF_NOCLOBBER, -ENOENT with TF_MUST_EXIST, -EISDIR

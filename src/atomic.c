@@ -7,7 +7,9 @@
  * unnamed file over an existing one).
  * Elsewhere it is a hidden sibling, "." NAME ".tf-" RANDOM.
  *
- * Commit order: flush, fsync(file), link, close, rename, fsync(dir).
+ * Commit order: flush, fsync(file), link, rename, close, fsync(dir)
+ * (unsynced: close before the rename, see close_and_rename).  A hidden
+ * name is locked until its rename, so tf_reap() never takes it.
  * Every failure before the rename removes what was made and leaves the
  * target as it was.
  */
@@ -47,8 +49,9 @@ struct tf_atomic {
   int lockfd;              /* holds the lock from close to rename, or -1 */
 };
 
-/* The hidden file's lock must outlive the fd's close, which comes before
- * the rename: a second fd of the same open file holds it. */
+/* A hidden file's lock must last until its rename; when the fd is closed
+ * before (see close_and_rename), a second fd of the same open file
+ * holds it. */
 static void hold_lock(tf_atomic *a) {
   if (a->lockfd < 0)
     a->lockfd = tf__sys.fcntl_dupfd(a->fd);
@@ -160,11 +163,8 @@ static int create_named(tf_atomic *a, mode_t mode, int oflags) {
     if (fd < 0)
       break;
     if (lock_named(fd)) {
-      if (register_hidden(a) == 0) {
-        a->fd = fd;
-        hold_lock(a);
+      if (register_hidden(a) == 0)
         return fd;
-      }
       tf__close_quiet(fd);
       return -ENOMEM;
     }
@@ -384,10 +384,8 @@ static int link_hidden(tf_atomic *a) {
     rc = tf__name_next(&a->hidden, a->tmp);
     if (rc < 0)
       break;
-    if (tf__sys.linkfd(a->fd, a->dirfd, a->tmp) == 0) {
-      hold_lock(a);
+    if (tf__sys.linkfd(a->fd, a->dirfd, a->tmp) == 0)
       return register_hidden(a);
-    }
     rc = -errno;
     if (rc != -EEXIST)
       break;
@@ -442,6 +440,29 @@ static int rename_into_place(tf_atomic *a) {
   return rc;
 }
 
+/*
+ * Close the hidden file and rename it over the target, keeping it locked
+ * (so no reaper takes it) until the rename.  A synced file's close can
+ * report nothing the fsync did not, so it comes after the rename at no
+ * cost.  An unsynced one's close may be where the file system writes the
+ * data back (NFS) and must be able to abort, so it comes before, and a
+ * second fd holds the lock meanwhile.
+ */
+static int close_and_rename(tf_atomic *a) {
+  int rc;
+  if (a->sync_file) {
+    rc = rename_into_place(a);
+    if (rc == 0)
+      close_file(a);
+    return rc;
+  }
+  hold_lock(a);
+  rc = close_file(a);
+  if (rc < 0)
+    return rc;
+  return rename_into_place(a);
+}
+
 /* The unnamed file: linked straight to the target when nothing is there
  * (linkat never replaces, so that is also the no-clobber test), else to
  * a hidden name that is renamed over the target. */
@@ -468,18 +489,10 @@ static int publish_unnamed(tf_atomic *a) {
   }
   if (rc < 0)
     return rc;
-  rc = close_file(a);
-  if (rc < 0)
-    return rc;
-  return rename_into_place(a);
+  return close_and_rename(a);
 }
 
-static int publish_named(tf_atomic *a) {
-  int rc = close_file(a);
-  if (rc < 0)
-    return rc;
-  return rename_into_place(a);
-}
+static int publish_named(tf_atomic *a) { return close_and_rename(a); }
 
 int tf_atomic_commit(tf_atomic *a) {
   int rc, err;
