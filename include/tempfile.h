@@ -9,7 +9,8 @@
  *
  * Conventions (see tempfile(3)):
  *  - A fallible call returns 0 (or an fd) on success and a negative errno
- *    on failure; tf_strerror() names it.  The library never prints, exits
+ *    on failure; tf_strerror() names it.  The library never prints (but
+ *    for the line tf_file_end() and tf_dir_end() write when asked), exits
  *    or aborts, and never leaves its result in errno.
  *  - On failure nothing is left behind: no file, directory, fd or memory,
  *    and output parameters are untouched.
@@ -801,18 +802,21 @@ TF_EXTERN int tf_cleanup_on_signals(const int *signals, size_t count);
 
 /* Remove every registered object of this process now, as exit() would
  * (before an exec, or in a program that ends with _exit()).  Returns the
- * number of objects removed. */
+ * number of objects it removed (not counting those already gone). */
 TF_EXTERN int tf_cleanup_all(void);
 
 /*
  * Crash leftovers.  A named temporary file or directory made by a
- * tf_file, tf_dir, named pool or atomic write (unless TF_UNTRACKED)
- * carries two marks: its creator holds a shared flock(2) on it for as
- * long as the object is the library's to delete, which the kernel drops
- * when the creator dies, and an extended attribute "user.tempfile"
- * ("libtempfile PID") says that libtempfile made it.  Kept, published or
+ * tf_file, tf_dir or named pool (unless TF_UNTRACKED) carries two marks:
+ * its creator holds a shared flock(2) on it for as long as the object is
+ * the library's to delete, which the kernel drops when the creator dies,
+ * and an extended attribute "user.tempfile" ("libtempfile PID NAME")
+ * says that libtempfile made it under that name.  Kept, published or
  * tf_mkstemp() objects carry neither.  Where the file system has no user
- * extended attributes the object is not marked and never reaped.
+ * extended attributes the object is not marked and never reaped.  An
+ * atomic write's hidden file is known by its name pattern instead, and
+ * is locked until its rename, TF_UNTRACKED or not: it is never data to
+ * keep.
  */
 
 /* Flags for tf_reap() (TF_IGNORE_ERRORS too). */
@@ -821,7 +825,8 @@ TF_EXTERN int tf_cleanup_all(void);
 
 /* Called by tf_reap() for each leftover it removes (or would remove):
  * its name in the directory, 1 for a directory, and the pid that made
- * it.  A nonzero return stops the reaping. */
+ * it (0 for an atomic write's hidden file, which records none).  A
+ * nonzero return stops the reaping. */
 typedef int (*tf_reap_fn)(const char *name, int is_dir, long pid, void *arg);
 
 /*

@@ -231,7 +231,8 @@ static int close_file(tf_atomic *a) {
 static int discard(tf_atomic *a) {
   int rc = close_file(a);
   if (a->tmp[0] != '\0' && a->owner == tf__current_pid()) {
-    if (tf__sys.unlinkat(a->dirfd, a->tmp, 0) != 0 && errno != ENOENT &&
+    if (!tf__reg_cleaned(a->life.slot) &&
+        tf__sys.unlinkat(a->dirfd, a->tmp, 0) != 0 && errno != ENOENT &&
         rc == 0)
       rc = -errno;
     tf__life_end(&a->life);
@@ -244,6 +245,7 @@ static int discard(tf_atomic *a) {
 static int begin(tf_atomic **out, int dirfd, const char *path,
                  const tf_opts *o) {
   struct tf__target t;
+  struct tf__creation c;
   unsigned int flags = o ? o->flags : 0;
   int old_data, rc;
   mode_t mode;
@@ -290,10 +292,10 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
    * one that takes an old one's place is private until it has the old
    * one's owner and mode. */
   mode = t.has_meta ? 0600 : o && o->mode ? (mode_t)o->mode : 0666;
-  rc = tf__track_begin(o);
+  rc = tf__track_begin(!(flags & TF_UNTRACKED), &c);
   if (rc == 0) {
     rc = create_file(a, &t, mode, o ? o->open_flags : 0);
-    tf__track_end(o);
+    tf__track_end(!(flags & TF_UNTRACKED), &c);
   }
   if (rc < 0)
     goto fail;
@@ -402,7 +404,9 @@ static int exchange_existing(tf_atomic *a) {
   int err;
   if (tf__sys.renameat2(a->dirfd, a->tmp, a->dirfd, a->name,
                         RENAME_EXCHANGE) == 0) {
-    if (tf__sys.unlinkat(a->dirfd, a->tmp, 0) == 0)
+    /* ENOENT: a reaper took the old file, unlocked under the hidden
+     * name, which is what this unlink is for. */
+    if (tf__sys.unlinkat(a->dirfd, a->tmp, 0) == 0 || errno == ENOENT)
       return 0;
     /* A directory took the target's place (or the old file can not be
      * removed): put it back; the caller removes the new file. */
@@ -467,6 +471,7 @@ static int close_and_rename(tf_atomic *a) {
  * (linkat never replaces, so that is also the no-clobber test), else to
  * a hidden name that is renamed over the target. */
 static int publish_unnamed(tf_atomic *a) {
+  struct tf__creation c;
   int rc;
   if ((a->flags & TF_NOCLOBBER) ||
       (!a->target_present && !(a->flags & TF_MUST_EXIST))) {
@@ -482,10 +487,10 @@ static int publish_unnamed(tf_atomic *a) {
       return -errno;
     /* Something appeared at the name since begin: replace it. */
   }
-  rc = tf__reg_enter();
+  rc = tf__track_begin(!(a->flags & TF_UNTRACKED), &c);
   if (rc == 0) {
     rc = link_hidden(a);
-    tf__reg_leave();
+    tf__track_end(!(a->flags & TF_UNTRACKED), &c);
   }
   if (rc < 0)
     return rc;

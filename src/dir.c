@@ -104,19 +104,21 @@ static int dir_create_in(tf_dir **out, int dirfd, int is_at,
                          const tf_opts *opts) {
   struct tf__name n;
   char buf[PATH_MAX];
+  struct tf__creation c;
   const char *dir;
   size_t dir_len;
-  int rc, anchor;
+  int rc, anchor, tracked;
   if (out == NULL)
     return -EINVAL;
   anchor = tf__handle_begin(opts, TF_KEEP | TF_IGNORE_ERRORS | TF_UNTRACKED,
                             dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
-  rc = tf__track_begin(opts);
+  tracked = !(opts && (opts->flags & (TF_KEEP | TF_UNTRACKED)));
+  rc = tf__track_begin(tracked, &c);
   if (rc == 0) {
     rc = dir_build(out, anchor, dir, dir_len, &n, opts);
-    tf__track_end(opts);
+    tf__track_end(tracked, &c);
   }
   if (rc < 0)
     tf__close_quiet(anchor);

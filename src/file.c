@@ -95,19 +95,21 @@ static int file_create_in(tf_file **out, int dirfd, int is_at,
                           const tf_opts *opts) {
   struct tf__name n;
   char buf[PATH_MAX];
+  struct tf__creation c;
   const char *dir;
   size_t dir_len;
-  int rc, anchor;
+  int rc, anchor, tracked;
   if (out == NULL)
     return -EINVAL;
   anchor = tf__handle_begin(opts, TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED,
                             dirfd, is_at, &n, buf, &dir, &dir_len);
   if (anchor < 0)
     return anchor;
-  rc = tf__track_begin(opts);
+  tracked = !(opts && (opts->flags & (TF_KEEP | TF_UNTRACKED)));
+  rc = tf__track_begin(tracked, &c);
   if (rc == 0) {
     rc = file_create(out, anchor, dir, dir_len, &n, opts);
-    tf__track_end(opts);
+    tf__track_end(tracked, &c);
   }
   if (rc < 0)
     tf__close_quiet(anchor);
@@ -173,7 +175,9 @@ static int close_fd(tf_file *f, int stays) {
 static int delete_file(tf_file *f) {
   if (!will_delete(f))
     return 0;
-  if (tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT)
+  /* Removed at exit or by tf_cleanup_all(): the name is not ours now. */
+  if (!tf__reg_cleaned(f->life.slot) &&
+      tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT)
     return -errno;
   f->deleted = 1;
   tf__life_end(&f->life);
@@ -187,9 +191,11 @@ int tf_file_close(tf_file *f) {
   int rc, rc_delete = 0;
   if (f == NULL)
     return 0;
-  rc = close_fd(f, (f->flags & TF_DELETE_ON_FREE) != 0);
+  /* Deleted before the fd closes: the liveness lock lasts as long as the
+   * name, so no reaper ever takes this live file for a leftover. */
   if (!(f->flags & TF_DELETE_ON_FREE))
     rc_delete = delete_file(f);
+  rc = close_fd(f, (f->flags & TF_DELETE_ON_FREE) != 0);
   return rc < 0 ? rc : rc_delete;
 }
 
@@ -207,8 +213,8 @@ int tf_file_free(tf_file *f) {
   int rc, rc_delete;
   if (f == NULL)
     return 0;
+  rc_delete = delete_file(f); /* first, as in tf_file_close() */
   rc = close_fd(f, 0);
-  rc_delete = delete_file(f);
   if (owned_here(f))
     tf__life_end(&f->life); /* also when the delete failed */
   tf__close_quiet(f->lockfd);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,21 +218,33 @@ struct tf__slot;
 int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
                 const char *name, dev_t dev, ino_t ino);
 void tf__reg_drop(struct tf__slot *s);
+/* 1 once a cleaner took the slot's object: its name may be another's. */
+int tf__reg_cleaned(const struct tf__slot *s);
 int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal);
 int tf__reg_clean_all(pid_t me, int in_signal);
 /* Bracket the making of an object that will be registered: enter fails
  * with -ECANCELED once a signal cleaner is at work (nothing may be made
  * then).  The signal handler's side: clean, and, when the process goes
  * on after the signal, allow creation again. */
-int tf__reg_enter(void);
-void tf__reg_leave(void);
+struct tf__creation {
+  int blocked; /* signals were blocked: old is the mask to restore */
+  sigset_t old;
+};
+int tf__reg_enter(struct tf__creation *c);
+void tf__reg_leave(struct tf__creation *c);
+/* signals.c: block the cleanup signals in this thread if a handler is
+ * installed (1), so none can strike between an object's creation and
+ * its registration; restore the mask. */
+int tf__signals_block(sigset_t *old);
+void tf__signals_restore(const sigset_t *old);
 int tf__reg_clean_on_signal(void);
 void tf__reg_survived_signal(void);
 
 /* rmtree_signal.c: remove the directory name in parentfd if it is still
- * the one with identity (dev, ino); with in_signal, async-signal-safe. */
-void tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
-                            ino_t ino, int in_signal);
+ * the one with identity (dev, ino); with in_signal, async-signal-safe.
+ * 1: removed; 0: nothing to remove; -1: it is (partly) still there. */
+int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
+                           ino_t ino, int in_signal);
 
 /* live.c: a handle's part in the lifecycle: its liveness mark (a shared
  * flock held while the handle may delete the object, and the xattr
@@ -258,10 +271,10 @@ int tf__life_start(struct tf__life *l, unsigned flags, int fd,
  * through fd (when >= 0).  tf__life_remark() puts it back. */
 void tf__life_unmark(struct tf__life *l, int fd);
 void tf__life_remark(struct tf__life *l, int fd, const char *name);
-/* tf__reg_enter() and tf__reg_leave() for a creation with options o,
- * unless o makes an object that is never registered. */
-int tf__track_begin(const tf_opts *o);
-void tf__track_end(const tf_opts *o);
+/* tf__reg_enter() and tf__reg_leave() for a creation, unless its object
+ * will not be registered (tracked 0). */
+int tf__track_begin(int tracked, struct tf__creation *c);
+void tf__track_end(int tracked, struct tf__creation *c);
 /* Unregister; idempotent. */
 void tf__life_end(struct tf__life *l);
 /* The pid in the mark of the object open at fd if its recorded name is
@@ -279,6 +292,8 @@ struct tf__raw_dirent {
   int64_t next;
 };
 ssize_t tf__raw_listing(int fd, void *buf, size_t n);
+/* fchmod() that also works on an O_PATH fd. */
+int tf__raw_fchmod(int fd, mode_t mode);
 int tf__raw_entry(const void *buf, size_t len, size_t *pos,
                   struct tf__raw_dirent *out);
 

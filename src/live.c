@@ -76,17 +76,13 @@ void tf__life_remark(struct tf__life *l, int fd, const char *name) {
     tf__sys.xattr_set(fd, TF_MARK_XATTR, value, (size_t)n);
 }
 
-static int tracked(const tf_opts *o) {
-  return !(o && (o->flags & (TF_KEEP | TF_UNTRACKED)));
+int tf__track_begin(int tracked, struct tf__creation *c) {
+  return tracked ? tf__reg_enter(c) : 0;
 }
 
-int tf__track_begin(const tf_opts *o) {
-  return tracked(o) ? tf__reg_enter() : 0;
-}
-
-void tf__track_end(const tf_opts *o) {
-  if (tracked(o))
-    tf__reg_leave();
+void tf__track_end(int tracked, struct tf__creation *c) {
+  if (tracked)
+    tf__reg_leave(c);
 }
 
 void tf__life_end(struct tf__life *l) {

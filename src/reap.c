@@ -54,19 +54,27 @@ static int same_object(int dirfd, const char *name, const struct stat *st) {
          now.st_dev == st->st_dev && now.st_ino == st->st_ino;
 }
 
-/* Remove the leftover open (and locked) at fd; 0 or -errno. */
+/* Remove the leftover open (and locked) at fd: 1 when removed, 0 when
+ * it went away meanwhile, or -errno. */
 static int remove_leftover(struct reap *r, const char *name, int fd,
                            const struct stat *st) {
   int rc = 0;
   if (S_ISDIR(st->st_mode))
     rc = tf__rmtree_contents(fd);
   if (!same_object(r->dirfd, name, st))
-    return rc; /* renamed away meanwhile: not ours to chase */
+    return rc; /* removed or renamed away meanwhile: not ours to chase */
   if (tf__sys.unlinkat(r->dirfd, name,
-                       S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0) != 0 &&
-      errno != ENOENT)
-    return rc < 0 ? rc : -errno;
-  return rc;
+                       S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0) != 0)
+    return errno == ENOENT ? rc : rc < 0 ? rc : -errno;
+  return rc < 0 ? rc : 1;
+}
+
+/* Whether the object open at fd still has a name: its creator unlinks
+ * it before releasing its lock, so a lock won on an unlinked one is no
+ * sign of death. */
+static int still_linked(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
 /* Open name for judging: the object fstatat saw, never through a link,
@@ -104,15 +112,16 @@ static void judge(struct reap *r, const char *name) {
   /* Held until close: no creator can take it back while we decide. */
   if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) != 0)
     goto out; /* live */
+  if (!still_linked(fd))
+    goto out; /* its live creator just removed it */
   pid = tf__mark_pid(fd, name);
   if (pid < 0 && !(S_ISREG(st.st_mode) && is_hidden_atomic(name)))
     goto out; /* not libtempfile's */
-  rc = (r->flags & TF_REAP_DRY_RUN) ? 0 : remove_leftover(r, name, fd, &st);
-  if (rc < 0) {
-    if (r->err == 0)
-      r->err = rc;
+  rc = (r->flags & TF_REAP_DRY_RUN) ? 1 : remove_leftover(r, name, fd, &st);
+  if (rc < 0 && r->err == 0)
+    r->err = rc;
+  if (rc <= 0)
     goto out;
-  }
   r->count++;
   if (r->fn != NULL && r->fn(name, S_ISDIR(st.st_mode), pid < 0 ? 0 : pid,
                              r->arg) != 0)

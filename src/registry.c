@@ -20,12 +20,13 @@
  * not an error, and a directory is checked by device and inode first.
  *
  * An object exists on disk a moment before it is registered.  So that a
- * signal arriving while other threads create objects leaves none behind,
- * creation is bracketed by tf__reg_enter()/tf__reg_leave(), and the
- * signal cleaner first says the process is dying, then waits for the
- * creations in flight (in other threads) to register, then walks: a
- * creation either started before (and is waited for) or sees the flag
- * and makes nothing.
+ * signal arriving while threads create objects leaves none behind,
+ * creation is bracketed by tf__reg_enter()/tf__reg_leave(): they block
+ * the cleanup signals in the creating thread (only once a handler is
+ * installed, so others pay nothing), and the signal cleaner, running in
+ * another thread, first says the process is dying, then waits for the
+ * creations in flight to register, then walks: a creation either started
+ * before (and is waited for) or sees the flag and makes nothing.
  */
 #include "internal.h"
 
@@ -165,32 +166,49 @@ void tf__reg_drop(struct tf__slot *s) {
   pthread_mutex_unlock(&lock);
 }
 
+int tf__reg_cleaned(const struct tf__slot *s) {
+  int state;
+  if (s == NULL)
+    return 0;
+  state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+  return state == CLEANING || state == CLEANED;
+}
+
 /* Remove the object of one slot if this process registered it and no
- * one removed it yet.  Returns 1 if it was ours to remove. */
+ * one removed it yet.  Returns 1 if it removed it.  An object it could
+ * not remove (all of) stays registered, for the next cleaner: exit()
+ * after a signal whose handler let the process go on. */
 int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
+  int rc;
   if (s->pid != me || !swap_state(&s->state, LIVE, CLEANING))
     return 0;
   if (s->kind == TF_OBJ_DIR)
-    tf__remove_dir_by_name(s->dirfd, s->name, s->dev, s->ino, in_signal);
+    rc = tf__remove_dir_by_name(s->dirfd, s->name, s->dev, s->ino,
+                                in_signal);
+  else if (unlinkat(s->dirfd, s->name, 0) == 0) /* raw: signal-safe */
+    rc = 1;
   else
-    unlinkat(s->dirfd, s->name, 0); /* raw: also from signal handlers */
-  store(&s->state, CLEANED);
-  return 1;
+    rc = errno == ENOENT ? 0 : -1;
+  store(&s->state, rc < 0 ? LIVE : CLEANED);
+  return rc > 0;
 }
 
-int tf__reg_enter(void) {
+int tf__reg_enter(struct tf__creation *c) {
+  c->blocked = tf__signals_block(&c->old);
   __atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
   creating_here++;
   if (__atomic_load_n(&dying, __ATOMIC_SEQ_CST)) {
-    tf__reg_leave();
+    tf__reg_leave(c);
     return -ECANCELED;
   }
   return 0;
 }
 
-void tf__reg_leave(void) {
+void tf__reg_leave(struct tf__creation *c) {
   creating_here--;
   __atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+  if (c->blocked)
+    tf__signals_restore(&c->old);
 }
 
 int tf__reg_clean_on_signal(void) {

@@ -10,9 +10,11 @@
  * the entry after that child's, so nothing is listed twice and an entry
  * that can not be removed is not retried.  Like rmtree.c it never
  * follows a symlink (O_NOFOLLOW, unlinkat) and never leaves the tree's
- * file system.  Deeper levels, and directories that deny their owner
- * reading, are left: at exit the full walk handles them.  Two handlers
- * running at once in different threads take turns (the state is static).
+ * file system, and, as rmtree.c, a directory that denies its owner
+ * read, write or search gains them through an fd of that directory
+ * (an O_PATH one when it can not be read).  Deeper levels are left.  Two
+ * handlers running at once in different threads take turns (the state
+ * is static).
  */
 #include "internal.h"
 
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #define MAX_DEPTH 64
+#define EMPTY_PASSES 16
 
 struct sig_frame {
   int fd;
@@ -33,17 +36,34 @@ static int walker_busy; /* atomic */
 
 #define DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
 
-/* Open name in parentfd as a directory of file system dev, or -1. */
-static int open_child(int parentfd, const char *name, dev_t dev) {
+#ifdef O_PATH
+#define DIR_ANCHOR (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#else
+#define DIR_ANCHOR DIR_OPEN
+#endif
+
+/* Open name in parentfd, a directory of file system dev, for listing and
+ * emptying, granting its owner rwx first where it lacks them; -1 if it
+ * can not be.  With ino not 0, only that very directory. */
+static int open_child(int parentfd, const char *name, dev_t dev, ino_t ino) {
   struct stat st;
-  int fd = openat(parentfd, name, DIR_OPEN);
+  int fd = openat(parentfd, name, DIR_ANCHOR), listing_fd;
   if (fd < 0)
     return -1;
-  if (fstat(fd, &st) != 0 || st.st_dev != dev) {
-    close(fd); /* another file system is never entered */
-    return -1;
+  /* Another file system is never entered. */
+  if (fstat(fd, &st) != 0 || st.st_dev != dev || (ino && st.st_ino != ino)) {
+    errno = ESTALE;
+    goto fail;
   }
-  return fd;
+  if ((st.st_mode & 0700) != 0700 &&
+      tf__raw_fchmod(fd, (st.st_mode & 07777) | 0700) != 0)
+    goto fail;
+  listing_fd = openat(fd, ".", DIR_OPEN);
+  close(fd);
+  return listing_fd;
+fail:
+  close(fd);
+  return -1;
 }
 
 static int is_dot(const char *n) {
@@ -78,7 +98,7 @@ static int empty_level(int *depth, dev_t dev) {
       if (unlinkat(f->fd, e.name, AT_REMOVEDIR) == 0 ||
           *depth + 1 >= MAX_DEPTH || strlen(e.name) > NAME_MAX)
         continue;
-      child = open_child(f->fd, e.name, dev);
+      child = open_child(f->fd, e.name, dev, 0);
       if (child < 0)
         continue;
       f->resume = e.next;
@@ -98,6 +118,7 @@ static void empty_tree_signal_safe(int topfd, dev_t dev) {
   while (__atomic_exchange_n(&walker_busy, 1, __ATOMIC_ACQUIRE))
     nanosleep(&pause, NULL);
   frames[0].fd = topfd;
+  lseek(topfd, 0, SEEK_SET); /* a second pass lists from the start */
   for (;;) {
     if (empty_level(&depth, dev))
       continue;
@@ -111,23 +132,36 @@ static void empty_tree_signal_safe(int topfd, dev_t dev) {
   __atomic_store_n(&walker_busy, 0, __ATOMIC_RELEASE);
 }
 
-void tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
-                            ino_t ino, int in_signal) {
+int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
+                           ino_t ino, int in_signal) {
   struct stat st;
-  int fd = openat(parentfd, name, DIR_OPEN);
-  if (fd < 0)
-    return; /* gone, renamed away, or not readable */
+  int pass, rc = -1;
   /* Only the directory that was made: not one that took its name. */
-  if (fstat(fd, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
-    close(fd);
-    return;
+  int fd = open_child(parentfd, name, dev, ino);
+  if (fd < 0) /* gone, renamed away, or not ours: nothing to do */
+    return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
+                   errno == ESTALE
+               ? 0
+               : -1;
+  /* Other threads of the process may still be adding entries: empty it
+   * again while the removal finds it not empty, a few times. */
+  for (pass = 0; pass < EMPTY_PASSES; pass++) {
+    if (in_signal)
+      empty_tree_signal_safe(fd, dev);
+    else
+      tf__rmtree_contents(fd);
+    if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        st.st_dev != dev || st.st_ino != ino) {
+      rc = 0;
+      break;
+    }
+    if (unlinkat(parentfd, name, AT_REMOVEDIR) == 0) {
+      rc = 1;
+      break;
+    }
+    if (errno != ENOTEMPTY)
+      break;
   }
-  if (in_signal)
-    empty_tree_signal_safe(fd, dev);
-  else
-    tf__rmtree_contents(fd);
   close(fd);
-  if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-      st.st_dev == dev && st.st_ino == ino)
-    unlinkat(parentfd, name, AT_REMOVEDIR);
+  return rc;
 }

@@ -27,6 +27,10 @@ static const int default_set[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction previous[NALLOWED];
 static int installed[NALLOWED]; /* read by the handler */
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set once any handler is installed; creation then blocks the cleanup
+ * signals (registry.c), which costs two system calls, so only callers of
+ * tf_cleanup_on_signals() pay them. */
+static int any_installed; /* atomic */
 
 static int index_of(int sig) {
   size_t i;
@@ -82,6 +86,7 @@ static int install(int i) {
   if (sigaction(allowed[i], &sa, NULL) != 0)
     return -errno;
   installed[i] = 1;
+  __atomic_store_n(&any_installed, 1, __ATOMIC_RELEASE);
   return 0;
 }
 
@@ -102,4 +107,19 @@ int tf_cleanup_on_signals(const int *signals, size_t count) {
     rc = install(index_of(signals[k]));
   pthread_mutex_unlock(&install_lock);
   return rc;
+}
+
+int tf__signals_block(sigset_t *old) {
+  sigset_t set;
+  size_t j;
+  if (!__atomic_load_n(&any_installed, __ATOMIC_ACQUIRE))
+    return 0;
+  sigemptyset(&set);
+  for (j = 0; j < NALLOWED; j++)
+    sigaddset(&set, allowed[j]);
+  return pthread_sigmask(SIG_BLOCK, &set, old) == 0;
+}
+
+void tf__signals_restore(const sigset_t *old) {
+  pthread_sigmask(SIG_SETMASK, old, NULL);
 }

@@ -75,11 +75,28 @@ static int real_linkat(int od, const char *op, int nd, const char *np,
 #define SYS_fchmodat2 452
 #endif
 
+/* "/proc/self/fd/N" for fd, without stdio (also for signal handlers). */
+static void proc_fd_link(char *out, int fd) {
+  static const char head[] = "/proc/self/fd/";
+  char digits[16];
+  int n = 0;
+  memcpy(out, head, sizeof(head) - 1);
+  out += sizeof(head) - 1;
+  do {
+    digits[n++] = (char)('0' + fd % 10);
+    fd /= 10;
+  } while (fd > 0);
+  while (n > 0)
+    *out++ = digits[--n];
+  *out = '\0';
+}
+
 /* fchmod() refuses an O_PATH fd (EBADF), the only fd a directory without
  * read permission can be opened as.  Such an fd is changed through the fd
  * itself: fchmodat2(AT_EMPTY_PATH) (Linux 6.6), else its /proc/self/fd
- * link, which names exactly the open file and is resolved by no path. */
-static int real_fchmod(int fd, mode_t mode) {
+ * link, which names exactly the open file and is resolved by no path.
+ * Async-signal-safe. */
+int tf__raw_fchmod(int fd, mode_t mode) {
   if (fchmod(fd, mode) == 0)
     return 0;
 #if defined(__linux__)
@@ -91,12 +108,14 @@ static int real_fchmod(int fd, mode_t mode) {
     if (errno != ENOSYS && errno != EINVAL)
       return -1;
 #endif
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    proc_fd_link(link, fd);
     return fchmodat(AT_FDCWD, link, mode, 0);
   }
 #endif
   return -1;
 }
+
+static int real_fchmod(int fd, mode_t mode) { return tf__raw_fchmod(fd, mode); }
 
 static int real_fchmodat(int dirfd, const char *path, mode_t mode, int flags) {
   return fchmodat(dirfd, path, mode, flags);
