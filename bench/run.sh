@@ -732,7 +732,7 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   atomic:renameio) echo 'renameio.WriteFile(DIR/target, buf, 0644): no directory fsync' ;;
   atomic:atomicwrites) echo 'with atomic_write(DIR/target, mode="wb", overwrite=True) as f: f.write(buf)' ;;
   pool:libtempfile) echo 'tf_pool_acquire (capacity 1, {.dir = DIR}), write 4 KiB, tf_pool_release (ftruncate, lseek)' ;;
-  pool:named-write) echo 'tf_file_create({.dir = DIR}), write 4 KiB, tf_file_close (close, unlink), tf_file_free' ;;
+  pool:named-write) echo 'tf_file_create({.dir = DIR}), write 4 KiB, tf_file_close (unlink, close), tf_file_free' ;;
   esac
 }
 
