@@ -449,9 +449,26 @@ long tf_test_count_tree(int at, const char *path) {
 
 /* ---------------------------------------------------------------- runner */
 
-static double time_scale(void) {
+double tf_test_time_scale(void) {
   const char *s = getenv("TF_TEST_TIME_SCALE");
-  return s ? atof(s) : 1.0;
+  double v = s ? atof(s) : 1.0;
+  return v > 0 ? v : 1.0;
+}
+
+double tf_test_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tf_test_sleep_us(double us) {
+  struct timespec ts;
+  if (us <= 0)
+    return;
+  ts.tv_sec = (time_t)(us / 1e6);
+  ts.tv_nsec = (long)((us - (double)ts.tv_sec * 1e6) * 1e3);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
 }
 
 static void run_child(const struct tf_test *t) {
@@ -512,7 +529,7 @@ static int run_one(const struct tf_test *t, const char *base) {
   pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
-    alarm((unsigned)(t->timeout_s * time_scale()) + 1);
+    alarm((unsigned)(t->timeout_s * tf_test_time_scale()) + 1);
     run_child(t);
   }
   waitpid(pid, &status, 0);

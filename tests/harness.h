@@ -114,6 +114,14 @@ const char *tf_test_dir(void);
  * there is none.  Checked for leftovers like the test directory. */
 const char *tf_test_fast_dir(void);
 
+/* How much slower than normal the suite runs ($TF_TEST_TIME_SCALE;
+ * valgrind: 20); loops and waits scale by it. */
+double tf_test_time_scale(void);
+/* CLOCK_MONOTONIC in seconds. */
+double tf_test_now(void);
+/* Sleep us microseconds (nothing for us <= 0), through EINTR. */
+void tf_test_sleep_us(double us);
+
 /* Number of entries in a directory (excluding . and ..); -1 on error. */
 int tf_test_count_entries(const char *dir);
 

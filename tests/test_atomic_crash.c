@@ -29,29 +29,6 @@
 /* ---------------------------------------------------------------- helpers */
 
 
-/* How much slower than normal the suite runs (valgrind: 20). */
-static double time_scale(void) {
-  const char *s = getenv("TF_TEST_TIME_SCALE");
-  double v = s ? atof(s) : 1.0;
-  return v > 1 ? v : 1.0;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(double us) {
-  struct timespec ts;
-  if (us <= 0)
-    return;
-  ts.tv_sec = (time_t)(us / 1e6);
-  ts.tv_nsec = (long)((us - (double)ts.tv_sec * 1e6) * 1e3);
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
 static uint32_t load32(volatile uint32_t *p) {
   return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
@@ -301,10 +278,10 @@ static int window_linkfd(int fd, int dirfd, const char *name) {
   int rc;
   if (strcmp(name, "target") == 0)
     return crash_real.linkfd(fd, dirfd, name);
-  window_start = now();
+  window_start = tf_test_now();
   store32(&crash_sh->window, 1);
   rc = crash_real.linkfd(fd, dirfd, name);
-  last_linkat = (now() - window_start) * 1e6;
+  last_linkat = (tf_test_now() - window_start) * 1e6;
   linkat_time += last_linkat;
   return rc;
 }
@@ -313,7 +290,7 @@ static int window_linkfd(int fd, int dirfd, const char *name) {
 static void window_rename_begins(void) {
   if (load32(&crash_sh->window)) {
     double w;
-    rename_start = now();
+    rename_start = tf_test_now();
     w = (rename_start - window_start) * 1e6;
     window_time += w;
     if (w - last_linkat < extra_min)
@@ -324,7 +301,7 @@ static void window_rename_begins(void) {
 
 static void window_ends(void) {
   if (load32(&crash_sh->window)) {
-    rename_time += (now() - rename_start) * 1e6;
+    rename_time += (tf_test_now() - rename_start) * 1e6;
     store32(&crash_sh->window, 0);
   }
 }
@@ -372,7 +349,7 @@ static void crash_writer(struct crash_shared *sh, uint32_t first) {
 static void crash_test(enum tf_test_path p) {
   int kills = CRASH_KILLS, k, leftovers = 0, mid_op = 0, got_new = 0;
   int in_window = 0, in_rename = 0, limit, i;
-  double t0, iter_us, window_us, rename_us, linkat_us, started = now();
+  double t0, iter_us, window_us, rename_us, linkat_us, started = tf_test_now();
   unsigned char *buf = malloc(MAX_LEN + 1), *scratch = malloc(MAX_LEN);
   char why[160];
   char (*names)[NAME_MAX + 1] = malloc(64 * sizeof(*names));
@@ -380,8 +357,8 @@ static void crash_test(enum tf_test_path p) {
   uint32_t current, next;
 
   ASSERT(buf != NULL && scratch != NULL && names != NULL);
-  if (time_scale() > 1) {
-    kills = (int)(CRASH_KILLS / time_scale());
+  if (tf_test_time_scale() > 1) {
+    kills = (int)(CRASH_KILLS / tf_test_time_scale());
     if (kills < CRASH_KILLS_MIN)
       kills = CRASH_KILLS_MIN;
   }
@@ -397,10 +374,10 @@ static void crash_test(enum tf_test_path p) {
    * window's share of it. */
   window_time = rename_time = linkat_time = 0;
   extra_min = 1e9;
-  t0 = now();
+  t0 = tf_test_now();
   for (current = 1; current <= CRASH_CALIBRATE; current++)
     ASSERT_OK(tf_write_file("target", buf, make_version(current, buf), NULL));
-  iter_us = (now() - t0) * 1e6 / CRASH_CALIBRATE;
+  iter_us = (tf_test_now() - t0) * 1e6 / CRASH_CALIBRATE;
   window_us = window_time / CRASH_CALIBRATE;
   rename_us = rename_time / CRASH_CALIBRATE;
   linkat_us = linkat_time / CRASH_CALIBRATE;
@@ -410,7 +387,7 @@ static void crash_test(enum tf_test_path p) {
    * takes time of its own (such as a sync): in the quickest of the
    * replacements (others may have been preempted), little passes from
    * the end of linkat() to renameat(). */
-  if (p == UNNAMED && extra_min > CRASH_WINDOW_EXTRA_US * time_scale())
+  if (p == UNNAMED && extra_min > CRASH_WINDOW_EXTRA_US * tf_test_time_scale())
     SFAIL("at least %.1f us pass between the end of linkat() and renameat() "
           "(the window is %.1f us on average)",
           extra_min, window_us);
@@ -435,17 +412,17 @@ static void crash_test(enum tf_test_path p) {
     CHECK_SYS(pid);
     if (pid == 0)
       crash_writer(sh, next);
-    t0 = now();
+    t0 = tf_test_now();
     while (!load32(&sh->ready)) {
       if (waitpid(pid, &status, WNOHANG) == pid)
         SFAIL("round %d: the writer ended before starting (status 0x%x)", k,
               status);
-      if (now() - t0 > 10 * time_scale())
+      if (tf_test_now() - t0 > 10 * tf_test_time_scale())
         SFAIL("round %d: the writer did not start in %.0f s", k,
-              10 * time_scale());
+              10 * tf_test_time_scale());
       sched_yield();
     }
-    sleep_us(delay);
+    tf_test_sleep_us(delay);
     CHECK_SYS(kill(pid, SIGKILL));
     CHECK_SYS(waitpid(pid, &status, 0));
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
@@ -520,7 +497,7 @@ static void crash_test(enum tf_test_path p) {
             kills, mid_op, in_window, in_rename, got_new, kills - got_new,
             leftovers, 100.0 * leftovers / kills, iter_us, window_us,
             100.0 * window_us / iter_us, linkat_us, rename_us,
-            now() - started, seed);
+            tf_test_now() - started, seed);
   else
     fprintf(stderr,
             "    named path: %d kills (%d inside tf_write_file); the target "
@@ -528,10 +505,10 @@ static void crash_test(enum tf_test_path p) {
             "times; %d hidden leftovers (%.1f%%); one write %.0f us; %.1f s; "
             "seed %llu\n",
             kills, mid_op, got_new, kills - got_new, leftovers,
-            100.0 * leftovers / kills, iter_us, now() - started, seed);
+            100.0 * leftovers / kills, iter_us, tf_test_now() - started, seed);
   /* The kills must hit the operation, not the gaps between (where
    * valgrind makes the versions slowly, a third of them will do). */
-  if (mid_op * (time_scale() > 1 ? 3 : 2) < kills)
+  if (mid_op * (tf_test_time_scale() > 1 ? 3 : 2) < kills)
     SFAIL("only %d of %d kills landed inside tf_write_file()", mid_op, kills);
   if (p == UNNAMED) {
     /*
@@ -647,7 +624,7 @@ static int race_write(int w, const unsigned char *buf, size_t len) {
 static void *race_writer(void *arg) {
   int w = (int)(intptr_t)arg, r, rounds = (int)race->rounds;
   unsigned char *buf = malloc(MAX_LEN + 1);
-  double deadline = now() + RACE_SECONDS * time_scale();
+  double deadline = tf_test_now() + RACE_SECONDS * tf_test_time_scale();
   if (buf == NULL) {
     race_fail("writer %d: out of memory", w);
     return NULL;
@@ -662,7 +639,7 @@ static void *race_writer(void *arg) {
       break;
     }
     store32(&race->last[w], v);
-    if (now() > deadline)
+    if (tf_test_now() > deadline)
       break;
   }
   free(buf);
@@ -731,12 +708,12 @@ static void race_test(enum tf_test_path p) {
   unsigned char *buf, *scratch;
   char why[160];
   char (*names)[NAME_MAX + 1];
-  double started = now();
+  double started = tf_test_now();
   int i, status, n;
   long size, v;
 
   race = shared_alloc(sizeof(*race));
-  race->rounds = (uint32_t)(RACE_ROUNDS / time_scale());
+  race->rounds = (uint32_t)(RACE_ROUNDS / tf_test_time_scale());
   if (race->rounds < 5)
     race->rounds = 5;
   tf_test_use_path(p);
@@ -770,7 +747,7 @@ static void race_test(enum tf_test_path p) {
           "    %s path: %d writers x up to %u replacements; the reader read "
           "%u complete versions, %u changes seen; %.1f s\n",
           tf_test_path_name(p), RACE_WRITERS, (unsigned)race->rounds,
-          (unsigned)race->reads, (unsigned)race->changes, now() - started);
+          (unsigned)race->reads, (unsigned)race->changes, tf_test_now() - started);
   ASSERT_GT(race->reads, 0);
 
   /* (allocated only now: the children end with _exit, which valgrind

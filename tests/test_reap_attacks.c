@@ -32,27 +32,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* How much slower than normal the suite runs (valgrind: 20). */
-static double time_scale(void) {
-  const char *s = getenv("TF_TEST_TIME_SCALE");
-  double v = s ? atof(s) : 1.0;
-  return v > 1 ? v : 1.0;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(long us) {
-  struct timespec ts;
-  ts.tv_sec = us / 1000000;
-  ts.tv_nsec = (us % 1000000) * 1000;
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
 static void *shared_alloc(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                  -1, 0);
@@ -842,7 +821,7 @@ static void race_creator(struct race *r, double seconds) {
   struct held_file files[WINDOW];
   tf_dir *dirs[WINDOW];
   tf_opts o = TF_OPTS_INIT, no_sync = TF_OPTS_INIT;
-  double end = now() + seconds;
+  double end = tf_test_now() + seconds;
   int round, i;
   char content[32], buf[32];
   memset(files, 0, sizeof(files));
@@ -850,7 +829,7 @@ static void race_creator(struct race *r, double seconds) {
   o.dir = RACE;
   no_sync.flags = TF_SYNC_NONE;
   tf_test_without_o_tmpfile(); /* atomic writes on the hidden sibling */
-  for (round = 0; now() < end && round < 1000000; round++) {
+  for (round = 0; tf_test_now() < end && round < 1000000; round++) {
     int k = round % WINDOW;
     struct stat st;
     tf_atomic *a;
@@ -946,7 +925,7 @@ static void run_race(struct race *r) {
           "    %d creator rounds (a file, a directory and an atomic write "
           "each), %d reaper passes, no live object lost\n",
           r->rounds, r->reaps);
-  ASSERT_GE(r->rounds, (int)(1000 / time_scale()));
+  ASSERT_GE(r->rounds, (int)(1000 / tf_test_time_scale()));
   ASSERT_GE(r->reaps, 10);
   /* Nothing left but the target. */
   assert_listing(RACE, "tgt\n");
@@ -1337,7 +1316,7 @@ static void churn_child(int ready, int main_blocks) {
     if (pthread_create(&t[i], NULL, churn_thread, NULL) != 0)
       _exit(5);
   while (__atomic_load_n(&churn_state->started, __ATOMIC_SEQ_CST) < 4)
-    sleep_us(100);
+    tf_test_sleep_us(100);
   if (main_blocks) {
     /* The signal then lands in a thread that is creating or ending. */
     sigset_t set;
@@ -1352,16 +1331,16 @@ static void churn_child(int ready, int main_blocks) {
 
 TEST_TIMEOUT(test_reap_attacks_sigterm_into_creating_threads_leaves_nothing,
              60) {
-  int iterations = (int)(150 / time_scale()), it, failures = 0;
+  int iterations = (int)(150 / tf_test_time_scale()), it, failures = 0;
   int by_place[2] = {0, 0};
-  double end = now() + 15.0;
+  double end = tf_test_now() + 15.0;
   char first[1024] = "";
   uint64_t rnd = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
   if (iterations < 5)
     iterations = 5;
   churn_state = shared_alloc(sizeof(*churn_state));
   put_dir(CHURN);
-  for (it = 0; it < iterations && now() < end; it++) {
+  for (it = 0; it < iterations && tf_test_now() < end; it++) {
     int p[2], status, left;
     pid_t pid;
     churn_state->started = 0;
@@ -1376,7 +1355,7 @@ TEST_TIMEOUT(test_reap_attacks_sigterm_into_creating_threads_leaves_nothing,
     (void)wait_ready(p[0], pid);
     close(p[0]);
     rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
-    sleep_us((long)((rnd >> 33) % 3000));
+    tf_test_sleep_us((long)((rnd >> 33) % 3000));
     CHECK_SYS(kill(pid, SIGTERM));
     CHECK_SYS(waitpid(pid, &status, 0));
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)

@@ -65,12 +65,6 @@
 
 /* ------------------------------------------------------------- basics */
 
-static double time_scale(void) {
-  const char *s = getenv("TF_TEST_TIME_SCALE");
-  double v = s ? atof(s) : 1.0;
-  return v > 0 ? v : 1.0;
-}
-
 static int in_userns; /* this process is root only in a user namespace */
 
 /* Root of the initial user namespace: files can be given away. */
@@ -1350,7 +1344,7 @@ static pid_t start_attacker(struct shared *sh, void (*step)(struct shared *)) {
 
 static void wait_parked(struct shared *sh) {
   struct timespec ts = {0, 1000000};
-  long waits = 0, limit = (long)(10000 * time_scale()); /* 10 s */
+  long waits = 0, limit = (long)(10000 * tf_test_time_scale()); /* 10 s */
   while (!load(&sh->parked)) {
     if (waits++ > limit)
       FAIL("the attacker never parked");
@@ -1361,7 +1355,7 @@ static void wait_parked(struct shared *sh) {
 /* Arm the attacker against top; return once it has moved. */
 static void arm(struct shared *sh, const char *top, int kind) {
   unsigned long before = sh->moves;
-  long spins = 0, limit = (long)(2e6 * time_scale());
+  long spins = 0, limit = (long)(2e6 * tf_test_time_scale());
   wait_parked(sh);
   fmt(sh->top, sizeof(sh->top), "%s", top);
   sh->kind = kind;

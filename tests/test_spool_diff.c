@@ -23,12 +23,6 @@
  * thresholds: over 100,000 in all); divided under valgrind. */
 #define RANDOM_OPS 14000
 
-static double time_scale(void) {
-  const char *s = getenv("TF_TEST_TIME_SCALE");
-  double v = s ? atof(s) : 1.0;
-  return v > 1 ? v : 1.0;
-}
-
 static char what[PATH_MAX]; /* the program being run, for the report */
 static const unsigned char *dump_prog;
 static size_t dump_len;
@@ -62,7 +56,7 @@ static struct spool_model_config config(void) {
 static void run_random(unsigned threshold, uint64_t seed) {
   struct spool_model_config cfg = config();
   struct spool_model_stats st, sum;
-  unsigned long wanted = (unsigned long)(RANDOM_OPS / time_scale());
+  unsigned long wanted = (unsigned long)(RANDOM_OPS / tf_test_time_scale());
   unsigned long programs = 0;
   uint64_t rng = seed;
   char msg[64];
@@ -110,7 +104,7 @@ static void run_random(unsigned threshold, uint64_t seed) {
   /* The programs must reach every phase, or the test proves little (not
    * checked for the few programs of a slowed-down run). */
   ASSERT_GE(sum.ops, wanted);
-  if (time_scale() > 1.0)
+  if (tf_test_time_scale() > 1.0)
     return;
   ASSERT_GT(sum.phase_ops[0], sum.ops / 100);
   ASSERT_GT(sum.phase_ops[1], sum.ops / 20);
