@@ -259,6 +259,8 @@ typedef struct tf_file tf_file;
  *          0                  delete on tf_file_close() (Python default)
  *          TF_DELETE_ON_FREE  keep after close, delete at tf_file_free()
  *          TF_KEEP            never delete
+ *          TF_UNTRACKED       no exit or signal cleanup, no liveness
+ *                             mark (see "lifecycle" below)
  * The handle keeps an fd of the parent directory: every later removal or
  * rename is relative to it, so a chdir() or a renamed parent can not
  * redirect it.  Only the creating process deletes: a forked child that
@@ -356,6 +358,7 @@ typedef struct tf_dir tf_dir;
  *          TF_KEEP           leave it (Python delete=False); an explicit
  *                            tf_dir_cleanup() still removes it
  *          TF_IGNORE_ERRORS  cleanup removes what it can and returns 0
+ *          TF_UNTRACKED      no exit or signal cleanup, no liveness mark
  * Returns 0 or a negative errno as tf_mkdtemp(); on failure *out is
  * untouched and no directory is left.
  */
@@ -634,7 +637,9 @@ typedef struct tf_atomic tf_atomic;
  *   out   OUT: the handle; end it with tf_atomic_free().
  *   opts  mode: for a target that does not exist, before the umask (0:
  *         0666, like a normal file); flags: TF_NOCLOBBER and the
- *         TF_SYNC_*, TF_REPLACE_LINK, TF_MUST_EXIST, TF_STRICT_OWNER bits;
+ *         TF_SYNC_*, TF_REPLACE_LINK, TF_MUST_EXIST, TF_STRICT_OWNER bits,
+ *         TF_UNTRACKED (a hidden file is not removed at exit or on a
+ *         signal);
  *         open_flags: O_SYNC, O_DSYNC, O_NOATIME, O_DIRECT.  dir, prefix,
  *         suffix and random_len must be 0 (the name pattern is fixed).
  * A symlinked target is followed (up to 40 links, relative links from the
