@@ -1239,13 +1239,15 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       echo "target (its mode, its owner, and whether it is a symlink to follow or"
       echo "a directory to refuse), fchown and fchmod (the old file's owner and mode"
       echo "on the new one: the umask makes the mode impossible to predict at"
-      echo "creation), and linkat (the O_TMPFILE file gets its name only at commit,"
-      echo "so a process killed mid-write leaves no name). GLib's 9 keep none of these: it"
+      echo "creation), linkat (the O_TMPFILE file gets its name only at commit,"
+      echo "so a process killed mid-write leaves no name) and flock (the hidden"
+      echo "name is locked until the rename, so tf_reap never takes a live one)."
+      echo "GLib's 9 keep none of these: it"
       echo "applies the caller's mode, drops the owner and replaces a symlink."
       echo "The steps those semantics need (open the directory, stat the target,"
-      echo "open O_TMPFILE, fchmod, write, fsync, linkat, close, renameat, fsync"
-      echo "and close the directory) are 11 calls; fchown, to keep the owner, is"
-      echo "the 12th."
+      echo "open O_TMPFILE, fchmod, write, fsync, flock, linkat, renameat, close,"
+      echo "fsync and close the directory) are 12 calls; fchown, to keep the"
+      echo "owner, is the 13th."
     done
     selected named && {
     echo
