@@ -22,18 +22,6 @@
 
 #define FILES 5
 
-/* Entries in dir, as len(os.listdir()) counts them. */
-static int entries(const char *dir) {
-  struct dirent *e;
-  int n = 0;
-  DIR *d = opendir(dir);
-  check_sys(d != NULL, dir);
-  while ((e = readdir(d)) != NULL)
-    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-  check_sys(closedir(d) == 0, "closedir");
-  return n;
-}
-
 /* A kept file in dir holding "Data i"; its path goes to *path_out. */
 static void make_kept_file(const char *dir, int i, char **path_out) {
   tf_opts opts = TF_OPTS_INIT;

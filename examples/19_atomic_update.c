@@ -29,18 +29,6 @@ static void show(const char *path) {
   print_repr("  contents", buf);
 }
 
-/* Entries in dir, as os.listdir() counts them. */
-static int entries(const char *dir) {
-  struct dirent *e;
-  int n = 0;
-  DIR *d = opendir(dir);
-  check_sys(d != NULL, dir);
-  while ((e = readdir(d)) != NULL)
-    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-  closedir(d);
-  return n;
-}
-
 int main(void) {
   static const char original[] = "Original content\nLine 2\nLine 3\n";
   static const char updated[] =

@@ -18,20 +18,6 @@
 
 #include "tour.h"
 
-/* Entries in dir, "." and ".." aside. */
-static int entries(const char *dir) {
-  char cmd[4200];
-  int n = 0, c;
-  FILE *p;
-  snprintf(cmd, sizeof(cmd), "ls -A '%s'", dir);
-  p = popen(cmd, "r");
-  check_sys(p != NULL, "popen");
-  while ((c = fgetc(p)) != EOF)
-    n += c == '\n';
-  pclose(p);
-  return n;
-}
-
 /* A file and a directory with a file inside, made in dir and left open. */
 static void make_objects(const char *dir) {
   tf_opts opts = TF_OPTS_INIT;

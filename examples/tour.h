@@ -6,9 +6,11 @@
 #ifndef TF_TOUR_H
 #define TF_TOUR_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <tempfile.h>
@@ -32,6 +34,18 @@ static inline void check_sys(int ok, const char *what) {
 static inline const char *exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0 ? "true" : "false";
+}
+
+/* Entries in dir, "." and ".." aside, as len(os.listdir()) counts them. */
+static inline int entries(const char *dir) {
+  struct dirent *e;
+  int n = 0;
+  DIR *d = opendir(dir);
+  check_sys(d != NULL, dir);
+  while ((e = readdir(d)) != NULL)
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  check_sys(closedir(d) == 0, "closedir");
+  return n;
 }
 
 /* Print s the way Python's repr() shows a short string. */

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -448,6 +449,15 @@ long tf_test_count_tree(int at, const char *path) {
 }
 
 /* ---------------------------------------------------------------- runner */
+
+void *tf_test_shared_alloc(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    FAIL("mmap: %s", strerror(errno));
+  memset(p, 0, n);
+  return p;
+}
 
 double tf_test_time_scale(void) {
   const char *s = getenv("TF_TEST_TIME_SCALE");

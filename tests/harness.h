@@ -114,6 +114,10 @@ const char *tf_test_dir(void);
  * there is none.  Checked for leftovers like the test directory. */
 const char *tf_test_fast_dir(void);
 
+/* n bytes of zeroed memory shared with forked children (MAP_SHARED
+ * survives the fork); release with munmap(). */
+void *tf_test_shared_alloc(size_t n);
+
 /* How much slower than normal the suite runs ($TF_TEST_TIME_SCALE;
  * valgrind: 20); loops and waits scale by it. */
 double tf_test_time_scale(void);

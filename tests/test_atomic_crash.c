@@ -36,16 +36,6 @@ static void store32(volatile uint32_t *p, uint32_t v) {
   __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 }
 
-/* Memory shared with forked children (MAP_SHARED survives the fork). */
-static void *shared_alloc(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                 -1, 0);
-  if (p == MAP_FAILED)
-    FAIL("mmap: %s", strerror(errno));
-  memset(p, 0, n);
-  return p;
-}
-
 /* splitmix64's finaliser: the PRNG, and what versions are made of. */
 static uint64_t mix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -353,7 +343,7 @@ static void crash_test(enum tf_test_path p) {
   unsigned char *buf = malloc(MAX_LEN + 1), *scratch = malloc(MAX_LEN);
   char why[160];
   char (*names)[NAME_MAX + 1] = malloc(64 * sizeof(*names));
-  struct crash_shared *sh = shared_alloc(sizeof(*sh));
+  struct crash_shared *sh = tf_test_shared_alloc(sizeof(*sh));
   uint32_t current, next;
 
   ASSERT(buf != NULL && scratch != NULL && names != NULL);
@@ -712,7 +702,7 @@ static void race_test(enum tf_test_path p) {
   int i, status, n;
   long size, v;
 
-  race = shared_alloc(sizeof(*race));
+  race = tf_test_shared_alloc(sizeof(*race));
   race->rounds = (uint32_t)(RACE_ROUNDS / tf_test_time_scale());
   if (race->rounds < 5)
     race->rounds = 5;

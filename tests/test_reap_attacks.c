@@ -32,15 +32,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void *shared_alloc(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                 -1, 0);
-  if (p == MAP_FAILED)
-    FAIL("mmap: %s", strerror(errno));
-  memset(p, 0, n);
-  return p;
-}
-
 /* The pid in path's "user.tempfile" mark, or -1 (no mark, or a mark for
  * another name). */
 static long mark_pid(const char *path) {
@@ -557,7 +548,7 @@ static const char *const bystanders[] = {
 
 TEST_TIMEOUT(test_reap_attacks_sigkill_then_reap_takes_exactly_the_leftovers,
              60) {
-  struct scene_box *box = shared_alloc(sizeof(*box));
+  struct scene_box *box = tf_test_shared_alloc(sizeof(*box));
   struct scene *sc = &box->sc;
   struct seen dry, seen;
   pid_t kids[5], live;
@@ -935,7 +926,7 @@ static void run_race(struct race *r) {
 
 TEST_TIMEOUT(test_reap_attacks_reapers_racing_a_creator_never_take_live_objects,
              40) {
-  struct race *r = shared_alloc(sizeof(*r));
+  struct race *r = tf_test_shared_alloc(sizeof(*r));
   run_race(r);
   munmap(r, sizeof(*r));
 }
@@ -950,7 +941,7 @@ TEST_TIMEOUT(test_reap_attacks_reapers_racing_a_creator_never_take_live_objects,
  * still counts it).
  */
 TEST_TIMEOUT(test_reap_attacks_reap_reports_only_what_it_removed, 40) {
-  struct race *r = shared_alloc(sizeof(*r));
+  struct race *r = tf_test_shared_alloc(sizeof(*r));
   run_race(r);
   if (r->took_other != 0)
     FAIL("tf_reap() reported %d removals of a live process's objects (first: "
@@ -1338,7 +1329,7 @@ TEST_TIMEOUT(test_reap_attacks_sigterm_into_creating_threads_leaves_nothing,
   uint64_t rnd = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
   if (iterations < 5)
     iterations = 5;
-  churn_state = shared_alloc(sizeof(*churn_state));
+  churn_state = tf_test_shared_alloc(sizeof(*churn_state));
   put_dir(CHURN);
   for (it = 0; it < iterations && tf_test_now() < end; it++) {
     int p[2], status, left;
@@ -1482,7 +1473,7 @@ static void sigterm_child(pid_t pid) {
  */
 TEST_TIMEOUT(test_reap_attacks_signal_walk_empties_a_deep_tree_to_its_limit,
              30) {
-  struct sigtree *t = shared_alloc(sizeof(*t));
+  struct sigtree *t = tf_test_shared_alloc(sizeof(*t));
   pid_t pid;
   int ready, level, left;
   make_sigdir();
@@ -1539,7 +1530,7 @@ static void sig_kid_noread(void *arg, int ready) {
  */
 TEST_TIMEOUT(test_reap_attacks_signal_walk_removes_unreadable_directories,
              30) {
-  struct sigtree *t = shared_alloc(sizeof(*t));
+  struct sigtree *t = tf_test_shared_alloc(sizeof(*t));
   pid_t pid;
   int ready, left;
   char path[PATH_MAX], listing[512] = "";
@@ -1669,7 +1660,7 @@ static const char *in_exitdir(const char *name, const char *sub) {
 }
 
 TEST(test_reap_attacks_exit_spares_ended_kept_published_and_reused_names) {
-  struct exit_names *n = shared_alloc(sizeof(*n));
+  struct exit_names *n = tf_test_shared_alloc(sizeof(*n));
   int status;
   pid_t pid;
   put_dir(EXITDIR);
