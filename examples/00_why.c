@@ -46,19 +46,6 @@ static void write_file(const char *path, const char *text) {
   check_sys(close(fd) == 0, "close");
 }
 
-/* Print what the file at path holds. */
-static void show_file(const char *label, const char *path) {
-  char buf[256];
-  ssize_t n;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  check_sys(fd >= 0, path);
-  n = read(fd, buf, sizeof(buf) - 1);
-  check_sys(n >= 0, "read");
-  check_sys(close(fd) == 0, "close");
-  buf[n] = '\0';
-  print_repr(label, buf);
-}
-
 /* The permission bits of path, as ls -l shows them. */
 static void show_mode(const char *label, const char *path) {
   static const char rwx[] = "rwxrwxrwx";

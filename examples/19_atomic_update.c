@@ -17,18 +17,6 @@
 
 #include "tour.h"
 
-static void show(const char *path) {
-  char buf[256];
-  ssize_t n;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  check_sys(fd >= 0, path);
-  n = read(fd, buf, sizeof(buf) - 1);
-  check_sys(n >= 0, "read");
-  close(fd);
-  buf[n] = '\0';
-  print_repr("  contents", buf);
-}
-
 int main(void) {
   static const char original[] = "Original content\nLine 2\nLine 3\n";
   static const char updated[] =
@@ -65,7 +53,7 @@ int main(void) {
   check_sys(stat(target, &st) == 0, "stat");
   printf("File successfully updated atomically (mode kept: 0%o)\n",
          (unsigned)(st.st_mode & 07777));
-  show(target);
+  show_file("  contents", target);
 
   /* A write that fails midway: the error ends the handle without commit,
    * and the target never saw a byte of it. */
@@ -77,7 +65,7 @@ int main(void) {
   printf("The target still has the previous version; the directory holds %d "
          "entry:\n",
          entries(dir));
-  show(target);
+  show_file("  contents", target);
 
   /* A symlinked target: the file it names is replaced, the link stays. */
   puts("=== A Symlinked Target ===");
@@ -86,7 +74,7 @@ int main(void) {
   check(tf_write_file(link, "Through the link\n", 17, NULL), "tf_write_file");
   check_sys(lstat(link, &st) == 0, "lstat");
   printf("%s is still a symlink: %s\n", link, S_ISLNK(st.st_mode) ? "yes" : "no");
-  show(target);
+  show_file("  contents", target);
 
   /* Beyond the seed: TF_NOCLOBBER refuses to replace, atomically. */
   durable.flags = TF_NOCLOBBER;

@@ -8,10 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <tempfile.h>
 
@@ -60,6 +62,19 @@ static inline void print_repr(const char *label, const char *s) {
       putchar(*s);
   }
   puts("'");
+}
+
+/* Print what the (small) file at path holds, as print_repr() does. */
+static inline void show_file(const char *label, const char *path) {
+  char buf[256];
+  ssize_t n;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  check_sys(fd >= 0, path);
+  n = read(fd, buf, sizeof(buf) - 1);
+  check_sys(n >= 0, "read");
+  check_sys(close(fd) == 0, "close");
+  buf[n] = '\0';
+  print_repr(label, buf);
 }
 
 #endif
