@@ -21,6 +21,7 @@ DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
@@ -49,9 +50,13 @@ TEST_HELPER := $(BUILD)/tests/atomic-writer
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_BIN := $(BUILD)/bench/tfbench
+# The CLI, on the public API only; $(BUILD)/mktemp is a link to it, for
+# the mktemp mode and its tests.
+TMPF_SRC := $(wildcard tools/tmpf/*.c)
+TMPF_BIN := $(BUILD)/tmpf
 
 .PHONY: all lib demo check asan valgrind bench install uninstall clean
-all: lib $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
+all: lib $(TMPF_BIN) $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
@@ -95,6 +100,11 @@ $(BUILD)/examples/%: examples/%.c examples/tour.h $(STATIC) include/tempfile.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
 
+$(TMPF_BIN): $(TMPF_SRC) tools/tmpf/tmpf.h $(STATIC) include/tempfile.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $(TMPF_SRC) $(STATIC) $(LDLIBS)
+	ln -sf tmpf $(BUILD)/mktemp
+
 $(BENCH_BIN): bench/tfbench.c bench/clock.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
@@ -126,8 +136,10 @@ valgrind:
 bench: all
 	sh bench/run.sh $(BENCH_BIN)
 
-install: lib
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
+install: lib $(TMPF_BIN)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3 \
+	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(TMPF_BIN) $(DESTDIR)$(BINDIR)/
 	install -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -135,8 +147,10 @@ install: lib
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtempfile.so
 	$(PC_SED) tempfile.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/tmpf.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tmpf $(DESTDIR)$(MANDIR)/man1/tmpf.1
 	rm -f $(DESTDIR)$(INCLUDEDIR)/tempfile.h
 	rm -f $(DESTDIR)$(LIBDIR)/libtempfile.a $(DESTDIR)$(LIBDIR)/libtempfile.so*
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc

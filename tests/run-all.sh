@@ -54,6 +54,8 @@ if [ $# -eq 0 ]; then
     out=$(cd "$mandir" && groff -t -man -ww -z "man3/${page##*/}" 2>&1)
     if [ -n "$out" ]; then echo "$out"; bad=1; fi
   done
+  out=$(groff -t -man -ww -z man/tmpf.1 2>&1)
+  if [ -n "$out" ]; then echo "$out"; bad=1; fi
   rm -rf "$mandir"
   result man_pages_render_without_warnings $bad
 
@@ -63,6 +65,7 @@ if [ $# -eq 0 ]; then
   make -s BUILD="$BUILD" CC="$CC" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
     test -f "$inst/include/tempfile.h" && test -f "$inst/lib/libtempfile.a" &&
     test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
+    test -x "$inst/bin/tmpf" && test -f "$inst/share/man/man1/tmpf.1" &&
     grep -q '^prefix=/opt/tf$' "$inst/lib/pkgconfig/tempfile.pc" &&
     printf '#include <tempfile.h>\nint main(void) { return tf_version_hex() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
     $CC $SAN -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&

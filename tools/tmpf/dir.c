@@ -1,0 +1,101 @@
+/*
+ * dir.c - `tmpf dir [-v]`: the temporary directory libtempfile would
+ * use, and with -v every candidate in the order they are tried, with
+ * why each was taken or passed over.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tmpf.h"
+
+static void help(void) {
+  puts("Usage: tmpf dir [-v]\n"
+       "Print the temporary directory libtempfile uses: the first usable of\n"
+       "$TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current\n"
+       "directory (a file is created and removed in it to prove it).\n\n"
+       "  -v, --verbose   list every candidate and why it was taken or not\n"
+       "      --help      show this help and exit\n\n"
+       "Exit status: 0, 1 when no candidate is usable, 2 bad command line.");
+}
+
+/* Why dir can not hold temporary files, or NULL if it can. */
+static const char *probe(const char *dir) {
+  tf_opts o = TF_OPTS_INIT;
+  char *path;
+  int fd;
+  o.dir = dir;
+  fd = tf_mkstemp(&path, &o);
+  if (fd < 0)
+    return tf_strerror(fd);
+  close(fd);
+  unlink(path);
+  tf_free(path);
+  return NULL;
+}
+
+static void list_candidates(void) {
+  static const char *const vars[] = {"TMPDIR", "TEMP", "TMP"};
+  static const char *const dirs[] = {"/tmp", "/var/tmp", "/usr/tmp"};
+  char cwd[PATH_MAX];
+  const char *why;
+  size_t i;
+  for (i = 0; i < 3; i++) {
+    const char *v = getenv(vars[i]);
+    if (v == NULL || *v == '\0') {
+      printf("  $%s: %s\n", vars[i], v ? "empty, skipped" : "not set");
+      continue;
+    }
+    why = probe(v);
+    printf("  $%s=%s: %s\n", vars[i], v, why ? why : "usable");
+  }
+  for (i = 0; i < 3; i++) {
+    why = probe(dirs[i]);
+    printf("  %s: %s\n", dirs[i], why ? why : "usable");
+  }
+  if (getcwd(cwd, sizeof(cwd)) != NULL) {
+    why = probe(cwd);
+    printf("  %s (current directory): %s\n", cwd, why ? why : "usable");
+  }
+}
+
+int tmpf_dir(int argc, char **argv) {
+  static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  char buf[PATH_MAX];
+  int c, verbose = 0, rc;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+    if (c == 'v') {
+      verbose = 1;
+    } else if (c == 'h') {
+      help();
+      return TMPF_EXIT_OK;
+    } else {
+      fprintf(stderr, "Try 'tmpf dir --help' for more information.\n");
+      return TMPF_EXIT_USAGE;
+    }
+  }
+  if (optind != argc) {
+    tmpf_error("dir: unexpected argument %s", tmpf_quote(argv[optind]));
+    return TMPF_EXIT_USAGE;
+  }
+  if (verbose) {
+    puts("candidates, in order:");
+    list_candidates();
+  }
+  rc = tf_gettempdir(buf, sizeof(buf));
+  if (rc < 0) {
+    tmpf_error("no usable temporary directory: %s", tf_strerror(rc));
+    return TMPF_EXIT_FAILURE;
+  }
+  if (verbose)
+    printf("chosen: ");
+  puts(buf);
+  return TMPF_EXIT_OK;
+}

@@ -1,0 +1,92 @@
+/*
+ * main.c - tmpf, the command-line side of libtempfile: dispatch to a
+ * subcommand, or act as mktemp when invoked under that name.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tmpf.h"
+
+const char *tmpf_program = "tmpf";
+
+void tmpf_error(const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "%s: ", tmpf_program);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+const char *tmpf_quote(const char *s) {
+  static char out[4 * 4096 + 3];
+  size_t o = 0;
+  out[o++] = '\'';
+  for (; *s != '\0' && o < sizeof(out) - 6; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '\'' || c == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      o += (size_t)snprintf(out + o, 5, "\\%03o", c);
+    } else {
+      out[o++] = (char)c;
+    }
+  }
+  out[o++] = '\'';
+  out[o] = '\0';
+  return out;
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+static void usage(FILE *to) {
+  fputs("Usage: tmpf COMMAND [OPTION]... [ARG]...\n"
+        "Secure temporary files for shell scripts (libtempfile " TF_VERSION_STRING
+        ").\n\n"
+        "Commands:\n"
+        "  mktemp   create a temporary file or directory, print its name\n"
+        "           (GNU mktemp compatible; also when tmpf is run as mktemp)\n"
+        "  reap     remove what dead processes left in a temporary directory\n"
+        "  dir      print the temporary directory libtempfile would use\n\n"
+        "Run 'tmpf COMMAND --help' for a command's options.\n"
+        "Exit status: 0 success, 1 failure, 2 bad command line.\n",
+        to);
+}
+
+int main(int argc, char **argv) {
+  const char *cmd;
+  if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
+    tmpf_program = argv[0]; /* as GNU tools name themselves */
+    return tmpf_mktemp(argc, argv);
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return TMPF_EXIT_USAGE;
+  }
+  cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return TMPF_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("tmpf (libtempfile) %s\n", tf_version());
+    return TMPF_EXIT_OK;
+  }
+  if (strcmp(cmd, "mktemp") == 0) {
+    tmpf_program = "mktemp";
+    return tmpf_mktemp(argc - 1, argv + 1);
+  }
+  if (strcmp(cmd, "reap") == 0)
+    return tmpf_reap(argc - 1, argv + 1);
+  if (strcmp(cmd, "dir") == 0)
+    return tmpf_dir(argc - 1, argv + 1);
+  tmpf_error("unknown command %s", tmpf_quote(cmd));
+  fprintf(stderr, "Try 'tmpf --help' for more information.\n");
+  return TMPF_EXIT_USAGE;
+}

@@ -1,0 +1,29 @@
+/*
+ * tmpf.h - what the subcommands of tmpf share.  tmpf is built on the
+ * public API of libtempfile only.
+ */
+#ifndef TMPF_H
+#define TMPF_H
+
+#include <tempfile.h>
+
+/* Exit statuses common to the subcommands (see tmpf(1)). */
+#define TMPF_EXIT_OK 0
+#define TMPF_EXIT_FAILURE 1 /* the operation failed */
+#define TMPF_EXIT_USAGE 2   /* bad command line (mktemp mode: 1, as GNU) */
+
+/* The name messages start with ("tmpf", or "mktemp" in mktemp mode). */
+extern const char *tmpf_program;
+
+/* "PROGRAM: " + printf-style message + "\n" on stderr. */
+void tmpf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* s quoted as GNU tools quote a file name in the C locale: 'like this',
+ * with \ and ' and unprintable bytes escaped.  Static storage. */
+const char *tmpf_quote(const char *s);
+
+int tmpf_mktemp(int argc, char **argv);
+int tmpf_dir(int argc, char **argv);
+int tmpf_reap(int argc, char **argv);
+
+#endif
