@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every suite and ends with one line "N passed, N failed":
 # the unit tests (tests/unit), the header test (tempfile.h alone as C89
-# -pedantic and as C++), and the check of what the libraries export.
+# -pedantic and as C++), the check of what the libraries export, and the
+# command line's tests (tests/cli/run.sh, against the system's tools).
 # Environment: BUILD (build dir), CC, TF_TEST_WRAP (e.g. valgrind ...).
 BUILD=${BUILD:-build/cc}
 CC=${CC:-cc}
@@ -45,6 +46,17 @@ if [ $# -eq 0 ]; then
   result test_hooks_absent_from_user_build $?
   readelf -d "$BUILD/libtempfile.so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
   result shared_library_has_soname $?
+
+  # --- the command line (tests/cli/): each of its ok/FAIL lines counts
+  out=$(mktemp)
+  sh tests/cli/run.sh "$BUILD" > "$out" 2>&1
+  grep -E '^(ok  |FAIL)' "$out" | grep -v '^ok  ' | head -n 200
+  sed -n '/^FAIL/,/^ok  /p' "$out" | grep '^    ' | head -n 60
+  p=$(grep -c '^ok  ' "$out")
+  f=$(grep -c '^FAIL' "$out")
+  passed=$((passed + p)); failed=$((failed + f))
+  echo "cli: $p passed, $f failed"
+  rm -f "$out"
 
   # --- every manual page (and every link page's target) renders cleanly
   mandir=$(mktemp -d)

@@ -40,6 +40,30 @@ const char *tmpf_quote(const char *s) {
   return out;
 }
 
+const char *tmpf_strerror(int err) {
+  switch (err) {
+  case EPERM: return "Operation not permitted";
+  case ENOENT: return "No such file or directory";
+  case EIO: return "Input/output error";
+  case EBADF: return "Bad file descriptor";
+  case ENOMEM: return "Cannot allocate memory";
+  case EACCES: return "Permission denied";
+  case EEXIST: return "File exists";
+  case ENOTDIR: return "Not a directory";
+  case EISDIR: return "Is a directory";
+  case EINVAL: return "Invalid argument";
+  case EMFILE: return "Too many open files";
+  case EFBIG: return "File too large";
+  case ENOSPC: return "No space left on device";
+  case EROFS: return "Read-only file system";
+  case EPIPE: return "Broken pipe";
+  case ENAMETOOLONG: return "File name too long";
+  case ELOOP: return "Too many levels of symbolic links";
+  case EDQUOT: return "Disk quota exceeded";
+  default: return strerror(err);
+  }
+}
+
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;

@@ -62,6 +62,16 @@ static void help(void) {
       stdout);
 }
 
+/* Flush standard output; a failure is "write error", status 1, whatever
+ * -q says (as GNU's close_stdout). */
+static int stdout_status(void) {
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    tmpf_error("write error: %s", tmpf_strerror(errno));
+    return TMPF_EXIT_FAILURE;
+  }
+  return TMPF_EXIT_OK;
+}
+
 static int try_help(void) {
   fprintf(stderr, "Try '%s --help' for more information.\n", tmpf_program);
   return TMPF_EXIT_FAILURE;
@@ -95,11 +105,12 @@ static int long_matches(const char *arg, const struct option **found,
 }
 
 /* The message GNU getopt gives for the bad option at argv[optind - 1]. */
-static int bad_option(char **argv, int ret) {
-  const char *arg = argv[optind - 1];
+static int bad_option(int argc, char **argv, int ret) {
+  /* musl leaves optind past argc after a missing argument at the end. */
+  const char *arg = optind - 1 < argc ? argv[optind - 1] : NULL;
   const struct option *o, *o2, *p;
   int exact, n;
-  if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+  if (arg == NULL || strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
     if (ret == ':')
       tmpf_error("option requires an argument -- '%c'", optopt);
     else
@@ -130,7 +141,10 @@ static int parse(int argc, char **argv, struct request *r) {
   memset(r, 0, sizeof(*r));
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":dp:qtuV", long_options, NULL)) != -1) {
+  /* POSIXLY_CORRECT stops at the template, as GNU getopt does (musl's
+   * getopt_long needs to be told with '+'). */
+  const char *optstring = getenv("POSIXLY_CORRECT") ? "+:dp:qtuV" : ":dp:qtuV";
+  while ((c = getopt_long(argc, argv, optstring, long_options, NULL)) != -1) {
     switch (c) {
     case 'd': r->make_dir = 1; break;
     case 'p': r->dir_arg = optarg; r->use_dir = 1; break;
@@ -139,12 +153,14 @@ static int parse(int argc, char **argv, struct request *r) {
     case 'u': r->dry_run = 1; break;
     case OPT_SUFFIX: r->suffix = optarg; break;
     case OPT_TMPDIR: r->dir_arg = optarg; r->use_dir = 1; break;
-    case OPT_HELP: help(); return TMPF_EXIT_OK;
+    case OPT_HELP:
+      help();
+      return stdout_status();
     case 'V':
     case OPT_VERSION:
       printf("mktemp (tmpf, libtempfile) %s\n", tf_version());
-      return TMPF_EXIT_OK;
-    default: return bad_option(argv, c);
+      return stdout_status();
+    default: return bad_option(argc, argv, c);
     }
   }
   if (argc - optind > 1) {
@@ -191,14 +207,16 @@ static const char *pick_dir(const struct request *r, int *status) {
   return dir ? dir : "/tmp";
 }
 
-/* dir + "/" + name, as GNU's file_name_concat joins them. */
+/* dir + "/" + name, as GNU's file_name_concat joins them: dir's trailing
+ * slashes dropped, unless it is nothing but slashes. */
 static char *join(const char *dir, const char *name) {
   size_t len = strlen(dir);
   char *out = malloc(len + strlen(name) + 2);
   if (out == NULL)
     return NULL;
-  while (len > 1 && dir[len - 1] == '/')
-    len--;
+  if (strspn(dir, "/") != len)
+    while (len > 0 && dir[len - 1] == '/')
+      len--;
   memcpy(out, dir, len);
   if (len > 0 && dir[len - 1] != '/')
     out[len++] = '/';
@@ -240,7 +258,15 @@ static int check_template(const struct request *r, struct shape *s) {
   while (n < end && t[end - 1 - n] == 'X')
     n++;
   if (n < 3) {
-    tmpf_error("too few X's in template %s", tmpf_quote(t));
+    char *whole = malloc(strlen(t) + strlen(suffix) + 1);
+    if (whole == NULL)
+      return TMPF_EXIT_FAILURE;
+    /* GNU names the template with the --suffix appended. */
+    strcpy(whole, t);
+    if (r->suffix)
+      strcat(whole, r->suffix);
+    tmpf_error("too few X's in template %s", tmpf_quote(whole));
+    free(whole);
     return TMPF_EXIT_FAILURE;
   }
   if (r->use_dir && (dir = pick_dir(r, &status)) == NULL)
@@ -347,15 +373,16 @@ int tmpf_mktemp(int argc, char **argv) {
     if (!r.quiet)
       tmpf_error("failed to create %s via template %s: %s",
                  r.make_dir ? "directory" : "file", tmpf_quote(s.path),
-                 strerror(-rc));
+                 tmpf_strerror(-rc));
     free(s.path);
     return TMPF_EXIT_FAILURE;
   }
   if (puts(s.path) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
     err = errno;
     remove_made(&r, &s);
-    if (!r.quiet)
-      tmpf_error("write error: %s", strerror(err));
+    /* -q silences this for an object made, not for a dry run's name. */
+    if (!r.quiet || r.dry_run)
+      tmpf_error("write error: %s", tmpf_strerror(err));
     free(s.path);
     return TMPF_EXIT_FAILURE;
   }

@@ -22,6 +22,10 @@ void tmpf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with \ and ' and unprintable bytes escaped.  Static storage. */
 const char *tmpf_quote(const char *s);
 
+/* The text GNU tools print for err (glibc's wording, whatever the libc),
+ * for the errors a command can meet; strerror() for the others. */
+const char *tmpf_strerror(int err);
+
 int tmpf_mktemp(int argc, char **argv);
 int tmpf_dir(int argc, char **argv);
 int tmpf_reap(int argc, char **argv);
