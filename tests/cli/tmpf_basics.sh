@@ -69,8 +69,9 @@ out=$(TMPDIR=$scratch/r "$TMPF" reap -n); rc=$?
 [ $rc -eq 0 ] && [ "$out" = "0 leftovers found in $scratch/r" ]
 check reap_defaults_to_the_temp_dir $? "status $rc, printed $out"
 for age in 10 10s 5m 2h 1d; do
-  run reap -n --older-than "$age" "$scratch/r"; [ $rc -eq 0 ]
-  check "reap_age_$age" $? "status $rc: $err"
+  run reap -n --older-than "$age" "$scratch/r"
+  [ $rc -eq 0 ] && [ "$out" = "0 leftovers found in $scratch/r" ]
+  check "reap_age_$age" $? "status $rc: $out $err"
 done
 for age in x 5x -1 1hh ""; do
   run reap --older-than "$age" "$scratch/r"
