@@ -30,12 +30,6 @@
 #define LINES 20000
 #define CHUNK 4096
 
-/* buf = dir + "/" + name. */
-static void join(char *buf, size_t size, const char *dir, const char *name) {
-  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
-    check(-ENAMETOOLONG, name);
-}
-
 /* Replace the file at path with text (following nothing: O_NOFOLLOW). */
 static void write_file(const char *path, const char *text) {
   size_t len = strlen(text);

@@ -21,12 +21,6 @@
 
 #include "tour.h"
 
-/* buf = dir + "/" + name. */
-static void join(char *buf, size_t size, const char *dir, const char *name) {
-  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
-    check(-ENAMETOOLONG, name);
-}
-
 /* Create the file path (it must not exist) holding text. */
 static void write_file(const char *path, const char *text) {
   size_t len = strlen(text);

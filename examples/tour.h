@@ -31,6 +31,14 @@ static inline void check_sys(int ok, const char *what) {
     check(errno != 0 ? -errno : -EIO, what);
 }
 
+/* buf = dir + "/" + name (os.path.join); a path too long ends the
+ * program as any failed call does. */
+static inline void join(char *buf, size_t size, const char *dir,
+                        const char *name) {
+  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
+    check(-ENAMETOOLONG, name);
+}
+
 /* "true" or "false", as os.path.exists() prints (without following a
  * final symlink). */
 static inline const char *exists(const char *path) {

@@ -213,7 +213,7 @@ void tf__reg_leave(struct tf__creation *c) {
 
 int tf__reg_clean_on_signal(void) {
   struct timespec pause = {0, 1000000};
-  int waited, n;
+  int waited;
   __atomic_store_n(&dying, 1, __ATOMIC_SEQ_CST);
   /* At most a second: a creation stuck in a slow file system must not
    * keep the process from dying. */
@@ -222,8 +222,7 @@ int tf__reg_clean_on_signal(void) {
       break;
     nanosleep(&pause, NULL);
   }
-  n = tf__reg_clean_all(getpid(), 1);
-  return n;
+  return tf__reg_clean_all(getpid(), 1);
 }
 
 void tf__reg_survived_signal(void) {

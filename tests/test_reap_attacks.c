@@ -489,6 +489,22 @@ static void assert_arena_lacks(const char *name) {
     FAIL("%s is still there", path);
 }
 
+/* Every name in m was reported by tf_reap() as a directory or not
+ * (is_dir), made by pid, and is gone from the arena. */
+static void assert_reaped(const struct seen *seen, const struct made *m,
+                          int is_dir, long pid) {
+  int i;
+  for (i = 0; i < m->n; i++) {
+    int k = seen_index(seen, m->name[i]);
+    if (k < 0)
+      FAIL("%s %s was not reported", is_dir ? "directory" : "file",
+           m->name[i]);
+    ASSERT_EQ(seen->is_dir[k], is_dir);
+    ASSERT_EQ(seen->pid[k], pid);
+    assert_arena_lacks(m->name[i]);
+  }
+}
+
 static void set_forged(const char *path, const char *value) {
   if (lsetxattr(path, "user.tempfile", value, strlen(value), 0) != 0)
     FAIL("setxattr %s: %s", path, strerror(errno));
@@ -639,29 +655,9 @@ TEST_TIMEOUT(test_reap_attacks_sigkill_then_reap_takes_exactly_the_leftovers,
   rc = tf_reap(ARENA, 0, 0, record_seen, &seen);
   ASSERT_EQ(rc, expected);
   ASSERT_EQ(seen.n, expected);
-  for (i = 0; i < sc->files.n; i++) {
-    int k = seen_index(&seen, sc->files.name[i]);
-    if (k < 0)
-      FAIL("file %s was not reported", sc->files.name[i]);
-    ASSERT_EQ(seen.is_dir[k], 0);
-    ASSERT_EQ(seen.pid[k], sc->files.pid);
-    assert_arena_lacks(sc->files.name[i]);
-  }
-  for (i = 0; i < sc->dirs.n; i++) {
-    int k = seen_index(&seen, sc->dirs.name[i]);
-    if (k < 0)
-      FAIL("directory %s was not reported", sc->dirs.name[i]);
-    ASSERT_EQ(seen.is_dir[k], 1);
-    ASSERT_EQ(seen.pid[k], sc->dirs.pid);
-    assert_arena_lacks(sc->dirs.name[i]);
-  }
-  for (i = 0; i < sc->hidden.n; i++) {
-    int k = seen_index(&seen, sc->hidden.name[i]);
-    if (k < 0)
-      FAIL("hidden file %s was not reported", sc->hidden.name[i]);
-    ASSERT_EQ(seen.is_dir[k], 0);
-    assert_arena_lacks(sc->hidden.name[i]);
-  }
+  assert_reaped(&seen, &sc->files, 0, sc->files.pid);
+  assert_reaped(&seen, &sc->dirs, 1, sc->dirs.pid);
+  assert_reaped(&seen, &sc->hidden, 0, 0); /* records no pid */
   for (i = 0; i < dry.n; i++)
     if (seen_index(&seen, dry.name[i]) < 0)
       FAIL("the dry run reported %s, the reap did not", dry.name[i]);
