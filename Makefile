@@ -54,9 +54,11 @@ BENCH_BIN := $(BUILD)/bench/tfbench
 # the mktemp mode and its tests.
 TMPF_SRC := $(wildcard tools/tmpf/*.c)
 TMPF_BIN := $(BUILD)/tmpf
+# Measures a command's peak memory for the CLI tests (no GNU time needed).
+PEAK_RSS := $(BUILD)/tests/peak_rss
 
 .PHONY: all lib demo check asan valgrind bench install uninstall clean
-all: lib $(TMPF_BIN) $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
+all: lib $(TMPF_BIN) $(PEAK_RSS) $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
@@ -104,6 +106,10 @@ $(TMPF_BIN): $(TMPF_SRC) tools/tmpf/tmpf.h $(STATIC) include/tempfile.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $(TMPF_SRC) $(STATIC) $(LDLIBS)
 	ln -sf tmpf $(BUILD)/mktemp
+
+$(PEAK_RSS): tests/cli/peak_rss.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(BENCH_BIN): bench/tfbench.c bench/clock.h $(STATIC)
 	@mkdir -p $(@D)

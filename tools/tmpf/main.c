@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tmpf.h"
@@ -64,6 +65,30 @@ const char *tmpf_strerror(int err) {
   }
 }
 
+int64_t tmpf_parse_size(const char *s) {
+  char *end;
+  unsigned long long n;
+  int shift = 0;
+  if (*s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  n = strtoull(s, &end, 10);
+  if (errno != 0)
+    return -1;
+  switch (*end) {
+  case '\0': break;
+  case 'k': case 'K': shift = 10; break;
+  case 'm': case 'M': shift = 20; break;
+  case 'g': case 'G': shift = 30; break;
+  default: return -1;
+  }
+  if (shift != 0 && end[1] != '\0')
+    return -1;
+  if (n > (unsigned long long)INT64_MAX >> shift)
+    return -1;
+  return (int64_t)(n << shift);
+}
+
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
@@ -76,6 +101,10 @@ static void usage(FILE *to) {
         "Commands:\n"
         "  mktemp   create a temporary file or directory, print its name\n"
         "           (GNU mktemp compatible; also when tmpf is run as mktemp)\n"
+        "  sponge   soak up standard input, then replace a file with it\n"
+        "           atomically\n"
+        "  run      run a command with a private temporary directory,\n"
+        "           removed when it ends\n"
         "  reap     remove what dead processes left in a temporary directory\n"
         "  dir      print the temporary directory libtempfile would use\n\n"
         "Run 'tmpf COMMAND --help' for a command's options.\n"
@@ -106,6 +135,10 @@ int main(int argc, char **argv) {
     tmpf_program = "mktemp";
     return tmpf_mktemp(argc - 1, argv + 1);
   }
+  if (strcmp(cmd, "sponge") == 0)
+    return tmpf_sponge(argc - 1, argv + 1);
+  if (strcmp(cmd, "run") == 0)
+    return tmpf_run(argc - 1, argv + 1);
   if (strcmp(cmd, "reap") == 0)
     return tmpf_reap(argc - 1, argv + 1);
   if (strcmp(cmd, "dir") == 0)

@@ -5,6 +5,9 @@
 #ifndef TMPF_H
 #define TMPF_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <tempfile.h>
 
 /* Exit statuses common to the subcommands (see tmpf(1)). */
@@ -26,7 +29,25 @@ const char *tmpf_quote(const char *s);
  * for the errors a command can meet; strerror() for the others. */
 const char *tmpf_strerror(int err);
 
+/* Write all n bytes, retrying short writes and EINTR.  0 or -errno. */
+int tmpf_write_all(int fd, const void *buf, size_t n);
+
+/* Which fd a failed tmpf_copy_fd() could not use. */
+#define TMPF_SIDE_IN 0
+#define TMPF_SIDE_OUT 1
+
+/* Copy from in to out until the end of in, at both fds' offsets, adding
+ * the bytes moved to *copied.  Returns 0 or -errno, *side telling which
+ * fd failed. */
+int tmpf_copy_fd(int in, int out, int64_t *copied, int *side);
+
+/* "N", "NK", "NM" or "NG" (binary units) as bytes; -1 if malformed or
+ * out of range. */
+int64_t tmpf_parse_size(const char *s);
+
 int tmpf_mktemp(int argc, char **argv);
+int tmpf_sponge(int argc, char **argv);
+int tmpf_run(int argc, char **argv);
 int tmpf_dir(int argc, char **argv);
 int tmpf_reap(int argc, char **argv);
 

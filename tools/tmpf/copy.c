@@ -1,0 +1,86 @@
+/*
+ * copy.c - moving bytes between fds: copy_file_range between files (no
+ * copy through user space; a reflink where the file system can), else
+ * read/write with a 1 MiB buffer.  Not splice: from a pipe into an ext4
+ * file it took twice the time of read/write here (sponge-1g).  Errors
+ * say which side failed, so messages can name it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tmpf.h"
+
+#define CHUNK ((size_t)1 << 20)
+
+int tmpf_write_all(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* read/write, the fallback that always works and tells the sides apart. */
+static int copy_plain(int in, int out, int64_t *copied, int *side) {
+  static char buf[CHUNK] __attribute__((aligned(4096)));
+  for (;;) {
+    ssize_t r = read(in, buf, sizeof(buf));
+    int rc;
+    if (r == 0)
+      return 0;
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      *side = TMPF_SIDE_IN;
+      return -errno;
+    }
+    rc = tmpf_write_all(out, buf, (size_t)r);
+    if (rc < 0) {
+      *side = TMPF_SIDE_OUT;
+      return rc;
+    }
+    *copied += r;
+  }
+}
+
+/* copy_file_range until end of input.  Returns 0 at the end, 1 if it
+ * does not apply to these fds (before any byte moved), or -errno (the
+ * side unknown). */
+static int copy_in_kernel(int in, int out, int64_t *copied) {
+  int64_t start = *copied;
+  for (;;) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, CHUNK, 0);
+    if (n == 0)
+      return 0;
+    if (n > 0) {
+      *copied += n;
+      continue;
+    }
+    if (errno == EINTR)
+      continue;
+    if (*copied == start && (errno == EINVAL || errno == ENOSYS ||
+                             errno == EXDEV || errno == EOPNOTSUPP ||
+                             errno == EBADF || errno == ESPIPE))
+      return 1;
+    return -errno;
+  }
+}
+
+int tmpf_copy_fd(int in, int out, int64_t *copied, int *side) {
+  int rc;
+  *side = TMPF_SIDE_IN;
+  rc = copy_in_kernel(in, out, copied);
+  if (rc == 0)
+    return 0;
+  /* Not applicable, or failed: read/write the rest, which either gets
+   * past a passing failure or meets it again and can name its side. */
+  return copy_plain(in, out, copied, side);
+}

@@ -1,0 +1,274 @@
+/*
+ * sponge.c - `tmpf sponge [-a] [--durable] [-m SIZE] [FILE]`: soak up
+ * standard input, then replace FILE with it atomically (moreutils
+ * sponge, made safe).
+ *
+ * The input is held in a memory spool up to SIZE (64 MiB).  Past that it
+ * spills into the atomic replacement's own temporary file in FILE's
+ * directory, and the rest of the input goes there directly (splice), so
+ * a large input is written to disk once and the file written is the one
+ * that becomes FILE.  Nothing touches FILE before the input ends; a
+ * failed read or a signal leaves FILE as it was and nothing behind.
+ *
+ * Without FILE, or when FILE is not a regular file (a terminal, a FIFO,
+ * /dev/null), nothing atomic is possible: the spool rolls over into the
+ * temporary directory instead, and is copied out once the input ends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tmpf.h"
+
+#define DEFAULT_MEMORY ((int64_t)64 << 20)
+#define READ_CHUNK ((size_t)256 << 10)
+#define PIPE_SIZE (1 << 20)
+
+enum { OPT_DURABLE = 256, OPT_NO_SYNC, OPT_HELP };
+
+struct sponge {
+  const char *file;   /* NULL: standard output */
+  int append;         /* -a */
+  unsigned sync;      /* TF_SYNC_* for the replacement */
+  size_t memory;      /* input held in memory at most */
+  tf_spool *spool;    /* the input while it is in memory */
+  tf_atomic *atomic;  /* the replacement, once begun */
+};
+
+static void help(void) {
+  puts("Usage: tmpf sponge [OPTION]... [FILE]\n"
+       "Soak up all of standard input, then replace FILE with it atomically:\n"
+       "readers and a crash see the old FILE or the new one, never a mix, and\n"
+       "FILE is untouched if the input fails or sponge is interrupted.  So\n"
+       "'sort FILE | tmpf sponge FILE' rewrites FILE in place.  FILE keeps its\n"
+       "mode, and its owner where permitted; a symlinked FILE is followed and\n"
+       "the link kept.  Without FILE, the input goes to standard output.\n\n"
+       "  -a, --append       append the input to FILE's contents\n"
+       "  -m, --memory=SIZE  hold up to SIZE bytes of input in memory\n"
+       "                     (suffixes K, M, G; default 64M); more goes to\n"
+       "                     the new file in FILE's directory\n"
+       "      --durable      also sync FILE's directory, so the new FILE\n"
+       "                     survives a crash once sponge returns\n"
+       "      --no-sync      do not sync the new file either (faster; after a\n"
+       "                     crash FILE may be empty)\n"
+       "      --help         show this help and exit\n\n"
+       "Exit status: 0, 1 when FILE could not be replaced (it is then\n"
+       "untouched) or the input could not be read, 2 bad command line.");
+}
+
+static int fail(const char *what, const char *name, int rc) {
+  if (name != NULL)
+    tmpf_error("sponge: %s %s: %s", what, tmpf_quote(name), tmpf_strerror(-rc));
+  else
+    tmpf_error("sponge: %s: %s", what, tmpf_strerror(-rc));
+  return TMPF_EXIT_FAILURE;
+}
+
+/* Copy what FILE holds now to the new file (for -a); a missing FILE holds
+ * nothing. */
+static int copy_old_contents(struct sponge *sp) {
+  int64_t copied = 0;
+  int side, rc;
+  int fd = open(sp->file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : fail("cannot read", sp->file, -errno);
+  rc = tmpf_copy_fd(fd, tf_atomic_fd(sp->atomic), &copied, &side);
+  close(fd);
+  if (rc < 0)
+    return fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
+                sp->file, rc);
+  return 0;
+}
+
+/* Move what the spool holds to fd, in order. */
+static int drain_spool(tf_spool *s, int fd) {
+  static char buf[READ_CHUNK] __attribute__((aligned(4096)));
+  ssize_t n;
+  if (tf_spool_seek(s, 0, SEEK_SET) < 0)
+    return -EIO;
+  while ((n = tf_spool_read(s, buf, sizeof(buf))) > 0) {
+    int rc = tmpf_write_all(fd, buf, (size_t)n);
+    if (rc < 0)
+      return rc;
+  }
+  return n < 0 ? (int)n : 0;
+}
+
+/* Begin the replacement of FILE and move the spool into it. */
+static int spill(struct sponge *sp) {
+  tf_opts o = TF_OPTS_INIT;
+  int rc;
+  o.flags = sp->sync;
+  rc = tf_atomic_begin(&sp->atomic, sp->file, &o);
+  if (rc < 0)
+    return fail("cannot replace", sp->file, rc);
+  if (sp->append && copy_old_contents(sp) != 0)
+    return TMPF_EXIT_FAILURE;
+  rc = drain_spool(sp->spool, tf_atomic_fd(sp->atomic));
+  if (rc < 0)
+    return fail("cannot write", sp->file, rc);
+  tf_spool_free(sp->spool);
+  sp->spool = NULL;
+  return 0;
+}
+
+/* Read standard input into the spool until it ends or, for a FILE,
+ * until it would outgrow the memory; then into the new file. */
+static int soak(struct sponge *sp) {
+  static char buf[READ_CHUNK] __attribute__((aligned(4096)));
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), w;
+    if (n == 0)
+      return 0;
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return fail("reading standard input", NULL, -errno);
+    }
+    if (sp->file != NULL &&
+        (uint64_t)tf_spool_size(sp->spool) + (uint64_t)n > sp->memory) {
+      int64_t copied = 0;
+      int side, rc;
+      if (spill(sp) != 0)
+        return TMPF_EXIT_FAILURE;
+      rc = tf_atomic_write(sp->atomic, buf, (size_t)n);
+      if (rc == 0)
+        rc = tmpf_copy_fd(STDIN_FILENO, tf_atomic_fd(sp->atomic), &copied,
+                          &side);
+      else
+        side = TMPF_SIDE_OUT;
+      if (rc < 0 && side == TMPF_SIDE_IN)
+        return fail("reading standard input", NULL, rc);
+      if (rc < 0)
+        return fail("cannot write", sp->file, rc);
+      return 0;
+    }
+    w = tf_spool_write(sp->spool, buf, (size_t)n);
+    if (w != n)
+      return fail("cannot hold the input", NULL, w < 0 ? (int)w : -ENOSPC);
+  }
+}
+
+/* The input has ended: it becomes FILE. */
+static int replace(struct sponge *sp) {
+  int rc;
+  if (sp->atomic == NULL && spill(sp) != 0)
+    return TMPF_EXIT_FAILURE;
+  rc = tf_atomic_commit(sp->atomic);
+  if (rc < 0)
+    return fail("cannot replace", sp->file, rc);
+  return TMPF_EXIT_OK;
+}
+
+/* The input has ended: copy it to fd (standard output, or a FILE that is
+ * no regular file). */
+static int pour(struct sponge *sp, int fd, const char *name) {
+  int64_t copied = 0;
+  int side, rc;
+  if (!tf_spool_rolled(sp->spool)) {
+    rc = drain_spool(sp->spool, fd);
+  } else {
+    int in = tf_spool_fd(sp->spool);
+    rc = in < 0 ? in : (int)tf_spool_seek(sp->spool, 0, SEEK_SET);
+    if (rc >= 0)
+      rc = tmpf_copy_fd(in, fd, &copied, &side);
+    if (rc < 0 && side == TMPF_SIDE_IN)
+      return fail("cannot read back the input", NULL, rc);
+  }
+  if (rc < 0)
+    return name ? fail("cannot write", name, rc)
+                : fail("write error", NULL, rc);
+  return TMPF_EXIT_OK;
+}
+
+/* FILE exists and is no regular file: write it in place, as nothing else
+ * is possible. */
+static int pour_into(struct sponge *sp) {
+  int status;
+  int fd = open(sp->file, O_WRONLY | O_CLOEXEC | (sp->append ? O_APPEND : 0));
+  if (fd < 0)
+    return fail("cannot open", sp->file, -errno);
+  status = pour(sp, fd, sp->file);
+  if (close(fd) != 0 && status == TMPF_EXIT_OK)
+    status = fail("cannot write", sp->file, -errno);
+  return status;
+}
+
+static int parse_args(struct sponge *sp, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"append", no_argument, NULL, 'a'},
+      {"memory", required_argument, NULL, 'm'},
+      {"durable", no_argument, NULL, OPT_DURABLE},
+      {"no-sync", no_argument, NULL, OPT_NO_SYNC},
+      {"help", no_argument, NULL, OPT_HELP},
+      {NULL, 0, NULL, 0}};
+  int64_t memory = DEFAULT_MEMORY;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "am:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a': sp->append = 1; break;
+    case 'm':
+      memory = tmpf_parse_size(optarg);
+      if (memory < 0 || (uint64_t)memory > SIZE_MAX / 2) {
+        tmpf_error("sponge: invalid memory size %s", tmpf_quote(optarg));
+        return TMPF_EXIT_USAGE;
+      }
+      break;
+    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE; break;
+    case OPT_NO_SYNC: sp->sync = TF_SYNC_NONE; break;
+    case OPT_HELP: help(); return TMPF_EXIT_OK;
+    default:
+      fprintf(stderr, "Try 'tmpf sponge --help' for more information.\n");
+      return TMPF_EXIT_USAGE;
+    }
+  }
+  if (argc - optind > 1) {
+    tmpf_error("sponge: one file at most");
+    fprintf(stderr, "Try 'tmpf sponge --help' for more information.\n");
+    return TMPF_EXIT_USAGE;
+  }
+  sp->file = optind < argc ? argv[optind] : NULL;
+  sp->memory = (size_t)memory;
+  return -1;
+}
+
+int tmpf_sponge(int argc, char **argv) {
+  struct sponge sp;
+  struct stat st;
+  int status, direct = 0;
+  memset(&sp, 0, sizeof(sp));
+  status = parse_args(&sp, argc, argv);
+  if (status >= 0)
+    return status;
+  if (sp.file != NULL && stat(sp.file, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return fail("cannot replace", sp.file, -EISDIR);
+    direct = !S_ISREG(st.st_mode);
+  }
+  /* A wide pipe lets the writer run ahead: fewer switches between it and
+   * sponge (the kernel caps the size; failure costs only speed). */
+  (void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, PIPE_SIZE);
+  /* A signal removes what is temporary (the spool's file, a hidden
+   * sibling of FILE) and kills sponge as it would have. */
+  (void)tf_cleanup_on_signals(NULL, 0);
+  /* The spool rolls over to the temporary directory only when the input
+   * is not bound for a regular FILE (soak() spills first otherwise).  For
+   * the spool 0 means "no limit", so "no memory" is 1 byte. */
+  status = tf_spool_create(&sp.spool, sp.memory ? sp.memory : 1, NULL);
+  if (status < 0)
+    return fail("cannot hold the input", NULL, status);
+  status = soak(&sp);
+  if (status == 0)
+    status = sp.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
+             : direct        ? pour_into(&sp)
+                             : replace(&sp);
+  tf_atomic_free(sp.atomic);
+  tf_spool_free(sp.spool);
+  return status;
+}
