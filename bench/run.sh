@@ -31,7 +31,7 @@
 # Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
 # BENCH_SPOOL_N (1), BENCH_ATOMIC_N (200), BENCH_DIR (/dev/shm),
 # BENCH_ATOMIC_DIR (/tmp), BENCH_GROUPS (all: the groups to run, e.g.
-# "atomic"; a run of some groups only writes its report to
+# "atomic"; sponge-1g and mktemp are bench/cli.sh's, see there; a run of some groups only writes its report to
 # build/bench/BENCHMARKS.md and leaves the project's BENCHMARKS.md alone),
 # BENCH_STRICT=1 to exit 1 when a goal is missed or
 # unclear, CC (cc) for the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
@@ -97,25 +97,46 @@ LC_ALL=C
 export LC_ALL
 
 GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic pool"
+# The command line's groups, whole tmpf processes: bench/cli.sh.
+CLI_GROUPS_ALL="sponge-1g mktemp"
 RUN_GROUPS=
-for g in ${BENCH_GROUPS:-$GROUPS_ALL}; do
+CLI_GROUPS=
+for g in ${BENCH_GROUPS:-$GROUPS_ALL $CLI_GROUPS_ALL}; do
   case " $GROUPS_ALL " in
-  *" $g "*) ;;
-  *) die "BENCH_GROUPS: unknown group '$g' (groups: $GROUPS_ALL)" ;;
+  *" $g "*)
+    case " $RUN_GROUPS " in
+    *" $g "*) ;;
+    *) RUN_GROUPS="${RUN_GROUPS:+$RUN_GROUPS }$g" ;;
+    esac
+    continue
+    ;;
   esac
-  case " $RUN_GROUPS " in
+  case " $CLI_GROUPS_ALL " in
   *" $g "*) ;;
-  *) RUN_GROUPS="${RUN_GROUPS:+$RUN_GROUPS }$g" ;;
+  *) die "BENCH_GROUPS: unknown group '$g' (groups: $GROUPS_ALL $CLI_GROUPS_ALL)" ;;
+  esac
+  case " $CLI_GROUPS " in
+  *" $g "*) ;;
+  *) CLI_GROUPS="${CLI_GROUPS:+$CLI_GROUPS }$g" ;;
   esac
 done
-[ -n "$RUN_GROUPS" ] || die "BENCH_GROUPS names no group (groups: $GROUPS_ALL)"
+[ -n "$RUN_GROUPS$CLI_GROUPS" ] || die "BENCH_GROUPS names no group (groups: $GROUPS_ALL $CLI_GROUPS_ALL)"
+TMPF=$(dirname "$(dirname "$BIN")")/tmpf
+run_cli() { # the command line's groups, into build/bench/cli.md
+  BENCH_CLI_GROUPS=$CLI_GROUPS sh "$HERE/cli.sh" "$TMPF" || die "bench/cli.sh failed"
+}
+if [ -z "$RUN_GROUPS" ]; then # only the command line's: its report alone
+  run_cli
+  cp "$B/cli.md" "$B/BENCHMARKS.md" && say "wrote build/bench/BENCHMARKS.md"
+  exit 0
+fi
 selected() { # GROUP: is it measured in this run?
   case " $RUN_GROUPS " in *" $1 "*) return 0 ;; esac
   return 1
 }
 # A run of some groups only is no full report: it goes to build/bench/.
 PARTIAL=
-[ "$RUN_GROUPS" = "$GROUPS_ALL" ] || PARTIAL=1
+[ "$RUN_GROUPS" = "$GROUPS_ALL" ] && [ "$CLI_GROUPS" = "$CLI_GROUPS_ALL" ] || PARTIAL=1
 [ -z "$PARTIAL" ] || OUT=$ROOT/build/bench/BENCHMARKS.md
 
 mkdir -p "$LOG" || die "cannot create build/bench"
@@ -515,6 +536,7 @@ for g in $RUN_GROUPS; do
   done
 done
 ELAPSED=$(($(date +%s) - START))
+[ -z "$CLI_GROUPS" ] || run_cli
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ------------------------------------------------------------- system calls
@@ -1306,6 +1328,13 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   else
     echo
     echo "Not available (strace missing or failed)."
+  fi
+  if [ -n "$CLI_GROUPS" ] && [ -s "$B/cli.md" ]; then
+    echo
+    cat "$B/cli.md"
+    read -r cli_missed cli_unclear <"$B/cli-goals.txt"
+    GOALS_MISSED=$((GOALS_MISSED + cli_missed))
+    GOALS_UNCLEAR=$((GOALS_UNCLEAR + cli_unclear))
   fi
   if [ -s "$B/notes.txt" ]; then
     echo

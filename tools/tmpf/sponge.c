@@ -77,7 +77,7 @@ static int copy_old_contents(struct sponge *sp) {
   int fd = open(sp->file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? 0 : fail("cannot read", sp->file, -errno);
-  rc = tmpf_copy_fd(fd, tf_atomic_fd(sp->atomic), &copied, &side);
+  rc = tmpf_copy_fd(fd, tf_atomic_fd(sp->atomic), 0, &copied, &side);
   close(fd);
   if (rc < 0)
     return fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
@@ -138,8 +138,9 @@ static int soak(struct sponge *sp) {
         return TMPF_EXIT_FAILURE;
       rc = tf_atomic_write(sp->atomic, buf, (size_t)n);
       if (rc == 0)
-        rc = tmpf_copy_fd(STDIN_FILENO, tf_atomic_fd(sp->atomic), &copied,
-                          &side);
+        rc = tmpf_copy_fd(STDIN_FILENO, tf_atomic_fd(sp->atomic),
+                          sp->sync == TF_SYNC_NONE ? 0 : TMPF_COPY_WRITE_BEHIND,
+                          &copied, &side);
       else
         side = TMPF_SIDE_OUT;
       if (rc < 0 && side == TMPF_SIDE_IN)
@@ -176,7 +177,7 @@ static int pour(struct sponge *sp, int fd, const char *name) {
     int in = tf_spool_fd(sp->spool);
     rc = in < 0 ? in : (int)tf_spool_seek(sp->spool, 0, SEEK_SET);
     if (rc >= 0)
-      rc = tmpf_copy_fd(in, fd, &copied, &side);
+      rc = tmpf_copy_fd(in, fd, 0, &copied, &side);
     if (rc < 0 && side == TMPF_SIDE_IN)
       return fail("cannot read back the input", NULL, rc);
   }

@@ -36,10 +36,15 @@ int tmpf_write_all(int fd, const void *buf, size_t n);
 #define TMPF_SIDE_IN 0
 #define TMPF_SIDE_OUT 1
 
+/* tmpf_copy_fd() flags: out will be synced at the end, so start writing
+ * it to the disk every few MiB (sync_file_range) while copying. */
+#define TMPF_COPY_WRITE_BEHIND 0x1u
+
 /* Copy from in to out until the end of in, at both fds' offsets, adding
  * the bytes moved to *copied.  Returns 0 or -errno, *side telling which
  * fd failed. */
-int tmpf_copy_fd(int in, int out, int64_t *copied, int *side);
+int tmpf_copy_fd(int in, int out, unsigned flags, int64_t *copied,
+                 int *side);
 
 /* "N", "NK", "NM" or "NG" (binary units) as bytes; -1 if malformed or
  * out of range. */

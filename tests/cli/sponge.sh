@@ -1,0 +1,659 @@
+#!/bin/sh
+# `tmpf sponge`: in-place rewrites, symlinks, -a, standard output, exact
+# bytes around the memory limit, modes and owners, syncs, failures that
+# must leave FILE as it was, signals, a full disk, a 2 GiB input in
+# bounded memory, and FILEs that are no regular files.
+#
+#   sh tests/cli/sponge.sh TMPF
+#
+# One "ok   sponge_NAME" / "FAIL sponge_NAME" line per check (with an
+# indented detail line under a FAIL), then "N passed, M failed".
+# Designed to run as root (CI): the unprivileged checks then drop to
+# uid/gid 65534 with setpriv, and the full-disk checks mount a tmpfs in
+# a private mount namespace (unshare -m).  Without root, the unprivileged
+# checks run as the current user, the full disk is tried in a user
+# namespace (unshare -r -m), and what needs root otherwise fails saying
+# why.  Nothing is skipped.
+TMPF=$1
+PEAK_RSS=$(dirname "$TMPF")/tests/peak_rss
+passed=0
+failed=0
+export LC_ALL=C
+umask 022
+
+if [ ! -x "$TMPF" ]; then
+  echo "FAIL sponge_tmpf_binary_missing"
+  echo "    not an executable: $TMPF"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+scratch=$(mktemp -d) || exit 1
+# The unprivileged user must reach what is inside.
+chmod 755 "$scratch"
+bg_pids=""
+cleanup() {
+  for p in $bg_pids; do kill -9 "$p" 2>/dev/null; done
+  chmod -R u+rwx "$scratch" 2>/dev/null
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A temporary directory of our own, so that what the spool leaves in it
+# can be seen; writable by the unprivileged user too.
+TMPDIR=$scratch/tmp
+export TMPDIR
+mkdir "$TMPDIR" && chmod 1777 "$TMPDIR"
+
+if [ "$(id -u)" -eq 0 ]; then root=1; else root=0; fi
+
+check() { # NAME STATUS [DETAIL]
+  if [ "$2" -eq 0 ]; then
+    echo "ok   sponge_$1"; passed=$((passed + 1))
+  else
+    echo "FAIL sponge_$1"; [ -n "$3" ] && echo "    $3"; failed=$((failed + 1))
+  fi
+}
+
+# as_nobody COMMAND...: runs it as uid/gid 65534 (root), or as we are
+as_nobody() {
+  if [ $root -eq 1 ]; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+ino() { stat -c %i "$1"; }
+mode_of() { stat -c %a "$1"; }
+# one_error FILE: FILE holds exactly one line, starting "tmpf: sponge: "
+one_error() {
+  [ "$(wc -l < "$1")" -eq 1 ] && head -n 1 "$1" | grep -q '^tmpf: sponge: '
+}
+# A directory's entries, one line (for "nothing new" comparisons)
+entries() { ls -A "$1" | tr '\n' ' '; }
+errtext() { tr '\n' '|' < "$1"; }
+
+# Test data, made once.
+data=$scratch/data
+mkdir "$data"
+for n in 0 1 4095 4096 4097 1048579; do
+  head -c "$n" /dev/urandom > "$data/r$n"
+done
+# binary with NULs and no trailing newline
+{ printf 'a\000b\000\000\n'; head -c 5000 /dev/urandom; printf '\000\000end'; } > "$data/nul"
+head -c 100000 /dev/urandom > "$data/r100k"
+head -c 3145731 /dev/urandom > "$data/r3m"
+printf 'c\nb\na\nb\n' > "$data/unsorted"
+printf 'a\nb\nb\nc\n' > "$data/sorted"
+
+# =====================================================================
+# 1. sort f | tmpf sponge f
+d=$scratch/inplace
+mkdir "$d"
+for mode in 0640 0600 0755 0444 0000 4755 2750 1644; do
+  cp "$data/unsorted" "$d/f$mode"
+  chmod "$mode" "$d/f$mode"
+  i0=$(ino "$d/f$mode")
+  sort "$d/f$mode" | "$TMPF" sponge "$d/f$mode" 2> "$d/err"
+  rc=$?
+  m=$(mode_of "$d/f$mode")
+  i1=$(ino "$d/f$mode")
+  [ $rc -eq 0 ] && cmp -s "$d/f$mode" "$data/sorted" && [ "$i0" != "$i1" ] &&
+    [ "$m" = "${mode#0}" ] && [ ! -s "$d/err" ]
+  check "sort_in_place_mode_$mode" $? "status $rc, mode $m, inode $i0 -> $i1, stderr: $(errtext "$d/err")"
+done
+[ "$(entries "$d")" = "err f0000 f0444 f0600 f0640 f0755 f1644 f2750 f4755 " ]
+check sort_in_place_leaves_nothing_else $? "entries: $(entries "$d")"
+
+# same, with the input spilled into the new file (-m 0, -m 1)
+for m in 0 1; do
+  cp "$data/unsorted" "$d/g$m"; chmod 0640 "$d/g$m"; i0=$(ino "$d/g$m")
+  sort "$d/g$m" | "$TMPF" sponge -m "$m" "$d/g$m"; rc=$?
+  [ $rc -eq 0 ] && cmp -s "$d/g$m" "$data/sorted" && [ "$(ino "$d/g$m")" != "$i0" ] &&
+    [ "$(mode_of "$d/g$m")" = 640 ]
+  check "sort_in_place_spilled_m$m" $? "status $rc, mode $(mode_of "$d/g$m")"
+done
+
+# owner and group (root)
+if [ $root -eq 1 ]; then
+  for mode in 0640 2755 4750; do
+    f=$d/own$mode
+    cp "$data/unsorted" "$f"; chown 1234:5678 "$f"; chmod "$mode" "$f"; i0=$(ino "$f")
+    sort "$f" | "$TMPF" sponge "$f"; rc=$?
+    o=$(stat -c %u:%g:%a "$f")
+    [ $rc -eq 0 ] && cmp -s "$f" "$data/sorted" && [ "$o" = "1234:5678:${mode#0}" ] &&
+      [ "$(ino "$f")" != "$i0" ]
+    check "keeps_owner_group_mode_$mode" $? "status $rc, got $o, wanted 1234:5678:${mode#0}"
+  done
+  f=$d/ownbig
+  head -c 200000 /dev/urandom > "$f"; chown 1234:5678 "$f"; chmod 0604 "$f"
+  "$TMPF" sponge -m 1K "$f" < "$data/r100k"; rc=$?
+  o=$(stat -c %u:%g:%a "$f")
+  [ $rc -eq 0 ] && cmp -s "$f" "$data/r100k" && [ "$o" = "1234:5678:604" ]
+  check keeps_owner_group_mode_spilled $? "status $rc, got $o"
+else
+  check keeps_owner_group_mode "1" "not root: cannot chown a file to 1234:5678 to test this"
+fi
+
+# unprivileged: replacing a file owned by someone else, in a directory
+# it may write (group-writable; sticky and its own)
+if [ $root -eq 1 ]; then
+  g=$scratch/groupdir
+  mkdir "$g"; chown 0:65534 "$g"; chmod 0775 "$g"
+  cp "$data/unsorted" "$g/f"; chown 1234:5678 "$g/f"; chmod 0644 "$g/f"; i0=$(ino "$g/f")
+  sort "$g/f" | as_nobody "$TMPF" sponge "$g/f" 2> "$scratch/err"; rc=$?
+  o=$(stat -c %u:%g:%a "$g/f")
+  [ $rc -eq 0 ] && cmp -s "$g/f" "$data/sorted" && [ "$(ino "$g/f")" != "$i0" ] &&
+    [ "$o" = "65534:65534:644" ] && [ "$(entries "$g")" = "f " ]
+  check unprivileged_group_dir_replaces_others_file $? "status $rc, owner:group:mode $o, stderr: $(errtext "$scratch/err"), entries: $(entries "$g")"
+
+  s=$scratch/stickydir
+  mkdir "$s"; chown 65534:65534 "$s"; chmod 1777 "$s"
+  cp "$data/unsorted" "$s/f"; chown 1234:5678 "$s/f"; chmod 0640 "$s/f"; i0=$(ino "$s/f")
+  chmod o+r "$s/f" # readable for sort, still someone else's
+  sort "$s/f" | as_nobody "$TMPF" sponge -m 0 "$s/f" 2> "$scratch/err"; rc=$?
+  o=$(stat -c %u:%a "$s/f")
+  [ $rc -eq 0 ] && cmp -s "$s/f" "$data/sorted" && [ "$o" = "65534:644" ] && [ "$(entries "$s")" = "f " ]
+  check unprivileged_sticky_dir_replaces_others_file $? "status $rc, owner:mode $o, stderr: $(errtext "$scratch/err")"
+
+  # a member of the file's group keeps the group
+  cp "$data/unsorted" "$g/h"; chown 1234:5678 "$g/h"; chmod 0664 "$g/h"
+  sort "$g/h" | setpriv --reuid=65534 --regid=65534 --groups=5678 -- "$TMPF" sponge "$g/h" 2> "$scratch/err"; rc=$?
+  o=$(stat -c %u:%g:%a "$g/h")
+  [ $rc -eq 0 ] && cmp -s "$g/h" "$data/sorted" && [ "$o" = "65534:5678:664" ]
+  check unprivileged_group_member_keeps_group $? "status $rc, got $o, wanted 65534:5678:664, stderr: $(errtext "$scratch/err")"
+else
+  check unprivileged_replaces_others_file 1 "not root: cannot make a file owned by someone else to test this"
+fi
+
+# =====================================================================
+# 2. symlinks
+d=$scratch/links
+mkdir "$d" "$d/sub" "$d/other"
+printf 'old\n' > "$d/sub/t"; chmod 0640 "$d/sub/t"
+ln -s sub/t "$d/l"
+i0=$(ino "$d/sub/t")
+printf 'new\n' | "$TMPF" sponge "$d/l"; rc=$?
+[ $rc -eq 0 ] && [ -L "$d/l" ] && [ "$(readlink "$d/l")" = sub/t ] &&
+  [ "$(cat "$d/sub/t")" = new ] && [ "$(mode_of "$d/sub/t")" = 640 ] &&
+  [ "$(ino "$d/sub/t")" != "$i0" ] && [ "$(entries "$d")" = "l other sub " ] &&
+  [ "$(entries "$d/sub")" = "t " ]
+check symlink_followed_and_kept $? "status $rc, link -> $(readlink "$d/l"), target: $(cat "$d/sub/t"), mode $(mode_of "$d/sub/t"), entries: $(entries "$d") / $(entries "$d/sub")"
+
+# a chain of links, relative to each link's own directory
+printf 'old\n' > "$d/other/t2"
+ln -s ../other/t2 "$d/sub/l1"
+ln -s sub/l1 "$d/l2"
+"$TMPF" sponge -m 0 "$d/l2" < "$data/r4097"; rc=$?
+[ $rc -eq 0 ] && [ -L "$d/l2" ] && [ -L "$d/sub/l1" ] && cmp -s "$d/other/t2" "$data/r4097" &&
+  [ "$(entries "$d/other")" = "t2 " ]
+check symlink_chain_relative $? "status $rc, entries of other: $(entries "$d/other")"
+
+# dangling: the target is created, the link kept
+ln -s sub/new "$d/dl"
+printf 'fresh' | "$TMPF" sponge "$d/dl"; rc=$?
+[ $rc -eq 0 ] && [ -L "$d/dl" ] && [ "$(readlink "$d/dl")" = sub/new ] &&
+  [ "$(cat "$d/sub/new")" = fresh ] && [ "$(mode_of "$d/sub/new")" = 644 ]
+check symlink_dangling_creates_target $? "status $rc, link -> $(readlink "$d/dl"), target mode $(mode_of "$d/sub/new" 2>&1)"
+ln -s sub/new2 "$d/dl2"
+"$TMPF" sponge -m 1K "$d/dl2" < "$data/r100k"; rc=$?
+[ $rc -eq 0 ] && [ -L "$d/dl2" ] && cmp -s "$d/sub/new2" "$data/r100k"
+check symlink_dangling_spilled $? "status $rc"
+
+# a link loop, and a dangling link into a missing directory: status 1,
+# nothing made
+ln -s loop "$d/loop"
+ln -s nodir/x "$d/dl3"
+before=$(entries "$d")
+printf 'x' | "$TMPF" sponge "$d/loop" 2> "$scratch/err"; rc=$?
+[ $rc -eq 1 ] && [ -L "$d/loop" ] && [ "$(entries "$d")" = "$before" ] && one_error "$scratch/err"
+check symlink_loop_fails $? "status $rc, stderr: $(errtext "$scratch/err")"
+printf 'x' | "$TMPF" sponge "$d/dl3" 2> "$scratch/err"; rc=$?
+[ $rc -eq 1 ] && [ -L "$d/dl3" ] && [ "$(entries "$d")" = "$before" ] && one_error "$scratch/err"
+check symlink_into_missing_dir_fails $? "status $rc, stderr: $(errtext "$scratch/err")"
+
+# =====================================================================
+# 3. -a / --append
+d=$scratch/append
+mkdir "$d"
+printf 'old\n' > "$d/f"; chmod 0604 "$d/f"; i0=$(ino "$d/f")
+printf 'new\n' | "$TMPF" sponge -a "$d/f"; rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$d/f")" = "old
+new" ] && [ "$(mode_of "$d/f")" = 604 ] && [ "$(ino "$d/f")" != "$i0" ]
+check append_short $? "status $rc, contents: $(tr '\n' '|' < "$d/f")"
+printf 'more' | "$TMPF" sponge --append "$d/f"; rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$d/f")" = "old
+new
+more" ]
+check append_long_option $? "status $rc, contents: $(tr '\n' '|' < "$d/f")"
+printf 'only' | "$TMPF" sponge -a "$d/missing"; rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$d/missing")" = only ]
+check append_to_missing_creates $? "status $rc"
+"$TMPF" sponge -a "$d/missing2" < /dev/null; rc=$?
+[ $rc -eq 0 ] && [ -f "$d/missing2" ] && [ ! -s "$d/missing2" ]
+check append_empty_to_missing_creates_empty $? "status $rc"
+# spilled, a large old file (copied in the kernel)
+cp "$data/r3m" "$d/big"
+"$TMPF" sponge -a -m 4K "$d/big" < "$data/r100k"; rc=$?
+cat "$data/r3m" "$data/r100k" > "$scratch/want"
+[ $rc -eq 0 ] && cmp -s "$d/big" "$scratch/want"
+check append_spilled_large_old $? "status $rc"
+cp "$data/r100k" "$d/big2"
+cat "$data/r3m" | "$TMPF" sponge -a -m 0 "$d/big2"; rc=$?
+cat "$data/r100k" "$data/r3m" > "$scratch/want"
+[ $rc -eq 0 ] && cmp -s "$d/big2" "$scratch/want"
+check append_spilled_pipe $? "status $rc"
+# a file appended to itself
+cp "$data/r1048579" "$d/self"
+"$TMPF" sponge -a -m 4K "$d/self" < "$d/self"; rc=$?
+cat "$data/r1048579" "$data/r1048579" > "$scratch/want"
+[ $rc -eq 0 ] && cmp -s "$d/self" "$scratch/want"
+check append_file_to_itself $? "status $rc, size $(stat -c %s "$d/self")"
+[ "$(entries "$d")" = "big big2 f missing missing2 self " ]
+check append_leaves_nothing_else $? "entries: $(entries "$d")"
+rm -f "$scratch/want"
+
+# =====================================================================
+# 4. no FILE: standard output
+out=$scratch/out
+printf 'a\nb' | "$TMPF" sponge > "$out"; rc=$?
+[ $rc -eq 0 ] && [ "$(od -An -c "$out" | tr -d ' \n')" = 'a\nb' ]
+check stdout_text $? "status $rc"
+"$TMPF" sponge < "$data/nul" > "$out"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$out" "$data/nul"
+check stdout_binary_nuls $? "status $rc"
+for m in 4K 1 0; do
+  cat "$data/r100k" | "$TMPF" sponge -m "$m" > "$out"; rc=$?
+  [ $rc -eq 0 ] && cmp -s "$out" "$data/r100k" && [ -z "$(entries "$TMPDIR")" ]
+  check "stdout_rolled_over_m$m" $? "status $rc, TMPDIR: $(entries "$TMPDIR")"
+done
+"$TMPF" sponge -m 1K < "$data/r3m" > "$out"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$out" "$data/r3m" && [ -z "$(entries "$TMPDIR")" ]
+check stdout_rolled_over_file_stdin $? "status $rc, TMPDIR: $(entries "$TMPDIR")"
+"$TMPF" sponge < /dev/null > "$out"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$out" ]
+check stdout_empty $? "status $rc"
+# write errors are reported (a full device, a closed standard output),
+# in memory and rolled over
+for m in 64M 0; do
+  "$TMPF" sponge -m $m < "$data/r100k" > /dev/full 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && one_error "$scratch/err" && grep -q 'No space left on device' "$scratch/err"
+  check "stdout_full_device_m$m" $? "status $rc, stderr: $(errtext "$scratch/err")"
+  "$TMPF" sponge -m $m < "$data/r100k" >&- 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && one_error "$scratch/err" && [ -z "$(entries "$TMPDIR")" ]
+  check "stdout_closed_is_an_error_m$m" $? "status $rc (expected 1: the input went nowhere), stderr: $(errtext "$scratch/err")"
+done
+
+# =====================================================================
+# 5. exactly the input bytes, around the memory limit
+d=$scratch/exact
+mkdir "$d"
+for n in 0 1 4095 4096 4097 1048579; do
+  for m in 4K 0; do
+    printf 'old contents\n' > "$d/f"
+    cat "$data/r$n" | "$TMPF" sponge -m $m "$d/f"; rc=$?
+    [ $rc -eq 0 ] && cmp -s "$d/f" "$data/r$n"
+    check "exact_${n}_bytes_pipe_m$m" $? "status $rc, size $(stat -c %s "$d/f")"
+  done
+  printf 'old contents\n' > "$d/f"
+  "$TMPF" sponge -m 4K "$d/f" < "$data/r$n"; rc=$?
+  [ $rc -eq 0 ] && cmp -s "$d/f" "$data/r$n"
+  check "exact_${n}_bytes_file_stdin" $? "status $rc, size $(stat -c %s "$d/f")"
+  "$TMPF" sponge -m 4K < "$data/r$n" > "$out"; rc=$?
+  [ $rc -eq 0 ] && cmp -s "$out" "$data/r$n"
+  check "exact_${n}_bytes_stdout" $? "status $rc, size $(stat -c %s "$out")"
+done
+printf 'no newline' | "$TMPF" sponge "$d/f"; rc=$?
+[ $rc -eq 0 ] && [ "$(od -An -c "$d/f" | tr -d ' \n')" = 'nonewline' ] && [ "$(stat -c %s "$d/f")" = 10 ]
+check exact_no_trailing_newline $? "status $rc"
+"$TMPF" sponge -m 4K "$d/f" < "$data/nul"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$d/f" "$data/nul"
+check exact_binary_nuls $? "status $rc"
+"$TMPF" sponge "$d/new_empty" < /dev/null; rc=$?
+[ $rc -eq 0 ] && [ -f "$d/new_empty" ] && [ ! -s "$d/new_empty" ]
+check exact_empty_input_new_file $? "status $rc"
+# standard input a file read partly already: the rest, from where it is
+( dd bs=1000 count=1 of=/dev/null 2>/dev/null; "$TMPF" sponge -m 4K "$d/f" ) < "$data/r1048579"; rc=$?
+tail -c +1001 "$data/r1048579" > "$scratch/want"
+[ $rc -eq 0 ] && cmp -s "$d/f" "$scratch/want"
+check exact_file_stdin_at_offset $? "status $rc, size $(stat -c %s "$d/f")"
+rm -f "$scratch/want"
+[ "$(entries "$d")" = "f new_empty " ]
+check exact_leaves_nothing_else $? "entries: $(entries "$d")"
+
+# =====================================================================
+# 6. a new FILE's mode: 0666 & ~umask
+d=$scratch/umask
+mkdir "$d"
+for u in 022 077 027 000; do
+  for m in 64M 0; do
+    ( umask $u; printf 'x\n' | "$TMPF" sponge -m $m "$d/n$u$m" ); rc=$?
+    want=$(printf '%o' $((0666 & ~0$u)))
+    got=$(mode_of "$d/n$u$m")
+    [ $rc -eq 0 ] && [ "$got" = "$want" ] && [ "$(cat "$d/n$u$m")" = x ]
+    check "new_file_mode_umask_${u}_m$m" $? "status $rc, mode $got, wanted $want"
+  done
+done
+
+# =====================================================================
+# 7. --durable, --no-sync
+d=$scratch/sync
+mkdir "$d"
+for opt in --durable --no-sync; do
+  for m in 64M 0; do
+    printf 'old\n' > "$d/f"; i0=$(ino "$d/f")
+    "$TMPF" sponge $opt -m $m "$d/f" < "$data/r100k"; rc=$?
+    [ $rc -eq 0 ] && cmp -s "$d/f" "$data/r100k" && [ "$(ino "$d/f")" != "$i0" ]
+    check "option${opt#-}_m$m" $? "status $rc"
+  done
+done
+if command -v strace > /dev/null 2>&1; then
+  for opt in default --durable --no-sync; do
+    case $opt in
+      default) want=1 o="" ;;
+      --durable) want=2 o=$opt ;;
+      *) want=0 o=$opt ;;
+    esac
+    for m in 64M 0; do
+      for target in old new; do
+        rm -f "$d/f"
+        [ $target = old ] && printf 'old\n' > "$d/f"
+        strace -f -y -e trace=fsync,fdatasync -o "$scratch/strace" \
+          "$TMPF" sponge $o -m $m "$d/f" < "$data/r100k" 2> "$scratch/err"; rc=$?
+        n=$(grep -c -E '(fsync|fdatasync)\(' "$scratch/strace")
+        ndir=$(grep -c -E "(fsync|fdatasync)\([0-9]+<$d>\)" "$scratch/strace")
+        case $want in 2) wantdir=1 ;; *) wantdir=0 ;; esac
+        [ $rc -eq 0 ] && cmp -s "$d/f" "$data/r100k" && [ "$n" -eq $want ] && [ "$ndir" -eq $wantdir ]
+        check "fsync_count_${opt#--}_m${m}_$target" $? "status $rc, $n syncs ($ndir of the directory), wanted $want ($wantdir): $(grep -E 'sync\(' "$scratch/strace" | tr '\n' '|')"
+      done
+    done
+  done
+else
+  check fsync_counts 1 "strace is not installed: cannot count the syncs (CI installs it)"
+fi
+
+# --durable in a directory the user may write but not read: the
+# directory can not be synced.  Whatever sponge says, its status must
+# agree with FILE: 1 only if FILE is untouched.
+d=$scratch/wonly
+mkdir "$d"
+printf 'old\n' > "$d/f"
+[ $root -eq 1 ] && chown -R 65534:65534 "$d"
+chmod 0300 "$d"
+printf 'new\n' | as_nobody "$TMPF" sponge --durable "$d/f" 2> "$scratch/err"; rc=$?
+chmod 0700 "$d"
+c=$(cat "$d/f")
+{ [ $rc -eq 0 ] && [ "$c" = new ]; } || { [ $rc -eq 1 ] && [ "$c" = old ]; }
+check durable_unreadable_dir_status_matches_file $? "status $rc but FILE holds '$c' (exit 1 must mean FILE untouched), stderr: $(errtext "$scratch/err")"
+
+# =====================================================================
+# 8. failures leave FILE and its directory as they were
+d=$scratch/fail
+mkdir "$d" "$d/adir"
+printf 'precious\n' > "$d/f"; cp "$d/f" "$scratch/ref"
+i0=$(ino "$d/f")
+before=$(entries "$d")
+untouched() { cmp -s "$d/f" "$scratch/ref" && [ "$(ino "$d/f")" = "$i0" ] && [ "$(entries "$d")" = "$before" ]; }
+
+for m in 64M 0; do
+  "$TMPF" sponge -m $m "$d/f" < "$d/adir" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && untouched && one_error "$scratch/err"
+  check "fail_stdin_is_a_directory_m$m" $? "status $rc, stderr: $(errtext "$scratch/err"), entries: $(entries "$d")"
+done
+for m in 64M 0; do
+  printf 'x\n' | "$TMPF" sponge -m $m "$d/adir" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && untouched && [ -z "$(entries "$d/adir")" ] && one_error "$scratch/err"
+  check "fail_file_is_a_directory_m$m" $? "status $rc, stderr: $(errtext "$scratch/err")"
+  printf 'x\n' | "$TMPF" sponge -m $m "$d/f/" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && untouched && one_error "$scratch/err"
+  check "fail_file_with_trailing_slash_m$m" $? "status $rc, stderr: $(errtext "$scratch/err")"
+  printf 'x\n' | "$TMPF" sponge -m $m "$d/nodir/f" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && untouched && one_error "$scratch/err"
+  check "fail_missing_directory_m$m" $? "status $rc, stderr: $(errtext "$scratch/err")"
+done
+
+# a read-only directory, as an unprivileged user (root would pass)
+r=$scratch/rodir
+mkdir "$r"
+printf 'precious\n' > "$r/f"; chmod 0666 "$r/f"; chmod 0555 "$r"
+ri0=$(ino "$r/f")
+for m in 64M 0; do
+  cat "$data/r100k" | as_nobody "$TMPF" sponge -m $m "$r/f" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && cmp -s "$r/f" "$scratch/ref" && [ "$(ino "$r/f")" = "$ri0" ] &&
+    [ "$(entries "$r")" = "f " ] && one_error "$scratch/err"
+  check "fail_read_only_directory_unprivileged_m$m" $? "status $rc, stderr: $(errtext "$scratch/err"), entries: $(entries "$r")"
+done
+# -a on a file the user may not read (in its own directory)
+u=$scratch/unreadable
+mkdir "$u"
+printf 'precious\n' > "$u/f"
+[ $root -eq 1 ] && chown -R 65534:65534 "$u"
+chmod 0200 "$u/f"
+ui0=$(ino "$u/f")
+for m in 64M 0; do
+  cat "$data/r100k" | as_nobody "$TMPF" sponge -a -m $m "$u/f" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 1 ] && cmp -s "$u/f" "$scratch/ref" && [ "$(ino "$u/f")" = "$ui0" ] &&
+    [ "$(entries "$u")" = "f " ] && one_error "$scratch/err"
+  check "fail_append_unreadable_file_m$m" $? "status $rc, stderr: $(errtext "$scratch/err"), entries: $(entries "$u")"
+done
+
+# the command line: status 2, nothing read or written
+usage_case() { # NAME ARGS...
+  name=$1; shift
+  printf 'x\n' | "$TMPF" sponge "$@" > "$scratch/out1" 2> "$scratch/err"; rc=$?
+  [ $rc -eq 2 ] && untouched && [ ! -s "$scratch/out1" ] &&
+    head -n 1 "$scratch/err" | grep -q '^tmpf: sponge: '
+  check "usage_$name" $? "status $rc, stderr: $(errtext "$scratch/err"), entries: $(entries "$d")"
+}
+usage_case unknown_long_option --bogus "$d/f"
+usage_case unknown_short_option -x "$d/f"
+usage_case two_files "$d/f" "$d/g"
+usage_case memory_12Q -m 12Q "$d/f"
+usage_case memory_empty -m '' "$d/f"
+usage_case memory_negative -m -1 "$d/f"
+usage_case memory_KB --memory=1KB "$d/f"
+usage_case memory_huge -m 99999999999G "$d/f"
+usage_case memory_missing_argument "$d/f" -m
+"$TMPF" sponge --help > "$scratch/out1" 2> "$scratch/err"; rc=$?
+[ $rc -eq 0 ] && head -n 1 "$scratch/out1" | grep -q '^Usage: tmpf sponge' && [ ! -s "$scratch/err" ]
+check help $? "status $rc"
+
+# =====================================================================
+# 9. signals: nothing changes, nothing is left, the signal ends sponge
+# tmpf must start with SIGINT not ignored (a background job's is)
+if env --default-signal=INT true 2> /dev/null; then
+  dflint="env --default-signal=INT"
+elif command -v perl > /dev/null 2>&1; then
+  dflint="perl -e \$SIG{INT}='DEFAULT';exec(@ARGV)||die"
+else
+  dflint=""
+fi
+
+# rchar PID: bytes the process has read so far
+rchar() { sed -n 's/^rchar: //p' "/proc/$1/io" 2> /dev/null; }
+# wait_for SECONDS COMMAND...: until COMMAND succeeds
+wait_for() {
+  t=$(($1 * 20)); shift
+  while [ $t -gt 0 ]; do
+    "$@" && return 0
+    sleep 0.05; t=$((t - 1))
+  done
+  return 1
+}
+has_read() { r=$(rchar "$1"); [ -n "$r" ] && [ "$r" -ge "$2" ]; }
+# has_fd_in PID DIR: the process has a file under DIR open
+has_fd_in() {
+  for fd in /proc/$1/fd/*; do
+    case $(readlink "$fd" 2> /dev/null) in "$2"/*) return 0 ;; esac
+  done
+  return 1
+}
+
+sig_case() { # SIG NUM PHASE(memory|spilled|stdout)
+  sig=$1 num=$2 phase=$3
+  name=${phase}_$sig
+  if [ $sig = INT ] && [ -z "$dflint" ]; then
+    check "signal_$name" 1 "no env --default-signal nor perl to start tmpf with SIGINT not ignored"
+    return
+  fi
+  sd=$scratch/sig_$name
+  mkdir "$sd" "$sd.tmp"
+  printf 'precious\n' > "$sd/f"
+  si0=$(ino "$sd/f")
+  sbefore=$(entries "$sd")
+  mkfifo "$sd.fifo"
+  ( head -c 100000 /dev/urandom; exec sleep 30 ) > "$sd.fifo" &
+  wpid=$!
+  bg_pids="$bg_pids $wpid"
+  case $phase in
+    memory) TMPDIR=$sd.tmp $dflint "$TMPF" sponge "$sd/f" < "$sd.fifo" > "$sd.out" 2> "$sd.err" & ;;
+    spilled) TMPDIR=$sd.tmp $dflint "$TMPF" sponge -m 1K "$sd/f" < "$sd.fifo" > "$sd.out" 2> "$sd.err" & ;;
+    stdout) TMPDIR=$sd.tmp $dflint "$TMPF" sponge -m 1K < "$sd.fifo" > "$sd.out" 2> "$sd.err" & ;;
+  esac
+  tpid=$!
+  bg_pids="$bg_pids $tpid"
+  state=ok
+  wait_for 10 has_read $tpid 100000 || state="it did not read the input in 10 s (rchar $(rchar $tpid))"
+  sleep 0.2
+  case $phase in
+    memory) ! has_fd_in $tpid "$sd" || state="it spilled into FILE's directory before the memory limit" ;;
+    spilled) wait_for 5 has_fd_in $tpid "$sd" || state="no file open in FILE's directory: not spilled" ;;
+    stdout) wait_for 5 has_fd_in $tpid "$sd.tmp" || state="no file open in TMPDIR: not rolled over" ;;
+  esac
+  kill -s $sig $tpid
+  wait $tpid; rc=$?
+  kill $wpid 2> /dev/null; wait $wpid 2> /dev/null
+  [ $state = ok ] && [ $rc -eq $((128 + num)) ] && cmp -s "$sd/f" "$scratch/ref" &&
+    [ "$(ino "$sd/f")" = "$si0" ] && [ "$(entries "$sd")" = "$sbefore" ] &&
+    [ -z "$(entries "$sd.tmp")" ] && [ ! -s "$sd.out" ]
+  check "signal_$name" $? "$state; status $rc (wanted $((128 + num))), entries: $(entries "$sd") / TMPDIR: $(entries "$sd.tmp"), FILE: $(head -c 20 "$sd/f" | tr '\n' '|'), stderr: $(errtext "$sd.err")"
+}
+for phase in memory spilled stdout; do
+  sig_case TERM 15 $phase
+  sig_case INT 2 $phase
+  sig_case HUP 1 $phase
+  sig_case KILL 9 $phase
+done
+
+# SIGINT on a foreground command (where the shell leaves it alone)
+sd=$scratch/sig_fg
+mkdir "$sd"
+printf 'precious\n' > "$sd/f"
+si0=$(ino "$sd/f")
+mkfifo "$sd.fifo"
+( head -c 100000 /dev/urandom; exec sleep 30 ) > "$sd.fifo" &
+wpid=$!
+bg_pids="$bg_pids $wpid"
+timeout -s INT 1 $dflint "$TMPF" sponge -m 1K "$sd/f" < "$sd.fifo"; rc=$?
+kill $wpid 2> /dev/null; wait $wpid 2> /dev/null
+# timeout reports 124 when it sent the signal; the command's own 130 with
+# --preserve-status
+[ $rc -eq 124 ] && cmp -s "$sd/f" "$scratch/ref" && [ "$(ino "$sd/f")" = "$si0" ] && [ "$(entries "$sd")" = "f " ]
+check signal_INT_foreground_timeout $? "status $rc, entries: $(entries "$sd")"
+( head -c 100000 /dev/urandom; exec sleep 30 ) > "$sd.fifo" &
+wpid=$!
+bg_pids="$bg_pids $wpid"
+timeout --preserve-status -s INT 1 $dflint "$TMPF" sponge -m 1K "$sd/f" < "$sd.fifo"; rc=$?
+kill $wpid 2> /dev/null; wait $wpid 2> /dev/null
+[ $rc -eq 130 ] && cmp -s "$sd/f" "$scratch/ref" && [ "$(entries "$sd")" = "f " ]
+check signal_INT_foreground_status $? "status $rc (wanted 130), entries: $(entries "$sd")"
+
+# =====================================================================
+# 10. a full disk (a 1 MiB tmpfs in a private mount namespace)
+full_inner='
+T=$1 d=$2 o=$3; shift 3
+mount -t tmpfs -o size=1M,mode=0755 tmpfs "$d" || { echo "mount failed" > "$o/rc"; exit 0; }
+head -c 300000 /dev/urandom > "$d/f"
+cp "$d/f" "$o/ref"
+stat -c %i "$d/f" > "$o/ino0"
+ls -A "$d" > "$o/ls0"
+df -k "$d" | sed -n "2p" | tr -s " " | cut -d " " -f 3 > "$o/used0"
+if [ "$1" = stdout ]; then
+  shift
+  head -c 2M /dev/zero | TMPDIR=$d "$T" sponge "$@" > /dev/null 2> "$o/err"
+else
+  head -c 2M /dev/zero | "$T" sponge "$@" "$d/f" 2> "$o/err"
+fi
+echo $? > "$o/rc"
+stat -c %i "$d/f" > "$o/ino1"
+ls -A "$d" > "$o/ls1"
+df -k "$d" | sed -n "2p" | tr -s " " | cut -d " " -f 3 > "$o/used1"
+cmp -s "$d/f" "$o/ref"; echo $? > "$o/cmp"
+'
+if [ $root -eq 1 ]; then unshare_cmd="unshare -m"; else unshare_cmd="unshare -r -m"; fi
+full_case() { # NAME ARGS...
+  name=$1; shift
+  fo=$scratch/full_$name
+  mkdir "$fo" "$fo/mnt"
+  $unshare_cmd sh -c "$full_inner" sh "$TMPF" "$fo/mnt" "$fo" "$@" 2> "$fo/unshare_err"
+  rc=$(cat "$fo/rc" 2> /dev/null)
+  case $rc in
+    [0-9]*)
+      [ "$rc" -eq 1 ] && [ "$(cat "$fo/cmp")" = 0 ] && [ "$(cat "$fo/ino0")" = "$(cat "$fo/ino1")" ] &&
+        cmp -s "$fo/ls0" "$fo/ls1" && [ "$(cat "$fo/used0")" = "$(cat "$fo/used1")" ] &&
+        grep -q 'No space left on device' "$fo/err" && one_error "$fo/err"
+      check "full_disk_$name" $? "status $rc, f unchanged: $(cat "$fo/cmp"), entries: $(tr '\n' ' ' < "$fo/ls1"), KiB used $(cat "$fo/used0") -> $(cat "$fo/used1"), stderr: $(errtext "$fo/err")"
+      ;;
+    *)
+      check "full_disk_$name" 1 "could not mount a tmpfs with '$unshare_cmd' ($rc $(errtext "$fo/unshare_err"))"
+      ;;
+  esac
+}
+full_case default_memory
+full_case m0 -m 0
+full_case m1M -m 1M
+full_case append_m0 -a -m 0
+full_case durable --durable
+full_case stdout_spool stdout -m 0
+
+# =====================================================================
+# 12. FILEs that are no regular files
+printf 'x\n' | "$TMPF" sponge /dev/null 2> "$scratch/err"; rc=$?
+[ $rc -eq 0 ] && [ -c /dev/null ] && [ "$(stat -c %t:%T /dev/null)" = 1:3 ] && [ ! -s "$scratch/err" ]
+check dev_null $? "status $rc, stderr: $(errtext "$scratch/err")"
+"$TMPF" sponge -m 1K /dev/null < "$data/r100k" 2> "$scratch/err"; rc=$?
+[ $rc -eq 0 ] && [ -c /dev/null ] && [ "$(stat -c %t:%T /dev/null)" = 1:3 ] && [ ! -s "$scratch/err" ]
+check dev_null_input_over_memory_limit $? "status $rc, stderr: $(errtext "$scratch/err")"
+d=$scratch/fifo
+mkdir "$d"
+mkfifo "$d/p"
+for m in 64M 1K; do
+  cat "$d/p" > "$scratch/fifo_out" &
+  rpid=$!
+  bg_pids="$bg_pids $rpid"
+  "$TMPF" sponge -m $m "$d/p" < "$data/r100k" 2> "$scratch/err"; rc=$?
+  # a sponge that failed never opened the FIFO: let the reader go
+  [ $rc -eq 0 ] || : > "$d/p" &
+  wait $rpid
+  [ $rc -eq 0 ] && [ -p "$d/p" ] && cmp -s "$scratch/fifo_out" "$data/r100k" &&
+    [ "$(entries "$d")" = "p " ] && [ -z "$(entries "$TMPDIR")" ]
+  check "fifo_with_reader_m$m" $? "status $rc, got $(stat -c %s "$scratch/fifo_out") bytes, stderr: $(errtext "$scratch/err")"
+done
+wait
+
+# =====================================================================
+# 11. 2 GiB of input in bounded memory (last: the slow part)
+big=$scratch/big
+avail=$(df -Pk "$scratch" | sed -n 2p | tr -s ' ' | cut -d ' ' -f 4)
+for m in default 16M; do
+  case $m in default) limit=81920 o="" ;; *) limit=32768 o="-m $m" ;; esac
+  if [ "${avail:-0}" -le 3145728 ]; then
+    check "2GiB_memory_$m" 1 "needs more than 3 GiB free where the scratch directory is; $avail KiB"
+    continue
+  fi
+  head -c 2147483648 /dev/zero | "$PEAK_RSS" "$scratch/rss" "$TMPF" sponge --no-sync $o "$big" 2> "$scratch/err"; rc=$?
+  size=$(stat -c %s "$big" 2> /dev/null)
+  zero=1
+  [ "$size" = 2147483648 ] && cmp -s -n 2147483648 "$big" /dev/zero && zero=0
+  rm -f "$big"
+  rss=$(cat "$scratch/rss" 2> /dev/null)
+  [ $rc -eq 0 ] && [ "$size" = 2147483648 ] && [ $zero -eq 0 ] && [ -n "$rss" ] && [ "$rss" -le $limit ]
+  check "2GiB_memory_$m" $? "status $rc, size $size, zeros: $zero, peak RSS ${rss} KiB (at most $limit), stderr: $(errtext "$scratch/err")"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
