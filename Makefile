@@ -123,6 +123,8 @@ demo: all
 	  printf '\n##### %s\n' "$${e##*/}"; \
 	  TMPDIR="$$tmp" "$$e" || { rm -rf "$$tmp"; exit 1; }; \
 	done; \
+	printf '\n##### 22_tmpf.sh\n'; \
+	TMPDIR="$$tmp" sh examples/22_tmpf.sh $(CURDIR)/$(TMPF_BIN) || { rm -rf "$$tmp"; exit 1; }; \
 	if [ -n "$$(ls -A "$$tmp")" ]; then \
 	  echo "tour: left behind in the temp dir:"; ls -lAR "$$tmp"; \
 	  rm -rf "$$tmp"; exit 1; \

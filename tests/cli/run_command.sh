@@ -1,0 +1,671 @@
+#!/bin/sh
+# `tmpf run`, attacked from the command line: the private directory, the
+# exit status, the removal whatever happens (signals, hostile trees, mount
+# points), --keep, --keep-on-failure, --cd, -p and the pass-through.
+#
+#   sh tests/cli/run_command.sh TMPF
+#
+# One "ok   run_NAME" / "FAIL run_NAME" line per check, then "N passed,
+# M failed".  Needs root (CI runs as root): the mount checks use
+# `unshare -m`, the permission checks drop to uid 65534 with setpriv.
+# Every wait is a poll with a timeout, never a fixed sleep.
+TMPF=$1
+passed=0
+failed=0
+case $TMPF in /*) ;; *) echo "usage: sh $0 /ABSOLUTE/PATH/TO/tmpf" >&2; exit 2 ;; esac
+scratch=$(mktemp -d) || exit 1
+cleanup() {
+  # kill what may still run (only our own processes, by pid), then remove
+  for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
+  chmod -R u+rwx "$scratch" 2>/dev/null
+  rm -rf "$scratch"
+}
+bg_pids=
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export LC_ALL=C
+phys=$(cd "$scratch" && pwd -P) # what realpath makes of it
+unset TMPDIR TEMP TMP
+mkdir "$scratch/bin" "$scratch/tmp"
+export TMPDIR="$scratch/tmp" # where a run without -p goes
+
+check() { # NAME STATUS [DETAIL]
+  if [ "$2" -eq 0 ]; then
+    echo "ok   run_$1"; passed=$((passed + 1))
+  else
+    echo "FAIL run_$1"; [ -n "$3" ] && echo "    $3"; failed=$((failed + 1))
+  fi
+}
+
+# run ARGS...: runs tmpf with stdin from /dev/null; sets $out, $err, $rc
+run() {
+  out=$("$TMPF" "$@" < /dev/null 2> "$scratch/err"); rc=$?
+  err=$(cat "$scratch/err")
+}
+
+# fresh NAME: a new empty directory $scratch/NAME, its path in $d
+fresh() { d=$scratch/$1; rm -rf "$d"; mkdir "$d"; }
+is_empty() { [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; }
+listing() { ls -A "$1" 2>&1 | tr '\n' ' '; }
+
+# poll FILE: wait (up to 10 s) until FILE exists
+poll() {
+  i=0
+  while [ ! -e "$1" ]; do
+    i=$((i + 1)); [ $i -gt 200 ] && return 1
+    sleep 0.05
+  done
+}
+# alive PID: the process exists and is not a zombie
+alive() {
+  [ -r "/proc/$1/stat" ] || return 1
+  ! grep -q ') Z' "/proc/$1/stat" 2> /dev/null
+}
+# reap_bg PID: wait (up to 10 s) for a background job; its status in $rc
+# (999: it did not end and was killed)
+reap_bg() {
+  i=0
+  while alive "$1"; do
+    i=$((i + 1))
+    if [ $i -gt 200 ]; then kill -KILL "$1" 2> /dev/null; wait "$1"; rc=999; return; fi
+    sleep 0.05
+  done
+  wait "$1"; rc=$?
+}
+# gone PID: wait (up to 10 s) until PID has ended (any parent)
+gone() {
+  i=0
+  while alive "$1"; do
+    i=$((i + 1)); [ $i -gt 200 ] && return 1
+    sleep 0.05
+  done
+}
+# pending PID SIGNUM: the signal is pending for the process
+pending() {
+  v=$(sed -n 's/^ShdPnd:[[:space:]]*//p' "/proc/$1/status" 2> /dev/null)
+  [ -n "$v" ] && [ $((0x$v & (1 << ($2 - 1)))) -ne 0 ]
+}
+# ignored_in MASKFILE SIGNUM: the SigIgn mask written by the waiter has it
+ignored_in() {
+  v=$(cat "$1" 2> /dev/null)
+  [ -n "$v" ] && [ $((0x$v & (1 << ($2 - 1)))) -ne 0 ]
+}
+
+# The waiter, a COMMAND for the signal checks.  Environment: M (marker
+# base), IGNORE (signals it ignores), TRAP_EXIT (signals on which it notes
+# the name in $M.got and exits 7), TRAP_NOTE (noted only).  It writes
+# "TMPFPID ITSPID TMPDIR" to $M.ready once its traps are set, then waits
+# (10 s at most) for $M.stop and exits 5.
+cat > "$scratch/bin/waiter" << 'EOF'
+for s in $IGNORE; do trap '' $s; done
+for s in $TRAP_EXIT; do trap "echo $s >>\"\$M.got\"; exit 7" $s; done
+for s in $TRAP_NOTE; do trap "echo $s >>\"\$M.got\"" $s; done
+sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status > "$M.sigign"
+echo "$PPID $$ $TMPDIR" > "$M.tmp" && mv "$M.tmp" "$M.ready"
+i=0
+while [ ! -e "$M.stop" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+exit 5
+EOF
+waiter=$scratch/bin/waiter
+
+# start_waiter M [PREFIX...] -- TMPF-ARGS: starts "[PREFIX] tmpf run
+# TMPF-ARGS sh waiter" in the background, waits until it is ready; sets
+# $pid (the job), $tpid (tmpf, the waiter's parent), $cpid (the waiter),
+# $wdir (its TMPDIR).  Status 1 if it never got ready.
+start_waiter() {
+  M=$1; shift
+  rm -f "$M".*
+  export M
+  "$@" sh "$waiter" < /dev/null > "$M.out" 2> "$M.err" &
+  pid=$!
+  bg_pids="$bg_pids $pid"
+  tpid= cpid= wdir=
+  poll "$M.ready" || return 1
+  read -r tpid cpid wdir < "$M.ready"
+}
+
+# A way to give SIGINT and SIGQUIT back their default action: a job that
+# sh starts with & has them ignored.
+if env --default-signal=INT true 2> /dev/null; then
+  reset_sigs="env --default-signal=INT,QUIT"
+elif perl -e 1 2> /dev/null; then
+  echo '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec @ARGV or exit 127;' > "$scratch/bin/dfl.pl"
+  reset_sigs="perl $scratch/bin/dfl.pl"
+elif python3 -c 1 2> /dev/null; then
+  cat > "$scratch/bin/dfl.py" << 'EOF'
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+EOF
+  reset_sigs="python3 $scratch/bin/dfl.py"
+else
+  reset_sigs=
+fi
+
+# ======================================================================
+# The command line
+# ======================================================================
+run run --help
+[ $rc -eq 0 ] && case $out in Usage:*"tmpf run"*) true ;; *) false ;; esac && [ -z "$err" ]
+check help_exits_0_usage_on_stdout $? "status $rc, stdout: $(echo "$out" | head -n 1), stderr: $err"
+
+# bad_usage NAME ARGS...: status 2, "tmpf: run: ..." then a Try line,
+# nothing run, nothing made
+bad_usage() {
+  name=$1; shift
+  fresh usage
+  rm -f "$scratch/ran"
+  out=$(TMPDIR=$d "$TMPF" "$@" < /dev/null 2> "$scratch/err"); rc=$?
+  err=$(cat "$scratch/err")
+  first=$(echo "$err" | head -n 1)
+  [ $rc -eq 2 ] && case $first in "tmpf: run: "?*) true ;; *) false ;; esac &&
+    echo "$err" | grep -q "^Try 'tmpf run --help' for more information\.\$" &&
+    [ -z "$out" ] && is_empty "$d" && [ ! -e "$scratch/ran" ]
+  check "$name" $? "tmpf $*: status $rc, stderr: $(echo "$err" | tr '\n' '|'), left: $(listing "$d")"
+}
+bad_usage usage_no_command run
+bad_usage usage_only_double_dash run --
+bad_usage usage_options_but_no_command run --keep --cd
+bad_usage usage_unknown_long_option run --bogus touch "$scratch/ran"
+bad_usage usage_unknown_short_option run -x touch "$scratch/ran"
+bad_usage usage_p_without_argument run -p
+bad_usage usage_keep_with_argument run --keep=yes touch "$scratch/ran"
+
+# options stop at COMMAND: its own options and ours after it are its
+fresh opts
+run run -p "$d" sh -c 'printf "%s|" "$@"' sh --keep -p x --help -l
+[ $rc -eq 0 ] && [ "$out" = "--keep|-p|x|--help|-l|" ] && [ -z "$err" ] && is_empty "$d"
+check options_stop_at_command $? "status $rc, stdout: $out, stderr: $err, left: $(listing "$d")"
+fresh opts
+: > "$d/file"
+run run -p "$d" ls -l "$d"
+[ $rc -eq 0 ] && echo "$out" | grep -q '^total ' && echo "$out" | grep -q ' file$' && [ -z "$err" ]
+check ls_dash_l_goes_to_ls $? "status $rc, stdout: $out, stderr: $err"
+printf '#!/bin/sh\necho dash-ran\n' > "$scratch/bin/-dash"
+chmod 755 "$scratch/bin/-dash"
+fresh opts
+out=$(PATH=$scratch/bin:$PATH "$TMPF" run -p "$d" -- -dash 2> "$scratch/err"); rc=$?
+err=$(cat "$scratch/err")
+[ $rc -eq 0 ] && [ "$out" = dash-ran ] && [ -z "$err" ] && is_empty "$d"
+check double_dash_then_dashed_command $? "status $rc, stdout: $out, stderr: $err"
+
+# ======================================================================
+# Exit status
+# ======================================================================
+for n in 0 1 3 255; do
+  fresh st
+  run run -p "$d" sh -c "exit $n"
+  [ $rc -eq $n ] && [ -z "$out" ] && [ -z "$err" ] && is_empty "$d"
+  check "status_exit_$n" $? "status $rc, stdout: $out, stderr: $err, left: $(listing "$d")"
+done
+for s in TERM:143 KILL:137 HUP:129 USR1:138; do
+  fresh st
+  run run -p "$d" sh -c "echo x > \"\$TMPDIR/f\"; kill -${s%:*} \$\$; exit 0"
+  [ $rc -eq "${s#*:}" ] && [ -z "$out" ] && is_empty "$d"
+  check "status_killed_by_${s%:*}_is_${s#*:}" $? "status $rc, stderr: $err, left: $(listing "$d")"
+done
+fresh st
+run run -p "$d" tmpf-no-such-command-anywhere arg
+[ $rc -eq 127 ] && [ -z "$out" ] && case $err in "tmpf: run: "*tmpf-no-such-command-anywhere*) true ;; *) false ;; esac && is_empty "$d"
+check status_127_command_not_found $? "status $rc, stdout: $out, stderr: $err, left: $(listing "$d")"
+fresh st
+run run -p "$d" "$scratch/no/such/file"
+[ $rc -eq 127 ] && is_empty "$d"
+check status_127_missing_path $? "status $rc, stderr: $err, left: $(listing "$d")"
+printf '#!/bin/sh\nexit 0\n' > "$scratch/bin/noexec"
+chmod 644 "$scratch/bin/noexec"
+fresh st
+run run -p "$d" "$scratch/bin/noexec"
+[ $rc -eq 126 ] && [ -z "$out" ] && case $err in "tmpf: run: "*) true ;; *) false ;; esac && is_empty "$d"
+check status_126_not_executable $? "status $rc, stderr: $err, left: $(listing "$d")"
+fresh st
+run run -p "$d" "$scratch/bin"
+[ $rc -eq 126 ] && is_empty "$d"
+check status_126_directory $? "status $rc, stderr: $err, left: $(listing "$d")"
+fresh st
+run run --keep-on-failure -p "$d" sh -c 'exit 0'
+[ $rc -eq 0 ] && [ -z "$err" ] && is_empty "$d"
+check keep_on_failure_success_removes_silently $? "status $rc, stderr: $err, left: $(listing "$d")"
+
+rm -f "$scratch/ran"
+run run -p "$scratch/missing" touch "$scratch/ran"
+[ $rc -eq 1 ] && [ ! -e "$scratch/ran" ] && [ ! -e "$scratch/missing" ] &&
+  case $err in "tmpf: run: "*) true ;; *) false ;; esac && [ -z "$out" ]
+check missing_p_dir_is_status_1 $? "status $rc, stderr: $err, ran: $([ -e "$scratch/ran" ] && echo yes)"
+: > "$scratch/plainfile"
+run run -p "$scratch/plainfile" touch "$scratch/ran"
+[ $rc -eq 1 ] && [ ! -e "$scratch/ran" ]
+check p_is_a_file_is_status_1 $? "status $rc, stderr: $err"
+
+# ======================================================================
+# TMPDIR, --cd, -p
+# ======================================================================
+fresh where
+run run -p "$d" sh -c 'echo "$TMPDIR"; pwd -P; ls -A "$TMPDIR" | wc -l; echo "$KEEPME"'
+set -- $out
+case $1 in "$phys/where/tmpf-run."?*) ok=0 ;; *) ok=1 ;; esac
+[ $rc -eq 0 ] && [ $ok -eq 0 ] && [ "$2" = "$(pwd -P)" ] && [ "$3" = 0 ] && is_empty "$d"
+check p_dir_is_TMPDIR_parent $? "status $rc, stdout: $out"
+tdir=$1
+case ${tdir##*/} in tmpf-run.*/* | tmpf-run.) ok=1 ;; tmpf-run.*) ok=0 ;; *) ok=1 ;; esac
+[ $ok -eq 0 ]
+check name_is_tmpf_run_prefixed $? "name: ${tdir##*/}"
+out=$(KEEPME=kept-value "$TMPF" run -p "$d" sh -c 'echo "$KEEPME"' 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$out" = kept-value ]
+check environment_passed_on $? "status $rc, out: $out"
+
+fresh envtmp
+out=$(TMPDIR=$d "$TMPF" run sh -c 'echo "$TMPDIR"; test -d "$TMPDIR"' 2> "$scratch/err"); rc=$?
+case $out in "$phys/envtmp/tmpf-run."?*) ok=0 ;; *) ok=1 ;; esac
+[ $rc -eq 0 ] && [ $ok -eq 0 ] && is_empty "$d"
+check default_parent_is_TMPDIR $? "status $rc, TMPDIR seen: $out, stderr: $(cat "$scratch/err")"
+
+fresh rel
+out=$(cd "$scratch" && "$TMPF" run -p rel sh -c 'echo "$TMPDIR"; test -d "$TMPDIR"' 2> "$scratch/err"); rc=$?
+case $out in "$phys/rel/tmpf-run."?*) ok=0 ;; *) ok=1 ;; esac
+[ $rc -eq 0 ] && [ $ok -eq 0 ] && is_empty "$d"
+check relative_p_gives_absolute_TMPDIR $? "status $rc, TMPDIR seen: $out, stderr: $(cat "$scratch/err")"
+out=$(cd "$scratch" && TMPDIR=rel "$TMPF" run sh -c 'echo "$TMPDIR"; test -d "$TMPDIR"' 2> "$scratch/err"); rc=$?
+case $out in "$phys/rel/tmpf-run."?*) ok=0 ;; *) ok=1 ;; esac
+[ $rc -eq 0 ] && [ $ok -eq 0 ] && is_empty "$d"
+check relative_TMPDIR_gives_absolute_TMPDIR $? "status $rc, TMPDIR seen: $out, stderr: $(cat "$scratch/err")"
+ln -s rel "$scratch/rel-link"
+out=$(cd "$scratch" && "$TMPF" run -p rel-link --cd sh -c 'echo "$TMPDIR"; pwd -P; cd /tmp && test -d "$TMPDIR"' 2> "$scratch/err"); rc=$?
+set -- $out
+[ $rc -eq 0 ] && [ "$1" = "$2" ] && case $1 in /*/tmpf-run.?*) true ;; *) false ;; esac && is_empty "$d"
+check cd_with_relative_symlinked_p $? "status $rc, stdout: $(echo "$out" | tr '\n' ' '), stderr: $(cat "$scratch/err")"
+
+fresh cd
+out=$("$TMPF" run --cd -p "$d" sh -c 'echo "$TMPDIR"; pwd -P; pwd' 2> "$scratch/err"); rc=$?
+set -- $out
+[ $rc -eq 0 ] && [ "$1" = "$2" ] && [ "$1" = "$3" ] && case $1 in "$phys/cd/tmpf-run."?*) true ;; *) false ;; esac && is_empty "$d"
+check cd_runs_inside_the_directory $? "status $rc, stdout: $(echo "$out" | tr '\n' ' ')"
+out=$(cd "$scratch/bin" && "$TMPF" run -p "$d" pwd -P 2> "$scratch/err"); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "$phys/bin" ]
+check no_cd_keeps_the_working_directory $? "status $rc, pwd: $out"
+
+# ======================================================================
+# The directory is private
+# ======================================================================
+for m in 022 000 077; do
+  fresh mode
+  out=$(umask $m && "$TMPF" run -p "$d" sh -c 'stat -c "%a %u %g %F" "$TMPDIR"' 2> "$scratch/err"); rc=$?
+  [ $rc -eq 0 ] && [ "$out" = "700 $(id -u) $(id -g) directory" ]
+  check "mode_0700_owned_by_caller_umask_$m" $? "status $rc, got: $out"
+done
+
+# two at once: different directories
+fresh two
+start_waiter "$scratch/w1" "$TMPF" run -p "$d"; r1=$?; p1=$pid; d1=$wdir
+start_waiter "$scratch/w2" "$TMPF" run -p "$d"; r2=$?; p2=$pid; d2=$wdir
+n=$(ls -A "$d" | wc -l)
+: > "$scratch/w1.stop"; : > "$scratch/w2.stop"
+reap_bg "$p1"; rc1=$rc
+reap_bg "$p2"; rc2=$rc
+[ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ -n "$d1" ] && [ "$d1" != "$d2" ] && [ "$n" -eq 2 ] &&
+  [ $rc1 -eq 5 ] && [ $rc2 -eq 5 ] && is_empty "$d"
+check two_concurrent_runs_differ $? "dirs: $d1 $d2 ($n while running), status $rc1 $rc2, left: $(listing "$d")"
+
+# COMMAND inherits no descriptor of tmpf's and no blocked signal
+base_fds=$(sh -c 'ls /proc/$$/fd | wc -l')
+base_blk=$(sh -c 'sed -n "s/^SigBlk:[[:space:]]*//p" /proc/$$/status')
+fresh fds
+out=$("$TMPF" run -p "$d" sh -c 'ls /proc/$$/fd | wc -l; sed -n "s/^SigBlk:[[:space:]]*//p" /proc/$$/status; ls -l /proc/$$/fd | grep -c tmpf-run' 2> /dev/null)
+set -- $out
+[ "$1" = "$base_fds" ] && [ "$2" = "$base_blk" ] && [ "$3" = 0 ]
+check command_gets_no_extra_fds_or_blocked_signals $? "fds $1 (alone $base_fds), SigBlk $2 (alone $base_blk), fds on the dir $3"
+
+# ======================================================================
+# Pass-through of stdin and stdout
+# ======================================================================
+fresh io
+out=$(echo hi | "$TMPF" run -p "$d" cat 2> "$scratch/err"); rc=$?
+[ $rc -eq 0 ] && [ "$out" = hi ] && [ ! -s "$scratch/err" ]
+check stdin_passed_through $? "status $rc, stdout: $out, stderr: $(cat "$scratch/err")"
+want=$(seq 1 30000 | cksum)
+got=$(seq 1 30000 | "$TMPF" run -p "$d" cat 2> /dev/null | cksum)
+[ "$want" = "$got" ]
+check large_stdin_stdout_intact $? "cksum $got, want $want"
+out=$("$TMPF" run --keep-on-failure -p "$d" sh -c 'echo out; echo err >&2; exit 4' 2> "$scratch/err"); rc=$?
+[ $rc -eq 4 ] && [ "$out" = out ] && grep -q '^err$' "$scratch/err"
+check stdout_only_commands_output $? "status $rc, stdout: $out"
+run run -p "$d" tmpf-no-such-command-anywhere
+[ -z "$out" ]
+check stdout_empty_when_command_not_found $? "stdout: $out"
+
+# ======================================================================
+# Removal of whatever COMMAND left
+# ======================================================================
+# mktree: builds a hostile tree in $TMPDIR; $OUT holds the targets of its
+# links; exits $EXIT.
+cat > "$scratch/bin/mktree" << 'EOF'
+cd "$TMPDIR" || exit 90
+echo a > file && echo b > .hidden && : > ./-dash && : > ' sp ace' &&
+  : > "$(printf 'new\nline')" || exit 91
+mkdir -p n1/n2/n3/n4 && echo x > n1/n2/n3/n4/f || exit 92
+mkdir z && echo in > z/f && mkdir z/sub && echo s > z/sub/g &&
+  chmod 000 z/sub && chmod 000 z || exit 93
+echo ro > ro && chmod 444 ro || exit 94
+mkdir rodir && echo f > rodir/f && mkdir rodir/d && chmod 555 rodir || exit 95
+mkfifo fifo || exit 96
+ln -s "$OUT/tfile" lfile && ln -s "$OUT/tdir" ldir && ln -s "$OUT/tdir/" ldir2 &&
+  ln -s nowhere dangling && ln -s "$OUT" n1/up || exit 97
+ln "$OUT/hfile" hardlink || exit 98
+exit "${EXIT:-0}"
+EOF
+# make_targets DIR: what the tree's links point at
+make_targets() {
+  rm -rf "$1"; mkdir -p "$1/tdir/tsub"
+  echo T > "$1/tfile"; echo I > "$1/tdir/inner"; echo S > "$1/tdir/tsub/s"
+  echo H > "$1/hfile"
+}
+targets_intact() { # DIR
+  [ "$(cat "$1/tfile")" = T ] && [ "$(cat "$1/tdir/inner")" = I ] &&
+    [ "$(cat "$1/tdir/tsub/s")" = S ] && [ "$(cat "$1/hfile")" = H ] &&
+    [ "$(stat -c %h "$1/hfile")" = 1 ]
+}
+
+make_targets "$scratch/out"
+for e in 0 1; do
+  fresh tree
+  out=$(OUT=$scratch/out EXIT=$e "$TMPF" run -p "$d" sh "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?
+  [ $rc -eq $e ] && is_empty "$d" && targets_intact "$scratch/out" && [ ! -s "$scratch/err" ]
+  check "removes_hostile_tree_exit_$e" $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$d"), targets: $(ls -R "$scratch/out" | tr '\n' ' ')"
+done
+fresh tree
+out=$(OUT=$scratch/out "$TMPF" run -p "$d" sh -c 'sh "$0" && kill -KILL $$' "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?
+[ $rc -eq 137 ] && is_empty "$d" && targets_intact "$scratch/out"
+check removes_hostile_tree_command_killed $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$d")"
+
+# deeper than PATH_MAX, deeper than any window of open directories
+fresh deep
+run run -p "$d" sh -c '
+  cd "$TMPDIR" || exit 90
+  p=d; i=1; while [ $i -lt 1200 ]; do p=$p/d; i=$((i + 1)); done
+  mkdir -p "$p" && cd "$p" && mkdir -p "$p" && cd "$p" && mkdir -p "$p" && echo leaf > "$p/leaf"'
+[ $rc -eq 0 ] && [ -z "$err" ] && is_empty "$d"
+check removes_tree_deeper_than_PATH_MAX $? "status $rc, stderr: $err, left: $(listing "$d")"
+
+# many entries in one directory (more than one batch of the walk)
+fresh wide
+run run -p "$d" sh -c 'cd "$TMPDIR" && seq 1 3000 | xargs touch && mkdir w && cd w && seq 1 1500 | xargs mkdir'
+[ $rc -eq 0 ] && [ -z "$err" ] && is_empty "$d"
+check removes_wide_tree $? "status $rc, stderr: $err, left: $(listing "$d")"
+
+# COMMAND removing its own directory is no error
+fresh self
+run run -p "$d" sh -c 'rmdir "$TMPDIR"'
+[ $rc -eq 0 ] && is_empty "$d"
+check command_removing_its_dir_is_fine $? "status $rc, stderr: $err"
+
+# --- as an unprivileged user (uid 65534): the modes are real obstacles
+chmod 711 "$scratch"
+nb=$scratch/nb
+mkdir "$nb"
+NTMPF=$TMPF
+if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$TMPF" 2> /dev/null; then
+  cp "$TMPF" "$scratch/bin/tmpf-copy" && NTMPF=$scratch/bin/tmpf-copy
+fi
+chmod 755 "$scratch/bin"
+chmod 644 "$scratch/bin/mktree" "$waiter"
+make_targets "$nb/out"
+mkdir "$nb/tree" "$nb/top" "$nb/priv"
+chown -R 65534:65534 "$nb"
+chmod 755 "$nb/out"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+out=$(OUT=$nb/out as_nobody "$NTMPF" run -p "$nb/tree" sh "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?
+[ $rc -eq 0 ] && is_empty "$nb/tree" && targets_intact "$nb/out" && [ ! -s "$scratch/err" ]
+check removes_hostile_tree_unprivileged $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$nb/tree") $(ls -A "$nb/tree"/* 2> /dev/null | tr '\n' ' ')"
+
+out=$(as_nobody "$NTMPF" run -p "$nb/top" sh -c 'mkdir "$TMPDIR/a" && echo f > "$TMPDIR/a/f" && echo g > "$TMPDIR/g" && chmod 000 "$TMPDIR/a" "$TMPDIR"' 2> "$scratch/err"); rc=$?
+[ $rc -eq 0 ] && is_empty "$nb/top" && [ ! -s "$scratch/err" ]
+check removes_dir_made_mode_000_by_command $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$nb/top")"
+
+out=$(as_nobody "$NTMPF" run -p "$nb/priv" sh -c 'stat -c "%a %u:%g" "$TMPDIR"' 2> "$scratch/err"); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "700 65534:65534" ] && is_empty "$nb/priv"
+check unprivileged_dir_is_0700_owned_by_caller $? "status $rc, got: $out, stderr: $(cat "$scratch/err")"
+
+rm -f "$scratch/ran"
+mkdir "$scratch/rootonly"; chmod 755 "$scratch/rootonly"
+out=$(as_nobody "$NTMPF" run -p "$scratch/rootonly" sh -c 'echo ran' 2> "$scratch/err"); rc=$?
+[ $rc -eq 1 ] && [ -z "$out" ] && grep -q '^tmpf: run: ' "$scratch/err" && is_empty "$scratch/rootonly"
+check unwritable_p_dir_is_status_1 $? "status $rc, stdout: $out, stderr: $(cat "$scratch/err")"
+
+# --- mount points inside (root, in a private mount namespace)
+# The mount is not entered, removal fails: an error, a non-zero status,
+# and what is under the mount point untouched.
+mkdir -p "$scratch/msrc/sub"
+echo keep > "$scratch/msrc/f"; echo keep2 > "$scratch/msrc/sub/g"
+echo keepfile > "$scratch/mfile"
+# in_ns SCRIPT: runs SCRIPT with sh in a new private mount namespace
+in_ns() { unshare -m --propagation private sh -c "$1" 2>> "$scratch/ns.err"; }
+export TMPF scratch
+fresh mnt
+: > "$scratch/ns.err"
+in_ns '
+  "$TMPF" run -p "$scratch/mnt" sh -c "
+    mkdir -p \"\$TMPDIR/a/b/bind\" && echo x > \"\$TMPDIR/a/x\" &&
+    mount --bind \"\$scratch/msrc\" \"\$TMPDIR/a/b/bind\" || exit 90
+    echo \"\$TMPDIR\" > \"\$scratch/mnt.path\"" > "$scratch/mnt.out" 2> "$scratch/mnt.err"
+  echo $? > "$scratch/mnt.rc"
+  p=$(cat "$scratch/mnt.path") && umount "$p/a/b/bind"'
+rc=$(cat "$scratch/mnt.rc" 2> /dev/null)
+[ -n "$rc" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 90 ] && grep -q '^tmpf: run: ' "$scratch/mnt.err" &&
+  [ "$(cat "$scratch/msrc/f")" = keep ] && [ "$(cat "$scratch/msrc/sub/g")" = keep2 ] && [ ! -s "$scratch/mnt.out" ]
+check bind_mount_inside_not_entered $? "status $rc, stderr: $(cat "$scratch/mnt.err" "$scratch/ns.err" 2> /dev/null | tr '\n' '|'), source: $(ls -AR "$scratch/msrc" | tr '\n' ' ')"
+
+fresh mnt
+: > "$scratch/ns.err"
+in_ns '
+  "$TMPF" run -p "$scratch/mnt" sh -c "
+    mkdir \"\$TMPDIR/m\" && mount -t tmpfs tmpf-test \"\$TMPDIR/m\" &&
+    mkdir \"\$TMPDIR/m/sub\" && echo y > \"\$TMPDIR/m/sub/g\" && echo z > \"\$TMPDIR/m/f\" || exit 90
+    echo \"\$TMPDIR\" > \"\$scratch/mnt.path\"; exit 0" > "$scratch/mnt.out" 2> "$scratch/mnt.err"
+  echo $? > "$scratch/mnt.rc"
+  p=$(cat "$scratch/mnt.path") &&
+    { [ "$(cat "$p/m/f")" = z ] && [ "$(cat "$p/m/sub/g")" = y ] && echo intact > "$scratch/mnt.intact"; }
+  umount "$p/m"'
+rc=$(cat "$scratch/mnt.rc" 2> /dev/null)
+[ -n "$rc" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 90 ] && grep -q '^tmpf: run: ' "$scratch/mnt.err" &&
+  [ -e "$scratch/mnt.intact" ]
+check tmpfs_mounted_inside_not_entered $? "status $rc, stderr: $(cat "$scratch/mnt.err" "$scratch/ns.err" 2> /dev/null | tr '\n' '|'), contents intact: $([ -e "$scratch/mnt.intact" ] && echo yes || echo no)"
+
+fresh mnt
+: > "$scratch/ns.err"
+in_ns '
+  "$TMPF" run -p "$scratch/mnt" sh -c "
+    : > \"\$TMPDIR/f\" && mount --bind \"\$scratch/mfile\" \"\$TMPDIR/f\" || exit 90
+    echo \"\$TMPDIR\" > \"\$scratch/mnt.path\"" > "$scratch/mnt.out" 2> "$scratch/mnt.err"
+  echo $? > "$scratch/mnt.rc"
+  p=$(cat "$scratch/mnt.path") && umount "$p/f"'
+rc=$(cat "$scratch/mnt.rc" 2> /dev/null)
+[ -n "$rc" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 90 ] && grep -q '^tmpf: run: ' "$scratch/mnt.err" &&
+  [ "$(cat "$scratch/mfile")" = keepfile ]
+check file_bind_mount_inside_not_removed $? "status $rc, stderr: $(cat "$scratch/mnt.err" "$scratch/ns.err" 2> /dev/null | tr '\n' '|'), file: $(cat "$scratch/mfile")"
+
+# ======================================================================
+# --keep, --keep-on-failure
+# ======================================================================
+fresh keep
+out=$("$TMPF" run --keep -p "$d" sh -c 'echo f > "$TMPDIR/f"; echo "$TMPDIR"; exit 3' 2> "$scratch/err"); rc=$?
+err=$(cat "$scratch/err")
+[ $rc -eq 3 ] && [ "$err" = "tmpf: run: kept $out" ] && [ "$(cat "$out/f")" = f ] &&
+  [ "$(stat -c %a "$out")" = 700 ]
+check keep_keeps_and_says_so $? "status $rc, stdout: $out, stderr: $err"
+kept=$out
+run reap --older-than 0 "$d"
+[ $rc -eq 0 ] && [ -d "$kept" ] && [ "$(cat "$kept/f")" = f ]
+check kept_dir_not_reaped $? "status $rc, reap said: $out $err, still there: $([ -d "$kept" ] && echo yes || echo no)"
+
+fresh keep
+out=$(cd "$scratch" && "$TMPF" run --keep -p keep sh -c 'echo "$TMPDIR"' 2> "$scratch/err"); rc=$?
+err=$(cat "$scratch/err")
+[ $rc -eq 0 ] && [ "$err" = "tmpf: run: kept $out" ] && case $out in "$phys/keep/tmpf-run."?*) true ;; *) false ;; esac && [ -d "$out" ]
+check keep_with_relative_p_prints_absolute_path $? "status $rc, stdout: $out, stderr: $err"
+
+for how in 'exit 3:3' 'kill -TERM $$:143'; do
+  fresh keepf
+  out=$("$TMPF" run --keep-on-failure -p "$d" sh -c "echo \"\$TMPDIR\"; echo f > \"\$TMPDIR/f\"; ${how%:*}" 2> "$scratch/err"); rc=$?
+  err=$(cat "$scratch/err")
+  [ $rc -eq "${how#*:}" ] && [ "$err" = "tmpf: run: kept $out" ] && [ "$(cat "$out/f" 2> /dev/null)" = f ]
+  check "keep_on_failure_keeps_status_${how#*:}" $? "status $rc, stdout: $out, stderr: $err"
+  run reap --older-than 0 "$d"
+  [ -d "$(echo "$out" | head -n 1)" ]
+  check "keep_on_failure_kept_not_reaped_${how#*:}" $?
+done
+
+# ======================================================================
+# Signals sent to tmpf
+# ======================================================================
+# forward NAME SIGNAL [PREFIX...]: the signal reaches COMMAND, which exits
+# 7; tmpf's status 7; the directory goes
+forward() {
+  name=$1; sig=$2; shift 2
+  fresh "sig$sig"
+  TRAP_EXIT=$sig IGNORE= TRAP_NOTE=
+  export TRAP_EXIT IGNORE TRAP_NOTE
+  if start_waiter "$scratch/f$sig" "$@" "$TMPF" run -p "$d"; then
+    kill "-$sig" "$tpid"
+    reap_bg "$pid"
+    [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = "$sig" ] && is_empty "$d" && [ ! -s "$M.err" ]
+    check "$name" $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), stderr: $(cat "$M.err"), left: $(listing "$d")"
+  else
+    kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+    check "$name" 1 "COMMAND never got ready: status $rc, stderr: $(cat "$M.err")"
+  fi
+}
+forward forwards_TERM TERM
+forward forwards_HUP HUP
+forward forwards_USR1 USR1
+forward forwards_USR2 USR2
+if [ -n "$reset_sigs" ]; then
+  forward forwards_INT INT $reset_sigs
+  forward forwards_QUIT QUIT $reset_sigs
+else
+  check forwards_INT 1 "no env --default-signal, perl or python3 to undo the ignored SIGINT of a background job"
+  check forwards_QUIT 1 "no env --default-signal, perl or python3 to undo the ignored SIGQUIT of a background job"
+fi
+
+# a COMMAND without a trap dies of the forwarded signal: 128 + N
+fresh sigdie
+TRAP_EXIT= IGNORE= TRAP_NOTE=
+export TRAP_EXIT IGNORE TRAP_NOTE
+if start_waiter "$scratch/die" "$TMPF" run -p "$d"; then
+  kill -TERM "$tpid"; reap_bg "$pid"
+  [ $rc -eq 143 ] && is_empty "$d"
+  check TERM_kills_untrapping_command_143 $? "status $rc, left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check TERM_kills_untrapping_command_143 1 "never ready"
+fi
+
+# SIGINT ignored on entry (sh's & does it) stays ignored, for COMMAND too
+fresh sigign
+TRAP_EXIT=TERM IGNORE= TRAP_NOTE=
+export TRAP_EXIT IGNORE TRAP_NOTE
+if start_waiter "$scratch/ign" "$TMPF" run -p "$d"; then
+  kill -INT "$tpid"
+  alive "$tpid"; a1=$?
+  alive "$cpid"; a2=$?
+  kill -TERM "$tpid"
+  reap_bg "$pid"
+  ignored_in "$M.sigign" 2; ig=$?
+  [ $a1 -eq 0 ] && [ $a2 -eq 0 ] && [ $ig -eq 0 ] && [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = TERM ] && is_empty "$d"
+  check ignored_INT_stays_ignored $? "tmpf alive after INT: $a1, COMMAND: $a2, COMMAND SigIgn $(cat "$M.sigign"), status $rc, got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check ignored_INT_stays_ignored 1 "never ready"
+fi
+
+# COMMAND ignoring TERM: tmpf waits for it, the directory stays until then
+fresh sigwait
+TRAP_EXIT= IGNORE=TERM TRAP_NOTE=USR1
+export TRAP_EXIT IGNORE TRAP_NOTE
+if start_waiter "$scratch/tw" "$TMPF" run -p "$d"; then
+  kill -TERM "$tpid"
+  i=0 # until tmpf has taken TERM (and so passed it on)
+  while pending "$tpid" 15 && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  kill -USR1 "$tpid" # a marker: when COMMAND notes it, TERM was handled
+  poll "$M.got"
+  sleep 0.05 # (not a synchronisation: gives a wrong exit the chance to show)
+  alive "$tpid"; a1=$?
+  alive "$cpid"; a2=$?
+  [ -d "$wdir" ]; a3=$?
+  : > "$M.stop"
+  reap_bg "$pid"
+  [ $a1 -eq 0 ] && [ $a2 -eq 0 ] && [ $a3 -eq 0 ] && [ $rc -eq 5 ] &&
+    [ "$(cat "$M.got" 2> /dev/null)" = USR1 ] && is_empty "$d"
+  check command_ignoring_TERM_is_waited_for $? "after TERM: tmpf alive $a1, COMMAND alive $a2, dir there $a3; status $rc, got: $(cat "$M.got" 2> /dev/null | tr '\n' ' '), left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check command_ignoring_TERM_is_waited_for 1 "never ready"
+fi
+
+# signals coming at once, several of them, while COMMAND handles them
+fresh sigmany
+TRAP_EXIT=TERM IGNORE= TRAP_NOTE="HUP USR1 USR2"
+export TRAP_EXIT IGNORE TRAP_NOTE
+if start_waiter "$scratch/many" "$TMPF" run -p "$d"; then
+  kill -USR1 "$tpid"; poll "$M.got"
+  kill -HUP "$tpid"
+  i=0; while [ "$(wc -l < "$M.got")" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  kill -TERM "$tpid"
+  reap_bg "$pid"
+  [ $rc -eq 7 ] && [ "$(tr '\n' ' ' < "$M.got")" = "USR1 HUP TERM " ] && is_empty "$d"
+  check several_signals_forwarded_in_turn $? "status $rc, got: $(tr '\n' ' ' < "$M.got"), left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check several_signals_forwarded_in_turn 1 "never ready"
+fi
+
+# a TERM sent at once, maybe before the directory or COMMAND exists:
+# whatever it hits, nothing is left
+fresh early
+TRAP_EXIT=TERM IGNORE= TRAP_NOTE=
+export TRAP_EXIT IGNORE TRAP_NOTE
+M=$scratch/early; export M
+bad=
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+  "$TMPF" run -p "$d" sh "$waiter" < /dev/null > /dev/null 2>&1 &
+  pid=$!
+  [ $((n % 3)) -eq 0 ] && sleep 0.01
+  kill -TERM "$pid" 2> /dev/null
+  reap_bg "$pid"
+  case $rc in 7 | 143) ;; *) bad="$bad #$n:status $rc" ;; esac
+  is_empty "$d" || { bad="$bad #$n:left $(listing "$d")"; rm -rf "$d"/*; }
+done
+[ -z "$bad" ]
+check early_TERM_leaves_nothing $? "$bad"
+
+# tmpf SIGKILLed: the directory stays, marked; reap takes it once
+# COMMAND has ended
+fresh sigkill
+TRAP_EXIT= IGNORE= TRAP_NOTE=
+export TRAP_EXIT IGNORE TRAP_NOTE
+if start_waiter "$scratch/sk" "$TMPF" run -p "$d"; then
+  mkdir -p "$wdir/x/y" && echo f > "$wdir/x/y/f"
+  kill -KILL "$tpid"
+  reap_bg "$pid"; krc=$rc
+  [ -d "$wdir" ]; there=$?
+  : > "$M.stop"
+  gone "$cpid"; cg=$?
+  run reap --older-than 0 "$d"
+  [ $krc -eq 137 ] && [ $there -eq 0 ] && [ $cg -eq 0 ] && [ $rc -eq 0 ] && is_empty "$d"
+  check SIGKILLed_tmpf_leftover_is_reaped $? "tmpf status $krc, left after kill: $there, COMMAND ended: $cg, reap: $rc $out $err, left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check SIGKILLed_tmpf_leftover_is_reaped 1 "never ready"
+fi
+# while tmpf lives, reap leaves its directory alone
+fresh live
+if start_waiter "$scratch/lv" "$TMPF" run -p "$d"; then
+  run reap --older-than 0 "$d"
+  [ -d "$wdir" ]; there=$?
+  : > "$M.stop"
+  reap_bg "$pid"
+  [ $there -eq 0 ] && [ $rc -eq 5 ] && is_empty "$d"
+  check live_run_not_reaped $? "dir there after reap: $there, status $rc"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check live_run_not_reaped 1 "never ready"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
