@@ -645,9 +645,10 @@ typedef struct tf_atomic tf_atomic;
  * A symlinked target is followed (up to 40 links, relative links from the
  * link's directory) unless TF_REPLACE_LINK; a dangling link gets the file
  * it names created, so the link survives.  When the file being replaced
- * exists, the new one gets its mode (from the file, never from a link),
- * and its owner and group where the process may set them, before it is
- * visible under any name.
+ * exists, the new one gets its mode (from the file, never from a link;
+ * set-ID bits, which a write by an unprivileged process clears, are set
+ * again at commit), and its owner and group where the process may set
+ * them, before it is visible under any name.
  * Returns 0, or -EINVAL (bad argument or flags; the target is a FIFO,
  * socket or device), -EISDIR (a directory, or a path ending in '/'),
  * -ELOOP, -ENOENT (its directory is missing), -ENAMETOOLONG, -EACCES,

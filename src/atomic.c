@@ -47,6 +47,8 @@ struct tf_atomic {
   char prefix[NAME_MAX + 1];
   struct tf__life life;    /* the hidden name's registry slot */
   int lockfd;              /* holds the lock from close to rename, or -1 */
+  mode_t setid_mode;       /* the old file's mode if it had set-ID bits,
+                              which a write by a non-root process clears */
 };
 
 /* A hidden file's lock must last until its rename; when the fd is closed
@@ -206,6 +208,17 @@ static int copy_meta(tf_atomic *a, const struct stat *st) {
       return -errno;
   }
   if (tf__sys.fchmod(a->fd, st->st_mode & 07777) != 0)
+    return -errno;
+  if (st->st_mode & (S_ISUID | S_ISGID))
+    a->setid_mode = st->st_mode & 07777;
+  return 0;
+}
+
+/* The kernel drops set-ID bits when an unprivileged process writes to a
+ * file; put back the ones copy_meta() gave it (one call, set-ID files
+ * only). */
+static int restore_setid(tf_atomic *a) {
+  if (a->setid_mode != 0 && tf__sys.fchmod(a->fd, a->setid_mode) != 0)
     return -errno;
   return 0;
 }
@@ -504,6 +517,8 @@ int tf_atomic_commit(tf_atomic *a) {
   if (a == NULL || a->state != OPEN)
     return -EINVAL;
   rc = flush_stream(a);
+  if (rc == 0)
+    rc = restore_setid(a);
   if (rc == 0 && a->sync_file && tf__sys.fsync(a->fd) != 0)
     rc = -errno;
   if (rc == 0)

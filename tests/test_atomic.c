@@ -428,6 +428,33 @@ TEST(test_atomic_keeps_owner_group_and_set_id_bits_as_root) {
   tf_test_restore_syscalls();
 }
 
+/* An unprivileged owner's set-ID file: the kernel clears the bits at the
+ * first write to the new file, so commit puts them back. */
+static void own_set_id_child(void *arg) {
+  static const mode_t modes[] = {04755, 02755, 06750};
+  struct stat st;
+  size_t i;
+  int p;
+  (void)arg;
+  for (p = UNNAMED; p <= NAMED; p++) {
+    tf_test_use_path((enum tf_test_path)p);
+    for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+      tf_test_write_file("f", "old");
+      CHECK_SYS(chmod("f", modes[i]));
+      ASSERT_OK(tf_write_file("f", "new", 3, NULL));
+      CHECK_SYS(stat("f", &st));
+      ASSERT_MODE(st.st_mode & 07777, modes[i]);
+      ASSERT_CONTENT("f", "new");
+      CHECK_SYS(unlink("f"));
+    }
+  }
+  tf_test_restore_syscalls();
+}
+
+TEST(test_atomic_keeps_set_id_bits_of_an_unprivileged_owner) {
+  ASSERT_EQ(tf_test_run_unprivileged_at_home(own_set_id_child, NULL), 0);
+}
+
 /* An unprivileged process replacing a file someone else owns, in a
  * directory it may write: the owner can not be kept, which is ignored,
  * unless TF_STRICT_OWNER asks for -EPERM. */

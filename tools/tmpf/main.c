@@ -3,10 +3,12 @@
  * subcommand, or act as mktemp when invoked under that name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tmpf.h"
 
@@ -112,8 +114,32 @@ static void usage(FILE *to) {
         to);
 }
 
+/* A closed standard fd would be the number the next open() returns, and
+ * a temporary file would become "standard output".  Fill it with
+ * /dev/null opened the other way round, so using it still fails (EBADF),
+ * as it would have. */
+static void guard_standard_fds(void) {
+  int fd;
+  for (fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+      continue;
+    if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+      _exit(TMPF_EXIT_FAILURE);
+  }
+}
+
+/* Run a subcommand with its argv[0] being "tmpf: NAME", so getopt's own
+ * messages read "tmpf: NAME: unrecognized option ...". */
+static int subcommand(int (*fn)(int, char **), int argc, char **argv) {
+  static char name[64];
+  snprintf(name, sizeof(name), "tmpf: %s", argv[1]);
+  argv[1] = name;
+  return fn(argc - 1, argv + 1);
+}
+
 int main(int argc, char **argv) {
   const char *cmd;
+  guard_standard_fds();
   if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
     tmpf_program = argv[0]; /* as GNU tools name themselves */
     return tmpf_mktemp(argc, argv);
@@ -136,13 +162,13 @@ int main(int argc, char **argv) {
     return tmpf_mktemp(argc - 1, argv + 1);
   }
   if (strcmp(cmd, "sponge") == 0)
-    return tmpf_sponge(argc - 1, argv + 1);
+    return subcommand(tmpf_sponge, argc, argv);
   if (strcmp(cmd, "run") == 0)
-    return tmpf_run(argc - 1, argv + 1);
+    return subcommand(tmpf_run, argc, argv);
   if (strcmp(cmd, "reap") == 0)
-    return tmpf_reap(argc - 1, argv + 1);
+    return subcommand(tmpf_reap, argc, argv);
   if (strcmp(cmd, "dir") == 0)
-    return tmpf_dir(argc - 1, argv + 1);
+    return subcommand(tmpf_dir, argc, argv);
   tmpf_error("unknown command %s", tmpf_quote(cmd));
   fprintf(stderr, "Try 'tmpf --help' for more information.\n");
   return TMPF_EXIT_USAGE;

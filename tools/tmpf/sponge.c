@@ -33,6 +33,7 @@ enum { OPT_DURABLE = 256, OPT_NO_SYNC, OPT_HELP };
 
 struct sponge {
   const char *file;   /* NULL: standard output */
+  int direct;         /* FILE exists and is no regular file */
   int append;         /* -a */
   unsigned sync;      /* TF_SYNC_* for the replacement */
   size_t memory;      /* input held in memory at most */
@@ -58,7 +59,9 @@ static void help(void) {
        "                     crash FILE may be empty)\n"
        "      --help         show this help and exit\n\n"
        "Exit status: 0, 1 when FILE could not be replaced (it is then\n"
-       "untouched) or the input could not be read, 2 bad command line.");
+       "untouched) or the input could not be read, or with --durable when FILE\n"
+       "was replaced but its directory could not be synced (the message says\n"
+       "so), 2 bad command line.");
 }
 
 static int fail(const char *what, const char *name, int rc) {
@@ -130,7 +133,7 @@ static int soak(struct sponge *sp) {
         continue;
       return fail("reading standard input", NULL, -errno);
     }
-    if (sp->file != NULL &&
+    if (sp->file != NULL && !sp->direct &&
         (uint64_t)tf_spool_size(sp->spool) + (uint64_t)n > sp->memory) {
       int64_t copied = 0;
       int side, rc;
@@ -163,6 +166,9 @@ static int replace(struct sponge *sp) {
   rc = tf_atomic_commit(sp->atomic);
   if (rc < 0)
     return fail("cannot replace", sp->file, rc);
+  if (rc > 0) /* --durable, and the directory could not be synced */
+    return fail("replaced, but could not sync the directory of", sp->file,
+                -rc);
   return TMPF_EXIT_OK;
 }
 
@@ -221,7 +227,7 @@ static int parse_args(struct sponge *sp, int argc, char **argv) {
         return TMPF_EXIT_USAGE;
       }
       break;
-    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE; break;
+    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE | TF_SYNC_DIR_WARN; break;
     case OPT_NO_SYNC: sp->sync = TF_SYNC_NONE; break;
     case OPT_HELP: help(); return TMPF_EXIT_OK;
     default:
@@ -242,7 +248,7 @@ static int parse_args(struct sponge *sp, int argc, char **argv) {
 int tmpf_sponge(int argc, char **argv) {
   struct sponge sp;
   struct stat st;
-  int status, direct = 0;
+  int status;
   memset(&sp, 0, sizeof(sp));
   status = parse_args(&sp, argc, argv);
   if (status >= 0)
@@ -250,7 +256,7 @@ int tmpf_sponge(int argc, char **argv) {
   if (sp.file != NULL && stat(sp.file, &st) == 0) {
     if (S_ISDIR(st.st_mode))
       return fail("cannot replace", sp.file, -EISDIR);
-    direct = !S_ISREG(st.st_mode);
+    sp.direct = !S_ISREG(st.st_mode);
   }
   /* A wide pipe lets the writer run ahead: fewer switches between it and
    * sponge (the kernel caps the size; failure costs only speed). */
@@ -267,7 +273,7 @@ int tmpf_sponge(int argc, char **argv) {
   status = soak(&sp);
   if (status == 0)
     status = sp.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
-             : direct        ? pour_into(&sp)
+             : sp.direct     ? pour_into(&sp)
                              : replace(&sp);
   tf_atomic_free(sp.atomic);
   tf_spool_free(sp.spool);
