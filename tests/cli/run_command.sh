@@ -15,8 +15,12 @@ failed=0
 case $TMPF in /*) ;; *) echo "usage: sh $0 /ABSOLUTE/PATH/TO/tmpf" >&2; exit 2 ;; esac
 scratch=$(mktemp -d) || exit 1
 cleanup() {
-  # kill what may still run (only our own processes, by pid), then remove
-  for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
+  # kill our background jobs that may still run (by pid, if still our
+  # child), then remove
+  for p in $bg_pids; do
+    [ "$(sed 's/^.*) //' "/proc/$p/stat" 2> /dev/null | cut -d' ' -f2)" = $$ ] &&
+      kill -KILL "$p" 2> /dev/null
+  done
   chmod -R u+rwx "$scratch" 2>/dev/null
   rm -rf "$scratch"
 }
@@ -68,10 +72,10 @@ reap_bg() {
   i=0
   while alive "$1"; do
     i=$((i + 1))
-    if [ $i -gt 200 ]; then kill -KILL "$1" 2> /dev/null; wait "$1"; rc=999; return; fi
+    if [ $i -gt 200 ]; then kill -KILL "$1" 2> /dev/null; wait "$1" 2> /dev/null; rc=999; return; fi
     sleep 0.05
   done
-  wait "$1"; rc=$?
+  wait "$1" 2> /dev/null; rc=$?
 }
 # gone PID: wait (up to 10 s) until PID has ended (any parent)
 gone() {
@@ -104,7 +108,7 @@ for s in $TRAP_NOTE; do trap "echo $s >>\"\$M.got\"" $s; done
 sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status > "$M.sigign"
 echo "$PPID $$ $TMPDIR" > "$M.tmp" && mv "$M.tmp" "$M.ready"
 i=0
-while [ ! -e "$M.stop" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -e "$M.stop" ] && [ $i -lt "${W_MAX:-200}" ]; do sleep 0.05; i=$((i + 1)); done
 exit 5
 EOF
 waiter=$scratch/bin/waiter
@@ -308,14 +312,18 @@ reap_bg "$p2"; rc2=$rc
   [ $rc1 -eq 5 ] && [ $rc2 -eq 5 ] && is_empty "$d"
 check two_concurrent_runs_differ $? "dirs: $d1 $d2 ($n while running), status $rc1 $rc2, left: $(listing "$d")"
 
-# COMMAND inherits no descriptor of tmpf's and no blocked signal
-base_fds=$(sh -c 'ls /proc/$$/fd | wc -l')
-base_blk=$(sh -c 'sed -n "s/^SigBlk:[[:space:]]*//p" /proc/$$/status')
+# COMMAND inherits no descriptor of tmpf's (none on the directory or its
+# parent) and no blocked signal
+base_blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/self/status)
 fresh fds
-out=$("$TMPF" run -p "$d" sh -c 'ls /proc/$$/fd | wc -l; sed -n "s/^SigBlk:[[:space:]]*//p" /proc/$$/status; ls -l /proc/$$/fd | grep -c tmpf-run' 2> /dev/null)
-set -- $out
-[ "$1" = "$base_fds" ] && [ "$2" = "$base_blk" ] && [ "$3" = 0 ]
-check command_gets_no_extra_fds_or_blocked_signals $? "fds $1 (alone $base_fds), SigBlk $2 (alone $base_blk), fds on the dir $3"
+out=$("$TMPF" run -p "$d" sh -c '
+  sed -n "s/^SigBlk:[[:space:]]*//p" /proc/self/status
+  for f in /proc/$$/fd/*; do readlink "$f"; done' 2> /dev/null)
+blk=$(echo "$out" | head -n 1)
+links=$(echo "$out" | tail -n +2)
+leak=$(echo "$links" | grep -e "^$phys/fds\$" -e "^$phys/fds/")
+[ "$blk" = "$base_blk" ] && [ -n "$links" ] && [ -z "$leak" ]
+check command_gets_no_tmpf_fds_or_blocked_signals $? "SigBlk $blk (tmpf's caller $base_blk), fds on the directory: $(echo "$leak" | tr '\n' ' ')"
 
 # ======================================================================
 # Pass-through of stdin and stdout
@@ -343,7 +351,8 @@ check stdout_empty_when_command_not_found $? "stdout: $out"
 cat > "$scratch/bin/mktree" << 'EOF'
 cd "$TMPDIR" || exit 90
 echo a > file && echo b > .hidden && : > ./-dash && : > ' sp ace' &&
-  : > "$(printf 'new\nline')" || exit 91
+  : > "$(printf 'new\nline')" && : > "$(printf 'bad\377byte')" &&
+  : > "$(printf '%0255d' 0)" || exit 91
 mkdir -p n1/n2/n3/n4 && echo x > n1/n2/n3/n4/f || exit 92
 mkdir z && echo in > z/f && mkdir z/sub && echo s > z/sub/g &&
   chmod 000 z/sub && chmod 000 z || exit 93
@@ -384,7 +393,7 @@ fresh deep
 run run -p "$d" sh -c '
   cd "$TMPDIR" || exit 90
   p=d; i=1; while [ $i -lt 1200 ]; do p=$p/d; i=$((i + 1)); done
-  mkdir -p "$p" && cd "$p" && mkdir -p "$p" && cd "$p" && mkdir -p "$p" && echo leaf > "$p/leaf"'
+  mkdir -p "$p" && cd -P "$p" && mkdir -p "$p" && cd -P "$p" && mkdir -p "$p" && echo leaf > "$p/leaf"'
 [ $rc -eq 0 ] && [ -z "$err" ] && is_empty "$d"
 check removes_tree_deeper_than_PATH_MAX $? "status $rc, stderr: $err, left: $(listing "$d")"
 
@@ -512,9 +521,10 @@ for how in 'exit 3:3' 'kill -TERM $$:143'; do
   err=$(cat "$scratch/err")
   [ $rc -eq "${how#*:}" ] && [ "$err" = "tmpf: run: kept $out" ] && [ "$(cat "$out/f" 2> /dev/null)" = f ]
   check "keep_on_failure_keeps_status_${how#*:}" $? "status $rc, stdout: $out, stderr: $err"
+  kept=$out
   run reap --older-than 0 "$d"
-  [ -d "$(echo "$out" | head -n 1)" ]
-  check "keep_on_failure_kept_not_reaped_${how#*:}" $?
+  [ -d "$kept" ] && [ "$(cat "$kept/f" 2> /dev/null)" = f ]
+  check "keep_on_failure_kept_not_reaped_${how#*:}" $? "reap: $rc $out $err, kept: $kept"
 done
 
 # ======================================================================
@@ -561,6 +571,16 @@ else
   kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check TERM_kills_untrapping_command_143 1 "never ready"
 fi
 
+# --keep-on-failure when a signal sent to tmpf ends COMMAND
+fresh sigkeep
+if start_waiter "$scratch/sgk" "$TMPF" run --keep-on-failure -p "$d"; then
+  kill -TERM "$tpid"; reap_bg "$pid"
+  [ $rc -eq 143 ] && [ "$(cat "$M.err")" = "tmpf: run: kept $wdir" ] && [ -d "$wdir" ]
+  check keep_on_failure_keeps_after_forwarded_TERM $? "status $rc, stderr: $(cat "$M.err"), dir there: $([ -d "$wdir" ] && echo yes || echo no)"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check keep_on_failure_keeps_after_forwarded_TERM 1 "never ready"
+fi
+
 # SIGINT ignored on entry (sh's & does it) stays ignored, for COMMAND too
 fresh sigign
 TRAP_EXIT=TERM IGNORE= TRAP_NOTE=
@@ -576,6 +596,23 @@ if start_waiter "$scratch/ign" "$TMPF" run -p "$d"; then
   check ignored_INT_stays_ignored $? "tmpf alive after INT: $a1, COMMAND: $a2, COMMAND SigIgn $(cat "$M.sigign"), status $rc, got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d")"
 else
   kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check ignored_INT_stays_ignored 1 "never ready"
+fi
+
+# ... and tmpf does not pass it on: a COMMAND that undoes the ignore
+# itself is not stopped either
+fresh sigign2
+TRAP_EXIT="INT TERM" IGNORE= TRAP_NOTE=
+export TRAP_EXIT IGNORE TRAP_NOTE
+if [ -z "$reset_sigs" ]; then
+  check ignored_INT_not_passed_on 1 "no env --default-signal, perl or python3 to undo an ignored SIGINT"
+elif start_waiter "$scratch/ign2" "$TMPF" run -p "$d" $reset_sigs; then
+  kill -INT "$tpid"
+  kill -TERM "$tpid"
+  reap_bg "$pid"
+  [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = TERM ] && is_empty "$d"
+  check ignored_INT_not_passed_on $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null | tr '\n' ' '), left: $(listing "$d")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check ignored_INT_not_passed_on 1 "never ready"
 fi
 
 # COMMAND ignoring TERM: tmpf waits for it, the directory stays until then
@@ -617,24 +654,108 @@ else
   kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check several_signals_forwarded_in_turn 1 "never ready"
 fi
 
-# a TERM sent at once, maybe before the directory or COMMAND exists:
-# whatever it hits, nothing is left
+# a TERM sent as soon as tmpf runs, maybe before it made the directory or
+# started COMMAND, or before COMMAND set its trap: whatever it hits, the
+# status is 7 or 143 and nothing is left
 fresh early
-TRAP_EXIT=TERM IGNORE= TRAP_NOTE=
-export TRAP_EXIT IGNORE TRAP_NOTE
-M=$scratch/early; export M
+TRAP_EXIT=TERM IGNORE= TRAP_NOTE= W_MAX=40 M=$scratch/early
+export TRAP_EXIT IGNORE TRAP_NOTE W_MAX M
 bad=
-for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
   "$TMPF" run -p "$d" sh "$waiter" < /dev/null > /dev/null 2>&1 &
   pid=$!
-  [ $((n % 3)) -eq 0 ] && sleep 0.01
+  bg_pids="$bg_pids $pid"
+  # until the job is tmpf (a TERM before its exec is the shell's business)
+  i=0; c=
+  while [ "$c" != "${TMPF##*/}" ] && [ $i -lt 20000 ]; do
+    read -r c < "/proc/$pid/comm" 2> /dev/null; i=$((i + 1))
+  done
+  [ $((n % 4)) -eq 1 ] && sleep 0.01
   kill -TERM "$pid" 2> /dev/null
   reap_bg "$pid"
   case $rc in 7 | 143) ;; *) bad="$bad #$n:status $rc" ;; esac
   is_empty "$d" || { bad="$bad #$n:left $(listing "$d")"; rm -rf "$d"/*; }
+  [ -n "$bad" ] && break
 done
+unset W_MAX
 [ -z "$bad" ]
 check early_TERM_leaves_nothing $? "$bad"
+
+# --- from a terminal (a pty made by script(1) from util-linux): tmpf as
+# the session leader, COMMAND in its foreground process group
+shell=$(command -v sh)
+mkfifo "$scratch/ptyin"
+# pty_start M TMPF-ARGS...: "tmpf run TMPF-ARGS sh waiter" on a pty, in the
+# background; $pid is script's; stdin of the pty is fd 3; ready as above
+pty_start() {
+  M=$1; shift
+  rm -f "$M".*
+  export M
+  SHELL=$shell $reset_sigs script -qfec "exec $(quote "$TMPF") run $(quote_all "$@") sh $(quote "$waiter")" \
+    /dev/null < "$scratch/ptyin" > "$M.out" 2>&1 &
+  pid=$!
+  bg_pids="$bg_pids $pid"
+  exec 3> "$scratch/ptyin"
+  tpid= cpid= wdir=
+  poll "$M.ready" || return 1
+  read -r tpid cpid wdir < "$M.ready"
+}
+quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
+quote_all() { for a; do printf '%s ' "$(quote "$a")"; done; }
+
+# ^C: the terminal's SIGINT reaches COMMAND (once: from the terminal)
+fresh ptyint
+TRAP_EXIT=INT IGNORE= TRAP_NOTE= W_MAX=100
+export TRAP_EXIT IGNORE TRAP_NOTE W_MAX
+if command -v script > /dev/null && pty_start "$scratch/pi" -p "$d"; then
+  printf '\003' >&3
+  reap_bg "$pid"
+  exec 3>&-
+  [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
+  check terminal_ctrl_c_reaches_command $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
+else
+  exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+  check terminal_ctrl_c_reaches_command 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
+fi
+# ^C with COMMAND in a session of its own: only tmpf gets it, and passes it on
+fresh ptyint
+if command -v script > /dev/null && pty_start "$scratch/ps" -p "$d" setsid; then
+  printf '\003' >&3
+  reap_bg "$pid"
+  exec 3>&-
+  [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
+  check terminal_ctrl_c_forwarded_to_setsid_command $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
+else
+  exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+  check terminal_ctrl_c_forwarded_to_setsid_command 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
+fi
+# hangup: the terminal goes away (script killed).  The kernel sends SIGHUP
+# to the session leader only, tmpf; COMMAND must get it from tmpf.
+fresh ptyhup
+TRAP_EXIT=HUP IGNORE= TRAP_NOTE= W_MAX=40
+export TRAP_EXIT IGNORE TRAP_NOTE W_MAX
+if command -v script > /dev/null && pty_start "$scratch/ph" -p "$d"; then
+  sid=$(sed 's/^.*) //' "/proc/$tpid/stat" | cut -d' ' -f4)
+  { kill -KILL "$pid"; reap_bg "$pid"; } 2> /dev/null # (bash: no "Killed")
+  exec 3>&-
+  gone "$tpid"; tg=$?
+  [ "$sid" = "$tpid" ] && [ $tg -eq 0 ] && [ "$(cat "$M.got" 2> /dev/null)" = HUP ] && is_empty "$d"
+  check terminal_hangup_reaches_command $? "tmpf session leader: $([ "$sid" = "$tpid" ] && echo yes || echo "no ($sid)"), tmpf ended: $tg, COMMAND got: $(cat "$M.got" 2> /dev/null) (none: it ran on to its own end), left: $(listing "$d")"
+else
+  exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+  check terminal_hangup_reaches_command 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
+fi
+unset W_MAX
+
+# SIGCHLD ignored on entry: COMMAND's status is not lost
+fresh chld
+if env --ignore-signal=CHLD true 2> /dev/null; then
+  out=$(env --ignore-signal=CHLD "$TMPF" run -p "$d" sh -c 'exit 3' 2>&1); rc=$?
+else
+  out=$(trap '' CHLD; exec "$TMPF" run -p "$d" sh -c 'exit 3' 2>&1); rc=$?
+fi
+[ $rc -eq 3 ] && [ -z "$out" ] && is_empty "$d"
+check status_kept_with_SIGCHLD_ignored $? "status $rc, output: $out"
 
 # tmpf SIGKILLed: the directory stays, marked; reap takes it once
 # COMMAND has ended
@@ -643,8 +764,8 @@ TRAP_EXIT= IGNORE= TRAP_NOTE=
 export TRAP_EXIT IGNORE TRAP_NOTE
 if start_waiter "$scratch/sk" "$TMPF" run -p "$d"; then
   mkdir -p "$wdir/x/y" && echo f > "$wdir/x/y/f"
-  kill -KILL "$tpid"
-  reap_bg "$pid"; krc=$rc
+  { kill -KILL "$tpid"; reap_bg "$pid"; } 2> /dev/null
+  krc=$rc
   [ -d "$wdir" ]; there=$?
   : > "$M.stop"
   gone "$cpid"; cg=$?

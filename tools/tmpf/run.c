@@ -6,7 +6,7 @@
  *
  * tmpf blocks the signals it forwards and takes them with sigwaitinfo(),
  * so it never dies before COMMAND does and no handler runs at a bad
- * moment.  A signal the terminal sent to the whole foreground process
+ * moment.  A Ctrl-C the terminal sent to the whole foreground process
  * group has reached COMMAND already and is not sent twice.
  */
 #include <errno.h>
@@ -130,9 +130,11 @@ static int wait_forwarding(pid_t child, const sigset_t *waited) {
         return -1;
       continue; /* COMMAND stopped, or SIGCHLD came from elsewhere */
     }
-    /* The terminal's signals reach the whole foreground process group,
-     * COMMAND included, unless COMMAND left the group. */
-    if (info.si_code == SI_KERNEL && getpgid(child) == getpgrp())
+    /* The terminal's Ctrl-C and Ctrl-\ reach the whole foreground
+     * process group, COMMAND included, unless COMMAND left the group.
+     * Not its hangup: that SIGHUP goes to the session leader only. */
+    if ((sig == SIGINT || sig == SIGQUIT) && info.si_code == SI_KERNEL &&
+        getpgid(child) == getpgrp())
       continue;
     kill(child, sig);
   }
