@@ -290,6 +290,7 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   a->life.slot = NULL;
   a->life.marked = 0;
   a->lockfd = -1;
+  a->setid_mode = 0;
   memcpy(a->name, t.name, strlen(t.name) + 1);
   rc = hidden_init(a);
   if (rc < 0)
