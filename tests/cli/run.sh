@@ -12,7 +12,8 @@
 #                  REFERENCE is the system's NAME, CANDIDATE "$BUILD/tmpf NAME".
 #                  mktemp_diff.sh runs a second time with the candidate
 #                  being a symlink named mktemp to tmpf (mktemp mode by name).
-#   other *.sh     sh SCRIPT TMPF (the path of the binary)
+#   other *.sh     sh SCRIPT TMPF (the path of the binary); they report
+#                  through check.sh, which they source (not a test)
 # Every script ends with the line "N passed, M failed", which is not
 # repeated here; a script that ends without it counts as a failure.
 BUILD=${1:-build/cc}
@@ -50,7 +51,7 @@ run() {
 for script in "$here"/*.sh; do
   base=${script##*/}
   case $base in
-    run.sh) ;;
+    run.sh | check.sh) ;; # the driver, and the library the scripts source
     *_diff.sh)
       prog=${base%_diff.sh}
       ref=$(command -v "$prog" 2>/dev/null)

@@ -10,8 +10,8 @@
 # `unshare -m`, the permission checks drop to uid 65534 with setpriv.
 # Every wait is a poll with a timeout, never a fixed sleep.
 TMPF=$1
-passed=0
-failed=0
+CHECK_PREFIX=run_
+. "$(dirname "$0")/check.sh"
 case $TMPF in /*) ;; *) echo "usage: sh $0 /ABSOLUTE/PATH/TO/tmpf" >&2; exit 2 ;; esac
 scratch=$(mktemp -d) || exit 1
 cleanup() {
@@ -34,13 +34,6 @@ unset TMPDIR TEMP TMP
 mkdir "$scratch/bin" "$scratch/tmp"
 export TMPDIR="$scratch/tmp" # where a run without -p goes
 
-check() { # NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    echo "ok   run_$1"; passed=$((passed + 1))
-  else
-    echo "FAIL run_$1"; [ -n "$3" ] && echo "    $3"; failed=$((failed + 1))
-  fi
-}
 
 # run ARGS...: runs tmpf with stdin from /dev/null; sets $out, $err, $rc
 run() {
@@ -788,5 +781,4 @@ else
   kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check live_run_not_reaped 1 "never ready"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

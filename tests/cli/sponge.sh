@@ -18,8 +18,8 @@
 # shellcheck disable=SC2002
 TMPF=$1
 PEAK_RSS=$(dirname "$TMPF")/tests/peak_rss
-passed=0
-failed=0
+CHECK_PREFIX=sponge_
+. "$(dirname "$0")/check.sh"
 export LC_ALL=C
 umask 022
 
@@ -54,13 +54,6 @@ mkdir "$TMPDIR" && chmod 1777 "$TMPDIR"
 
 if [ "$(id -u)" -eq 0 ]; then root=1; else root=0; fi
 
-check() { # NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    echo "ok   sponge_$1"; passed=$((passed + 1))
-  else
-    echo "FAIL sponge_$1"; [ -n "$3" ] && echo "    $3"; failed=$((failed + 1))
-  fi
-}
 
 # as_nobody COMMAND...: runs it as uid/gid 65534 (root), or as we are
 as_nobody() {
@@ -876,5 +869,4 @@ for m in default 16M; do
   check "2GiB_memory_$m" $? "status $rc, size $size, zeros: $zero, peak RSS ${rss} KiB (at most $limit), stderr: $(errtext "$scratch/err")"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

@@ -7,19 +7,12 @@
 # (Reaping real leftovers is tested in tests/test_lifecycle.c and
 # tests/test_reap_attacks.c; here, what the command line adds.)
 TMPF=$1
-passed=0
-failed=0
+CHECK_PREFIX=tmpf_
+. "$(dirname "$0")/check.sh"
 scratch=$(mktemp -d) || exit 1
 trap 'rm -rf "$scratch"' EXIT
 export LC_ALL=C
 
-check() { # NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    echo "ok   tmpf_$1"; passed=$((passed + 1))
-  else
-    echo "FAIL tmpf_$1"; [ -n "$3" ] && echo "    $3"; failed=$((failed + 1))
-  fi
-}
 
 # run ARGS...: sets $out, $err and $rc
 run() {
@@ -30,7 +23,7 @@ run() {
 # --- the dispatcher
 run; [ $rc -eq 2 ] && case $err in *Usage:*) true ;; *) false ;; esac
 check no_command_is_usage_error_2 $? "status $rc, stderr: $err"
-run --help; [ $rc -eq 0 ] && case $out in *mktemp*reap*dir*) true ;; *) false ;; esac
+run --help; [ $rc -eq 0 ] && case $out in *mktemp*sponge*run*reap*dir*) true ;; *) false ;; esac
 check help_lists_the_commands $? "status $rc"
 run --version; [ $rc -eq 0 ] && [ -n "$out" ]
 check version $? "status $rc"
@@ -86,5 +79,4 @@ check reap_one_dir_at_most $? "status $rc"
 run reap --bogus; [ $rc -eq 2 ]
 check reap_unknown_option $? "status $rc"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary
