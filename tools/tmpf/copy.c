@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "tmpf.h"
@@ -40,13 +41,17 @@ static void write_behind(int out, off_t *kicked) {
   *kicked = now;
 }
 
+void *tmpf_buffer(size_t size) {
+  void *p = NULL;
+  return posix_memalign(&p, 4096, size) == 0 ? p : NULL;
+}
+
 /* read/write, the fallback that always works and tells the sides apart. */
-static int copy_plain(int in, int out, unsigned flags, int64_t *copied,
-                      int *side) {
-  static char buf[CHUNK] __attribute__((aligned(4096)));
+static int copy_through(int in, int out, unsigned flags, char *buf,
+                        int64_t *copied, int *side) {
   off_t kicked = 0;
   for (;;) {
-    ssize_t r = read(in, buf, sizeof(buf));
+    ssize_t r = read(in, buf, CHUNK);
     int rc;
     if (r == 0)
       return 0;
@@ -65,6 +70,19 @@ static int copy_plain(int in, int out, unsigned flags, int64_t *copied,
     if (flags & TMPF_COPY_WRITE_BEHIND)
       write_behind(out, &kicked);
   }
+}
+
+static int copy_plain(int in, int out, unsigned flags, int64_t *copied,
+                      int *side) {
+  char *buf = tmpf_buffer(CHUNK);
+  int rc;
+  if (buf == NULL) {
+    *side = TMPF_SIDE_OUT;
+    return -ENOMEM;
+  }
+  rc = copy_through(in, out, flags, buf, copied, side);
+  free(buf);
+  return rc;
 }
 
 /* copy_file_range until end of input.  Returns 0 at the end, 1 if it

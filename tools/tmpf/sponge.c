@@ -90,16 +90,17 @@ static int copy_old_contents(struct sponge *sp) {
 
 /* Move what the spool holds to fd, in order. */
 static int drain_spool(tf_spool *s, int fd) {
-  static char buf[READ_CHUNK] __attribute__((aligned(4096)));
-  ssize_t n;
+  char *buf = tmpf_buffer(READ_CHUNK);
+  ssize_t n = 0;
+  int rc = 0;
+  if (buf == NULL)
+    return -ENOMEM;
   if (tf_spool_seek(s, 0, SEEK_SET) < 0)
-    return -EIO;
-  while ((n = tf_spool_read(s, buf, sizeof(buf))) > 0) {
-    int rc = tmpf_write_all(fd, buf, (size_t)n);
-    if (rc < 0)
-      return rc;
-  }
-  return n < 0 ? (int)n : 0;
+    rc = -EIO;
+  while (rc == 0 && (n = tf_spool_read(s, buf, READ_CHUNK)) > 0)
+    rc = tmpf_write_all(fd, buf, (size_t)n);
+  free(buf);
+  return rc < 0 ? rc : n < 0 ? (int)n : 0;
 }
 
 /* Begin the replacement of FILE and move the spool into it. */
@@ -122,10 +123,9 @@ static int spill(struct sponge *sp) {
 
 /* Read standard input into the spool until it ends or, for a FILE,
  * until it would outgrow the memory; then into the new file. */
-static int soak(struct sponge *sp) {
-  static char buf[READ_CHUNK] __attribute__((aligned(4096)));
+static int soak(struct sponge *sp, char *buf) {
   for (;;) {
-    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), w;
+    ssize_t n = read(STDIN_FILENO, buf, READ_CHUNK), w;
     if (n == 0)
       return 0;
     if (n < 0) {
@@ -248,6 +248,7 @@ static int parse_args(struct sponge *sp, int argc, char **argv) {
 int tmpf_sponge(int argc, char **argv) {
   struct sponge sp;
   struct stat st;
+  char *buf;
   int status;
   memset(&sp, 0, sizeof(sp));
   status = parse_args(&sp, argc, argv);
@@ -270,7 +271,9 @@ int tmpf_sponge(int argc, char **argv) {
   status = tf_spool_create(&sp.spool, sp.memory ? sp.memory : 1, NULL);
   if (status < 0)
     return fail("cannot hold the input", NULL, status);
-  status = soak(&sp);
+  buf = tmpf_buffer(READ_CHUNK);
+  status = buf ? soak(&sp, buf) : fail("cannot hold the input", NULL, -ENOMEM);
+  free(buf);
   if (status == 0)
     status = sp.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
              : sp.direct     ? pour_into(&sp)
