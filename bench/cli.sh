@@ -82,13 +82,14 @@ rotate() {
 
 # ------------------------------------------------------------- sponge-1g
 
-S_IMPLS="floor floor-sync tmpf tmpf-no-sync sponge-samefs sponge-shm"
+S_IMPLS="floor floor-pipe floor-sync tmpf tmpf-no-sync sponge-samefs sponge-shm"
 TIME=/usr/bin/time
 
 sponge_cmd() { # IMPL DIR RSSFILE -> the pipeline, for sh -c
   src=$INPUT out=$2/out rss="$TIME -f %M -o $3"
   case $1 in
   floor) echo "cat '$src' > '$out'" ;;
+  floor-pipe) echo "cat '$src' | cat > '$out'" ;;
   floor-sync) echo "cat '$src' > '$out' && sync '$out'" ;;
   tmpf) echo "cat '$src' | $rss '$TMPF' sponge '$out'" ;;
   tmpf-no-sync) echo "cat '$src' | $rss '$TMPF' sponge --no-sync '$out'" ;;
@@ -263,6 +264,7 @@ report_sponge() {
   s_name() {
     case $1 in
     floor) echo "floor: \`cat INPUT > FILE\`" ;;
+    floor-pipe) echo "the floor through a pipe, as sponge reads: \`cat INPUT | cat > FILE\` (informational)" ;;
     floor-sync) echo "floor, synced: \`cat INPUT > FILE && sync FILE\`" ;;
     tmpf) echo "\`tmpf sponge FILE\` (default: the file synced)" ;;
     tmpf-no-sync) echo "\`tmpf sponge --no-sync FILE\`" ;;
