@@ -696,32 +696,28 @@ pty_start() {
 quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 quote_all() { for a; do printf '%s ' "$(quote "$a")"; done; }
 
-# ^C: the terminal's SIGINT reaches COMMAND (once: from the terminal)
-fresh ptyint
+# ctrl_c NAME SCRATCH [WRAPPER]: ^C typed on tmpf's terminal makes
+# COMMAND (started through WRAPPER, e.g. setsid) exit 7 with INT, and
+# the directory goes
+ctrl_c() {
+  fresh ptyint
+  if command -v script > /dev/null && pty_start "$2" -p "$d" ${3:-}; then
+    printf '\003' >&3
+    reap_bg "$pid"
+    exec 3>&-
+    [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
+    check "$1" $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
+  else
+    exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+    check "$1" 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
+  fi
+}
 TRAP_EXIT=INT IGNORE= TRAP_NOTE= W_MAX=100
 export TRAP_EXIT IGNORE TRAP_NOTE W_MAX
-if command -v script > /dev/null && pty_start "$scratch/pi" -p "$d"; then
-  printf '\003' >&3
-  reap_bg "$pid"
-  exec 3>&-
-  [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
-  check terminal_ctrl_c_reaches_command $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
-else
-  exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
-  check terminal_ctrl_c_reaches_command 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
-fi
+# ^C: the terminal's SIGINT reaches COMMAND (once: from the terminal)
+ctrl_c terminal_ctrl_c_reaches_command "$scratch/pi"
 # ^C with COMMAND in a session of its own: only tmpf gets it, and passes it on
-fresh ptyint
-if command -v script > /dev/null && pty_start "$scratch/ps" -p "$d" setsid; then
-  printf '\003' >&3
-  reap_bg "$pid"
-  exec 3>&-
-  [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
-  check terminal_ctrl_c_forwarded_to_setsid_command $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
-else
-  exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
-  check terminal_ctrl_c_forwarded_to_setsid_command 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
-fi
+ctrl_c terminal_ctrl_c_forwarded_to_setsid_command "$scratch/ps" setsid
 # hangup: the terminal goes away (script killed).  The kernel sends SIGHUP
 # to the session leader only, tmpf; COMMAND must get it from tmpf.
 fresh ptyhup
