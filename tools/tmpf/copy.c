@@ -2,9 +2,11 @@
  * copy.c - moving bytes between fds: copy_file_range between files (no
  * copy through user space; a reflink where the file system can), else
  * read/write with a 1 MiB buffer, optionally starting the disk's work
- * as the data comes (write-behind), so a final fsync has little left.  Not splice: from a pipe into an ext4
- * file it took twice the time of read/write here (sponge-1g).  Errors
- * say which side failed, so messages can name it.
+ * as the data comes (write-behind), so a final fsync has little left.
+ * Not splice: from a pipe into an ext4 file it took twice the time of
+ * read/write here (sponge-1g).  Errors say which side failed, so
+ * messages can name it.  (tmpf_write_all repeats a loop the library has
+ * internally: tmpf may use the public API only.)
  */
 #include <errno.h>
 #include <fcntl.h>
