@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libtempfile - GNU make, nothing else.
 #
 #   make            library (static + shared), tools, examples, benchmark

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/cli.sh TMPF - the command line's benchmarks, whole processes timed
 # from start to exit, side by side with the peers and the floor in one run:
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clock.h - what every C benchmark program here times with: a monotonic
  * clock in nanoseconds, and the comparison qsort needs to take medians.

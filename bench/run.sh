@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run.sh BENCH_BIN - measure libtempfile against the raw system calls
 # it stands on and against its peers (glibc, CPython, Rust's tempfile crate,
 # Go, and rm -rf for the tree removal; GLib, Go's renameio and Python's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tfbench - time one libtempfile workload, or the raw system calls it
  * stands on (the "floor").

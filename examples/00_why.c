@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 00_why.c - the tour's opening: why temporary files exist, and why
  * creating one by hand is dangerous.

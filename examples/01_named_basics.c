@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 01_named_basics.c - the tour's first stop, NamedTemporaryFile basics:
  * create a named temporary file, write through its stdio stream, seek

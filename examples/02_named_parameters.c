@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 02_named_parameters.c - the tour's parameter exploration: the name's
  * prefix and suffix, and the directory the file is created in.  Python's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 03_manual_cleanup.c - the tour's manual cleanup control: a file created
  * with TF_KEEP (Python's delete=False) survives the handle being closed,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 04_unnamed_file.c - the tour's TemporaryFile: a file with no name at
  * all.  tf_tmpfile() opens it with O_TMPFILE where the file system can,

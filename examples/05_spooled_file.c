@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 05_spooled_file.c - the tour's SpooledTemporaryFile: data stays in
  * memory until it grows past max_size (1 KiB here), then moves to an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 06_temp_directory.c - the tour's TemporaryDirectory: a private
  * directory that goes away with everything in it when its handle ends.

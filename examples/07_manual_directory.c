@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 07_manual_directory.c - the tour's manual directory management: a
  * directory from tf_mkdtemp() (Python's mkdtemp) that the program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 08_permissions.c - the tour's look at temporary file security: a file
  * is created 0600 (owner read and write only) and owned by the process's

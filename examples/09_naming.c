@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 09_naming.c - the tour's look at name security: five names made by
  * tf_mkstemp(), their length and alphabet, where their randomness comes

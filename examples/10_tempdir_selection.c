@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 10_tempdir_selection.c - the tour's temporary directory selection: the
  * order in which candidates are tried, the directory this process ended

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 11_customising.c - the tour's customisation of the module's globals:
  * tf_settempdir() and tf_settempprefix() play tempfile.tempdir and

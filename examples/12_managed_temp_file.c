@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 12_managed_temp_file.c - the tour's context manager integration, the
  * seed's ManagedTempFile: a temporary file bound to a scope, deleted

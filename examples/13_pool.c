@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 13_pool.c - the tour's temporary file pools, the seed's TempFilePool:
  * a program that needs many short-lived scratch files takes them from a

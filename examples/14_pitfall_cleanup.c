@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 14_pitfall_cleanup.c - the tour's first pitfall, forgetting cleanup.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 15_pitfall_paths.c - the tour's second pitfall, paths built by hand.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 16_pitfall_modes.c - the tour's third pitfall, text and binary modes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 17_pipeline.c - the tour's first application, the seed's
  * SecureFileProcessor: inputs pass through a chain of processing stages,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 18_large_dataset.c - the tour's second application, a data set too
  * large for memory processed in chunks.  Records are generated one at a

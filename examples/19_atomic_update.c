@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 19_atomic_update.c - the seed's atomic_file_operation: replace a file so
  * that a reader, or the disk after a crash, sees the whole old contents

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 20_publish.c - beyond Python: write a file under a temporary name and
  * give it its final name only when it is complete, so a reader sees the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * 21_lifecycle.c - beyond Python: what happens to temporary objects when
  * a program does not end them itself.  Python removes them when a `with`

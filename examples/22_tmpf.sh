@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # 22_tmpf.sh - the tour's last stop: the same guarantees for shell
 # scripts, through the tmpf command.  mktemp as GNU's; sponge rewriting a
 # file in place atomically, and leaving it alone when its input fails;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tour.h - helpers the tour programs share: error checks (a failing call
  * prints tf_strerror() and ends the program with status 1), and the small

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool_fuzz.c - libFuzzer target: the input is a program for the spool
  * model (tests/spool_model.c), which does every step to a tf_spool and to

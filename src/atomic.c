@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomic.c - atomic replacement of a file (tf_atomic, tf_write_file): the
  * new contents go to a temporary file in the target's directory, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomic_target.c - finding the file an atomic replacement replaces: the
  * directory it lives in (opened once, so every later step is relative to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * create.c - the creation primitives: mkstemp, mkdtemp, mktemp and
  * unnamed files, each with a path form and a form anchored on a directory

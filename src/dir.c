@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dir.c - the temporary directory handle (Python's TemporaryDirectory).
  * It keeps an fd of the directory, an fd of its parent and its name, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * error.c - names and messages for the negative errnos the library
  * returns.  The text is our own (strerror() is not thread-safe

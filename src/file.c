@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * file.c - the named temporary file handle (Python's NamedTemporaryFile):
  * an fd, a path, a stdio stream on demand, a delete policy, and publishing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - private declarations shared by the library's files: the
  * system-call table, platform switches, and the helpers each file exports

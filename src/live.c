@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * live.c - a handle's part in the lifecycle: the liveness mark that lets
  * tf_reap() tell a dead process's leftover from a live object, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * membuf.c - the in-memory store of a spool: a list of chunks that only
  * grows by adding a chunk, so data once written is never copied again

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * name.c - validating the options every creating call takes, and building
  * names of the form prefix + random part + suffix.  All argument checks

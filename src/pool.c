@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.c - pools of temporary files (the seed's TempFilePool).  A pool
  * keeps the files it hands out in a table indexed by fd, so acquire,

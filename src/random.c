@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * random.c - the source of the random part of every name.  Bytes come
  * from the OS CSPRNG (getrandom on Linux, getentropy elsewhere) into a

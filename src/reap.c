@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reap.c - tf_reap(): remove what dead processes left in a directory.
  *

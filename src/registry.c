@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.c - the process-wide registry of live temporary objects, so
  * they can be removed at exit(), on a signal (signals.c) and by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rmtree.c - secure recursive removal.  The tree is walked by file
  * descriptors only: each directory is opened relative to its parent's fd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rmtree_signal.c - removing a registered directory by its parent's fd
  * and name: at exit with the full secure walk (rmtree.c), and in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scope.c - scope-bound cleanup: the *_freep() functions behind the
  * TF_AUTO_* declarations (tf_pool_freep() is in pool.c), and keep-on-error ending (the seed's

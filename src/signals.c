@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signals.c - tf_cleanup_on_signals(): remove the registered objects when
  * a terminating signal arrives, then let the signal do what it would have

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool.c - the spooled file (tf_spool): memory first, an unnamed file
  * once a write would pass max_size.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.c - a stdio stream on a spool.  Its I/O goes to the spool's own
  * calls (the cookie is the spool), so it keeps working across rollover

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sys.c - the one table through which the library makes every system call
  * and allocation that can fail.  In a normal build the entries are the

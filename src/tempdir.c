@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tempdir.c - finding the temporary directory as Python's gettempdir()
  * does (environment, then fixed places, then the current directory; each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomic_writer.c - one atomic replacement, for tests that watch its
  * system calls from outside (test_atomic_crash.c runs it under strace).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c - runs every registered test in a forked child with a timeout,
  * inside a fresh private directory (its cwd and $TMPDIR), and fails it if

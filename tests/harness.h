@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h - the test harness: registration, typed assertions that print
  * both values, and helpers.  Each test runs in a forked child with a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every suite and ends with one line "N passed, N failed":
 # the unit tests (tests/unit), the header test (tempfile.h alone as C89
 # -pedantic and as C++), the check of what the libraries export, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool_model.c - model-based differential testing of tf_spool (see
  * spool_model.h): every step is done to a spool and to a plain unnamed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool_model.h - model-based differential testing of tf_spool.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_atomic.c - tf_atomic and tf_write_file: every option against every
  * kind of target (missing, regular file, symlink to a file, dangling

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_atomic_crash.c - atomic replacement under fire, on both paths (the
  * unnamed O_TMPFILE file and the hidden named sibling):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_atomic_faults.c - a failed atomic replacement never harms the old
  * file and leaves nothing behind: every system call of every variant

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_attacks.c - a second author's adversarial tests: symlinks and
  * FIFOs planted at the exact name the library will pick (known through

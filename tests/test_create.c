@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_create.c - the creation primitives (CPython's TestMkstempInner,
  * TestMkstemp, TestMkdtemp, TestMktemp, TestBadTempdir): basics, many at

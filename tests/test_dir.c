@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_dir.c - the temporary directory handle (CPython's
  * TestTemporaryDirectory): creation, explicit and implicit cleanup,

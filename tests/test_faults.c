@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_faults.c - every error path of every public function.  For each
  * operation the sweep fails system call 1, 2, 3, ... (through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_file.c - the named temporary file handle (CPython's
  * TestNamedTemporaryFile): creation, the delete policies, multiple close,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lifecycle.c - cleanup at exit and on signals, fork rules, marks,
  * tf_reap() basics and scope-bound cleanup (first author; the attacks

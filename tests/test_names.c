@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_names.c - the random part of names: length, alphabet, uniqueness,
  * fork awareness, unbiased mapping, buffered entropy, and argument checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_pool.c - pools of temporary files: an acquired file is empty and
  * at offset 0 whatever its last user did, the same file comes back, the

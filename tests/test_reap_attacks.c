@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_reap_attacks.c - the lifecycle attacked (second author; the basics
  * are in test_lifecycle.c):

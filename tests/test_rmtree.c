@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rmtree.c - tf_rmtree_at(): arguments, what the top may be (a
  * directory, a symlink, a file, a path through directories), special

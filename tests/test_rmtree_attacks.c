@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rmtree_attacks.c - a second author's adversarial tests of the
  * secure recursive removal: tf_rmtree_at() and the tf_dir handle's

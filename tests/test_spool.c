@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_spool.c - tf_spool: CPython's TestSpooledTemporaryFile behaviours
  * that apply to C, the stream, and "nothing lost": rollover failures made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_spool_diff.c - tf_spool against a plain file, step by step
  * (tests/spool_model.c): pseudo-random programs from fixed seeds for each

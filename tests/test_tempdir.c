@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tempdir.c - temp-dir discovery (CPython's TestCandidateTempdirList,
  * TestGetDefaultTempdir, TestGetTempDir, TestGetTempPrefix): candidate

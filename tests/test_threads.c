@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_threads.c - thread safety (CPython's test_threadedtempfile): 20
  * threads each holding 50 temporary files at once, with no error and no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_unnamed.c - unnamed temporary files (CPython's TestTemporaryFile):
  * no name in the directory, the directory removable while the file is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * GLib peer: g_file_set_contents_full(), the atomic replacement of GLib.
  *

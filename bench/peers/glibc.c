@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glibc peer: what a C programmer writes with the C library alone.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CPython peer: the tempfile module that libtempfile follows.
 
     python3 python.py WORKLOAD N DIR   ->   "WORKLOAD python NS ns/op"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # check.sh - sourced by the CLI test scripts: their one way to report.
 #
 #   CHECK_PREFIX=sponge_ . "$(dirname "$0")/check.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Differential test of a mktemp implementation against GNU mktemp.
 #
 #   sh tests/cli/mktemp_diff.sh REFERENCE CANDIDATE...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peak_rss.c - run a command and write its peak resident set size, in
  * KiB, to a file: `peak_rss OUT COMMAND [ARG]...`.  The CLI tests use it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every CLI test script in tests/cli against the tmpf binary:
 #
 #   sh tests/cli/run.sh BUILD

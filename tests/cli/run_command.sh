@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `tmpf run`, attacked from the command line: the private directory, the
 # exit status, the removal whatever happens (signals, hostile trees, mount
 # points), --keep, --keep-on-failure, --cd, -p and the pass-through.

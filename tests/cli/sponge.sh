@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `tmpf sponge`: in-place rewrites, symlinks, -a, standard output, exact
 # bytes around the memory limit, modes and owners, syncs, failures that
 # must leave FILE as it was, signals, a full disk, a 2 GiB input in

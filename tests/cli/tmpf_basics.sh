@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tmpf's own commands: the dispatcher, `tmpf dir` and `tmpf reap`.
 #
 #   sh tests/cli/tmpf_basics.sh TMPF

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * copy.c - moving bytes between fds: copy_file_range between files (no
  * copy through user space; a reflink where the file system can), else

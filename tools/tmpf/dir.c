@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dir.c - `tmpf dir [-v]`: the temporary directory libtempfile would
  * use, and with -v every candidate in the order they are tried, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - tmpf, the command-line side of libtempfile: dispatch to a
  * subcommand, or act as mktemp when invoked under that name.

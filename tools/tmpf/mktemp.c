@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mktemp.c - `tmpf mktemp`, a drop-in for GNU coreutils 9.1 mktemp: the
  * same options, template rules, directory precedence, output, messages

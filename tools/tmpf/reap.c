@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reap.c - `tmpf reap [--older-than AGE] [--dry-run] [DIR]`: remove what
  * processes that died left in a temporary directory (tf_reap()), saying

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run.c - `tmpf run [--keep] [--keep-on-failure] [--cd] [-p DIR] [--]
  * COMMAND [ARG]...`: run COMMAND with TMPDIR set to a private temporary

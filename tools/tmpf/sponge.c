@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sponge.c - `tmpf sponge [-a] [--durable] [-m SIZE] [FILE]`: soak up
  * standard input, then replace FILE with it atomically (moreutils

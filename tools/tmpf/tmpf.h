@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tmpf.h - what the subcommands of tmpf share.  tmpf is built on the
  * public API of libtempfile only.

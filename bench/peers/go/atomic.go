@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //go:build renameio
 // +build renameio
 

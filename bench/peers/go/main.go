@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go peer: the standard library's os.CreateTemp and os.MkdirTemp.
 //
 //	go-peer WORKLOAD N DIR   ->   "WORKLOAD go NS ns/op"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Rust peer: the tempfile crate (3.3, as Debian ships it).
 //!
 //!     rust-peer WORKLOAD N DIR   ->   "WORKLOAD rust NS ns/op"
