@@ -3,8 +3,10 @@
  * harness.c - runs every registered test in a forked child with a timeout,
  * inside a fresh private directory (its cwd and $TMPDIR), and fails it if
  * it crashes, times out, leaks an fd or library memory, or leaves a file.
- * Prints one line per test and ends with "N passed, N failed".
- * Usage: unit [SUBSTRING]   (run only tests whose name contains it)
+ * Runs JOBS tests at a time, each child's output kept in a file of its
+ * own and printed under the test's line when it ends; the last line is
+ * "N passed, N failed" (", N skipped" when some were).
+ * Usage: unit [-j JOBS] [-l] [SUBSTRING...]   (see usage())
  */
 #include "harness.h"
 #include "internal.h"
@@ -45,7 +47,7 @@ void tf_test_fail(const char *file, int line, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
-  fflush(stderr);
+  fflush(NULL);
   _exit(1);
 }
 
@@ -482,6 +484,27 @@ void tf_test_sleep_us(double us) {
     ;
 }
 
+/* A test starts as if from a fresh shell: default signal actions, an
+ * empty signal mask (so `nohup make check` or `make check &` change
+ * nothing), and no descriptor but 0, 1 and 2 (the runner's output files
+ * for the tests running beside it are not the test's). */
+static void reset_process_state(void) {
+  struct sigaction dfl;
+  sigset_t none;
+  int sig, fd;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (sig = 1; sig < NSIG; sig++)
+    sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP, RT */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  long open_max = sysconf(_SC_OPEN_MAX);
+  for (fd = (int)(open_max > 0 && open_max < 65536 ? open_max : 65536) - 1;
+       fd > 2; fd--)
+    close(fd);
+}
+
 static void run_child(const struct tf_test *t) {
   char *fds_before;
   char *fds_after;
@@ -502,15 +525,26 @@ static void run_child(const struct tf_test *t) {
   exit(0); /* not _exit: LeakSanitizer checks at exit */
 }
 
+void tf_test_skip(const char *fmt, ...) {
+  va_list ap;
+  fputs("    skipped: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  fflush(NULL);
+  _exit(TF_TEST_SKIPPED);
+}
+
 /* Report and remove what a test left in dir; remove dir.  Returns the
  * number of entries left. */
-static int left_behind(const char *dir) {
+static int left_behind(const char *dir, FILE *report) {
   int count;
   char *left;
   chmod(dir, 0700);
   left = sorted_listing(dir, &count);
   if (count != 0) {
-    fprintf(stderr, "    left behind in %s:\n%s", dir, left);
+    fprintf(report, "    left behind in %s:\n%s", dir, left);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   } else {
     rmdir(dir);
@@ -519,50 +553,139 @@ static int left_behind(const char *dir) {
   return count;
 }
 
-static int run_one(const struct tf_test *t, const char *base) {
-  int status, count;
+/* One test running: its child, its directories, where its output goes. */
+struct running {
+  const struct tf_test *test;
   pid_t pid;
-  if (snprintf(test_dir, sizeof(test_dir), "%s/%s", base, t->name) >=
-      (int)sizeof(test_dir))
-    return 0;
-  if (mkdir(test_dir, 0700) != 0) {
-    fprintf(stderr, "mkdir %s: %s\n", test_dir, strerror(errno));
-    return 0;
+  FILE *out; /* the child's stdout and stderr */
+  char dir[PATH_MAX];
+  char fast[PATH_MAX];
+};
+
+enum outcome { PASSED, FAILED, SKIPPED };
+
+static int start_one(struct running *r, const struct tf_test *t,
+                     const char *base) {
+  r->test = t;
+  r->fast[0] = '\0';
+  if (snprintf(r->dir, sizeof(r->dir), "%s/%s", base, t->name) >=
+          (int)sizeof(r->dir) ||
+      mkdir(r->dir, 0700) != 0) {
+    fprintf(stderr, "mkdir %s: %s\n", r->dir, strerror(errno));
+    return -1;
   }
   if (fast_base[0] &&
-      (snprintf(fast_dir, sizeof(fast_dir), "%s/%s", fast_base, t->name) >=
-           (int)sizeof(fast_dir) ||
-       mkdir(fast_dir, 0700) != 0)) {
-    fprintf(stderr, "mkdir %s: %s\n", fast_dir, strerror(errno));
-    return 0;
+      (snprintf(r->fast, sizeof(r->fast), "%s/%s", fast_base, t->name) >=
+           (int)sizeof(r->fast) ||
+       mkdir(r->fast, 0700) != 0)) {
+    fprintf(stderr, "mkdir %s: %s\n", r->fast, strerror(errno));
+    rmdir(r->dir);
+    return -1;
+  }
+  r->out = tmpfile();
+  if (r->out == NULL) {
+    perror("tmpfile");
+    rmdir(r->dir);
+    if (r->fast[0])
+      rmdir(r->fast);
+    return -1;
   }
   fflush(NULL);
-  pid = fork();
-  if (pid == 0) {
+  r->pid = fork();
+  if (r->pid < 0) {
+    perror("fork");
+    fclose(r->out);
+    return -1;
+  }
+  if (r->pid == 0) {
+    /* The helpers read the test's directories from these globals. */
+    snprintf(test_dir, sizeof(test_dir), "%s", r->dir);
+    snprintf(fast_dir, sizeof(fast_dir), "%s", r->fast);
     setpgid(0, 0);
+    dup2(fileno(r->out), 1);
+    dup2(fileno(r->out), 2);
+    reset_process_state();
     alarm((unsigned)(t->timeout_s * tf_test_time_scale()) + 1);
     run_child(t);
   }
-  waitpid(pid, &status, 0);
-  kill(-pid, SIGKILL); /* whatever the test forked and forgot */
-  if (WIFSIGNALED(status)) {
-    fprintf(stderr, "    %s\n", WTERMSIG(status) == SIGALRM
+  return 0;
+}
+
+/* The test's child has ended with status: collect its verdict and
+ * print its line, then whatever it wrote, indented as it wrote it. */
+static enum outcome finish_one(struct running *r, int status) {
+  enum outcome verdict;
+  int count;
+  char buf[4096];
+  size_t n;
+  kill(-r->pid, SIGKILL); /* whatever the test forked and forgot */
+  if (WIFSIGNALED(status))
+    fprintf(r->out, "    %s\n", WTERMSIG(status) == SIGALRM
                                      ? "timed out"
                                      : strsignal(WTERMSIG(status)));
-  }
-  count = left_behind(test_dir);
-  if (fast_base[0])
-    count += left_behind(fast_dir);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 && count == 0;
+  count = left_behind(r->dir, r->out);
+  if (r->fast[0])
+    count += left_behind(r->fast, r->out);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == TF_TEST_SKIPPED &&
+      count == 0)
+    verdict = SKIPPED;
+  else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && count == 0)
+    verdict = PASSED;
+  else
+    verdict = FAILED;
+  printf("%s %s\n", verdict == PASSED ? "ok  " : verdict == SKIPPED ? "skip" : "FAIL",
+         r->test->name);
+  fflush(stdout);
+  rewind(r->out);
+  while ((n = fread(buf, 1, sizeof(buf), r->out)) > 0)
+    fwrite(buf, 1, n, stdout);
+  fflush(stdout);
+  fclose(r->out);
+  return verdict;
+}
+
+static int wanted(const struct tf_test *t, char **filters, int nfilters) {
+  int i;
+  if (nfilters == 0)
+    return 1;
+  for (i = 0; i < nfilters; i++)
+    if (strstr(t->name, filters[i]) != NULL)
+      return 1;
+  return 0;
+}
+
+static int default_jobs(void) {
+  const char *s = getenv("TF_TEST_JOBS");
+  long n = s ? atol(s) : sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+static void usage(void) {
+  fputs("usage: unit [-j JOBS] [-l] [SUBSTRING...]\n"
+        "  runs the tests whose name contains any SUBSTRING (all without\n"
+        "  one), JOBS at a time (default: $TF_TEST_JOBS, else the cores);\n"
+        "  -l lists the names instead\n",
+        stderr);
 }
 
 int main(int argc, char **argv) {
-  const char *filter = argc > 1 ? argv[1] : NULL;
   const char *tmp = getenv("TMPDIR");
   char base[PATH_MAX];
   struct tf_test *t, *ordered = NULL;
-  int passed = 0, failed = 0;
+  struct running *slots;
+  int passed = 0, failed = 0, skipped = 0, jobs = default_jobs();
+  int busy = 0, list = 0, opt;
 
+  while ((opt = getopt(argc, argv, "j:lh")) != -1) {
+    if (opt == 'j' && atoi(optarg) > 0)
+      jobs = atoi(optarg);
+    else if (opt == 'l')
+      list = 1;
+    else {
+      usage();
+      return 2;
+    }
+  }
   real_table = tf__sys;
   /* Registration prepends; restore file order. */
   while (tests != NULL) {
@@ -570,6 +693,12 @@ int main(int argc, char **argv) {
     tests = t->next;
     t->next = ordered;
     ordered = t;
+  }
+  if (list) {
+    for (t = ordered; t != NULL; t = t->next)
+      if (wanted(t, argv + optind, argc - optind))
+        printf("%s\n", t->name);
+    return 0;
   }
   snprintf(base, sizeof(base), "%s/tf-tests-XXXXXX",
            tmp && *tmp ? tmp : "/tmp");
@@ -582,21 +711,58 @@ int main(int argc, char **argv) {
   snprintf(fast_base, sizeof(fast_base), "/dev/shm/tf-tests-XXXXXX");
   if (mkdtemp(fast_base) == NULL || chmod(fast_base, 0711) != 0)
     fast_base[0] = '\0';
-  for (t = ordered; t != NULL; t = t->next) {
-    int ok;
-    if (filter && strstr(t->name, filter) == NULL)
-      continue;
-    ok = run_one(t, base);
-    printf("%s %s\n", ok ? "ok  " : "FAIL", t->name);
-    fflush(stdout);
-    if (ok)
-      passed++;
-    else
-      failed++;
+  slots = calloc((size_t)jobs, sizeof(*slots));
+  if (slots == NULL)
+    return 2;
+  t = ordered;
+  for (;;) {
+    int i, status;
+    pid_t pid;
+    /* Fill every free slot, then wait for any test to end. */
+    for (i = 0; i < jobs && t != NULL; i++) {
+      if (slots[i].test != NULL)
+        continue;
+      while (t != NULL && !wanted(t, argv + optind, argc - optind))
+        t = t->next;
+      if (t == NULL)
+        break;
+      if (start_one(&slots[i], t, base) != 0) {
+        printf("FAIL %s\n    could not be started\n", t->name);
+        failed++;
+        slots[i].test = NULL;
+      } else {
+        busy++;
+      }
+      t = t->next;
+    }
+    if (busy == 0)
+      break;
+    pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR)
+        continue;
+      perror("waitpid");
+      return 2;
+    }
+    for (i = 0; i < jobs; i++) {
+      if (slots[i].test == NULL || slots[i].pid != pid)
+        continue;
+      switch (finish_one(&slots[i], status)) {
+      case PASSED: passed++; break;
+      case FAILED: failed++; break;
+      case SKIPPED: skipped++; break;
+      }
+      slots[i].test = NULL;
+      busy--;
+    }
   }
+  free(slots);
   rmdir(base);
   if (fast_base[0])
     rmdir(fast_base);
-  printf("%d passed, %d failed\n", passed, failed);
+  if (skipped)
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  else
+    printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }

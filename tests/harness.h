@@ -44,6 +44,17 @@ void tf_test_fail(const char *file, int line, const char *fmt, ...)
 
 #define FAIL(...) tf_test_fail(__FILE__, __LINE__, __VA_ARGS__)
 
+/* End the test as skipped, with a one-line reason: only for what this
+ * machine or user cannot do (not root, no strace), never to hide a
+ * failure.  The runner counts it apart from passed and failed. */
+void tf_test_skip(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+#define SKIP(...) tf_test_skip(__VA_ARGS__)
+
+/* The exit status of a skipped test's child (automake's convention). */
+#define TF_TEST_SKIPPED 77
+
 #define ASSERT(cond)                                                         \
   do {                                                                       \
     if (!(cond))                                                             \

@@ -4,9 +4,14 @@
 #   CHECK_PREFIX=sponge_ . "$(dirname "$0")/check.sh"
 #   check NAME STATUS [DETAIL]   "ok   PREFIXNAME", or "FAIL PREFIXNAME"
 #                                and the detail indented under it
-#   check_summary                "N passed, M failed"; status 0 if none failed
+#   skip NAME REASON             "skip PREFIXNAME" and the reason under it:
+#                                only for what this machine or user cannot
+#                                do (not root, no strace), never a failure
+#   check_summary                "N passed, M failed" (", K skipped" when
+#                                some were); status 0 if none failed
 passed=0
 failed=0
+skipped=0
 
 check() {
   if [ "$2" -eq 0 ]; then
@@ -16,7 +21,15 @@ check() {
   fi
 }
 
+skip() {
+  echo "skip $CHECK_PREFIX$1"; echo "    skipped: $2"; skipped=$((skipped + 1))
+}
+
 check_summary() {
-  echo "$passed passed, $failed failed"
+  if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+  else
+    echo "$passed passed, $failed failed"
+  fi
   [ "$failed" -eq 0 ]
 }
