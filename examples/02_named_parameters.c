@@ -31,7 +31,7 @@ int main(void) {
   char *custom_dir;
 
   puts("=== Parameter Exploration ===");
-  puts("Mode: the stream is read+write; text and binary data alike: ok");
+  puts("Mode: one read-write stream takes text and binary data alike");
 
   named.prefix = "myapp_";
   named.suffix = ".log";

@@ -62,9 +62,9 @@ int main(void) {
   copy_path(pool, fd4, path4, sizeof(path4));
   reused = strcmp(path4, paths[0]) == 0 || strcmp(path4, paths[1]) == 0;
   check_sys(fstat(fd4, &st) == 0, "fstat");
-  printf("Acquired again, a released file: %s (%s, %lld bytes, offset %lld)\n",
-         reused ? "true" : "false", path4, (long long)st.st_size,
-         (long long)lseek(fd4, 0, SEEK_CUR));
+  printf("Acquired again: %s (%s, %lld bytes, offset %lld)\n",
+         reused ? "a released file, reused" : "a new file", path4,
+         (long long)st.st_size, (long long)lseek(fd4, 0, SEEK_CUR));
   if (!reused || st.st_size != 0)
     check(-EINVAL, "reuse");
   check(tf_pool_release(pool, fd4), "tf_pool_release");
@@ -82,7 +82,7 @@ int main(void) {
          CAPACITY + 1, CAPACITY, tf_pool_idle(pool));
   for (i = 0; i < CAPACITY + 1; i++)
     check(tf_pool_release(pool, fds[i]), "tf_pool_release");
-  printf("Released all %d: idle %zu, the last one ended: %s exists %s\n",
+  printf("Released all %d: idle %zu; the pool ended the last, %s exists: %s\n",
          CAPACITY + 1, tf_pool_idle(pool), paths[CAPACITY],
          exists(paths[CAPACITY]));
   if (tf_pool_idle(pool) != CAPACITY)
@@ -92,6 +92,6 @@ int main(void) {
   for (i = 0; i < CAPACITY + 1; i++)
     if (strcmp(exists(paths[i]), "true") == 0)
       check(-EEXIST, paths[i]);
-  puts("Pool cleaned up: no file of it is left");
+  puts("Pool freed: none of its files is left");
   return 0;
 }

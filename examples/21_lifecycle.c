@@ -65,6 +65,39 @@ static void gets_sigkill(const char *dir) {
   kill(getpid(), SIGKILL);
 }
 
+/* How a child ended, as the end of a sentence: "was killed by SIGTERM"
+ * or "exited with status 0" (strsignal() would give "Terminated", which
+ * reads badly in a sentence, and sigabbrev_np() is glibc-only). */
+static const char *ending(int status) {
+  static const struct {
+    int sig;
+    const char *name;
+  } names[] = {{SIGHUP, "SIGHUP"}, {SIGINT, "SIGINT"}, {SIGQUIT, "SIGQUIT"},
+               {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}};
+  static char buf[64];
+  size_t i;
+  if (WIFEXITED(status)) {
+    snprintf(buf, sizeof(buf), "exited with status %d", WEXITSTATUS(status));
+    return buf;
+  }
+  for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (names[i].sig == WTERMSIG(status)) {
+      snprintf(buf, sizeof(buf), "was killed by %s", names[i].name);
+      return buf;
+    }
+  snprintf(buf, sizeof(buf), "was killed by signal %d", WTERMSIG(status));
+  return buf;
+}
+
+/* "1 entry", "2 entries" */
+static const char *count(int n, const char *one, const char *many) {
+  static char buf[2][64];
+  static int next;
+  char *b = buf[next++ % 2];
+  snprintf(b, sizeof(buf[0]), "%d %s", n, n == 1 ? one : many);
+  return b;
+}
+
 static int report(const char *name, int is_dir, long pid, void *arg) {
   (void)arg;
   printf("  reaped %s %s, made by dead process %ld\n",
@@ -84,30 +117,32 @@ int main(void) {
   dir = tf_dir_path(work);
 
   status = child(dir, ends_with_exit);
-  printf("A child made a file and a directory and called exit(): "
-         "%d entries left (exit status %d)\n",
-         entries(dir), WEXITSTATUS(status));
+  printf("A child made a file and a directory and called exit(): %s left,"
+         " and it %s\n",
+         count(entries(dir), "entry", "entries"), ending(status));
 
   status = child(dir, gets_sigterm);
-  printf("A child with tf_cleanup_on_signals() got SIGTERM: %d entries left,"
-         " and it died of %s as it would have without us\n",
-         entries(dir), strsignal(WTERMSIG(status)));
+  printf("A child with tf_cleanup_on_signals() got SIGTERM: %s left,"
+         " and it %s, as it would have been without the handler\n",
+         count(entries(dir), "entry", "entries"), ending(status));
 
   opts.dir = dir;
   check(tf_file_create(&mine, &opts), "tf_file_create");
   status = child(dir, ends_with_exit);
-  printf("After a forked child exits, the parent's file %s: %s\n",
+  printf("After a forked child exits, the parent's file %s exists: %s\n",
          strrchr(tf_file_path(mine), '/') + 1, exists(tf_file_path(mine)));
 
   status = child(dir, gets_sigkill);
-  printf("A child killed by %s left %d entries (with ours: %d)\n",
-         strsignal(WTERMSIG(status)), entries(dir) - 1, entries(dir));
+  printf("A child that %s left %s behind (%d with our live file)\n",
+         ending(status), count(entries(dir) - 1, "entry", "entries"),
+         entries(dir));
   n = tf_reap(dir, TF_REAP_DRY_RUN, 0, NULL, NULL);
   check(n, "tf_reap");
-  printf("tf_reap(TF_REAP_DRY_RUN) finds %d leftovers; removing them:\n", n);
+  printf("tf_reap(TF_REAP_DRY_RUN) finds %s; removing %s:\n",
+         count(n, "leftover", "leftovers"), n == 1 ? "it" : "them");
   check(tf_reap(dir, 0, 0, report, NULL), "tf_reap");
-  printf("Left now: %d entry, our live file: %s\n", entries(dir),
-         exists(tf_file_path(mine)));
+  printf("Left now: %s; our live file exists: %s\n",
+         count(entries(dir), "entry", "entries"), exists(tf_file_path(mine)));
 
   check(tf_file_free(mine), "tf_file_free");
   check(tf_dir_free(work), "tf_dir_free");

@@ -13,6 +13,7 @@ fail() { echo "tour: FAILED: $*" >&2; exit 1; }
 step() { printf '\n-- %s\n' "$*"; }
 base=${TMPDIR:-/tmp}
 
+echo "=== tmpf: the same guarantees for shell scripts ==="
 step "tmpf mktemp: GNU mktemp's options, names from the CSPRNG"
 f=$("$TMPF" mktemp) || fail "mktemp"
 d=$("$TMPF" mktemp -d --suffix=.work) || fail "mktemp -d"
@@ -24,11 +25,11 @@ list=$base/names.txt
 printf 'carol\nalice\nbob\nalice\n' >"$list" && chmod 640 "$list"
 before=$(stat -c %i "$list")
 sort -u "$list" | "$TMPF" sponge "$list" || fail "sponge"
-echo "now: $(tr '\n' ' ' <"$list")(mode $(stat -c %a "$list") kept; inode $before -> $(stat -c %i "$list"): a new file took the name)"
+echo "sorted: $(paste -s -d ' ' "$list"); mode $(stat -c %a "$list") kept; inode $before -> $(stat -c %i "$list") (a new file took the name)"
 
 step "tmpf sponge: a failing input leaves the file as it was"
 "$TMPF" sponge "$list" <"$base" && fail "sponge read a directory"
-echo "still: $(tr '\n' ' ' <"$list")"
+echo "the file still holds: $(paste -s -d ' ' "$list")"
 rm -f "$list"
 
 step "tmpf run: a private TMPDIR for one command, removed afterwards"
@@ -36,12 +37,12 @@ step "tmpf run: a private TMPDIR for one command, removed afterwards"
   "$base/run-dir" || fail "run"
 ran=$(cat "$base/run-dir")
 [ ! -e "$ran" ] || fail "$ran left behind"
-echo "after: $ran is gone (the symlink to / was removed, not followed)"
+echo "afterwards $ran is gone (the symlink to / in it was removed, not followed)"
 "$TMPF" run sh -c 'exit 3'
-echo "exit status passed through: $?"
+echo "the command's exit status is passed through: $?"
 "$TMPF" run --keep-on-failure sh -c 'echo partial >"$TMPDIR/log"; exit 1' 2>"$base/run-err"
 kept=$(sed -n 's/^tmpf: run: kept //p' "$base/run-err")
-echo "--keep-on-failure: kept $kept with $(cat "$kept/log")"
+echo "with --keep-on-failure a failed command's directory is kept: $kept, its log holds '$(cat "$kept/log")'"
 rm -rf "$kept" "$base/run-dir" "$base/run-err"
 
 step "tmpf reap: what a killed tmpf run left behind"
@@ -51,8 +52,9 @@ while [ ! -s "$base/run-dir" ]; do sleep 0.05; done
 read -r command left <"$base/run-dir"
 kill -KILL $runner && wait $runner 2>/dev/null
 kill $command # the command, orphaned: tmpf can no longer end it
-echo "after SIGKILL: $(ls -d "$left" 2>/dev/null || echo missing)"
+[ -d "$left" ] || fail "no leftover $left"
+echo "tmpf run was killed by SIGKILL and left $left behind"
 "$TMPF" reap "$base" || fail "reap"
 [ ! -e "$left" ] || fail "reap left $left"
 rm -f "$base/run-dir"
-echo "tour: tmpf done"
+echo "after tmpf reap, $left is gone"
