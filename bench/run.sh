@@ -840,6 +840,32 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "Written by \`make bench\` (bench/run.sh; see bench/README.md) on"
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'). Rerun it rather than editing this file."
   echo
+  # The chart, drawn from this report's tables by bench/chart.sh at the
+  # end; if it cannot be drawn, the lines from <!-- chart --> to
+  # <!-- /chart --> are taken out again.
+  echo "<!-- chart -->"
+  echo
+  echo "![Each implementation's median time as a multiple of its workload's floor, one row per workload; libtempfile in red, its goals as black bars](BENCHMARKS.svg)"
+  echo
+  echo "How to read the chart (drawn from the tables below by \`sh bench/chart.sh\`):"
+  echo "each row is a workload, each marker one implementation's median time"
+  echo "divided by the median time of that workload's floor, its bare minimum"
+  echo "(described in its section). 1x, the dashed line, is the floor: left of"
+  echo "it is faster than the floor, right of it slower. The scale is widened"
+  echo "near 1x and compressed far from it, so read the values off the tick"
+  echo "marks. **libtempfile** (\`tmpf\` for the command line's workloads) is the"
+  echo "big red dot, and its value and goal are printed in red under the"
+  echo "workload's name. The black bar is libtempfile's goal against the floor"
+  echo "(at most that many times the floor's time): a red dot left of its bar"
+  echo "meets the goal by the ratio of the medians (the Goals table also judges"
+  echo "the per-round ratio). Rows without a bar have goals against the peers"
+  echo "only, or none. The peers are the muted markers (legend under the chart);"
+  echo "hollow markers are other forms of the same implementation and grey"
+  echo "crosses baselines that are not peers, both labelled. A workload without"
+  echo "a floor (\`pool\`) is not drawn."
+  echo
+  echo "<!-- /chart -->"
+  echo
   echo "## Machine"
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) online CPUs; memory: ${mem:-unknown}"
@@ -1348,6 +1374,16 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
 sed -e "s|$ROOT/||g" "$B/BENCHMARKS.md.tmp" >"$OUT" || die "cannot write $OUT"
 rm -f "$B/BENCHMARKS.md.tmp"
 say "wrote ${OUT#"$ROOT/"} ($GOALS_MISSED goal(s) missed, $GOALS_UNCLEAR unclear)"
+# The chart beside the report (BENCHMARKS.svg), from its tables.  If it
+# cannot be drawn, the report loses its chart header and an older chart
+# is removed (it would show other numbers); the benchmark's own exit
+# status is unchanged.
+CHART=${OUT%.md}.svg
+if ! sh "$HERE/chart.sh" "$OUT" "$CHART"; then
+  sed '/^<!-- chart -->$/,/^<!-- \/chart -->$/d' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+  rm -f "$CHART"
+  say "no chart: ${OUT#"$ROOT/"} written without it"
+fi
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ $((GOALS_MISSED + GOALS_UNCLEAR)) -gt 0 ]; then
   exit 1
 fi
