@@ -265,7 +265,7 @@ report_sponge() {
   s_name() {
     case $1 in
     floor) echo "floor: \`cat INPUT > FILE\`" ;;
-    floor-pipe) echo "the floor through a pipe, as sponge reads: \`cat INPUT | cat > FILE\` (informational)" ;;
+    floor-pipe) echo "the floor through a pipe, as sponge reads: \`cat INPUT \\| cat > FILE\` (informational)" ;;
     floor-sync) echo "floor, synced: \`cat INPUT > FILE && sync FILE\`" ;;
     tmpf) echo "\`tmpf sponge FILE\` (default: the file synced)" ;;
     tmpf-no-sync) echo "\`tmpf sponge --no-sync FILE\`" ;;
