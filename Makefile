@@ -1,124 +1,235 @@
 # SPDX-License-Identifier: MIT
 # libtempfile - GNU make, nothing else.
 #
-#   make            library (static + shared), tools, examples, benchmark
-#   make demo       build everything and run the tour (examples/)
-#   make check      build and run every test; last line "N passed, N failed"
+#   make            library (static + shared), tmpf, tests, examples, benchmark
+#   make demo       build the library and the tour, and run the tour
+#   make check      build and run every test, in parallel on every core
+#                   (J=1 one at a time; T=WORD only the tests and suites whose
+#                   name contains WORD); last line "N passed, N failed"
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make valgrind   the whole suite under memcheck
-#   make bench      peers + driver, writes BENCHMARKS.md
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      peers + driver, writes BENCHMARKS.md and its chart
+#   make install    PREFIX=/usr/local DESTDIR= (and LIBDIR, BINDIR, ...)
 #
-# Objects go to build/<compiler>/, so `make CC=musl-gcc check` and a gcc
-# build never mix.
+# The GNU and distribution conventions hold: CPPFLAGS, CFLAGS (compile and
+# link), LDFLAGS, LDLIBS, AR, RANLIB, INSTALL and the directory variables
+# are the user's.  WERROR=1 turns warnings into errors; V=1 shows the
+# compiler's command lines.
+#
+# Objects go to build/<compiler>/ (CC with its options, e.g. build/cc,
+# build/gcc-m32), and that directory remembers the compiler and flags it
+# was built with: any change rebuilds everything in it, so objects made
+# with other flags are never reused.
 
 VERSION := $(shell sed -n 's/^\#define TF_VERSION_STRING "\(.*\)"/\1/p' include/tempfile.h)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 CC ?= cc
-BUILD ?= build/$(notdir $(firstword $(CC)))
+AR ?= ar
+RANLIB ?= ranlib
+INSTALL ?= install
+CFLAGS ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS ?=
+LDLIBS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 BINDIR ?= $(PREFIX)/bin
-
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS ?= -O2 -g
+WERROR ?=
 SAN ?=
-ALL_CFLAGS := -std=c99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(SAN)
-LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DTF_BUILDING
-LDLIBS := -pthread
+J ?=
+T ?=
 
+empty :=
+space := $(empty) $(empty)
+BUILD_NAME := $(subst /,_,$(subst $(space),,$(notdir $(firstword $(CC))) $(wordlist 2,99,$(CC))))
+BUILD ?= build/$(BUILD_NAME)
+
+# ---- flags: ours first, the user's after them so theirs win
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude
+BASE_CFLAGS := -std=c99 $(WARN)
+COMPILE = $(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
+LIB_COMPILE = $(COMPILE) -fPIC -fvisibility=hidden -DTF_BUILDING
+LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN) $(LDFLAGS)
+THREADS := -pthread
+
+# ---- quiet by default: one short line per step ("make -s": none)
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+say := @:
+else
+say = @printf '  %-7s %s\n'
+endif
+endif
+
+# ---- the flags this build directory was made with: rewritten (and so
+# newer than every object) whenever they change
+FLAGS_LINE := $(CC)|$(CPPFLAGS)|$(CFLAGS)|$(LDFLAGS)|$(LDLIBS)|$(SAN)|$(WERROR)|$(AR)
+FLAGS_STAMP := $(BUILD)/flags
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_LINE))
+endif
+
+# ---- what is built
 SRC := $(wildcard src/*.c)
 OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-TEST_OBJ := $(SRC:src/%.c=$(BUILD)/test-obj/%.o)
-HDR := include/tempfile.h src/internal.h
+TEST_LIB_OBJ := $(SRC:src/%.c=$(BUILD)/test-obj/%.o)
 
 STATIC := $(BUILD)/libtempfile.a
 TEST_LIB := $(BUILD)/libtempfile-test.a
 SONAME := libtempfile.so.$(MAJOR)
 SHARED := $(BUILD)/libtempfile.so.$(VERSION)
+SHARED_LINKS := $(BUILD)/$(SONAME) $(BUILD)/libtempfile.so
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c
-# The spool's model-based tests: the driver, and the source directory
-# (for the fuzz corpus they replay) in the test binary only.
-TEST_SRC += tests/spool_model.c
+# The unit tests: one object per test file, linked with the library's
+# test build (TF_TESTING: fault injection, the allocation counter).
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/spool_model.c
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/obj/%.o)
 TEST_BIN := $(BUILD)/tests/unit
 # One atomic replacement, run by the unit tests under strace.
 TEST_HELPER := $(BUILD)/tests/atomic-writer
-EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
-EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
-BENCH_BIN := $(BUILD)/bench/tfbench
-# The CLI, on the public API only; $(BUILD)/mktemp is a link to it, for
-# the mktemp mode and its tests.
-TMPF_SRC := $(wildcard tools/tmpf/*.c)
-TMPF_BIN := $(BUILD)/tmpf
 # Measures a command's peak memory for the CLI tests (no GNU time needed).
 PEAK_RSS := $(BUILD)/tests/peak_rss
 
-.PHONY: all lib demo check asan valgrind bench install uninstall clean
-all: lib $(TMPF_BIN) $(PEAK_RSS) $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN) $(BUILD)/tempfile.pc
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+BENCH_BIN := $(BUILD)/bench/tfbench
+
+# The CLI, on the public API only, linked with the shared library as a
+# distribution installs it.  Linked twice from the same objects, as
+# libtool does: $(BUILD)/tmpf finds the library in $(BUILD) (an absolute
+# rpath: $ORIGIN needs /proc, which some tests take away; for the tests
+# and the tour), $(BUILD)/dist/tmpf is the one
+# installed (no rpath: the system's search path finds the library).
+# $(BUILD)/mktemp is a link to the first, for the mktemp mode.
+TMPF_SRC := $(wildcard tools/tmpf/*.c)
+TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
+TMPF_BIN := $(BUILD)/tmpf
+TMPF_DIST := $(BUILD)/dist/tmpf
+
+.PHONY: all lib tmpf examples tests demo check asan valgrind bench install uninstall clean
+# Objects made through a pattern chain (examples/x.c -> x.o -> x) are kept.
+.SECONDARY:
+all: lib tmpf tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
+tmpf: $(TMPF_BIN) $(TMPF_DIST)
+examples: $(EXAMPLE_BIN)
+tests: $(TEST_BIN) $(TEST_HELPER) $(PEAK_RSS) $(TMPF_BIN)
 
-$(BUILD)/obj/%.o: src/%.c $(HDR)
+# ---- compiling
+$(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(LIB_COMPILE) -c $< -o $@
 
-$(BUILD)/test-obj/%.o: src/%.c $(HDR)
+$(BUILD)/test-obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -DTF_TESTING -c $< -o $@
+	$(say) CC-TEST $<
+	$(Q)$(LIB_COMPILE) -DTF_TESTING -c $< -o $@
 
+$(BUILD)/tests/obj/%.o: tests/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -DTF_TESTING -Isrc -c $< -o $@
+
+# The spool's model replays the fuzz corpus from the source tree.
+$(BUILD)/tests/obj/test_spool_diff.o: COMPILE += -DTF_SOURCE_DIR='"$(CURDIR)"'
+
+$(BUILD)/tmpf-obj/%.o: tools/tmpf/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
+
+# ---- libraries
 $(STATIC): $(OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rc $@ $^ && $(RANLIB) $@
 
-$(TEST_LIB): $(TEST_OBJ)
-	rm -f $@ && ar rcs $@ $^
+$(TEST_LIB): $(TEST_LIB_OBJ)
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rc $@ $^ && $(RANLIB) $@
 
 $(SHARED): $(OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS)
-	ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
-	ln -sf $(SONAME) $(BUILD)/libtempfile.so
+	$(say) LD $@
+	$(Q)$(LINK) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(THREADS) $(LDLIBS)
+	@ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
+	@ln -sf $(SONAME) $(BUILD)/libtempfile.so
 
 PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 
 $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 	@mkdir -p $(@D)
-	$(PC_SED) $< > $@
+	$(Q)$(PC_SED) $< > $@
 
-$(TEST_BIN): tests/spool_model.h
-$(TEST_BIN): private ALL_CFLAGS += -DTF_SOURCE_DIR='"$(CURDIR)"'
-$(TEST_BIN): $(TEST_SRC) tests/harness.h $(TEST_LIB)
+# ---- programs
+$(TEST_BIN): $(TEST_OBJ) $(TEST_LIB)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $(TEST_OBJ) $(TEST_LIB) $(THREADS) $(LDLIBS)
+
+$(TEST_HELPER): $(BUILD)/tests/obj/atomic_writer.o $(TEST_LIB)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
+
+$(PEAK_RSS): $(BUILD)/tests/obj/peak_rss.o
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/obj/peak_rss.o: tests/cli/peak_rss.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $(TEST_SRC) $(TEST_LIB) $(LDLIBS)
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
 
-$(TEST_BIN): $(TEST_HELPER)
-$(TEST_HELPER): tests/atomic_writer.c $(HDR) $(TEST_LIB)
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
+
+$(BUILD)/examples/%.o: examples/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DTF_TESTING -Iinclude -Isrc -o $@ $< $(TEST_LIB) $(LDLIBS)
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
 
-$(BUILD)/examples/%: examples/%.c examples/tour.h $(STATIC) include/tempfile.h
+$(TMPF_BIN): $(TMPF_OBJ) $(SHARED)
+	$(say) LD $@
+	$(Q)$(LINK) -Wl,-rpath,$(abspath $(BUILD)) -o $@ $(TMPF_OBJ) -L$(BUILD) -ltempfile $(THREADS) $(LDLIBS)
+	@ln -sf tmpf $(BUILD)/mktemp
+
+$(TMPF_DIST): $(TMPF_OBJ) $(SHARED)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $(TMPF_OBJ) -L$(BUILD) -ltempfile $(THREADS) $(LDLIBS)
 
-$(TMPF_BIN): $(TMPF_SRC) tools/tmpf/tmpf.h $(STATIC) include/tempfile.h
+$(BENCH_BIN): $(BUILD)/bench/tfbench.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
+
+$(BUILD)/bench/tfbench.o: bench/tfbench.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $(TMPF_SRC) $(STATIC) $(LDLIBS)
-	ln -sf tmpf $(BUILD)/mktemp
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
 
-$(PEAK_RSS): tests/cli/peak_rss.c
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+# Header dependencies, written by the compiler (-MMD -MP).
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
-$(BENCH_BIN): bench/tfbench.c bench/clock.h $(STATIC)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(LDLIBS)
-
+# ---- running
 # The tour runs with TMPDIR set to a fresh private directory, which must
-# be empty at the end: every example removes what it made.
-demo: all
+# be empty at the end: every example removes what it made.  It builds
+# only what the tour needs, silently (V=1 shows the compiler lines).
+DEMO_MAKE := $(if $(filter 1,$(V)),$(MAKE),$(MAKE) -s)
+demo:
+	@$(DEMO_MAKE) lib tmpf examples
 	@tmp=$$(mktemp -d) || exit 1; \
 	for e in $(EXAMPLE_BIN); do \
 	  printf '\n##### %s\n' "$${e##*/}"; \
@@ -132,31 +243,36 @@ demo: all
 	fi; \
 	rmdir "$$tmp" && echo "tour: nothing left behind in the temp dir"
 
+# J: how many tests run at once (default: every core).
 check: all
-	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" sh tests/run-all.sh
+	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" \
+	  MAKE="$(MAKE)" sh tests/run-all.sh
 
 asan:
 	$(MAKE) BUILD=build/asan CC="$(CC)" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
 valgrind:
 	$(MAKE) BUILD=build/valgrind CC="$(CC)" all
-	@BUILD=build/valgrind CC="$(CC)" TF_TEST_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes --error-exitcode=1" TF_TEST_TIME_SCALE=20 sh tests/run-all.sh
+	@BUILD=build/valgrind CC="$(CC)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" MAKE="$(MAKE)" \
+	  TF_TEST_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=yes --error-exitcode=1" \
+	  TF_TEST_TIME_SCALE=20 sh tests/run-all.sh
 
 bench: all
 	sh bench/run.sh $(BENCH_BIN)
 
-install: lib $(TMPF_BIN)
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3 \
+# ---- installing
+install: lib tmpf
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3 \
 	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(TMPF_BIN) $(DESTDIR)$(BINDIR)/
-	install -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(TMPF_DIST) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libtempfile.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtempfile.so
 	$(PC_SED) tempfile.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
-	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
-	install -m 644 man/tmpf.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 man/tmpf.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tmpf $(DESTDIR)$(MANDIR)/man1/tmpf.1
@@ -170,8 +286,8 @@ clean:
 
 # make fuzz: the spool's libFuzzer target (fuzz/), built with clang
 # against the library sources in their test build; not part of all or
-# check (CI has gcc only).  Runs FUZZ_SECONDS on a scratch copy of the
-# corpus (new inputs go to build/fuzz/corpus, not to the committed one).
+# check.  Runs FUZZ_SECONDS on a scratch copy of the corpus (new inputs go
+# to build/fuzz/corpus, not to the committed one).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/spool_fuzz
@@ -182,9 +298,9 @@ fuzz: $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=60 \
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus/spool
 
-$(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h $(SRC) $(HDR)
+$(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h $(SRC) src/internal.h include/tempfile.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -O1 -g \
+	$(FUZZ_CC) -std=c99 $(BASE_CPPFLAGS) $(WARN) -O1 -g \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -DTF_TESTING -Iinclude -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
-	  tests/spool_model.c $(SRC) $(LDLIBS)
+	  -DTF_TESTING -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
+	  tests/spool_model.c $(SRC) $(THREADS)

@@ -1,95 +1,161 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Runs every suite and ends with one line "N passed, N failed":
-# the unit tests (tests/unit), the header test (tempfile.h alone as C89
-# -pedantic and as C++), the check of what the libraries export, and the
-# command line's tests (tests/cli/run.sh, against the system's tools).
-# Environment: BUILD (build dir), CC, TF_TEST_WRAP (e.g. valgrind ...).
+# Runs every suite and ends with one line "N passed, N failed" (and
+# ", N skipped" when some checks could not run here, each with its reason):
+# the unit tests (tests/unit), the command line's tests (tests/cli/run.sh,
+# against the system's tools), the header test (tempfile.h alone as C89
+# -pedantic and as C++), the check of what the libraries export, the man
+# pages, and install/uninstall.
+#
+# Environment (set by make check):
+#   BUILD          the build directory (build/cc)
+#   CC, SAN        the compiler and sanitizer flags of that build
+#   TF_TEST_JOBS   how many tests run at once (default: every core)
+#   TF_TEST_ONLY   run only the unit tests and suites whose name contains it
+#   TF_TEST_WRAP   a command the unit tests run under (valgrind ...)
 BUILD=${BUILD:-build/cc}
 CC=${CC:-cc}
+MAKE=${MAKE:-make}
+only=${TF_TEST_ONLY:-}
+jobs=${TF_TEST_JOBS:-}
+[ -n "$jobs" ] || jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+export TF_TEST_JOBS=$jobs
+
 passed=0
 failed=0
+skipped=0
+scratch=$(mktemp -d) || exit 2
+trap 'rm -rf "$scratch"' EXIT
 
 result() { # name status
   if [ "$2" -eq 0 ]; then echo "ok   $1"; passed=$((passed + 1));
   else echo "FAIL $1"; failed=$((failed + 1)); fi
 }
 
-# --- unit tests
-out=$(mktemp)
-$TF_TEST_WRAP "$BUILD/tests/unit" "$@" 2>&1 | tee "$out"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-rm -f "$out"
-p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-if [ -z "$p" ]; then echo "FAIL unit tests did not finish"; failed=$((failed + 1));
-else passed=$((passed + p)); failed=$((failed + f)); fi
+skip() { # name reason
+  echo "skip $1"; echo "    skipped: $2"; skipped=$((skipped + 1))
+}
 
-if [ $# -eq 0 ]; then
+wanted() { # suite name: selected by TF_TEST_ONLY?
+  [ -z "$only" ] && return 0
+  case $1 in *"$only"*) return 0 ;; esac
+  return 1
+}
+
+# add_counts FILE: adds the last "N passed, N failed[, N skipped]" of FILE;
+# 1 if there is none (the suite did not finish).
+add_counts() {
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1)
+  [ -n "$line" ] || return 1
+  set -- $(echo "$line" | tr -d ',')
+  passed=$((passed + $1)); failed=$((failed + $3)); skipped=$((skipped + ${5:-0}))
+}
+
+# --- the command line's tests, beside the unit tests when there are cores
+# to spare (their scripts run in parallel among themselves as well)
+cli_out=$scratch/cli
+cli_pid=
+run_cli() { sh tests/cli/run.sh "$BUILD" "$only" > "$cli_out" 2>&1; }
+if [ "$jobs" -gt 1 ]; then run_cli & cli_pid=$!; fi
+
+# --- unit tests (the filter: only the tests whose name contains it)
+out=$scratch/unit
+$TF_TEST_WRAP "$BUILD/tests/unit" -j "$jobs" $only > "$out" 2>&1
+cat "$out"
+if ! add_counts "$out"; then
+  echo "FAIL unit tests did not finish"; failed=$((failed + 1))
+fi
+
+if wanted header; then
   # --- the public header alone, strict C89 and C++
-  echo '#include "tempfile.h"' > "$BUILD/header_c89.c"
-  $CC -std=c89 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$BUILD/header_c89.c"
+  echo '#include "tempfile.h"' > "$scratch/header_c89.c"
+  $CC -std=c89 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$scratch/header_c89.c"
   result header_compiles_as_c89_pedantic $?
   CXX=${CXX:-c++}
-  printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version() == 0; }\n' > "$BUILD/header_cxx.cc"
-  $CXX -std=c++98 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$BUILD/header_cxx.cc"
-  result header_compiles_as_cxx98_pedantic $?
+  if command -v "$CXX" > /dev/null 2>&1; then
+    printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version() == 0; }\n' > "$scratch/header_cxx.cc"
+    $CXX -std=c++98 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$scratch/header_cxx.cc"
+    result header_compiles_as_cxx98_pedantic $?
+  else
+    skip header_compiles_as_cxx98_pedantic "no C++ compiler ($CXX) to compile the header with"
+  fi
+fi
 
+if wanted exports; then
   # --- exports: only tf_* from the shared library, no test hooks anywhere
   so="$BUILD/libtempfile.so"
-  # (_init and _fini come from the toolchain's crt files)
-  bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' |
-        grep -v -e '^tf_[a-z]' -e '^_init$' -e '^_fini$' ; \
-        nm -D --defined-only "$so" | awk '{print $3}' | grep '^tf__')
-  [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q ' tf_mkstemp$'
-  result shared_library_exports_only_public_tf_symbols $?
-  ! nm "$BUILD/libtempfile.a" | grep -q -E 'tf__(fault|test_names|alloc_outstanding)'
-  result test_hooks_absent_from_user_build $?
-  readelf -d "$BUILD/libtempfile.so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
-  result shared_library_has_soname $?
+  if command -v nm > /dev/null 2>&1 && command -v readelf > /dev/null 2>&1; then
+    # (_init and _fini come from the toolchain's crt files)
+    bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' |
+          grep -v -e '^tf_[a-z]' -e '^_init$' -e '^_fini$' ; \
+          nm -D --defined-only "$so" | awk '{print $3}' | grep '^tf__')
+    [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q ' tf_mkstemp$'
+    result exports_shared_library_only_public_tf_symbols $?
+    ! nm "$BUILD/libtempfile.a" | grep -q -E 'tf__(fault|test_names|alloc_outstanding)'
+    result exports_no_test_hooks_in_user_build $?
+    readelf -d "$so" | grep -q 'SONAME.*libtempfile\.so\.[0-9]*\]'
+    result exports_shared_library_has_soname $?
+    readelf -d "$BUILD/dist/tmpf" | grep -q 'NEEDED.*libtempfile\.so\.[0-9]*\]' &&
+      ! readelf -d "$BUILD/dist/tmpf" | grep -q -E 'RPATH|RUNPATH'
+    result exports_installed_tmpf_links_the_shared_library_without_rpath $?
+  else
+    skip exports "no nm or readelf (binutils) to read the libraries with"
+  fi
+fi
 
-  # --- the command line (tests/cli/): each of its ok/FAIL lines counts
-  out=$(mktemp)
-  sh tests/cli/run.sh "$BUILD" > "$out" 2>&1
-  grep -E '^(ok  |FAIL)' "$out" | grep -v '^ok  ' | head -n 200
-  sed -n '/^FAIL/,/^ok  /p' "$out" | grep '^    ' | head -n 60
-  p=$(grep -c '^ok  ' "$out")
-  f=$(grep -c '^FAIL' "$out")
-  passed=$((passed + p)); failed=$((failed + f))
-  echo "cli: $p passed, $f failed"
-  rm -f "$out"
-
+if wanted man; then
   # --- every manual page (and every link page's target) renders cleanly
-  mandir=$(mktemp -d)
-  ln -s "$(pwd)/man" "$mandir/man3"
-  bad=0
-  for page in man/*.3; do
-    out=$(cd "$mandir" && groff -t -man -ww -z "man3/${page##*/}" 2>&1)
+  if command -v groff > /dev/null 2>&1; then
+    mandir=$scratch/man
+    mkdir "$mandir" && ln -s "$(pwd)/man" "$mandir/man3"
+    bad=0
+    for page in man/*.3; do
+      out=$(cd "$mandir" && groff -t -man -ww -z "man3/${page##*/}" 2>&1)
+      if [ -n "$out" ]; then echo "$out"; bad=1; fi
+    done
+    out=$(groff -t -man -ww -z man/tmpf.1 2>&1)
     if [ -n "$out" ]; then echo "$out"; bad=1; fi
-  done
-  out=$(groff -t -man -ww -z man/tmpf.1 2>&1)
-  if [ -n "$out" ]; then echo "$out"; bad=1; fi
-  rm -rf "$mandir"
-  result man_pages_render_without_warnings $bad
+    result man_pages_render_without_warnings $bad
+  else
+    skip man_pages_render_without_warnings "no groff to render the manual pages with"
+  fi
+fi
 
+if wanted install; then
   # --- install into a staging root, use it, uninstall
-  dest=$(mktemp -d)
+  dest=$scratch/install
   inst="$dest/opt/tf"
-  make -s BUILD="$BUILD" CC="$CC" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
+  mkdir "$dest"
+  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
     test -f "$inst/include/tempfile.h" && test -f "$inst/lib/libtempfile.a" &&
     test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
     test -x "$inst/bin/tmpf" && test -f "$inst/share/man/man1/tmpf.1" &&
     grep -q '^prefix=/opt/tf$' "$inst/lib/pkgconfig/tempfile.pc" &&
     printf '#include <tempfile.h>\nint main(void) { return tf_version_hex() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
     $CC $SAN -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&
-    LD_LIBRARY_PATH="$inst/lib" "$dest/use"
+    LD_LIBRARY_PATH="$inst/lib" "$dest/use" &&
+    LD_LIBRARY_PATH="$inst/lib" "$inst/bin/tmpf" mktemp -u > /dev/null
   result install_honours_prefix_and_destdir_and_links $?
   rm -f "$dest/use" "$dest/use.c"
-  make -s BUILD="$BUILD" CC="$CC" PREFIX=/opt/tf DESTDIR="$dest" uninstall >/dev/null &&
+  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PREFIX=/opt/tf DESTDIR="$dest" uninstall >/dev/null &&
     [ -z "$(find "$dest" -type f -o -type l)" ]
-  result uninstall_removes_everything_installed $?
-  rm -rf "$dest"
+  result install_uninstall_removes_everything_installed $?
 fi
 
-echo "$passed passed, $failed failed"
+# --- the command line: each of its ok/FAIL/skip lines counts
+[ -n "$cli_pid" ] && wait "$cli_pid"
+[ -n "$cli_pid" ] || run_cli
+grep -E '^(ok  |FAIL|skip)' "$cli_out" | grep -v '^ok  ' | head -n 200
+sed -n '/^\(FAIL\|skip\)/,/^ok  /p' "$cli_out" | grep '^    ' | head -n 60
+p=$(grep -c '^ok  ' "$cli_out")
+f=$(grep -c '^FAIL' "$cli_out")
+s=$(grep -c '^skip' "$cli_out")
+passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+echo "cli: $p passed, $f failed, $s skipped"
+
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

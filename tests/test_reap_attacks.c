@@ -809,7 +809,11 @@ static void race_creator(struct race *r, double seconds) {
   struct held_file files[WINDOW];
   tf_dir *dirs[WINDOW];
   tf_opts o = TF_OPTS_INIT, no_sync = TF_OPTS_INIT;
-  double end = tf_test_now() + seconds;
+  /* At least `seconds` and at least the rounds run_race() asks for, as
+   * long as that takes on a loaded machine (tests run side by side), up
+   * to a bound well inside the test's timeout. */
+  double end = tf_test_now() + seconds, bound = tf_test_now() + 8 * seconds;
+  int min_rounds = (int)(1000 / tf_test_time_scale());
   int round, i;
   char content[32], buf[32];
   memset(files, 0, sizeof(files));
@@ -817,7 +821,9 @@ static void race_creator(struct race *r, double seconds) {
   o.dir = RACE;
   no_sync.flags = TF_SYNC_NONE;
   tf_test_without_o_tmpfile(); /* atomic writes on the hidden sibling */
-  for (round = 0; tf_test_now() < end && round < 1000000; round++) {
+  for (round = 0; (tf_test_now() < end || round < min_rounds) &&
+                  tf_test_now() < bound && round < 1000000;
+       round++) {
     int k = round % WINDOW;
     struct stat st;
     tf_atomic *a;

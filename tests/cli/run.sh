@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Runs every CLI test script in tests/cli against the tmpf binary:
 #
-#   sh tests/cli/run.sh BUILD
+#   sh tests/cli/run.sh BUILD [WORD]
 #
-# and prints their "ok   NAME" / "FAIL NAME" lines (and the indented
-# details under a FAIL), without a total of its own.  Exit status 0 only
-# if every script passed.
+# (only the scripts whose label contains WORD; TF_TEST_JOBS > 1 runs them
+# at once) and prints their "ok   NAME" / "FAIL NAME" / "skip NAME" lines
+# (and the indented details under a FAIL or skip), without a total of its
+# own.  Exit status 0 only if every script passed.
 #
 # Conventions for the scripts (each runnable alone with sh):
 #   NAME_diff.sh   differential: sh NAME_diff.sh REFERENCE CANDIDATE...
@@ -28,25 +29,30 @@ if [ ! -x "$tmpf" ]; then
   exit 1
 fi
 
+only=${2:-}
+jobs=${TF_TEST_JOBS:-1}
+
 status=0
-out=$(mktemp) || exit 1
-links=$(mktemp -d) || { rm -f "$out"; exit 1; }
-trap 'rm -rf "$out" "$links"' EXIT
+work=$(mktemp -d) || exit 1
+links=$work/links
+mkdir "$links" || exit 1
+trap 'rm -rf "$work"' EXIT
 ln -s "$tmpf" "$links/mktemp"
 
-# run LABEL COMMAND...: runs a script, relays its lines minus the total
-run() {
+# start LABEL COMMAND...: runs a script (in the background when there are
+# several jobs) into its own output file, named after the order it began in
+n=0
+start() {
   label=$1
   shift
-  "$@" > "$out" 2>&1
-  rc=$?
-  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$out"
-  if ! grep -q -E '^[0-9]+ passed, [0-9]+ failed$' "$out"; then
-    echo "FAIL cli_${label}_did_not_finish"
-    echo "    exit status $rc, no 'N passed, M failed' line"
-    rc=1
+  case $label in *"$only"*) ;; *) return 0 ;; esac
+  n=$((n + 1))
+  echo "$label" > "$work/$n.label"
+  if [ "$jobs" -gt 1 ]; then
+    ( "$@" > "$work/$n.out" 2>&1; echo $? > "$work/$n.rc" ) &
+  else
+    "$@" > "$work/$n.out" 2>&1; echo $? > "$work/$n.rc"
   fi
-  [ "$rc" -eq 0 ] || status=1
 }
 
 for script in "$here"/*.sh; do
@@ -58,18 +64,33 @@ for script in "$here"/*.sh; do
       ref=$(command -v "$prog" 2>/dev/null)
       [ -z "$ref" ] && [ -x "/usr/bin/$prog" ] && ref=/usr/bin/$prog
       if [ -z "$ref" ]; then
-        echo "FAIL cli_${prog}_diff_reference_missing"
-        echo "    no $prog on PATH to compare with"
-        status=1
+        echo "skip cli_${prog}_diff"
+        echo "    skipped: no $prog on PATH to compare with"
         continue
       fi
-      run "${prog}_diff" sh "$script" "$ref" "$tmpf" "$prog"
+      start "${prog}_diff" sh "$script" "$ref" "$tmpf" "$prog"
       if [ "$prog" = mktemp ]; then
-        MKTEMP_DIFF_NAME=mktemp_diff_symlink \
-          run mktemp_diff_symlink sh "$script" "$ref" "$links/mktemp"
+        start mktemp_diff_symlink env MKTEMP_DIFF_NAME=mktemp_diff_symlink \
+          sh "$script" "$ref" "$links/mktemp"
       fi
       ;;
-    *) run "${base%.sh}" sh "$script" "$tmpf" ;;
+    *) start "${base%.sh}" sh "$script" "$tmpf" ;;
   esac
+done
+wait
+
+# Relay each script's lines minus its total, in the order they began.
+i=1
+while [ "$i" -le "$n" ]; do
+  label=$(cat "$work/$i.label")
+  rc=$(cat "$work/$i.rc" 2>/dev/null || echo 1)
+  grep -v -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$work/$i.out"
+  if ! grep -q -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$work/$i.out"; then
+    echo "FAIL cli_${label}_did_not_finish"
+    echo "    exit status $rc, no 'N passed, M failed' line"
+    rc=1
+  fi
+  [ "$rc" -eq 0 ] || status=1
+  i=$((i + 1))
 done
 exit $status
