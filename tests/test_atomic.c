@@ -561,6 +561,97 @@ TEST(test_atomic_absolute_link_and_link_loops) {
   CHECK_SYS(rmdir("d"));
 }
 
+/* Links l1 -> real, l2 -> l1, ... ln -> l(n-1) in the current directory:
+ * "l<k>" reaches real through k links. */
+static void make_link_chain(int n) {
+  char name[16], to[16];
+  int i;
+  CHECK_SYS(symlink("real", "l1"));
+  for (i = 2; i <= n; i++) {
+    snprintf(name, sizeof(name), "l%d", i);
+    snprintf(to, sizeof(to), "l%d", i - 1);
+    CHECK_SYS(symlink(to, name));
+  }
+}
+
+/* What the kernel does with a chain of links: open() follows 40 and fails
+ * with ELOOP at 41, creating nothing, also when the last link dangles. */
+static void kernel_follows_40_links(void) {
+  int fd = open("l40", O_RDONLY | O_CLOEXEC);
+  CHECK_SYS(fd);
+  close(fd);
+  ASSERT_EQ(open("l41", O_RDONLY | O_CLOEXEC), -1);
+  ASSERT_EQ(errno, ELOOP);
+  CHECK_SYS(rename("real", "real.aside"));
+  ASSERT_EQ(open("l41", O_WRONLY | O_CREAT | O_CLOEXEC, 0600), -1);
+  ASSERT_EQ(errno, ELOOP);
+  ASSERT(!tf_test_exists("real"));
+  fd = open("l40", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  CHECK_SYS(fd);
+  close(fd);
+  ASSERT(tf_test_exists("real"));
+  CHECK_SYS(rename("real.aside", "real"));
+}
+
+/* The replacement through path fails with -ELOOP and changes nothing. */
+static void atomic_eloop(const char *path, const char *listing,
+                         const char *content) {
+  tf_atomic *a = NULL;
+  char *now;
+  ASSERT_ERR(tf_atomic_begin(&a, path, NULL), -ELOOP);
+  ASSERT(a == NULL);
+  ASSERT_ERR(tf_write_file(path, "x", 1, NULL), -ELOOP);
+  now = tf_test_listing(".");
+  if (strcmp(now, listing) != 0)
+    FAIL("%s: -ELOOP, but the directory changed:\n%s", path, now);
+  free(now);
+  if (content != NULL)
+    ASSERT_CONTENT("real", content);
+}
+
+TEST(test_atomic_follows_40_links_and_fails_at_41_as_the_kernel_does) {
+  tf_atomic *a;
+  char *listing;
+  int p;
+  tf_test_write_file("real", "old");
+  make_link_chain(41);
+  kernel_follows_40_links();
+  for (p = UNNAMED; p <= NAMED; p++) {
+    tf_test_use_path((enum tf_test_path)p);
+    /* The target exists: 40 links are followed, both ways. */
+    listing = tf_test_listing(".");
+    ASSERT_OK(tf_atomic_begin(&a, "l40", NULL));
+    ASSERT_OK(tf_atomic_write(a, "new", 3));
+    ASSERT_OK(tf_atomic_commit(a));
+    ASSERT_OK(tf_atomic_free(a));
+    ASSERT_CONTENT("real", "new");
+    ASSERT_OK(tf_write_file("l40", "newer", 5, NULL));
+    ASSERT_CONTENT("real", "newer");
+    ASSERT(S_ISLNK(mode_of("l40")) && S_ISLNK(mode_of("l1")));
+    /* ... and 41 are one too many (the listing is as before the 40). */
+    atomic_eloop("l41", listing, "newer");
+    free(listing);
+    /* The last link dangles: through 40 the file is made, 41 make
+     * nothing. */
+    CHECK_SYS(unlink("real"));
+    listing = tf_test_listing(".");
+    atomic_eloop("l41", listing, NULL);
+    ASSERT(!tf_test_exists("real"));
+    free(listing);
+    ASSERT_OK(tf_atomic_begin(&a, "l40", NULL));
+    ASSERT_OK(tf_atomic_write(a, "made", 4));
+    ASSERT_OK(tf_atomic_commit(a));
+    ASSERT_OK(tf_atomic_free(a));
+    ASSERT_CONTENT("real", "made");
+    CHECK_SYS(unlink("real"));
+    ASSERT_OK(tf_write_file("l40", "made2", 5, NULL));
+    ASSERT_CONTENT("real", "made2");
+    ASSERT(S_ISLNK(mode_of("l40")));
+  }
+  tf_test_restore_syscalls();
+  ASSERT_OK(tf_rmtree_at(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
+}
+
 /* ---------------------------------------------------------- bad arguments */
 
 TEST(test_atomic_rejects_bad_arguments_before_any_effect) {

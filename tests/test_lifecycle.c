@@ -308,6 +308,66 @@ TEST(test_lifecycle_ignored_signal_stays_ignored) {
   ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Deeper than the signal-time walk goes (64 levels, rmtree_signal.c). */
+#define PAST_SIGNAL_DEPTH 100
+
+/* top/d/d/.../d, PAST_SIGNAL_DEPTH levels, a file f at every level; the
+ * path of the file at the bottom, relative to top, in bottom. */
+static void make_deep_chain(int top, char *bottom, size_t size) {
+  int fd = dup(top), level, next, n = 0;
+  CHECK_SYS(fd);
+  for (level = 0;; level++) {
+    next = openat(fd, "f", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK_SYS(next);
+    close(next);
+    if (level == PAST_SIGNAL_DEPTH)
+      break;
+    CHECK_SYS(mkdirat(fd, "d", 0700));
+    next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK_SYS(next);
+    close(fd);
+    fd = next;
+    n += snprintf(bottom + n, size - (size_t)n, "d/");
+  }
+  snprintf(bottom + n, size - (size_t)n, "f");
+  close(fd);
+}
+
+/* Reachable, for the leak checkers, when exit() ends the child. */
+static tf_dir *deep_dir;
+
+static void signal_cleanup_stops_then_exit(void *arg) {
+  char bottom[4 * PAST_SIGNAL_DEPTH + 8];
+  int top;
+  (void)arg;
+  LEAK_ON_PURPOSE();
+  signal(SIGUSR1, previous_handler);
+  ASSERT_OK(tf_cleanup_on_signals((const int[]){SIGUSR1}, 1));
+  ASSERT_OK(tf_dir_create(&deep_dir, NULL));
+  top = tf_dir_fd(deep_dir);
+  make_deep_chain(top, bottom, sizeof(bottom));
+  raise(SIGUSR1);
+  ASSERT(previous_ran);
+  /* The signal-time walk ran (the top level's file is gone) and stopped
+   * partway: the bottom of the tree, and so the directory, are left. */
+  ASSERT(faccessat(top, "f", F_OK, AT_SYMLINK_NOFOLLOW) != 0);
+  ASSERT(faccessat(top, bottom, F_OK, AT_SYMLINK_NOFOLLOW) == 0);
+  ASSERT(tf_test_exists(tf_dir_path(deep_dir)));
+  exit(0); /* the handle alive: exit() must finish the removal */
+}
+
+/*
+ * A program whose own handler runs after the library's cleanup goes on
+ * after the signal.  If that cleanup could not remove a directory (its
+ * tree goes deeper than the signal-time walk), the directory is still
+ * the library's to remove, and exit() does it with the full walk.
+ */
+TEST(test_lifecycle_exit_finishes_a_signal_cleanup_that_stopped_partway) {
+  int status = in_child(signal_cleanup_stops_then_exit, NULL);
+  ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(tf_test_count_entries("."), 0);
+}
+
 TEST(test_lifecycle_signal_set_is_checked) {
   ASSERT_ERR(tf_cleanup_on_signals((const int[]){SIGKILL}, 1), -EINVAL);
   ASSERT_ERR(tf_cleanup_on_signals((const int[]){SIGSEGV}, 1), -EINVAL);

@@ -3,11 +3,17 @@
  * test_tempdir.c - temp-dir discovery (CPython's TestCandidateTempdirList,
  * TestGetDefaultTempdir, TestGetTempDir, TestGetTempPrefix): candidate
  * order, environment honoured, the probe leaves nothing, failure is
- * -ENOENT, caching, override and reset, the default prefix.
+ * -ENOENT, caching, override and reset, the default prefix; and a
+ * set-ID program ignoring its caller's TEMP and TMP.
  */
 #include "harness.h"
 #include "internal.h"
 
+#include <grp.h>
+#include <sys/auxv.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int candidate_index(const struct tf__candidates *c, const char *dir) {
@@ -198,4 +204,203 @@ TEST(test_default_prefix_makes_usable_names) {
   close(fd);
   ASSERT_EQ(unlink(path), 0);
   tf_free(path);
+}
+
+/* ---------------------------------------- set-ID programs: TEMP and TMP */
+
+/*
+ * A set-user-ID or set-group-ID program must not take its temporary
+ * directory from its caller's environment: the caller could point it at
+ * a directory of the caller's choosing.  glibc removes TMPDIR from such
+ * a program's environment itself, but not TEMP or TMP, so those two are
+ * what secure_getenv() (and not getenv()) keeps out.
+ *
+ * The probe is this unit binary, copied and made set-group-ID, then
+ * re-executed as an unprivileged user with PROBE_ENV set: the constructor
+ * below runs before the harness, checks that the kernel said AT_SECURE
+ * (or did not, for the control runs) and prints what tf_gettempdir()
+ * chose.
+ */
+#define PROBE_ENV "TF_TEST_TEMPDIR_PROBE"
+#define PROBE_UID 65534 /* the user running the probe */
+#define PROBE_GID 65534 /* its group for the set-ID runs */
+#define SETID_GID 65533 /* the copy's group (and the control runs' gid) */
+#define OTHER_UID 65532 /* the owner of the directories in TEMP and TMP */
+
+__attribute__((constructor)) static void tempdir_probe_main(void) {
+  const char *mode = getenv(PROBE_ENV);
+  unsigned long secure;
+  char dir[PATH_MAX];
+  int rc;
+  if (mode == NULL)
+    return;
+  secure = getauxval(AT_SECURE);
+  if ((strcmp(mode, "secure") == 0) != (secure != 0)) {
+    printf("probe %s: AT_SECURE is %lu\n", mode, secure);
+    fflush(stdout);
+    _exit(3);
+  }
+  rc = tf_gettempdir(dir, sizeof(dir));
+  /* TEMP still visible to getenv(): the library had to look away. */
+  printf("AT_SECURE %lu TEMP %s TMP %s chose %s\n", secure,
+         getenv("TEMP") ? getenv("TEMP") : "-",
+         getenv("TMP") ? getenv("TMP") : "-",
+         rc < 0 ? tf_err_name(rc) : dir);
+  fflush(stdout);
+  _exit(0);
+}
+
+struct probe_setup {
+  char bin[PATH_MAX];   /* the set-group-ID copy */
+  char temp[PATH_MAX];  /* another user's directories, world-writable */
+  char tmp[PATH_MAX];
+  char tmpdir[PATH_MAX];
+};
+
+/* Run the probe as PROBE_UID with group gid and the environment given
+ * ("NAME=VALUE" strings, NULL-terminated, PROBE_ENV= added); its output
+ * line, in out. */
+static void run_probe(const struct probe_setup *s, gid_t gid,
+                      const char *mode, char *const *env, char *out,
+                      size_t size) {
+  char probe_var[64], *envp[8], *argv[] = {"unit", NULL};
+  int pipefd[2], status, i = 0;
+  ssize_t n;
+  size_t got = 0;
+  pid_t pid;
+  snprintf(probe_var, sizeof(probe_var), PROBE_ENV "=%s", mode);
+  envp[i++] = probe_var;
+  while (*env != NULL && i < 7)
+    envp[i++] = *env++;
+  envp[i] = NULL;
+  CHECK_SYS(pipe2(pipefd, O_CLOEXEC));
+  fflush(NULL);
+  pid = fork();
+  CHECK_SYS(pid);
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    if (setgroups(0, NULL) != 0 || setgid(gid) != 0 ||
+        setuid(PROBE_UID) != 0) {
+      printf("dropping privileges: %s\n", strerror(errno));
+      _exit(4);
+    }
+    execve(s->bin, argv, envp);
+    printf("exec %s: %s\n", s->bin, strerror(errno));
+    _exit(5);
+  }
+  close(pipefd[1]);
+  while (got + 1 < size &&
+         (n = read(pipefd[0], out + got, size - got - 1)) > 0)
+    got += (size_t)n;
+  out[got] = '\0';
+  if (got > 0 && out[got - 1] == '\n')
+    out[got - 1] = '\0';
+  close(pipefd[0]);
+  CHECK_SYS(waitpid(pid, &status, 0));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    FAIL("the %s probe failed (status 0x%x): %s", mode, status, out);
+}
+
+/* "... chose DIR" of a probe's line. */
+static const char *probe_choice(const char *line) {
+  const char *p = strstr(line, " chose ");
+  if (p == NULL)
+    FAIL("the probe said: %s", line);
+  return p + strlen(" chose ");
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode) {
+  char buf[65536];
+  ssize_t n;
+  int in = open(from, O_RDONLY | O_CLOEXEC), out;
+  CHECK_SYS(in);
+  out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+  CHECK_SYS(out);
+  while ((n = read(in, buf, sizeof(buf))) > 0)
+    if (write(out, buf, (size_t)n) != n)
+      FAIL("copying to %s: %s", to, strerror(errno));
+  CHECK_SYS(n);
+  /* chown first: it clears the set-ID bits chmod then sets. */
+  CHECK_SYS(fchown(out, 0, SETID_GID));
+  CHECK_SYS(fchmod(out, mode));
+  close(out);
+  close(in);
+}
+
+static void probes(void *arg) {
+  const struct probe_setup *s = arg;
+  char env_temp[PATH_MAX + 8], env_tmp[PATH_MAX + 8], env_tmpdir[PATH_MAX + 8];
+  char line[2 * PATH_MAX];
+  char *only_temp[] = {env_temp, NULL}, *only_tmp[] = {env_tmp, NULL};
+  char *all[] = {env_tmpdir, env_temp, env_tmp, NULL};
+  char exe[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  CHECK_SYS(len);
+  exe[len] = '\0';
+  copy_file(exe, s->bin, 02755);
+  snprintf(env_temp, sizeof(env_temp), "TEMP=%s", s->temp);
+  snprintf(env_tmp, sizeof(env_tmp), "TMP=%s", s->tmp);
+  snprintf(env_tmpdir, sizeof(env_tmpdir), "TMPDIR=%s", s->tmpdir);
+
+  /* Controls, with the copy's own group (not set-ID then): TEMP, and
+   * TMP, name directories this user can use, and are chosen. */
+  run_probe(s, SETID_GID, "plain", only_temp, line, sizeof(line));
+  ASSERT_STR_EQ(probe_choice(line), s->temp);
+  run_probe(s, SETID_GID, "plain", only_tmp, line, sizeof(line));
+  ASSERT_STR_EQ(probe_choice(line), s->tmp);
+
+  /* Set-group-ID: the same directories must not be chosen, although
+   * TEMP and TMP are still in the environment (glibc drops TMPDIR). */
+  run_probe(s, PROBE_GID, "secure", all, line, sizeof(line));
+  if (strstr(line, " TEMP - ") != NULL || strstr(line, " TMP - ") != NULL)
+    FAIL("glibc removed TEMP or TMP itself, the test proves nothing: %s",
+         line);
+  if (strcmp(probe_choice(line), s->temp) == 0 ||
+      strcmp(probe_choice(line), s->tmp) == 0 ||
+      strcmp(probe_choice(line), s->tmpdir) == 0)
+    FAIL("a set-group-ID program took its caller's directory: %s", line);
+  run_probe(s, PROBE_GID, "secure", only_tmp, line, sizeof(line));
+  if (strcmp(probe_choice(line), s->tmp) == 0)
+    FAIL("a set-group-ID program took its caller's TMP: %s", line);
+  CHECK_SYS(unlink(s->bin));
+}
+
+/* The probes with the copy on a tmpfs mounted for them (where the test
+ * directory's file system is mounted nosuid). */
+static void probes_on_tmpfs(void *arg) {
+  struct probe_setup *s = arg;
+  if (mount("tmpfs", "bin", "tmpfs", 0, "mode=0755") != 0)
+    FAIL("mounting a tmpfs: %s", strerror(errno));
+  probes(s);
+  CHECK_SYS(umount("bin"));
+}
+
+TEST(test_tempdir_setid_program_ignores_temp_and_tmp) {
+  struct probe_setup s;
+  const char *names[] = {"other-temp", "other-tmp", "other-tmpdir"};
+  char *paths[] = {s.temp, s.tmp, s.tmpdir};
+  struct statvfs fs;
+  size_t i;
+  if (!tf_test_is_root())
+    SKIP("needs root: to make a set-group-ID program and a second user");
+  CHECK_SYS(chmod(tf_test_dir(), 0711));
+  for (i = 0; i < 3; i++) {
+    CHECK_SYS(mkdir(names[i], 0700));
+    CHECK_SYS(chown(names[i], OTHER_UID, OTHER_UID));
+    CHECK_SYS(chmod(names[i], 0777));
+    snprintf(paths[i], PATH_MAX, "%s/%s", tf_test_dir(), names[i]);
+  }
+  CHECK_SYS(mkdir("bin", 0755));
+  snprintf(s.bin, sizeof(s.bin), "%s/bin/unit", tf_test_dir());
+  CHECK_SYS(statvfs("bin", &fs));
+  if (fs.f_flag & ST_NOSUID)
+    ASSERT_EQ(tf_test_run_in_mount_ns(probes_on_tmpfs, &s), 0);
+  else
+    probes(&s);
+  CHECK_SYS(rmdir("bin"));
+  for (i = 0; i < 3; i++) {
+    ASSERT_EQ(tf_test_count_entries(names[i]), 0);
+    CHECK_SYS(rmdir(names[i]));
+  }
+  CHECK_SYS(chmod(tf_test_dir(), 0700));
 }

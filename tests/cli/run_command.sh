@@ -680,12 +680,18 @@ check early_TERM_leaves_nothing $? "$bad"
 shell=$(command -v sh)
 mkfifo "$scratch/ptyin"
 # pty_start M TMPF-ARGS...: "tmpf run TMPF-ARGS sh waiter" on a pty, in the
-# background; $pid is script's; stdin of the pty is fd 3; ready as above
+# background; $pid is script's; stdin of the pty is fd 3; ready as above.
+# tmpf is the session leader, exec'd by script's shell; with $pty_hold
+# set, that shell stays the session leader instead (ignoring the ^C with
+# a trap) and runs tmpf in its foreground process group, so tmpf can be
+# stopped without script(1), which stops itself when its child stops.
 pty_start() {
   M=$1; shift
   rm -f "$M".*
   export M
-  SHELL=$shell $reset_sigs script -qfec "exec $(quote "$TMPF") run $(quote_all "$@") sh $(quote "$waiter")" \
+  cmd="$(quote "$TMPF") run $(quote_all "$@") sh $(quote "$waiter")"
+  if [ -n "${pty_hold:-}" ]; then cmd="trap : INT; $cmd; exit \$?"; else cmd="exec $cmd"; fi
+  SHELL=$shell $reset_sigs script -qfec "$cmd" \
     /dev/null < "$scratch/ptyin" > "$M.out" 2>&1 &
   pid=$!
   bg_pids="$bg_pids $pid"
@@ -697,24 +703,61 @@ pty_start() {
 quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 quote_all() { for a; do printf '%s ' "$(quote "$a")"; done; }
 
-# ctrl_c NAME SCRATCH [WRAPPER]: ^C typed on tmpf's terminal makes
-# COMMAND (started through WRAPPER, e.g. setsid) exit 7 with INT, and
-# the directory goes
+# stat_field PID N: field N of /proc/PID/stat after the command name
+# (1 the state, 3 the process group)
+stat_field() { sed 's/^.*) //' "/proc/$1/stat" 2> /dev/null | cut -d' ' -f"$2"; }
+# until_true CMD...: poll (up to 10 s) until CMD succeeds
+until_true() {
+  i=0
+  while ! "$@"; do
+    i=$((i + 1)); [ $i -gt 200 ] && return 1
+    sleep 0.05
+  done
+}
+is_stopped() { [ "$(stat_field "$1" 1)" = T ]; }
+# noted M SIGNAL: the waiter noted SIGNAL in $M.got
+noted() { grep -qx "$2" "$1.got" 2> /dev/null; }
+
+# ctrl_c NAME SCRATCH [WRAPPER]: ^C typed on tmpf's terminal reaches
+# COMMAND (started through WRAPPER, e.g. setsid) exactly once: from the
+# terminal when COMMAND is in the foreground process group, else from
+# tmpf; and the directory goes.  The SIGINTs are counted, not raced:
+# tmpf is stopped while the ^C arrives, so COMMAND has noted the
+# terminal's SIGINT (if it got one) before tmpf can pass one on, and two
+# can never merge into one pending signal.  A USR1 sent to the stopped
+# tmpf behind it marks the end: tmpf takes its pending signals lowest
+# first and passes them on in that order, and COMMAND's traps run in
+# signal order, so once COMMAND notes USR1 it has noted every SIGINT.
 ctrl_c() {
   fresh ptyint
+  pty_hold=1
   if command -v script > /dev/null && pty_start "$2" -p "$d" ${3:-}; then
+    pty_hold=
+    kill -STOP "$tpid"
+    until_true is_stopped "$tpid"; st=$?
     printf '\003' >&3
+    until_true pending "$tpid" 2; pd=$?
+    nt=0 # COMMAND in tmpf's process group: it has the terminal's SIGINT
+    if [ "$(stat_field "$cpid" 3)" = "$(stat_field "$tpid" 3)" ]; then
+      until_true noted "$M" INT; nt=$?
+    fi
+    kill -USR1 "$tpid"
+    kill -CONT "$tpid"
+    until_true noted "$M" USR1
+    : > "$M.stop"
     reap_bg "$pid"
     exec 3>&-
-    [ $rc -eq 7 ] && [ "$(cat "$M.got" 2> /dev/null)" = INT ] && is_empty "$d"
-    check "$1" $? "status $rc, COMMAND got: $(cat "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
+    [ $st -eq 0 ] && [ $pd -eq 0 ] && [ $nt -eq 0 ] && [ $rc -eq 5 ] &&
+      [ "$(tr '\n' ' ' < "$M.got" 2> /dev/null)" = "INT USR1 " ] && is_empty "$d"
+    check "$1" $? "tmpf stopped: $st, ^C pending for tmpf: $pd, from the terminal: $nt, status $rc, COMMAND got (in order): $(tr '\n' ' ' < "$M.got" 2> /dev/null), left: $(listing "$d"), pty: $(cat "$M.out")"
   else
+    pty_hold=
     exec 3>&-; kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
     check "$1" 1 "no script(1), or never ready: $(cat "$M.out" 2> /dev/null)"
   fi
 }
-TRAP_EXIT=INT IGNORE= TRAP_NOTE= W_MAX=100
-export TRAP_EXIT IGNORE TRAP_NOTE W_MAX
+TRAP_EXIT= IGNORE= TRAP_NOTE="INT USR1"
+export TRAP_EXIT IGNORE TRAP_NOTE
 # ^C: the terminal's SIGINT reaches COMMAND (once: from the terminal)
 ctrl_c terminal_ctrl_c_reaches_command "$scratch/pi"
 # ^C with COMMAND in a session of its own: only tmpf gets it, and passes it on
