@@ -50,7 +50,7 @@ static int path_split(const char *path, char *dir, size_t size,
 int main(void) {
   char tempdir[4096], directory[4096], joined[4096], tiny[16];
   tf_opts opts = TF_OPTS_INIT;
-  const char *filename;
+  const char *filename = NULL;
   struct stat st;
   tf_file *f;
   tf_dir *d;

@@ -984,7 +984,8 @@ static void read_trace(const char *path, struct trace *t) {
         ;
       if (i == 8)
         FAIL("trace line %d resumes a call never begun:\n%s", lineno, line);
-      snprintf(joined, sizeof(joined), "%s%s", pending[i], end + 9);
+      /* (each half is at most a line: the precisions say so to gcc) */
+      snprintf(joined, sizeof(joined), "%.4095s%.4095s", pending[i], end + 9);
       pending_pid[i] = 0;
       s = joined;
     }

@@ -110,8 +110,9 @@ static void check_opened(int fd, const char *how, const char *path,
   int saved = errno, fdflags = fcntl(fd, F_GETFD);
   opened++;
   if (fdflags >= 0 && !(fdflags & FD_CLOEXEC) && first_bad[0] == '\0')
-    snprintf(first_bad, sizeof(first_bad), "%s(\"%s\", flags 0%o) gave fd %d",
-             how, path, (unsigned)flags, fd);
+    snprintf(first_bad, sizeof(first_bad),
+             "%s(\"%.400s\", flags 0%o) gave fd %d", how, path,
+             (unsigned)flags, fd);
   errno = saved;
 }
 

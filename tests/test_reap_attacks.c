@@ -511,9 +511,21 @@ static void set_forged(const char *path, const char *value) {
     FAIL("setxattr %s: %s", path, strerror(errno));
 }
 
+/* The entries of the arena that no reap may take (besides the live
+ * process's objects and the mkstemp file). */
+static const char *const bystanders[] = {
+    "plain", "plain-dir", "tmpabcdefgh1234", "tmpzyxwvuts9876", "forged",
+    "forged-dir", "forged-prefix", ".target-x.tf-ABCDEFGHIJKL",
+    ".tf-abcdefghijkl", "tmplinklinklink", ".t.tf-abcdefghijkl",
+    "fifo-tmp1234567890ab", "target-unnamed", "target-unnamed-2",
+    "target-named", "target-live", "published-final", "hardlink-to-leftover"};
+#define NBYSTANDERS (sizeof(bystanders) / sizeof(bystanders[0]))
+
 /* Everything that is not a killed creator's leftover, as it must stay. */
 static void assert_bystanders_intact(const struct scene *sc) {
   int i;
+  for (i = 0; i < (int)NBYSTANDERS; i++)
+    assert_arena_has(bystanders[i]);
   ASSERT_STR_EQ(content_of("victim"), "victim");
   ASSERT_STR_EQ(content_of("victim-dir/inner"), "inner");
   ASSERT_STR_EQ(content_of(ARENA "/plain"), "plain");
@@ -553,15 +565,6 @@ static void assert_bystanders_intact(const struct scene *sc) {
   }
 }
 
-/* The entries of the arena that no reap may take (besides the live
- * process's objects and the mkstemp file). */
-static const char *const bystanders[] = {
-    "plain", "plain-dir", "tmpabcdefgh1234", "tmpzyxwvuts9876", "forged",
-    "forged-dir", "forged-prefix", ".target-x.tf-ABCDEFGHIJKL",
-    ".tf-abcdefghijkl", "tmplinklinklink", ".t.tf-abcdefghijkl",
-    "fifo-tmp1234567890ab", "target-unnamed", "target-unnamed-2",
-    "target-named", "target-live", "published-final", "hardlink-to-leftover"};
-#define NBYSTANDERS (sizeof(bystanders) / sizeof(bystanders[0]))
 
 TEST_TIMEOUT(test_reap_attacks_sigkill_then_reap_takes_exactly_the_leftovers,
              60) {
