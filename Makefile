@@ -102,6 +102,8 @@ TEST_BIN := $(BUILD)/tests/unit
 TEST_HELPER := $(BUILD)/tests/atomic-writer
 # Measures a command's peak memory for the CLI tests (no GNU time needed).
 PEAK_RSS := $(BUILD)/tests/peak_rss
+# Runs the CLI tests with every signal at its default (under nohup too).
+DEFAULT_SIGNALS := $(BUILD)/tests/default-signals
 
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -126,7 +128,7 @@ all: lib tmpf tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
 tmpf: $(TMPF_BIN) $(TMPF_DIST)
 examples: $(EXAMPLE_BIN)
-tests: $(TEST_BIN) $(TEST_HELPER) $(PEAK_RSS) $(TMPF_BIN)
+tests: $(TEST_BIN) $(TEST_HELPER) $(PEAK_RSS) $(DEFAULT_SIGNALS) $(TMPF_BIN)
 
 # ---- compiling
 $(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
@@ -184,6 +186,10 @@ $(TEST_HELPER): $(BUILD)/tests/obj/atomic_writer.o $(TEST_LIB)
 	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
 
 $(PEAK_RSS): $(BUILD)/tests/obj/peak_rss.o
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS)
+
+$(DEFAULT_SIGNALS): $(BUILD)/tests/obj/default_signals.o
 	$(say) LD $@
 	$(Q)$(LINK) -o $@ $^ $(LDLIBS)
 

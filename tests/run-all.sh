@@ -55,7 +55,9 @@ add_counts() {
 # to spare (their scripts run in parallel among themselves as well)
 cli_out=$scratch/cli
 cli_pid=
-run_cli() { sh tests/cli/run.sh "$BUILD" "$only" > "$cli_out" 2>&1; }
+run_cli() {
+  "$BUILD/tests/default-signals" sh tests/cli/run.sh "$BUILD" "$only" > "$cli_out" 2>&1
+}
 if [ "$jobs" -gt 1 ]; then run_cli & cli_pid=$!; fi
 
 # --- unit tests (the filter: only the tests whose name contains it)
