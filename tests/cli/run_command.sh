@@ -7,8 +7,11 @@
 #   sh tests/cli/run_command.sh TMPF
 #
 # One "ok   run_NAME" / "FAIL run_NAME" line per check, then "N passed,
-# M failed".  Needs root (CI runs as root): the mount checks use
-# `unshare -m`, the permission checks drop to uid 65534 with setpriv.
+# M failed" (", K skipped" when some could not run here).  As root (CI),
+# the mount checks use `unshare -m` and the permission checks drop to uid
+# 65534 with setpriv; otherwise the mount checks run in a user namespace
+# (`unshare -r -m`; skipped where there is none) and the permission checks
+# run as the current user.
 # Every wait is a poll with a timeout, never a fixed sleep.
 TMPF=$1
 CHECK_PREFIX=run_
@@ -205,7 +208,11 @@ for s in TERM:143 KILL:137 HUP:129 USR1:138; do
   check "status_killed_by_${s%:*}_is_${s#*:}" $? "status $rc, stderr: $err, left: $(listing "$d")"
 done
 fresh st
-run run -p "$d" tmpf-no-such-command-anywhere arg
+# (a PATH of one empty directory: a directory on the caller's PATH that
+# it may not search would make the answer EACCES, 126, as for execvp)
+mkdir "$scratch/emptybin"
+out=$(PATH=$scratch/emptybin "$TMPF" run -p "$d" tmpf-no-such-command-anywhere arg < /dev/null 2> "$scratch/err"); rc=$?
+err=$(cat "$scratch/err")
 [ $rc -eq 127 ] && [ -z "$out" ] && case $err in "tmpf: run: "*tmpf-no-such-command-anywhere*) true ;; *) false ;; esac && is_empty "$d"
 check status_127_command_not_found $? "status $rc, stdout: $out, stderr: $err, left: $(listing "$d")"
 fresh st
@@ -403,21 +410,29 @@ run run -p "$d" sh -c 'rmdir "$TMPDIR"'
 [ $rc -eq 0 ] && is_empty "$d"
 check command_removing_its_dir_is_fine $? "status $rc, stderr: $err"
 
-# --- as an unprivileged user (uid 65534): the modes are real obstacles
+# --- as an unprivileged user (uid 65534, or not root, ourselves): the
+# modes are real obstacles
+if [ "$(id -u)" -eq 0 ]; then root=1; else root=0; fi
 chmod 711 "$scratch"
 nb=$scratch/nb
 mkdir "$nb"
 NTMPF=$TMPF
-if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$TMPF" 2> /dev/null; then
+if [ $root -eq 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$TMPF" 2> /dev/null; then
   cp "$TMPF" "$scratch/bin/tmpf-copy" && NTMPF=$scratch/bin/tmpf-copy
 fi
 chmod 755 "$scratch/bin"
 chmod 644 "$scratch/bin/mktree" "$waiter"
 make_targets "$nb/out"
 mkdir "$nb/tree" "$nb/top" "$nb/priv"
-chown -R 65534:65534 "$nb"
+if [ $root -eq 1 ]; then
+  chown -R 65534:65534 "$nb"
+  as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  nobody_ids=65534:65534
+else
+  as_nobody() { "$@"; }
+  nobody_ids=$(id -u):$(id -g)
+fi
 chmod 755 "$nb/out"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 out=$(OUT=$nb/out as_nobody "$NTMPF" run -p "$nb/tree" sh "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?
 [ $rc -eq 0 ] && is_empty "$nb/tree" && targets_intact "$nb/out" && [ ! -s "$scratch/err" ]
@@ -428,24 +443,31 @@ out=$(as_nobody "$NTMPF" run -p "$nb/top" sh -c 'mkdir "$TMPDIR/a" && echo f > "
 check removes_dir_made_mode_000_by_command $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$nb/top")"
 
 out=$(as_nobody "$NTMPF" run -p "$nb/priv" sh -c 'stat -c "%a %u:%g" "$TMPDIR"' 2> "$scratch/err"); rc=$?
-[ $rc -eq 0 ] && [ "$out" = "700 65534:65534" ] && is_empty "$nb/priv"
+[ $rc -eq 0 ] && [ "$out" = "700 $nobody_ids" ] && is_empty "$nb/priv"
 check unprivileged_dir_is_0700_owned_by_caller $? "status $rc, got: $out, stderr: $(cat "$scratch/err")"
 
 rm -f "$scratch/ran"
-mkdir "$scratch/rootonly"; chmod 755 "$scratch/rootonly"
+mkdir "$scratch/rootonly"; chmod 555 "$scratch/rootonly" # not even for its owner
 out=$(as_nobody "$NTMPF" run -p "$scratch/rootonly" sh -c 'echo ran' 2> "$scratch/err"); rc=$?
 [ $rc -eq 1 ] && [ -z "$out" ] && grep -q '^tmpf: run: ' "$scratch/err" && is_empty "$scratch/rootonly"
 check unwritable_p_dir_is_status_1 $? "status $rc, stdout: $out, stderr: $(cat "$scratch/err")"
 
-# --- mount points inside (root, in a private mount namespace)
+# --- mount points inside (in a private mount namespace: as root, or in a
+# user namespace; skipped where neither is possible)
 # The mount is not entered, removal fails: an error, a non-zero status,
 # and what is under the mount point untouched.
 mkdir -p "$scratch/msrc/sub"
 echo keep > "$scratch/msrc/f"; echo keep2 > "$scratch/msrc/sub/g"
 echo keepfile > "$scratch/mfile"
 # in_ns SCRIPT: runs SCRIPT with sh in a new private mount namespace
-in_ns() { unshare -m --propagation private sh -c "$1" 2>> "$scratch/ns.err"; }
+if [ $root -eq 1 ]; then ns_cmd="unshare -m"; else ns_cmd="unshare -r -m"; fi
+in_ns() { $ns_cmd --propagation private sh -c "$1" 2>> "$scratch/ns.err"; }
 export TMPF scratch
+if [ $root -eq 0 ] && ! unshare -r -m true 2> /dev/null; then
+  for name in bind_mount_inside_not_entered tmpfs_mounted_inside_not_entered file_bind_mount_inside_not_removed; do
+    skip $name "not root, and no user namespace ('unshare -r -m' fails): cannot mount"
+  done
+else
 fresh mnt
 : > "$scratch/ns.err"
 in_ns '
@@ -488,6 +510,7 @@ rc=$(cat "$scratch/mnt.rc" 2> /dev/null)
 [ -n "$rc" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 90 ] && grep -q '^tmpf: run: ' "$scratch/mnt.err" &&
   [ "$(cat "$scratch/mfile")" = keepfile ]
 check file_bind_mount_inside_not_removed $? "status $rc, stderr: $(cat "$scratch/mnt.err" "$scratch/ns.err" 2> /dev/null | tr '\n' '|'), file: $(cat "$scratch/mfile")"
+fi
 
 # ======================================================================
 # --keep, --keep-on-failure

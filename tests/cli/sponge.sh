@@ -8,13 +8,15 @@
 #   sh tests/cli/sponge.sh TMPF
 #
 # One "ok   sponge_NAME" / "FAIL sponge_NAME" line per check (with an
-# indented detail line under a FAIL), then "N passed, M failed".
+# indented detail line under a FAIL), then "N passed, M failed" (", K
+# skipped" when some could not run here, each with its reason).
 # Designed to run as root (CI): the unprivileged checks then drop to
 # uid/gid 65534 with setpriv, and the full-disk checks mount a tmpfs in
 # a private mount namespace (unshare -m).  Without root, the unprivileged
 # checks run as the current user, the full disk is tried in a user
-# namespace (unshare -r -m), and what needs root otherwise fails saying
-# why.  Nothing is skipped.
+# namespace (unshare -r -m; skipped where there is none), and what needs
+# root otherwise (files of other users) is skipped saying why.  Without
+# strace the sync counts are skipped.
 # Pipes from cat are deliberate: standard input is then a pipe, not a file.
 # shellcheck disable=SC2002
 TMPF=$1
@@ -138,7 +140,7 @@ if [ $root -eq 1 ]; then
   [ $rc -eq 0 ] && cmp -s "$f" "$data/r100k" && [ "$o" = "1234:5678:604" ]
   check keeps_owner_group_mode_spilled $? "status $rc, got $o"
 else
-  check keeps_owner_group_mode "1" "not root: cannot chown a file to 1234:5678 to test this"
+  skip keeps_owner_group_mode "needs root: to chown a file to 1234:5678"
 fi
 
 # unprivileged: replacing a file owned by someone else, in a directory
@@ -168,21 +170,24 @@ if [ $root -eq 1 ]; then
   o=$(stat -c %u:%g:%a "$g/h")
   [ $rc -eq 0 ] && cmp -s "$g/h" "$data/sorted" && [ "$o" = "65534:5678:664" ]
   check unprivileged_group_member_keeps_group $? "status $rc, got $o, wanted 65534:5678:664, stderr: $(errtext "$scratch/err")"
-
-  # its own set-ID file keeps its mode (writing the new file must not
-  # cost it the set-ID bits)
-  o=$scratch/owndir
-  mkdir "$o"; chown 65534:65534 "$o"
-  for mode in 4755 2755 6750; do
-    as_nobody sh -c 'cp "$1" "$2" && chmod "$3" "$2"' sh "$data/unsorted" "$o/f$mode" "$mode"
-    sort "$o/f$mode" | as_nobody "$TMPF" sponge "$o/f$mode" 2> "$scratch/err"; rc=$?
-    got=$(stat -c %04a "$o/f$mode")
-    [ $rc -eq 0 ] && cmp -s "$o/f$mode" "$data/sorted" && [ "$got" = "$mode" ]
-    check "unprivileged_own_file_keeps_mode_$mode" $? "status $rc, mode $got, wanted $mode, stderr: $(errtext "$scratch/err")"
-  done
 else
-  check unprivileged_replaces_others_file 1 "not root: cannot make a file owned by someone else to test this"
+  for name in unprivileged_group_dir_replaces_others_file unprivileged_sticky_dir_replaces_others_file unprivileged_group_member_keeps_group; do
+    skip $name "needs root: to make a file that another user (1234) owns"
+  done
 fi
+
+# its own set-ID file keeps its mode (writing the new file must not
+# cost it the set-ID bits); as uid 65534, or not root, as we are
+o=$scratch/owndir
+mkdir "$o"
+if [ $root -eq 1 ]; then chown 65534:65534 "$o"; fi
+for mode in 4755 2755 6750; do
+  as_nobody sh -c 'cp "$1" "$2" && chmod "$3" "$2"' sh "$data/unsorted" "$o/f$mode" "$mode"
+  sort "$o/f$mode" | as_nobody "$TMPF" sponge "$o/f$mode" 2> "$scratch/err"; rc=$?
+  got=$(stat -c %04a "$o/f$mode")
+  [ $rc -eq 0 ] && cmp -s "$o/f$mode" "$data/sorted" && [ "$got" = "$mode" ]
+  check "unprivileged_own_file_keeps_mode_$mode" $? "status $rc, mode $got, wanted $mode, stderr: $(errtext "$scratch/err")"
+done
 
 # =====================================================================
 # 2. symlinks
@@ -375,7 +380,10 @@ for u in 022 077 027 000; do
 done
 
 # a new file in a set-group-ID directory gets the directory's group, as
-# open(2) would give it; an old one keeps its own (root)
+# open(2) would give it; an old one keeps its own (root; not root, with a
+# second group of ours where we have one)
+g2=
+[ $root -eq 0 ] && g2=$(id -G | tr ' ' '\n' | grep -v -x "$(id -g)" | head -n 1)
 if [ $root -eq 1 ]; then
   mkdir "$d/sgid"; chown 0:5678 "$d/sgid"; chmod 2775 "$d/sgid"
   printf 'x\n' | "$TMPF" sponge "$d/sgid/new"; rc=$?
@@ -385,8 +393,18 @@ if [ $root -eq 1 ]; then
   printf 'x\n' | "$TMPF" sponge -m 0 "$d/sgid/old"; rc=$?
   [ $rc -eq 0 ] && [ "$(stat -c %u:%g:%a "$d/sgid/old")" = 1234:4321:664 ]
   check setgid_dir_old_file_keeps_its_group $? "status $rc, got $(stat -c %u:%g:%a "$d/sgid/old")"
+elif [ -n "$g2" ]; then
+  mkdir "$d/sgid"; chgrp "$g2" "$d/sgid"; chmod 2775 "$d/sgid"
+  printf 'x\n' | "$TMPF" sponge "$d/sgid/new"; rc=$?
+  [ $rc -eq 0 ] && [ "$(stat -c %g "$d/sgid/new")" = "$g2" ]
+  check new_file_in_setgid_dir_gets_dir_group $? "status $rc, group $(stat -c %g "$d/sgid/new" 2>&1) (wanted $g2), directory: $(stat -c %a:%g "$d/sgid")"
+  own=$(id -u):$(id -g)
+  printf 'old\n' > "$d/sgid/old"; chgrp "$(id -g)" "$d/sgid/old"; chmod 0664 "$d/sgid/old"
+  printf 'x\n' | "$TMPF" sponge -m 0 "$d/sgid/old"; rc=$?
+  [ $rc -eq 0 ] && [ "$(stat -c %u:%g:%a "$d/sgid/old")" = "$own:664" ]
+  check setgid_dir_old_file_keeps_its_group $? "status $rc, got $(stat -c %u:%g:%a "$d/sgid/old"), wanted $own:664"
 else
-  check setgid_dir_groups 1 "not root: cannot make a directory of group 5678 to test this"
+  skip setgid_dir_groups "needs root, or a second group: to make a set-group-ID directory of a group not our own"
 fi
 
 # =====================================================================
@@ -425,7 +443,7 @@ if command -v strace > /dev/null 2>&1; then
     done
   done
 else
-  check fsync_counts 1 "strace is not installed: cannot count the syncs (CI installs it)"
+  skip fsync_counts "no strace on PATH: cannot count the syncs"
 fi
 
 # --durable in a directory the user may write but not read: the
@@ -702,8 +720,14 @@ df -k "$d" | sed -n "2p" | tr -s " " | cut -d " " -f 3 > "$o/used1"
 cmp -s "$d/f" "$o/ref"; echo $? > "$o/cmp"
 '
 if [ $root -eq 1 ]; then unshare_cmd="unshare -m"; else unshare_cmd="unshare -r -m"; fi
+# not root: a user namespace to mount in, where there is one
+no_ns=
+if [ $root -eq 0 ] && ! unshare -r -m true 2> /dev/null; then
+  no_ns="not root, and no user namespace ('unshare -r -m' fails): cannot mount"
+fi
 full_case() { # NAME ARGS...
   name=$1; shift
+  if [ -n "$no_ns" ]; then skip "full_disk_$name" "$no_ns"; return; fi
   fo=$scratch/full_$name
   mkdir "$fo" "$fo/mnt"
   $unshare_cmd sh -c "$full_inner" sh "$TMPF" "$fo/mnt" "$fo" "$@" 2> "$fo/unshare_err"
@@ -815,13 +839,17 @@ fi
 '
 no=$scratch/named
 mkdir "$no"
-env "$no_lsan" $unshare_cmd sh -c "$named_inner" sh "$TMPF" "$no" "$data" $root "$dflint" 2> "$no/unshare_err"
-if [ -s "$no/results" ]; then
-  while IFS='|' read -r name st detail; do
-    check "no_proc_$name" "$st" "$detail"
-  done < "$no/results"
+if [ -n "$no_ns" ]; then
+  skip no_proc "$no_ns"
 else
-  check no_proc 1 "could not run in a mount namespace with '$unshare_cmd': $(errtext "$no/unshare_err")"
+  env "$no_lsan" $unshare_cmd sh -c "$named_inner" sh "$TMPF" "$no" "$data" $root "$dflint" 2> "$no/unshare_err"
+  if [ -s "$no/results" ]; then
+    while IFS='|' read -r name st detail; do
+      check "no_proc_$name" "$st" "$detail"
+    done < "$no/results"
+  else
+    check no_proc 1 "could not run in a mount namespace with '$unshare_cmd': $(errtext "$no/unshare_err")"
+  fi
 fi
 
 # =====================================================================
@@ -857,7 +885,7 @@ avail=$(df -Pk "$scratch" | sed -n 2p | tr -s ' ' | cut -d ' ' -f 4)
 for m in default 16M; do
   case $m in default) limit=81920 o="" ;; *) limit=32768 o="-m $m" ;; esac
   if [ "${avail:-0}" -le 3145728 ]; then
-    check "2GiB_memory_$m" 1 "needs more than 3 GiB free where the scratch directory is; $avail KiB"
+    skip "2GiB_memory_$m" "needs more than 3 GiB free where the scratch directory is; $avail KiB"
     continue
   fi
   head -c 2147483648 /dev/zero | "$PEAK_RSS" "$scratch/rss" "$TMPF" sponge --no-sync $o "$big" 2> "$scratch/err"; rc=$?
