@@ -799,6 +799,15 @@ static void after_fork(void) {
   pthread_mutex_unlock(&tf__process_lock);
 }
 
+/* A child made by fork() wipes the block itself as well: where madvise()
+ * accepts MADV_WIPEONFORK but does nothing (qemu-user), the child would
+ * otherwise take its parent's pid and random names for its own. */
+static void after_fork_in_child(void) {
+  if (wiped_on_fork != NULL)
+    memset(wiped_on_fork, 0, sizeof(*wiped_on_fork));
+  after_fork();
+}
+
 static void map_wiped_block(void) {
 #if defined(MADV_WIPEONFORK)
   size_t size = (sizeof(struct tf__process) + 4095) & ~(size_t)4095;
@@ -816,7 +825,7 @@ static void map_wiped_block(void) {
 
 static void init_once_per_load(void) {
   map_wiped_block();
-  pthread_atfork(before_fork, after_fork, after_fork);
+  pthread_atfork(before_fork, after_fork, after_fork_in_child);
 }
 
 void tf__lib_init(void) { pthread_once(&init_once, init_once_per_load); }

@@ -654,6 +654,25 @@ static int wanted(const struct tf_test *t, char **filters, int nfilters) {
   return 0;
 }
 
+/* -x 'WORD: REASON': tests whose name contains WORD are skipped with
+ * REASON, for what a platform cannot do (an emulator, say). */
+#define MAX_EXCLUDES 16
+static const char *excludes[MAX_EXCLUDES];
+static int nexcludes;
+
+static const char *excluded(const struct tf_test *t) {
+  int i;
+  for (i = 0; i < nexcludes; i++) {
+    const char *colon = strchr(excludes[i], ':');
+    size_t len = colon ? (size_t)(colon - excludes[i]) : strlen(excludes[i]);
+    const char *p;
+    for (p = t->name; *p != '\0'; p++)
+      if (strncmp(p, excludes[i], len) == 0)
+        return excludes[i];
+  }
+  return NULL;
+}
+
 static int default_jobs(void) {
   const char *s = getenv("TF_TEST_JOBS");
   long n = s ? atol(s) : sysconf(_SC_NPROCESSORS_ONLN);
@@ -661,10 +680,11 @@ static int default_jobs(void) {
 }
 
 static void usage(void) {
-  fputs("usage: unit [-j JOBS] [-l] [SUBSTRING...]\n"
+  fputs("usage: unit [-j JOBS] [-l] [-x 'WORD: REASON']... [SUBSTRING...]\n"
         "  runs the tests whose name contains any SUBSTRING (all without\n"
         "  one), JOBS at a time (default: $TF_TEST_JOBS, else the cores);\n"
-        "  -l lists the names instead\n",
+        "  -l lists the names instead; -x skips the tests whose name\n"
+        "  contains WORD, giving REASON (what this platform cannot do)\n",
         stderr);
 }
 
@@ -676,11 +696,13 @@ int main(int argc, char **argv) {
   int passed = 0, failed = 0, skipped = 0, jobs = default_jobs();
   int busy = 0, list = 0, opt;
 
-  while ((opt = getopt(argc, argv, "j:lh")) != -1) {
+  while ((opt = getopt(argc, argv, "j:lx:h")) != -1) {
     if (opt == 'j' && atoi(optarg) > 0)
       jobs = atoi(optarg);
     else if (opt == 'l')
       list = 1;
+    else if (opt == 'x' && nexcludes < MAX_EXCLUDES)
+      excludes[nexcludes++] = optarg;
     else {
       usage();
       return 2;
@@ -726,6 +748,16 @@ int main(int argc, char **argv) {
         t = t->next;
       if (t == NULL)
         break;
+      if (excluded(t) != NULL) {
+        const char *why = strchr(excluded(t), ':');
+        printf("skip %s\n    skipped: %s\n", t->name,
+               why ? why + 1 + strspn(why + 1, " ") : "excluded by -x");
+        fflush(stdout);
+        skipped++;
+        t = t->next;
+        i--; /* the slot is still free */
+        continue;
+      }
       if (start_one(&slots[i], t, base) != 0) {
         printf("FAIL %s\n    could not be started\n", t->name);
         failed++;
