@@ -218,6 +218,24 @@ static int new_fd_in(const char *before, const char *after) {
 
 int tf_test_mount_ns_real_root(void) { return mount_ns_real_root; }
 
+void tf_test_skip_unless_mount_ns(void) {
+  int status;
+  pid_t pid;
+  if (tf_test_is_root())
+    return;
+  fflush(NULL);
+  pid = fork();
+  if (pid < 0)
+    FAIL("fork: %s", strerror(errno));
+  if (pid == 0)
+    _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno);
+  if (waitpid(pid, &status, 0) != pid)
+    FAIL("waitpid: %s", strerror(errno));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    SKIP("not root, and no user namespace (%s): cannot mount",
+         WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "probe died");
+}
+
 int tf_test_run_in_mount_ns(void (*fn)(void *), void *arg) {
   int status;
   pid_t pid;

@@ -187,6 +187,11 @@ int tf_test_enter_mount_ns(void);
 int tf_test_run_in_mount_ns(void (*fn)(void *), void *arg);
 int tf_test_mount_ns_real_root(void);
 
+/* Skip the test (with the reason) unless it can mount: as root, or where
+ * an unprivileged user may make a user namespace.  Call it first, before
+ * the test makes anything. */
+void tf_test_skip_unless_mount_ns(void);
+
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 

@@ -147,8 +147,9 @@ fi
 # --- the command line: each of its ok/FAIL/skip lines counts
 [ -n "$cli_pid" ] && wait "$cli_pid"
 [ -n "$cli_pid" ] || run_cli
-grep -E '^(ok  |FAIL|skip)' "$cli_out" | grep -v '^ok  ' | head -n 200
-sed -n '/^\(FAIL\|skip\)/,/^ok  /p' "$cli_out" | grep '^    ' | head -n 60
+# (each FAIL or skip with the indented lines under it; ok lines only count)
+awk '/^(FAIL|skip)/ {show = 1; print; next} /^    / {if (show) print; next}
+     {show = 0}' "$cli_out" | head -n 300
 p=$(grep -c '^ok  ' "$cli_out")
 f=$(grep -c '^FAIL' "$cli_out")
 s=$(grep -c '^skip' "$cli_out")

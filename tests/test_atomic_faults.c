@@ -231,26 +231,8 @@ static void full_disk(void) {
   CHECK_SYS(unlink("small/t"));
 }
 
-/* A test that mounts is skipped where it cannot: not root, and no user
- * namespace to be root in (unprivileged ones are off here). */
-static void skip_unless_mount_ns(void) {
-  int status;
-  pid_t pid;
-  if (tf_test_is_root())
-    return;
-  fflush(NULL);
-  pid = fork();
-  CHECK_SYS(pid);
-  if (pid == 0)
-    _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno);
-  CHECK_SYS(waitpid(pid, &status, 0));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    SKIP("not root, and no user namespace (%s): cannot mount",
-         WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "probe died");
-}
-
 TEST(test_atomic_full_disk_is_enospc_and_the_old_file_is_intact) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(tf_test_run_in_mount_ns(with_small_dir, (void *)full_disk), 0);
 }
 
@@ -294,6 +276,6 @@ static void no_inodes(void) {
 }
 
 TEST(test_atomic_no_inode_left_is_enospc_and_the_old_file_is_intact) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(tf_test_run_in_mount_ns(with_small_dir, (void *)no_inodes), 0);
 }

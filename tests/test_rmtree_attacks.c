@@ -728,24 +728,6 @@ static int run_in_mount_ns(void (*fn)(void *), void *arg) {
   return tf_test_run_in_mount_ns(in_ns, &c);
 }
 
-/* A test that mounts is skipped where it cannot: not root, and no user
- * namespace to be root in (unprivileged ones are off here). */
-static void skip_unless_mount_ns(void) {
-  int status;
-  pid_t pid;
-  if (tf_test_is_root())
-    return;
-  fflush(NULL);
-  pid = fork();
-  CHECK_SYS(pid);
-  if (pid == 0)
-    _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno);
-  CHECK_SYS(waitpid(pid, &status, 0));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    SKIP("not root, and no user namespace (%s): cannot mount",
-         WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "probe died");
-}
-
 static void do_mount(const char *src, const char *dst, const char *type,
                      unsigned long flags, const char *data) {
   if (mount(src, dst, type ? type : "none", flags, data) != 0)
@@ -1610,7 +1592,7 @@ static void swap_race(void *arg) {
 TEST_TIMEOUT(test_rmtree_attack_race_child_swapped_for_victim_link, 60) {
   int rounds = DISK_ROUNDS;
   swap_race(&rounds); /* in the test directory: no mount needed */
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   rounds = SWAP_ROUNDS;
   ASSERT_EQ(run_on_tmpfs(swap_race, &rounds), 0);
 }
@@ -1726,7 +1708,7 @@ static void deep_swap_race(void *arg) {
 }
 
 TEST_TIMEOUT(test_rmtree_attack_race_deep_chain_swaps_past_fd_window, 60) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(run_on_tmpfs(deep_swap_race, NULL), 0);
 }
 
@@ -1808,7 +1790,7 @@ static void move_deep_race(void *arg) {
 }
 
 TEST_TIMEOUT(test_rmtree_attack_race_deep_dirs_moved_shallow_and_out, 60) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(run_on_tmpfs(move_deep_race, NULL), 0);
 }
 
@@ -1918,7 +1900,7 @@ TEST_TIMEOUT(test_rmtree_attack_race_two_walkers_neither_reports_an_error,
   /* "An entry removed by someone else meanwhile is not an error": two
    * removals of one tree deeper than the fd window both return 0 (or
    * -ENOENT from one that found the path already gone). */
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(run_on_tmpfs(twin_race, NULL), 0);
 }
 
@@ -2034,7 +2016,7 @@ static void chmod_race(void *arg) {
 TEST_TIMEOUT(test_rmtree_attack_race_modes_flipped_and_swapped_unprivileged,
              40) {
   int status;
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   if (tf_test_is_root())
     CHECK_SYS(chmod(tf_test_dir(), 0711)); /* the walker passes through */
   status = run_on_tmpfs(chmod_race, NULL);
@@ -2365,7 +2347,7 @@ static void dotdot_cases(void *arg) {
 TEST(test_rmtree_attack_window_dotdot_reopen_after_move_into_victim) {
   /* (on the tmpfs, everything else read-only: a walker that trusted the
    * ".." would climb on out of the test directory) */
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(run_on_tmpfs(dotdot_cases, NULL), 0);
 }
 
@@ -2762,7 +2744,7 @@ static void tmpfs_in_ns(void *arg) {
 
 TEST(test_rmtree_attack_tmpfs_inside_tree_left_in_place_exdev) {
   int status;
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   put_dir("work");
   status = run_in_mount_ns(tmpfs_in_ns, NULL);
   rm_tree("work");
@@ -2869,7 +2851,7 @@ static int with_victim_in_mount_ns(void (*fn)(void *)) {
 }
 
 TEST(test_rmtree_attack_bind_mount_of_victim_left_alone_exdev) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(bind_in_ns), 0);
 }
 
@@ -2925,7 +2907,7 @@ static void denied_bind_in_ns(void *arg) {
 
 TEST(test_rmtree_attack_bind_mount_of_denied_victim_dir_unprivileged) {
   int status;
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   make_victim();
   put_dir("work");
   set_mode("work", 0755);
@@ -3003,7 +2985,7 @@ static void rewalk_in_ns(void *arg) {
 }
 
 TEST(test_rmtree_attack_window_rewalk_meets_bind_mount_of_victim) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(rewalk_in_ns), 0);
 }
 
@@ -3041,6 +3023,6 @@ static void file_bind_in_ns(void *arg) {
 }
 
 TEST(test_rmtree_attack_file_bind_mount_left_in_place_exdev) {
-  skip_unless_mount_ns();
+  tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(file_bind_in_ns), 0);
 }
