@@ -183,8 +183,10 @@ run_one() {
   shift
   REC=$W/rec.$who
   : > "$REC"
-  rm -rf "$S"
-  cp -Rp "$FIX" "$S" || { echo "setup failed" >> "$REC"; return; }
+  # (the scratch directory is made anew only when a run changed it)
+  if [ ! -d "$S" ]; then
+    cp -Rp "$FIX" "$S" || { echo "setup failed" >> "$REC"; return; }
+  fi
   names=
   rep=0
   while [ "$rep" -lt "$REPS" ]; do
@@ -247,9 +249,9 @@ $P"
     (cd "$S" && find . -print | LC_ALL=C sort) > "$W/now"
     diff "$W/fixture.list" "$W/now" |
       sed -n 's/^> /  left behind: /p; s/^< /  removed: /p' >> "$REC"
+    chmod -R u+rwx "$S" 2>/dev/null
+    rm -rf "$S"
   fi
-  chmod -R u+rwx "$S" 2>/dev/null
-  rm -rf "$S"
 }
 
 # ---------------------------------------------------------------- a case
