@@ -177,13 +177,27 @@ static int open_dir(const char *path) {
   return fd;
 }
 
+/* The directory "sub" the *at forms are anchored on, open. */
+static int make_sub(void) {
+  CHECK_SYS(mkdir("sub", 0700));
+  return open_dir("sub");
+}
+
+/* Ends make_sub(): the real system calls back, "sub" (empty by now)
+ * removed, and nothing else left in the test directory. */
+static void remove_sub(int dirfd) {
+  tf_test_restore_syscalls();
+  close(dirfd);
+  CHECK_SYS(rmdir("sub"));
+  ASSERT_EQ(tf_test_count_entries("."), 0);
+}
+
 /* ------------------------------------------------ the creation calls */
 
 TEST(test_cloexec_creation_calls) {
   char *path = NULL, *name = NULL;
   int fd, dirfd, p;
-  CHECK_SYS(mkdir("sub", 0700));
-  dirfd = open_dir("sub");
+  dirfd = make_sub();
   watch();
   LEAVES(1, fd = tf_mkstemp(&path, NULL));
   close(fd);
@@ -217,10 +231,7 @@ TEST(test_cloexec_creation_calls) {
     close(fd);
   }
   unwatch(1);
-  tf_test_restore_syscalls();
-  close(dirfd);
-  CHECK_SYS(rmdir("sub"));
-  ASSERT_EQ(tf_test_count_entries("."), 0);
+  remove_sub(dirfd);
 }
 
 /* ------------------------------------------------------------ handles */
@@ -231,8 +242,7 @@ TEST(test_cloexec_file_handles_in_every_mode) {
   FILE *stream;
   size_t i;
   int dirfd, how, xattrs = user_xattrs_here();
-  CHECK_SYS(mkdir("sub", 0700));
-  dirfd = open_dir("sub");
+  dirfd = make_sub();
   watch();
   for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
     tf_opts o = flags_opts(modes[i]);
@@ -278,8 +288,7 @@ static void dir_handles(void *arg) {
   int dirfd, how;
   (void)arg;
   ASSERT_OK(tf_settempdir(NULL)); /* forget the parent's */
-  CHECK_SYS(mkdir("sub", 0700));
-  dirfd = open_dir("sub");
+  dirfd = make_sub();
   watch();
   for (i = 0; i < sizeof(modes) / sizeof(modes[0]) + 1; i++) {
     /* The last round: a mode that denies the owner reading, so the
@@ -305,8 +314,7 @@ static void dir_handles(void *arg) {
     }
   }
   unwatch(1);
-  close(dirfd);
-  CHECK_SYS(rmdir("sub"));
+  remove_sub(dirfd);
 }
 
 TEST(test_cloexec_dir_handles_in_every_mode) {
@@ -321,8 +329,7 @@ TEST(test_cloexec_spool_and_its_rollover) {
   tf_spool *s;
   FILE *stream;
   int dirfd, p, how;
-  CHECK_SYS(mkdir("sub", 0700));
-  dirfd = open_dir("sub");
+  dirfd = make_sub();
   for (p = UNNAMED; p <= NAMED; p++) {
     tf_test_use_path((enum tf_test_path)p);
     watch();
@@ -352,10 +359,7 @@ TEST(test_cloexec_spool_and_its_rollover) {
     }
     unwatch(1);
   }
-  tf_test_restore_syscalls();
-  close(dirfd);
-  CHECK_SYS(rmdir("sub"));
-  ASSERT_EQ(tf_test_count_entries("."), 0);
+  remove_sub(dirfd);
 }
 
 TEST(test_cloexec_atomic_replacement) {
@@ -365,8 +369,7 @@ TEST(test_cloexec_atomic_replacement) {
   FILE *stream;
   size_t i;
   int dirfd, p, how;
-  CHECK_SYS(mkdir("sub", 0700));
-  dirfd = open_dir("sub");
+  dirfd = make_sub();
   for (p = UNNAMED; p <= NAMED; p++) {
     tf_test_use_path((enum tf_test_path)p);
     watch();
@@ -400,12 +403,9 @@ TEST(test_cloexec_atomic_replacement) {
     LEAVES(0, tf_write_fileat(dirfd, "target", "x", 1, NULL));
     unwatch(1);
   }
-  tf_test_restore_syscalls();
-  close(dirfd);
   CHECK_SYS(unlink("target"));
   CHECK_SYS(unlink("sub/target"));
-  CHECK_SYS(rmdir("sub"));
-  ASSERT_EQ(tf_test_count_entries("."), 0);
+  remove_sub(dirfd);
 }
 
 TEST(test_cloexec_pool_files) {
