@@ -109,13 +109,12 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_BIN := $(BUILD)/bench/tfbench
 
-# The CLI, on the public API only, linked with the shared library as a
-# distribution installs it.  Linked twice from the same objects, as
-# libtool does: $(BUILD)/tmpf finds the library in $(BUILD) (an absolute
-# rpath: $ORIGIN needs /proc, which some tests take away; for the tests
-# and the tour), $(BUILD)/dist/tmpf is the one
-# installed (no rpath: the system's search path finds the library).
-# $(BUILD)/mktemp is a link to the first, for the mktemp mode.
+# The CLI, on the public API only.  Linked twice from the same objects:
+# $(BUILD)/dist/tmpf, the one installed, with the shared library (as a
+# distribution ships it; no rpath); $(BUILD)/tmpf, for the tests and the
+# tour, with the static one, so that it runs from anywhere: the tests
+# copy it, run it as another user who may not reach the build directory,
+# and take /proc away.  $(BUILD)/mktemp is a link to it, for mktemp mode.
 TMPF_SRC := $(wildcard tools/tmpf/*.c)
 TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
 TMPF_BIN := $(BUILD)/tmpf
@@ -207,9 +206,9 @@ $(BUILD)/examples/%.o: examples/%.c $(FLAGS_STAMP)
 	$(say) CC $<
 	$(Q)$(COMPILE) -c $< -o $@
 
-$(TMPF_BIN): $(TMPF_OBJ) $(SHARED)
+$(TMPF_BIN): $(TMPF_OBJ) $(STATIC)
 	$(say) LD $@
-	$(Q)$(LINK) -Wl,-rpath,$(abspath $(BUILD)) -o $@ $(TMPF_OBJ) -L$(BUILD) -ltempfile $(THREADS) $(LDLIBS)
+	$(Q)$(LINK) -o $@ $(TMPF_OBJ) $(STATIC) $(THREADS) $(LDLIBS)
 	@ln -sf tmpf $(BUILD)/mktemp
 
 $(TMPF_DIST): $(TMPF_OBJ) $(SHARED)
