@@ -217,7 +217,7 @@ int main(void) {
   check(tf_mkdtemp(&shared, NULL), "tf_mkdtemp");
   race_condition(shared);
   permissions(shared);
-  check(tf_rmtree_at(AT_FDCWD, shared, 0), "tf_rmtree_at");
+  check(tf_rmtreeat(AT_FDCWD, shared, 0), "tf_rmtreeat");
   printf("\nRemoved %s, exists: %s\n", shared, exists(shared));
   free(shared);
   return 0;

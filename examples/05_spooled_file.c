@@ -2,7 +2,7 @@
 /*
  * 05_spooled_file.c - the tour's SpooledTemporaryFile: data stays in
  * memory until it grows past max_size (1 KiB here), then moves to an
- * unnamed file, and the program never notices the move.  The seed writes
+ * unnamed file, and the program never notices the move.  The tutorial writes
  * text through a 'w+t' file; here the spool's stdio stream takes the
  * text.  Beyond Python: a rollover that fails (its directory is missing)
  * loses nothing, and the same spool rolls over once the directory is

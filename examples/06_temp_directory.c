@@ -34,7 +34,7 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Print the directory open at fd as the seed's os.walk() loop does: its
+/* Print the directory open at fd as the tutorial's os.walk() loop does: its
  * name, then its files one level in, then each subdirectory the same
  * way (names sorted, as a listing's order is the file system's).
  * Takes fd. */
@@ -87,7 +87,7 @@ static void copy_path(char *buf, size_t size, const tf_dir *d) {
     check(-ENAMETOOLONG, "tf_dir_path");
 }
 
-/* The seed's demonstration: files in a directory that cleans up after
+/* The tutorial's demonstration: files in a directory that cleans up after
  * itself. */
 static void workspace(void) {
   char path[4096];
@@ -135,8 +135,8 @@ static void keep(void) {
   check(tf_dir_free(d), "tf_dir_free");
   printf("\nTF_KEEP (delete=False): %s\n", path);
   printf("Exists after tf_dir_free: %s\n", exists(path));
-  check(tf_rmtree_at(AT_FDCWD, path, 0), "tf_rmtree_at");
-  printf("Exists after tf_rmtree_at: %s\n", exists(path));
+  check(tf_rmtreeat(AT_FDCWD, path, 0), "tf_rmtreeat");
+  printf("Exists after tf_rmtreeat: %s\n", exists(path));
 }
 
 /* ignore_cleanup_errors=True: cleanup removes what it can and reports

@@ -2,7 +2,7 @@
 /*
  * 07_manual_directory.c - the tour's manual directory management: a
  * directory from tf_mkdtemp() (Python's mkdtemp) that the program
- * removes itself, with tf_rmtree_at() in the place of shutil.rmtree().
+ * removes itself, with tf_rmtreeat() in the place of shutil.rmtree().
  *
  * Then what the removal promises about what is not its own: a symbolic
  * link planted in the tree, pointing at a directory outside it, is
@@ -67,13 +67,13 @@ int main(void) {
   printf("Locked directory: %s (mode 000)\n", locked);
 
   /* Always clean up manually. */
-  check(tf_rmtree_at(AT_FDCWD, temp_dir, 0), "tf_rmtree_at");
+  check(tf_rmtreeat(AT_FDCWD, temp_dir, 0), "tf_rmtreeat");
   printf("Directory manually cleaned up: exists %s\n", exists(temp_dir));
   survived = strcmp(exists(outside_file), "true") == 0;
   printf("The link's target is untouched: %s exists %s, keep.txt exists %s\n",
          outside, exists(outside), exists(outside_file));
 
-  check(tf_rmtree_at(AT_FDCWD, outside, 0), "tf_rmtree_at");
+  check(tf_rmtreeat(AT_FDCWD, outside, 0), "tf_rmtreeat");
   printf("Removed %s\n", outside);
   free(outside);
   free(temp_dir);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * 12_managed_temp_file.c - the tour's context manager integration, the
- * seed's ManagedTempFile: a temporary file bound to a scope, deleted
+ * tutorial's ManagedTempFile: a temporary file bound to a scope, deleted
  * when the scope ends normally, and kept for debugging when it ends with
  * an error, with one line saying where it was kept.
  *
@@ -24,14 +24,14 @@
 static char kept_path[4096]; /* what the reporter was told, "" if none */
 
 /* Where tf_file_end() reports a kept file (instead of stderr). */
-static void report_kept(const char *path, int status) {
-  snprintf(kept_path, sizeof(kept_path), "%s", path);
+static void report_kept(const char *path, int status, void *arg) {
+  snprintf(arg, sizeof(kept_path), "%s", path); /* arg: kept_path */
   printf("Error occurred (%s): kept %s for debugging\n", tf_err_name(status),
          path);
 }
 
 /* One ManagedTempFile scope: create, write the lines, and fail with
- * -EINVAL (the seed's simulated ValueError) when asked.  path_out gets
+ * -EINVAL (the tutorial's simulated ValueError) when asked.  path_out gets
  * the file's path, to look at it after the scope has ended. */
 static int managed_scope(const char *prefix, const char *suffix,
                          const char *const *lines, int fail, char *path_out,
@@ -73,7 +73,7 @@ int main(void) {
   int rc;
 
   puts("=== Custom Temp File Context Manager ===");
-  tf_set_kept_reporter(report_kept);
+  tf_set_kept_reporter(report_kept, kept_path);
 
   /* Normal use: the scope ends with status 0 and the file is deleted. */
   rc = managed_scope("app_", ".log", log_lines, 0, path, sizeof(path));
@@ -101,6 +101,6 @@ int main(void) {
   /* A kept file is ours to remove. */
   check_sys(unlink(kept_path) == 0, "unlink");
   printf("Removed the kept file; exists: %s\n", exists(kept_path));
-  tf_set_kept_reporter(NULL);
+  tf_set_kept_reporter(NULL, NULL);
   return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * 13_pool.c - the tour's temporary file pools, the seed's TempFilePool:
+ * 13_pool.c - the tour's temporary file pools, the tutorial's TempFilePool:
  * a program that needs many short-lived scratch files takes them from a
  * pool.  tf_pool_acquire() hands out an empty file, reusing an idle one
  * without a system call; tf_pool_release() truncates it and keeps it for

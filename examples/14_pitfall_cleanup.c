@@ -38,7 +38,7 @@ static void make_kept_file(const char *dir, int i, char **path_out) {
   check(tf_file_free(f), "tf_file_free"); /* closes, keeps the file */
 }
 
-/* The step that uses the files; it fails, as the seed imagines. */
+/* The step that uses the files; it fails, as the tutorial imagines. */
 static int process_files(char **paths, int n) {
   (void)paths;
   (void)n;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * 17_pipeline.c - the tour's first application, the seed's
+ * 17_pipeline.c - the tour's first application, the tutorial's
  * SecureFileProcessor: inputs pass through a chain of processing stages,
  * and every intermediate result lives in a file inside one private
  * workspace, a tf_dir with mode 0700, so no other user can list, read or

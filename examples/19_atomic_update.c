@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * 19_atomic_update.c - the seed's atomic_file_operation: replace a file so
+ * 19_atomic_update.c - the tutorial's atomic_file_operation: replace a file so
  * that a reader, or the disk after a crash, sees the whole old contents
- * or the whole new ones, never a mix.  The seed does it by hand (a
+ * or the whole new ones, never a mix.  The tutorial does it by hand (a
  * NamedTemporaryFile in the target's directory, fsync, os.rename); here
  * tf_atomic does every step, keeps the file's mode, follows a symlinked
  * target, and a write that fails midway leaves the old file as it was.
@@ -38,7 +38,7 @@ int main(void) {
   check_sys(chmod(target, 0640) == 0, "chmod");
   printf("Created test file: %s (mode 0640)\n", target);
 
-  /* The seed's update, with the durable level: the file is fsynced
+  /* The tutorial's update, with the durable level: the file is fsynced
    * before it takes the name, the directory after. */
   puts("=== Atomic File Operation ===");
   durable.flags = TF_SYNC_DURABLE;
@@ -77,7 +77,7 @@ int main(void) {
   printf("%s is still a symlink: %s\n", link, S_ISLNK(st.st_mode) ? "yes" : "no");
   show_file("  contents", target);
 
-  /* Beyond the seed: TF_NOCLOBBER refuses to replace, atomically. */
+  /* Beyond the tutorial: TF_NOCLOBBER refuses to replace, atomically. */
   durable.flags = TF_NOCLOBBER;
   rc = tf_write_file(target, "Never written\n", 14, &durable);
   printf("TF_NOCLOBBER onto the existing file: %s (%s)\n", tf_err_name(rc),

@@ -8,22 +8,36 @@
  * files (O_TMPFILE), and a named-file handle with a delete policy and a
  * safe way to publish the file under its final name.
  *
- * Conventions (see tempfile(3)):
- *  - A fallible call returns 0 (or an fd) on success and a negative errno
- *    on failure; tf_strerror() names it.  The library never prints (but
- *    for the line tf_file_end() and tf_dir_end() write when asked), exits
- *    or aborts, and never leaves its result in errno.
+ * Conventions (see tempfile(3)), the same for every function:
+ *  - A fallible call returns 0 (or an fd, a count, a size) on success and
+ *    a negative errno on failure, never a positive one; tf_strerror()
+ *    names it.  The library never prints (but for the line tf_file_end()
+ *    and tf_dir_end() write when asked), exits or aborts, and never
+ *    leaves its result in errno.
+ *  - Arguments are checked before any effect: a NULL handle or output
+ *    pointer, unknown flag bits or an unknown tf_opts.version give
+ *    -EINVAL; a negative fd other than AT_FDCWD gives -EBADF, and every
+ *    *at() function accepts AT_FDCWD.  The ending functions (*_free,
+ *    *_freep, *_close, *_abort, *_cleanup, *_end, tf_free) accept NULL
+ *    and return 0.
  *  - On failure nothing is left behind: no file, directory, fd or memory,
  *    and output parameters are untouched.
- *  - Options are one struct where zero or NULL means "default"; passing a
- *    NULL options pointer means all defaults.
+ *  - Options are one versioned struct where zero or NULL means "default";
+ *    passing a NULL options pointer means all defaults.
+ *  - Flags share one namespace: no bit means two things.
+ *  - Paths are UTF-8 (or the system's bytes) as char *.  The calls marked
+ *    "POSIX only" take a directory fd or a struct iovec and are not
+ *    declared on Windows.
+ *  - Every function below exists since 1.0; the exported symbols carry
+ *    the version LIBTEMPFILE_1.0.
  *  - Strings the library allocates for the caller are released with free()
  *    (or tf_free()); strings returned by handle getters are borrowed until
  *    the handle ends.
  *  - Every function is thread-safe, and process-wide settings are guarded;
  *    one handle must not be used by two threads at once without a lock.
  *
- * This header is C89 and C++ clean.
+ * This header is C89 and C++98 clean (checked with -pedantic -Werror);
+ * the TF_AUTO_* declarations need GCC or Clang.
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
@@ -32,16 +46,19 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#if !defined(_WIN32)
 #include <sys/uio.h>
+#define TF_POSIX_API 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define TF_VERSION_MAJOR 0
-#define TF_VERSION_MINOR 1
+#define TF_VERSION_MAJOR 1
+#define TF_VERSION_MINOR 0
 #define TF_VERSION_PATCH 0
-#define TF_VERSION_STRING "0.1.0"
+#define TF_VERSION_STRING "1.0.0"
 /* One integer that grows with every release: 0xMMmmpp. */
 #define TF_VERSION_HEX \
   ((TF_VERSION_MAJOR << 16) | (TF_VERSION_MINOR << 8) | TF_VERSION_PATCH)
@@ -54,11 +71,12 @@ extern "C" {
 
 /* ---------------------------------------------------------------- version */
 
-/* The library's version as "MAJOR.MINOR.PATCH"; a static string. */
-TF_EXTERN const char *tf_version(void);
+/* The version of the library that was loaded, as TF_VERSION_HEX (compare
+ * it with the TF_VERSION_HEX a program was built with).  Since 1.0. */
+TF_EXTERN unsigned int tf_version(void);
 
-/* The library's version as TF_VERSION_HEX of the build that was loaded. */
-TF_EXTERN unsigned int tf_version_hex(void);
+/* The same as "MAJOR.MINOR.PATCH"; a static string.  Since 1.0. */
+TF_EXTERN const char *tf_version_string(void);
 
 /* ----------------------------------------------------------------- errors */
 
@@ -91,25 +109,72 @@ TF_EXTERN void tf_free(void *ptr);
  * each; the default 12 characters carry 62 bits). */
 #define TF_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
 
-/* tf_opts.flags for tf_file_create() and tf_dir_create() (tf_atomic has
- * its own, below; the other creating functions accept none yet). */
+/*
+ * Flags.  One namespace: every bit means one thing in every call, and a
+ * call given a bit it does not take returns -EINVAL before any effect.
+ * Which call takes which is in tempfile(3); in short:
+ *   tf_file_create          TF_KEEP, TF_DELETE_ON_FREE, TF_UNTRACKED
+ *   tf_dir_create           TF_KEEP, TF_IGNORE_ERRORS, TF_UNTRACKED
+ *   tf_file_publish         TF_NOCLOBBER
+ *   tf_rmtreeat             TF_IGNORE_ERRORS, TF_CONTENTS_ONLY
+ *   tf_atomic_begin,        TF_NOCLOBBER, TF_SYNC_NONE, TF_SYNC_DURABLE,
+ *   tf_write_file           TF_SYNC_ONLY_EXISTING, TF_REPLACE_LINK,
+ *                           TF_MUST_EXIST, TF_STRICT_OWNER, TF_UNTRACKED
+ *   tf_pool_create          TF_POOL_NAMED, TF_UNTRACKED
+ *   tf_reap                 TF_REAP_DRY_RUN, TF_IGNORE_ERRORS
+ *   the others (tf_mkstemp, tf_mkdtemp, tf_mktemp, tf_tmpfile,
+ *   tf_spool_create and their *at forms): none.
+ */
 #define TF_KEEP 0x1u           /* never delete (Python delete=False) */
-#define TF_DELETE_ON_FREE 0x2u /* tf_file only: survive tf_file_close(),
-                                  delete at tf_file_free()
-                                  (delete_on_close=False) */
-#define TF_IGNORE_ERRORS 0x4u  /* tf_dir and tf_rmtree_at(): remove all
-                                  that can be removed and report success
+#define TF_DELETE_ON_FREE 0x2u /* survive tf_file_close(), delete at
+                                  tf_file_free() (delete_on_close=False) */
+#define TF_IGNORE_ERRORS 0x4u  /* remove all that can be removed and
+                                  report success
                                   (ignore_cleanup_errors=True) */
-#define TF_UNTRACKED 0x800u    /* tf_file, tf_dir, tf_atomic, tf_pool:
-                                  not registered for cleanup at exit or
+#define TF_CONTENTS_ONLY 0x8u  /* tf_rmtreeat(): empty the directory,
+                                  keep it */
+#define TF_SYNC_NONE 0x10u     /* no fsync at all: atomic for readers, not
+                                  across a crash (the file may be empty) */
+#define TF_SYNC_DURABLE 0x20u  /* also fsync the directory after the
+                                  rename, so the new name survives a
+                                  crash (F_FULLFSYNC on macOS) */
+#define TF_SYNC_ONLY_EXISTING 0x40u /* GLib's ONLY_EXISTING: sync only when
+                                  the target exists and is not empty, as
+                                  there is no old data to lose otherwise */
+/* 0x80u is reserved. */
+#define TF_REPLACE_LINK 0x100u /* a symlink target is itself replaced by
+                                  the new file; by default the link is
+                                  followed and the file it points to is
+                                  replaced, so the link survives */
+#define TF_MUST_EXIST 0x200u   /* replace only an existing file: -ENOENT
+                                  otherwise, decided atomically at commit
+                                  where renameat2 RENAME_EXCHANGE works */
+#define TF_STRICT_OWNER 0x400u /* copying the target's owner and group
+                                  may not fail with EPERM (ignored by
+                                  default, as an unprivileged process can
+                                  not give files away) */
+#define TF_UNTRACKED 0x800u    /* not registered for cleanup at exit or
                                   on signals, and no liveness marker (so
                                   tf_reap() never takes it): the object's
                                   whole life is the caller's */
+#define TF_POOL_NAMED 0x1000u  /* named pool files (tf_file_create(),
+                                  deleted when the pool ends them); see
+                                  tf_pool_path() */
+#define TF_REAP_DRY_RUN 0x2000u /* report what would be removed; remove
+                                   nothing */
+#define TF_NOCLOBBER 0x4000u   /* fail with -EEXIST if the target exists,
+                                  decided atomically (renameat2
+                                  RENAME_NOREPLACE, or linkat) */
 
 /*
  * Options shared by every creating call.  Zero or NULL in any field means
  * the default; a NULL tf_opts pointer means all defaults.
  *
+ *   version     the layout the caller was built with: TF_OPTS_VERSION,
+ *               as TF_OPTS_INIT and tf_opts_init() set it.  0 means the
+ *               1.0 layout too, so `tf_opts o = {0};` stays valid; a
+ *               version this library does not know gives -EINVAL.  Later
+ *               versions only add fields at the end.
  *   dir         directory to create in; NULL means tf_gettempdir().  A
  *               relative path is made absolute against the current
  *               directory at the time of the call.  Must be NULL in the
@@ -128,6 +193,7 @@ TF_EXTERN void tf_free(void *ptr);
  *               opened O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC.
  */
 typedef struct tf_opts {
+  unsigned int version;
   const char *dir;
   const char *prefix;
   const char *suffix;
@@ -137,7 +203,13 @@ typedef struct tf_opts {
   int open_flags;
 } tf_opts;
 
-#define TF_OPTS_INIT {NULL, NULL, NULL, 0, 0, 0, 0}
+#define TF_OPTS_VERSION 1
+#define TF_OPTS_INIT {TF_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, 0}
+
+/* Set *opts to all defaults with the given version (TF_OPTS_VERSION), for
+ * languages without the macro.  Returns 0, or -EINVAL (opts NULL, or a
+ * version this library does not know).  Since 1.0. */
+TF_EXTERN int tf_opts_init(tf_opts *opts, unsigned int version);
 
 /* --------------------------------------------------- temporary directory */
 
@@ -205,7 +277,9 @@ TF_EXTERN int tf_mkstemp(char **path_out, const tf_opts *opts);
  * opts->dir must be NULL.  name_out (OUT, may be NULL) receives the
  * malloc'd name relative to dirfd.
  */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_mkstempat(int dirfd, char **name_out, const tf_opts *opts);
+#endif
 
 /*
  * Create a new directory with a random name (Python's mkdtemp), mode 0700
@@ -217,7 +291,9 @@ TF_EXTERN int tf_mkdtemp(char **path_out, const tf_opts *opts);
 
 /* tf_mkdtemp() relative to dirfd; name_out (OUT, required) is relative to
  * dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts);
+#endif
 
 /*
  * UNSAFE: return a name that did not exist when it was checked (Python's
@@ -225,14 +301,19 @@ TF_EXTERN int tf_mkdtempat(int dirfd, char **name_out, const tf_opts *opts);
  * it only where an object other than a file must be created under a fresh
  * name and the creating call itself fails when the name exists (bind(),
  * mkfifo(), ...).  path_out (OUT): absolute path, malloc'd.  Returns 0,
- * -EEXIST after TF_ATTEMPTS taken names, or a negative errno.  As in
- * Python, the directory need not exist; mode and open_flags are ignored.
+ * -EEXIST after TF_ATTEMPTS taken names, or a negative errno (-EINVAL,
+ * -ENAMETOOLONG, -ENOMEM, the getcwd() error for a relative dir).  As in
+ * Python, a name counts as taken only when lstat() finds it: when the
+ * directory is missing, is a file or can not be searched, the first name
+ * is returned.  mode and open_flags are ignored.
  */
 TF_EXTERN int tf_mktemp(char **path_out, const tf_opts *opts);
 
 /* tf_mktemp() relative to dirfd; name_out (OUT, required) is relative to
  * dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts);
+#endif
 
 /*
  * Open an unnamed temporary file (Python's TemporaryFile) in opts->dir or
@@ -246,7 +327,9 @@ TF_EXTERN int tf_mktempat(int dirfd, char **name_out, const tf_opts *opts);
 TF_EXTERN int tf_tmpfile(const tf_opts *opts);
 
 /* tf_tmpfile() in the directory open at dirfd; opts->dir must be NULL. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_tmpfileat(int dirfd, const tf_opts *opts);
+#endif
 
 /* -------------------------------------------- named temporary file handle */
 
@@ -273,9 +356,12 @@ TF_EXTERN int tf_file_create(tf_file **out, const tf_opts *opts);
 /* tf_file_create() in the directory open at dirfd (the handle keeps its
  * own duplicate of dirfd, or opens "." for AT_FDCWD); opts->dir must be
  * NULL.  tf_file_path() is then the name relative to dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts);
+#endif
 
-/* The open fd (owned by the handle), or -EBADF once closed. */
+/* The open fd (owned by the handle), -EBADF once closed, -EINVAL if f is
+ * NULL. */
 TF_EXTERN int tf_file_fd(const tf_file *f);
 
 /* The path the file has: absolute, except after tf_file_createat() (the
@@ -301,11 +387,10 @@ TF_EXTERN int tf_file_stream(tf_file *f, FILE **out);
  */
 TF_EXTERN int tf_file_close(tf_file *f);
 
-/* Stop the handle from ever deleting the file (Rust's keep()). */
-TF_EXTERN void tf_file_keep(tf_file *f);
+/* Stop the handle from ever deleting the file (Rust's keep()).  Returns 0,
+ * or -EINVAL if f is NULL. */
+TF_EXTERN int tf_file_keep(tf_file *f);
 
-/* Flags for tf_file_publish(). */
-#define TF_NOCLOBBER 0x1u /* fail with -EEXIST if the target exists */
 
 /*
  * Give the file its final name: rename it to target (relative paths are
@@ -327,8 +412,10 @@ TF_EXTERN int tf_file_publish(tf_file *f, const char *target,
                               unsigned int mode, unsigned int flags);
 
 /* tf_file_publish() with target relative to the directory open at dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_file_publishat(tf_file *f, int dirfd, const char *target,
                                 unsigned int mode, unsigned int flags);
+#endif
 
 /*
  * End the handle: close it if still open and delete the file unless it
@@ -344,7 +431,7 @@ TF_EXTERN int tf_file_free(tf_file *f);
  * Python's TemporaryDirectory: a directory made as tf_mkdtemp() makes it
  * (0700 by default) and removed with everything in it when the handle
  * ends.  The handle keeps an fd of the directory, an fd of its parent and
- * its name, and removes the tree through them with tf_rmtree_at()'s
+ * its name, and removes the tree through them with tf_rmtreeat()'s
  * guarantees, after checking that the name still refers to the directory
  * it made (same device and inode).  Only the creating process removes
  * it: in a forked child tf_dir_cleanup() and tf_dir_free() remove nothing.
@@ -368,7 +455,9 @@ TF_EXTERN int tf_dir_create(tf_dir **out, const tf_opts *opts);
 /* tf_dir_create() in the directory open at dirfd (AT_FDCWD allowed; the
  * handle keeps its own duplicate); opts->dir must be NULL and
  * tf_dir_path() is the name relative to dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts);
+#endif
 
 /* The directory's path (absolute, except after tf_dir_createat()); valid
  * until tf_dir_free(), also after cleanup.  NULL if d is NULL. */
@@ -378,9 +467,12 @@ TF_EXTERN const char *tf_dir_path(const tf_dir *d);
  * An O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the directory, owned by the
  * handle: use it with openat() and friends, do not close it.  (If the
  * mode you chose denies the owner read permission it is an O_PATH fd,
- * usable only as an *at() anchor.)  -EBADF after cleanup or if d is NULL.
+ * usable only as an *at() anchor.)  -EBADF after cleanup, -EINVAL if d
+ * is NULL.
  */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_dir_fd(const tf_dir *d);
+#endif
 
 /*
  * Remove the directory and everything in it now (Python's cleanup()),
@@ -388,13 +480,14 @@ TF_EXTERN int tf_dir_fd(const tf_dir *d);
  * success later calls return 0.  A directory the caller already removed,
  * or renamed away, is not an error and nothing is removed; -ESTALE if
  * its name now refers to another object, which is left alone.  Otherwise
- * the first error of the removal (see tf_rmtree_at()), after removing
+ * the first error of the removal (see tf_rmtreeat()), after removing
  * everything that could be removed; 0 under TF_IGNORE_ERRORS.  NULL: 0.
  */
 TF_EXTERN int tf_dir_cleanup(tf_dir *d);
 
-/* Stop tf_dir_free() from removing the directory (Rust's keep()). */
-TF_EXTERN void tf_dir_keep(tf_dir *d);
+/* Stop tf_dir_free() from removing the directory (Rust's keep()).
+ * Returns 0, or -EINVAL if d is NULL. */
+TF_EXTERN int tf_dir_keep(tf_dir *d);
 
 /*
  * End the handle: unless it was kept, cleaned up already, or made by
@@ -406,8 +499,6 @@ TF_EXTERN int tf_dir_free(tf_dir *d);
 
 /* -------------------------------------------------- secure recursive removal */
 
-/* Flags for tf_rmtree_at() (TF_IGNORE_ERRORS too). */
-#define TF_CONTENTS_ONLY 0x8u /* empty the directory, keep it */
 
 /*
  * Remove path, relative to dirfd (AT_FDCWD allowed), and everything
@@ -449,7 +540,9 @@ TF_EXTERN int tf_dir_free(tf_dir *d);
  *   -ENOMEM, -ENAMETOOLONG, or the errno of a failed system call (e.g.
  *   -EACCES, -EPERM, -EBUSY, -EROFS).
  */
-TF_EXTERN int tf_rmtree_at(int dirfd, const char *path, unsigned int flags);
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
+TF_EXTERN int tf_rmtreeat(int dirfd, const char *path, unsigned int flags);
+#endif
 
 /* ------------------------------------------------------ spooled files */
 
@@ -481,9 +574,12 @@ TF_EXTERN int tf_spool_create(tf_spool **out, size_t max_size,
                               const tf_opts *opts);
 
 /* tf_spool_create() rolling over into the directory open at dirfd (the
- * spool keeps a duplicate of it); opts->dir must be NULL. */
+ * spool keeps a duplicate of it; AT_FDCWD: the current directory, opened
+ * now); opts->dir must be NULL.  -EBADF for a bad dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
                                 const tf_opts *opts);
+#endif
 
 /*
  * Write n bytes at the position and advance it; a position past the end
@@ -505,8 +601,10 @@ TF_EXTERN ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n);
  * was; a failure after some buffers were written returns their total.
  * -EINVAL if iovcnt is out of range or the total exceeds SSIZE_MAX.
  */
+#ifdef TF_POSIX_API /* POSIX only: a struct iovec */
 TF_EXTERN ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov,
                                   int iovcnt);
+#endif
 
 /* Read up to n bytes from the position and advance it.  Returns the count
  * (0 at or past the end) or a negative errno. */
@@ -519,7 +617,7 @@ TF_EXTERN ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n);
  */
 TF_EXTERN int64_t tf_spool_seek(tf_spool *s, int64_t offset, int whence);
 
-/* The position, or -EBADF. */
+/* The position, -EBADF (closed) or -EINVAL (NULL). */
 TF_EXTERN int64_t tf_spool_tell(tf_spool *s);
 
 /* tf_spool_truncate() size meaning "at the position" (Python's
@@ -538,10 +636,11 @@ TF_EXTERN int64_t tf_spool_truncate(tf_spool *s, int64_t size);
 /* Write buffered data to the file (no fsync).  0 or a negative errno. */
 TF_EXTERN int tf_spool_flush(tf_spool *s);
 
-/* The size in bytes, or -EBADF. */
+/* The size in bytes, -EBADF (closed) or -EINVAL (NULL). */
 TF_EXTERN int64_t tf_spool_size(tf_spool *s);
 
-/* 1 once the spool has rolled over to a file, 0 while in memory. */
+/* 1 once the spool has rolled over to a file, 0 while in memory, -EINVAL
+ * if s is NULL. */
 TF_EXTERN int tf_spool_rolled(const tf_spool *s);
 
 /*
@@ -553,8 +652,8 @@ TF_EXTERN int tf_spool_rolled(const tf_spool *s);
 TF_EXTERN int tf_spool_rollover(tf_spool *s);
 
 /*
- * The file's fd (owned by the spool), rolling over first as Python's
- * fileno() does.  From then on the spool buffers nothing and keeps its
+ * NOT A GETTER: this ROLLS THE SPOOL OVER to its file (as Python's
+ * fileno() does), then returns the file's fd (owned by the spool).  From then on the spool buffers nothing and keeps its
  * position in the fd's offset, so calls on the fd and on the spool can be
  * mixed.  Returns the fd or a negative errno.
  */
@@ -572,8 +671,8 @@ TF_EXTERN int tf_spool_stream(tf_spool *s, FILE **out);
 
 /*
  * Close the spool: the stream, the file and the memory are released and
- * the data is gone; later calls give -EBADF.  Idempotent.  Returns 0 or
- * the error of closing the file.
+ * the data is gone; later calls give -EBADF.  Idempotent; NULL is a
+ * no-op.  Returns 0 or the error of closing the file.
  */
 TF_EXTERN int tf_spool_close(tf_spool *s);
 
@@ -584,7 +683,7 @@ TF_EXTERN int tf_spool_free(tf_spool *s);
 /* ------------------------------------------------- atomic replacement */
 
 /*
- * Atomic replacement of a file (the seed's atomic_file_operation, GLib's
+ * Atomic replacement of a file (the tutorial's atomic_file_operation, GLib's
  * g_file_set_contents_full, Go's renameio): the new contents are written
  * to a temporary file in the target's own directory and take the
  * target's name in one rename, so every reader, and the disk after a
@@ -603,34 +702,10 @@ TF_EXTERN int tf_spool_free(tf_spool *s);
  */
 typedef struct tf_atomic tf_atomic;
 
-/* tf_opts.flags for tf_atomic_begin() and tf_write_file().  Durability
- * is one level: consistent by default, TF_SYNC_NONE or TF_SYNC_DURABLE. */
-/* TF_NOCLOBBER (0x1): fail with -EEXIST if the target exists, decided
- *                     atomically at commit (linkat, or renameat2
- *                     RENAME_NOREPLACE) */
-#define TF_SYNC_NONE 0x10u     /* no fsync at all: atomic for readers, not
-                                  across a crash (the file may be empty) */
-#define TF_SYNC_DURABLE 0x20u  /* also fsync the directory after the
-                                  rename, so the new name survives a
-                                  crash (F_FULLFSYNC on macOS) */
-#define TF_SYNC_ONLY_EXISTING 0x40u /* GLib's ONLY_EXISTING: sync only when
-                                  the target exists and is not empty, as
-                                  there is no old data to lose otherwise */
-#define TF_SYNC_DIR_WARN 0x80u /* a failing directory fsync (the file is
-                                  already replaced) returns a positive
-                                  errno from commit instead of a negative
-                                  one */
-#define TF_REPLACE_LINK 0x100u /* a symlink target is itself replaced by
-                                  the new file; by default the link is
-                                  followed and the file it points to is
-                                  replaced, so the link survives */
-#define TF_MUST_EXIST 0x200u   /* replace only an existing file: -ENOENT
-                                  otherwise, decided atomically at commit
-                                  where renameat2 RENAME_EXCHANGE works */
-#define TF_STRICT_OWNER 0x400u /* copying the target's owner and group
-                                  may not fail with EPERM (ignored by
-                                  default, as an unprivileged process can
-                                  not give files away) */
+/* tf_opts.flags for tf_atomic_begin() and tf_write_file(): TF_NOCLOBBER,
+ * TF_UNTRACKED, TF_REPLACE_LINK, TF_MUST_EXIST, TF_STRICT_OWNER, and one
+ * durability level: consistent by default, TF_SYNC_NONE, TF_SYNC_DURABLE
+ * or TF_SYNC_ONLY_EXISTING (see the flags above). */
 
 /*
  * Begin replacing the file at path (relative to the current directory;
@@ -661,11 +736,13 @@ TF_EXTERN int tf_atomic_begin(tf_atomic **out, const char *path,
 /* tf_atomic_begin() for name relative to the directory open at dirfd
  * (or the current directory for AT_FDCWD); the handle keeps its own fd of
  * the directory. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_atomic_beginat(tf_atomic **out, int dirfd, const char *name,
                                 const tf_opts *opts);
+#endif
 
-/* The fd to write the new contents to (owned by the handle), or -EBADF
- * once committed or aborted.  It is open for reading too. */
+/* The fd to write the new contents to (owned by the handle), -EBADF
+ * once committed or aborted, -EINVAL if a is NULL.  It is open for reading too. */
 TF_EXTERN int tf_atomic_fd(const tf_atomic *a);
 
 /* A stdio stream on the fd, created on first call and owned by the handle
@@ -695,11 +772,17 @@ TF_EXTERN int tf_atomic_write(tf_atomic *a, const void *buf, size_t n);
  * if a directory took the target's place, -ENOSPC, -EIO, ...); the one
  * exception is a failing directory fsync with TF_SYNC_DURABLE, which is
  * reported as its negative errno although the rename is done (readers
- * see the new file, a crash may bring back the old one), or as a
- * positive errno with TF_SYNC_DIR_WARN.  -EINVAL if already committed or
- * aborted.
+ * see the new file, a crash may bring back the old one):
+ * tf_atomic_committed() tells the two apart.  A stream write that failed
+ * earlier is reported with its own errno (-ENOSPC, not -EIO).  -EINVAL
+ * if a is NULL, already committed or aborted.
  */
 TF_EXTERN int tf_atomic_commit(tf_atomic *a);
+
+/* 1 once the target has the new contents (commit renamed the file, even
+ * if the directory fsync after it failed), 0 otherwise, -EINVAL if a is
+ * NULL. */
+TF_EXTERN int tf_atomic_committed(const tf_atomic *a);
 
 /* Throw the new contents away: close the fd and remove the temporary
  * file; the target is untouched.  Idempotent, and a no-op after commit.
@@ -712,19 +795,23 @@ TF_EXTERN int tf_atomic_abort(tf_atomic *a);
 TF_EXTERN int tf_atomic_free(tf_atomic *a);
 
 /* Replace the file at path with the len bytes at buf: tf_atomic_begin(),
- * tf_atomic_write(), tf_atomic_commit(), tf_atomic_free().  Returns what
- * the first failing step returns (commit's positive warning included). */
+ * tf_atomic_write(), tf_atomic_commit(), tf_atomic_free().  Returns 0 or
+ * what the first failing step returns (with TF_SYNC_DURABLE, an error of
+ * the directory fsync comes after the rename: use the handle calls to
+ * tell). */
 TF_EXTERN int tf_write_file(const char *path, const void *buf, size_t len,
                             const tf_opts *opts);
 
 /* tf_write_file() for name relative to the directory open at dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_write_fileat(int dirfd, const char *name, const void *buf,
                               size_t len, const tf_opts *opts);
+#endif
 
 /* ---------------------------------------------------------------- pools */
 
 /*
- * A pool of temporary files (the seed's TempFilePool) for programs that
+ * A pool of temporary files (the tutorial's TempFilePool) for programs that
  * use many short-lived scratch files: acquire hands out a ready, empty
  * file in O(1) without creating one when an idle file is at hand, and
  * release truncates it and keeps it for the next acquire.  Files are
@@ -732,10 +819,6 @@ TF_EXTERN int tf_write_fileat(int dirfd, const char *name, const void *buf,
  */
 typedef struct tf_pool tf_pool;
 
-/* tf_opts.flags for tf_pool_create(). */
-#define TF_POOL_NAMED 0x1000u /* named files (tf_file_create(), deleted
-                                 when the pool ends them); see
-                                 tf_pool_path() */
 
 /*
  * Create an empty pool; files are created on demand.
@@ -769,7 +852,7 @@ TF_EXTERN int tf_pool_release(tf_pool *p, int fd);
  * it is released); NULL for unnamed pools or an fd not in use. */
 TF_EXTERN const char *tf_pool_path(const tf_pool *p, int fd);
 
-/* Files idle in the pool now. */
+/* Files idle in the pool now (0 if p is NULL). */
 TF_EXTERN size_t tf_pool_idle(const tf_pool *p);
 
 /* End every file of the pool, idle or still acquired, and free it; NULL
@@ -826,9 +909,6 @@ TF_EXTERN int tf_cleanup_all(void);
  * keep.
  */
 
-/* Flags for tf_reap() (TF_IGNORE_ERRORS too). */
-#define TF_REAP_DRY_RUN 0x2000u /* report what would be removed; remove
-                                   nothing */
 
 /* Called by tf_reap() for each leftover it removes (or would remove):
  * its name in the directory, 1 for a directory, and the pid that made
@@ -843,7 +923,7 @@ typedef int (*tf_reap_fn)(const char *name, int is_dir, long pid, void *arg);
  * change (mtime or ctime) is at least min_age seconds old.  Each is
  * locked (flock LOCK_EX) before it is judged and while it is removed, so
  * a process creating objects at the same time never loses one; a
- * directory goes with tf_rmtree_at()'s guarantees.  Only dir's own
+ * directory goes with tf_rmtreeat()'s guarantees.  Only dir's own
  * entries are examined.
  *   fn, arg  optional report of each leftover (fn may be NULL)
  * Returns the number of leftovers removed (or found, with
@@ -855,8 +935,10 @@ TF_EXTERN int tf_reap(const char *dir, unsigned int flags,
                       unsigned int min_age, tf_reap_fn fn, void *arg);
 
 /* tf_reap() on the directory open at dirfd. */
+#ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_reapat(int dirfd, unsigned int flags, unsigned int min_age,
                         tf_reap_fn fn, void *arg);
+#endif
 
 /* ------------------------------------------------ scope-bound cleanup */
 
@@ -872,7 +954,7 @@ TF_EXTERN void tf_atomic_freep(tf_atomic **p);
 TF_EXTERN void tf_pool_freep(tf_pool **p);
 
 /*
- * End a handle the way the seed's ManagedTempFile does: status 0 ends it
+ * End a handle the way the tutorial's ManagedTempFile does: status 0 ends it
  * normally (tf_file_free(), tf_dir_free()); a nonzero status keeps the
  * object for debugging instead (as tf_file_keep(), tf_dir_keep(), also
  * taking it out of the registry and off the reaper's list) and says
@@ -882,10 +964,11 @@ TF_EXTERN void tf_pool_freep(tf_pool **p);
 TF_EXTERN int tf_file_end(tf_file *f, int status);
 TF_EXTERN int tf_dir_end(tf_dir *d, int status);
 
-/* Where tf_file_end() and tf_dir_end() report, NULL meaning stderr:
- * fn(path, status) is called instead of the line being written. */
-typedef void (*tf_kept_fn)(const char *path, int status);
-TF_EXTERN void tf_set_kept_reporter(tf_kept_fn fn);
+/* Where tf_file_end() and tf_dir_end() report, for the whole process,
+ * NULL meaning stderr: fn(path, status, arg) is called instead of the
+ * line being written. */
+typedef void (*tf_kept_fn)(const char *path, int status, void *arg);
+TF_EXTERN void tf_set_kept_reporter(tf_kept_fn fn, void *arg);
 
 /*
  * With GCC and Clang, a handle declared with TF_AUTO_* is ended when the
@@ -910,24 +993,43 @@ TF_EXTERN void tf_set_kept_reporter(tf_kept_fn fn);
 #define TF_AUTO_ATOMIC TF__CLEANUP(tf_atomic_freep) tf_atomic *
 #define TF_AUTO_POOL TF__CLEANUP(tf_pool_freep) tf_pool *
 
-/* The guard behind the KEEP_ON_ERROR forms; not for direct use. */
+/* The guard behind the KEEP_ON_ERROR forms; not for direct use.  Made
+ * by a call, not a brace initialiser, so the forms stay valid C89. */
+#define TF_SCOPE_GUARD_VERSION 1
 typedef struct tf_scope_guard {
-  void *handle;      /* tf_file ** or tf_dir ** */
-  const int *status; /* read when the scope ends */
+  unsigned int version; /* TF_SCOPE_GUARD_VERSION */
+  void *handle;         /* tf_file ** or tf_dir ** */
+  const int *status;    /* read when the scope ends */
   int is_dir;
 } tf_scope_guard;
+TF_EXTERN tf_scope_guard tf_scope_guard_init(unsigned int version,
+                                             void *handle,
+                                             const int *status, int is_dir);
 TF_EXTERN void tf_scope_guard_end(tf_scope_guard *g);
 
 #define TF__GUARD_NAME2(a, b) a##b
 #define TF__GUARD_NAME(a, b) TF__GUARD_NAME2(a, b)
+#define TF__GUARD(var, status, is_dir)                                       \
+  TF__CLEANUP(tf_scope_guard_end) __attribute__((unused))                    \
+  tf_scope_guard TF__GUARD_NAME(tf_guard_, var) = tf_scope_guard_init(       \
+      TF_SCOPE_GUARD_VERSION, &var, &(status), is_dir)
 #define TF_AUTO_FILE_KEEP_ON_ERROR(var, status)                              \
   tf_file *var = NULL;                                                       \
-  TF__CLEANUP(tf_scope_guard_end) __attribute__((unused))                    \
-  tf_scope_guard TF__GUARD_NAME(tf_guard_, var) = {&var, &(status), 0}
+  TF__GUARD(var, status, 0)
 #define TF_AUTO_DIR_KEEP_ON_ERROR(var, status)                               \
   tf_dir *var = NULL;                                                        \
-  TF__CLEANUP(tf_scope_guard_end) __attribute__((unused))                    \
-  tf_scope_guard TF__GUARD_NAME(tf_guard_, var) = {&var, &(status), 1}
+  TF__GUARD(var, status, 1)
+#else
+/* Elsewhere a use names what is missing in the compiler's error. */
+#define TF_AUTO_FILE TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute
+#define TF_AUTO_DIR TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute
+#define TF_AUTO_SPOOL TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute
+#define TF_AUTO_ATOMIC TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute
+#define TF_AUTO_POOL TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute
+#define TF_AUTO_FILE_KEEP_ON_ERROR(var, status) \
+  TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute var
+#define TF_AUTO_DIR_KEEP_ON_ERROR(var, status) \
+  TF_AUTO_needs_the_GCC_or_Clang_cleanup_attribute var
 #endif
 
 /* --------------------------------------------------------------- names */

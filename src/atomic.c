@@ -21,7 +21,7 @@
 
 #define TF_ATOMIC_FLAGS                                                      \
   (TF_NOCLOBBER | TF_SYNC_NONE | TF_SYNC_DURABLE | TF_SYNC_ONLY_EXISTING |   \
-   TF_SYNC_DIR_WARN | TF_REPLACE_LINK | TF_MUST_EXIST | TF_STRICT_OWNER |    \
+   TF_REPLACE_LINK | TF_MUST_EXIST | TF_STRICT_OWNER |    \
    TF_UNTRACKED)
 
 /* Hidden names: "." + the target's first HIDDEN_NAME_KEEP bytes + ".tf-"
@@ -35,7 +35,7 @@ enum tf__atomic_state { OPEN, COMMITTED, ABORTED };
 struct tf_atomic {
   int fd;                  /* the new contents; -1 once closed */
   int dirfd;               /* the target's directory */
-  FILE *stream;            /* owns fd when not NULL */
+  struct tf__fdstream stream; /* fp NULL until tf_atomic_stream() */
   unsigned int flags;
   int target_present;      /* something was at the name at begin */
   int sync_file, sync_dir; /* what commit syncs */
@@ -142,7 +142,7 @@ static int lock_named(int fd) {
     if (tf__sys.flock(fd, LOCK_SH) != 0)
       return 1;
   }
-  return fstat(fd, &st) != 0 || st.st_nlink > 0;
+  return tf__sys.fstat(fd, &st) != 0 || st.st_nlink > 0;
 }
 
 /* Register the hidden name a->tmp for cleanup at exit; on failure remove
@@ -229,13 +229,9 @@ static int close_file(tf_atomic *a) {
   int rc = 0;
   if (a->fd < 0)
     return 0;
-  if (a->stream != NULL) {
-    if (tf__sys.fclose(a->stream) != 0)
-      rc = -errno;
-    a->stream = NULL;
-  } else if (tf__sys.close(a->fd) != 0) {
+  rc = tf__fdstream_close(&a->stream);
+  if (tf__sys.close(a->fd) != 0 && rc == 0)
     rc = -errno;
-  }
   a->fd = -1;
   return rc;
 }
@@ -281,7 +277,7 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   }
   a->dirfd = t.dirfd;
   a->fd = -1;
-  a->stream = NULL;
+  a->stream.fp = NULL;
   a->flags = flags;
   a->target_present = t.present;
   a->unnamed = 0;
@@ -341,7 +337,9 @@ int tf_atomic_beginat(tf_atomic **out, int dirfd, const char *name,
 }
 
 int tf_atomic_fd(const tf_atomic *a) {
-  if (a == NULL || a->state != OPEN)
+  if (a == NULL)
+    return -EINVAL;
+  if (a->state != OPEN)
     return -EBADF;
   return a->fd;
 }
@@ -351,20 +349,19 @@ int tf_atomic_stream(tf_atomic *a, FILE **out) {
     return -EINVAL;
   if (a->state != OPEN)
     return -EBADF;
-  if (a->stream == NULL && tf__sys.fdopen(a->fd, "r+", &a->stream) != 0)
-    return -errno;
-  *out = a->stream;
+  if (a->stream.fp == NULL) {
+    int rc = tf__fdstream_open(&a->stream, a->fd);
+    if (rc < 0)
+      return rc;
+  }
+  *out = a->stream.fp;
   return 0;
 }
 
 /* What the stream holds must be in the file; a write the stream already
- * failed (its bytes are gone) fails the commit too. */
+ * failed (its bytes are gone) fails the commit too, with its errno. */
 static int flush_stream(tf_atomic *a) {
-  if (a->stream == NULL)
-    return 0;
-  if (tf__sys.fflush(a->stream) != 0)
-    return -errno;
-  return ferror(a->stream) ? -EIO : 0;
+  return tf__fdstream_flush(&a->stream);
 }
 
 int tf_atomic_write(tf_atomic *a, const void *buf, size_t n) {
@@ -377,17 +374,7 @@ int tf_atomic_write(tf_atomic *a, const void *buf, size_t n) {
   rc = flush_stream(a);
   if (rc < 0)
     return rc;
-  while (n > 0) {
-    ssize_t w = tf__sys.write(a->fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
+  return tf__write_all(a->fd, p, n);
 }
 
 /* --------------------------------------------------------------- commit */
@@ -535,9 +522,15 @@ int tf_atomic_commit(tf_atomic *a) {
     /* EBADF: the directory could only be opened O_PATH (no read
      * permission), and such an fd can not be synced. */
     err = errno == EBADF ? EACCES : errno;
-    return (a->flags & TF_SYNC_DIR_WARN) ? err : -err;
+    return -err; /* renamed, not durable: tf_atomic_committed() says 1 */
   }
   return 0;
+}
+
+int tf_atomic_committed(const tf_atomic *a) {
+  if (a == NULL)
+    return -EINVAL;
+  return a->state == COMMITTED;
 }
 
 int tf_atomic_abort(tf_atomic *a) {

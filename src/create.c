@@ -86,8 +86,11 @@ int tf__create_in(int dirfd, const char *path, char *slot,
         return 0;
       break;
     case TF_KIND_NOCREATE:
+      /* As Python's mktemp: only a name lstat() finds is taken; any other
+       * answer (missing, a file or an unsearchable directory on the way)
+       * makes it free.  A bad dirfd is the caller's error. */
       if (tf__sys.fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return errno == ENOENT ? 0 : -errno;
+        return errno == EBADF ? -EBADF : 0;
       errno = EEXIST;
       break;
     }

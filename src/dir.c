@@ -137,19 +137,22 @@ int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts) {
 const char *tf_dir_path(const tf_dir *d) { return d ? d->path : NULL; }
 
 int tf_dir_fd(const tf_dir *d) {
-  if (d == NULL || d->fd < 0)
+  if (d == NULL)
+    return -EINVAL;
+  if (d->fd < 0)
     return -EBADF;
   return d->fd;
 }
 
-void tf_dir_keep(tf_dir *d) {
+int tf_dir_keep(tf_dir *d) {
   if (d == NULL)
-    return;
+    return -EINVAL;
   if (d->owner == tf__current_pid()) {
     tf__life_unmark(&d->life, d->fd);
     tf__life_end(&d->life);
   }
   d->flags |= TF_KEEP;
+  return 0;
 }
 
 static void forget_dir(tf_dir *d) {

@@ -85,6 +85,6 @@ const char *tf_err_name(int err) {
   return e ? e->name : "UNKNOWN";
 }
 
-const char *tf_version(void) { return TF_VERSION_STRING; }
+unsigned int tf_version(void) { return TF_VERSION_HEX; }
 
-unsigned int tf_version_hex(void) { return TF_VERSION_HEX; }
+const char *tf_version_string(void) { return TF_VERSION_STRING; }

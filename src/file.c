@@ -13,12 +13,11 @@
 struct tf_file {
   int fd;                      /* -1 once closed */
   int dirfd;                   /* anchor of every later *at() call */
-  FILE *stream;                /* owns fd when not NULL */
+  struct tf__fdstream stream;  /* fp NULL until tf_file_stream() */
   char *path;                  /* absolute path, or relative to the
                                   caller's dirfd for tf_file_createat() */
   const char *name;            /* basename inside path, relative to dirfd */
   unsigned int flags;          /* TF_KEEP, TF_DELETE_ON_FREE */
-  int append;                  /* opened with O_APPEND */
   pid_t owner;                 /* the creating process */
   int keep;                    /* never delete */
   int deleted;                 /* removed by the handle */
@@ -75,10 +74,9 @@ static int file_create(tf_file **out, int dirfd, const char *dir_path,
       goto fail_path;
     }
   }
-  f->stream = NULL;
+  f->stream.fp = NULL;
   f->flags = o ? o->flags : 0;
   f->owner = tf__current_pid();
-  f->append = o != NULL && (o->open_flags & O_APPEND) != 0;
   f->keep = (f->flags & TF_KEEP) != 0;
   f->deleted = 0;
   f->published = 0;
@@ -126,7 +124,9 @@ int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
 }
 
 int tf_file_fd(const tf_file *f) {
-  if (f == NULL || f->fd < 0)
+  if (f == NULL)
+    return -EINVAL;
+  if (f->fd < 0)
     return -EBADF;
   return f->fd;
 }
@@ -138,11 +138,12 @@ int tf_file_stream(tf_file *f, FILE **out) {
     return -EINVAL;
   if (f->fd < 0)
     return -EBADF;
-  if (f->stream == NULL) {
-    if (tf__sys.fdopen(f->fd, f->append ? "a+" : "r+", &f->stream) != 0)
-      return -errno;
+  if (f->stream.fp == NULL) {
+    int rc = tf__fdstream_open(&f->stream, f->fd);
+    if (rc < 0)
+      return rc;
   }
-  *out = f->stream;
+  *out = f->stream.fp;
   return 0;
 }
 
@@ -151,7 +152,7 @@ static int will_delete(const tf_file *f) {
   return !f->keep && !f->deleted && !f->published && owned_here(f);
 }
 
-/* Close the fd (through the stream when there is one); first error.  A
+/* Close the stream if any, then the fd; first error.  A
  * file that outlives the close, to be deleted later (stays), keeps its
  * liveness lock through a second fd of the same open file. */
 static int close_fd(tf_file *f, int stays) {
@@ -160,13 +161,9 @@ static int close_fd(tf_file *f, int stays) {
     return 0;
   if (stays && f->life.marked && f->lockfd < 0 && will_delete(f))
     f->lockfd = tf__sys.fcntl_dupfd(f->fd);
-  if (f->stream != NULL) {
-    if (tf__sys.fclose(f->stream) != 0)
-      rc = -errno;
-    f->stream = NULL;
-  } else if (tf__sys.close(f->fd) != 0) {
+  rc = tf__fdstream_close(&f->stream);
+  if (tf__sys.close(f->fd) != 0 && rc == 0)
     rc = -errno;
-  }
   f->fd = -1;
   return rc;
 }
@@ -200,14 +197,17 @@ int tf_file_close(tf_file *f) {
   return rc < 0 ? rc : rc_delete;
 }
 
-void tf_file_keep(tf_file *f) {
-  if (f == NULL || f->keep)
-    return;
+int tf_file_keep(tf_file *f) {
+  if (f == NULL)
+    return -EINVAL;
+  if (f->keep)
+    return 0;
   if (will_delete(f)) {
     tf__life_unmark(&f->life, mark_fd(f));
     tf__life_end(&f->life);
   }
   f->keep = 1;
+  return 0;
 }
 
 int tf_file_free(tf_file *f) {
@@ -299,8 +299,9 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
     return -ENOENT;
   /* What the stream still buffers must be in the file before it has its
    * final name. */
-  if (f->stream != NULL && tf__sys.fflush(f->stream) != 0)
-    return -errno;
+  rc = tf__fdstream_flush(&f->stream);
+  if (rc < 0)
+    return rc;
   rc = published_path(dirfd, target, &new_path);
   if (rc < 0)
     return rc;

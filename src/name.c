@@ -1,31 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * name.c - validating the options every creating call takes, and building
- * names of the form prefix + random part + suffix.  All argument checks
- * happen here, before any side effect, so a bad argument is always
- * -EINVAL with nothing touched.
+ * name.c - building names of the form prefix + random part + suffix, and
+ * checking prefix and suffix (opts.c checks the other options), before any
+ * side effect, so a bad argument is always -EINVAL with nothing touched.
  */
 #include "internal.h"
 
 #include <string.h>
-
-int tf__check_opts(const tf_opts *o, unsigned allowed_flags, int is_at) {
-  if (o == NULL)
-    return 0;
-  if (o->flags & ~allowed_flags)
-    return -EINVAL;
-  if (o->mode & ~07777u)
-    return -EINVAL;
-  if (o->open_flags & ~TF_OPEN_FLAGS_ALLOWED)
-    return -EINVAL;
-  if (o->random_len > TF_RANDOM_LEN_MAX)
-    return -EINVAL;
-  if (is_at && o->dir != NULL)
-    return -EINVAL;
-  if (o->dir != NULL && o->dir[0] == '\0')
-    return -EINVAL;
-  return 0;
-}
 
 /* The length of s, or -1 if it contains a '/': one pass for both. */
 static long length_without_slash(const char *s) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.c - pools of temporary files (the seed's TempFilePool).  A pool
+ * pool.c - pools of temporary files (the tutorial's TempFilePool).  A pool
  * keeps the files it hands out in a table indexed by fd, so acquire,
  * release and tf_pool_path() find a file in O(1), and keeps its idle
  * files on a list threaded through that table, so acquire takes one

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * scope.c - scope-bound cleanup: the *_freep() functions behind the
- * TF_AUTO_* declarations (tf_pool_freep() is in pool.c), and keep-on-error ending (the seed's
+ * TF_AUTO_* declarations (tf_pool_freep() is in pool.c), and keep-on-error ending (the tutorial's
  * ManagedTempFile), which keeps a failed run's object for debugging and
  * says where.
  */
@@ -38,25 +38,37 @@ void tf_atomic_freep(tf_atomic **p) {
   }
 }
 
-static tf_kept_fn reporter; /* atomic; NULL: stderr */
+/* The reporter and its argument change together, under a lock; the
+ * report itself runs outside it. */
+static pthread_mutex_t reporter_lock = PTHREAD_MUTEX_INITIALIZER;
+static tf_kept_fn reporter; /* NULL: stderr */
+static void *reporter_arg;
 
-void tf_set_kept_reporter(tf_kept_fn fn) {
-  __atomic_store_n(&reporter, fn, __ATOMIC_RELEASE);
+void tf_set_kept_reporter(tf_kept_fn fn, void *arg) {
+  pthread_mutex_lock(&reporter_lock);
+  reporter = fn;
+  reporter_arg = fn != NULL ? arg : NULL;
+  pthread_mutex_unlock(&reporter_lock);
 }
 
 /* One line on stderr, written at once so lines of threads do not mix. */
 static void report_kept(const char *path, int status) {
-  tf_kept_fn fn = __atomic_load_n(&reporter, __ATOMIC_ACQUIRE);
+  tf_kept_fn fn;
+  void *arg;
   char line[PATH_MAX + 64];
   int n;
+  pthread_mutex_lock(&reporter_lock);
+  fn = reporter;
+  arg = reporter_arg;
+  pthread_mutex_unlock(&reporter_lock);
   if (fn != NULL) {
-    fn(path, status);
+    fn(path, status, arg);
     return;
   }
   n = snprintf(line, sizeof(line), "libtempfile: kept %s (status %d)\n",
                path, status);
   if (n > 0 && (size_t)n < sizeof(line))
-    (void)!write(STDERR_FILENO, line, (size_t)n);
+    (void)!tf__sys.write(STDERR_FILENO, line, (size_t)n);
 }
 
 int tf_file_end(tf_file *f, int status) {
@@ -75,8 +87,24 @@ int tf_dir_end(tf_dir *d, int status) {
   return tf_dir_free(d);
 }
 
+tf_scope_guard tf_scope_guard_init(unsigned int version, void *handle,
+                                   const int *status, int is_dir) {
+  tf_scope_guard g;
+  g.version = version;
+  g.handle = handle;
+  g.status = status;
+  g.is_dir = is_dir;
+  return g;
+}
+
+/* A guard of an unknown version, or without its pointers, ends nothing:
+ * it can not be read safely. */
 void tf_scope_guard_end(tf_scope_guard *g) {
-  int status = *g->status;
+  int status;
+  if (g == NULL || g->version == 0 || g->version > TF_SCOPE_GUARD_VERSION ||
+      g->handle == NULL || g->status == NULL)
+    return;
+  status = *g->status;
   if (g->is_dir) {
     tf_dir **d = g->handle;
     tf_dir_end(*d, status);

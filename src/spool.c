@@ -129,7 +129,10 @@ static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
   s->dirfd = -1;
   rc = save_opts(s, opts);
   if (rc == 0 && is_at) {
-    s->dirfd = tf__sys.fcntl_dupfd(dirfd);
+    /* The spool owns its anchor: a duplicate, or "." opened now. */
+    s->dirfd = dirfd == AT_FDCWD
+                   ? tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0)
+                   : tf__sys.fcntl_dupfd(dirfd);
     if (s->dirfd < 0)
       rc = -errno;
   }
@@ -148,7 +151,7 @@ int tf_spool_create(tf_spool **out, size_t max_size, const tf_opts *opts) {
 
 int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
                       const tf_opts *opts) {
-  if (dirfd < 0)
+  if (dirfd < 0 && dirfd != AT_FDCWD)
     return -EBADF;
   return create(out, max_size, dirfd, 1, opts);
 }
@@ -593,7 +596,9 @@ int64_t tf_spool_size(tf_spool *s) {
   return size;
 }
 
-int tf_spool_rolled(const tf_spool *s) { return s != NULL && s->rolled; }
+int tf_spool_rolled(const tf_spool *s) {
+  return s != NULL ? s->rolled : -EINVAL;
+}
 
 int tf_spool_rollover(tf_spool *s) {
   if (s == NULL)
@@ -646,7 +651,7 @@ void tf__spool_stream_closed(tf_spool *s) { s->stream = NULL; }
 int tf_spool_close(tf_spool *s) {
   int rc = 0;
   if (s == NULL)
-    return -EINVAL;
+    return 0;
   if (s->phase == CLOSED)
     return 0;
   if (s->stream != NULL) {
@@ -675,8 +680,6 @@ int tf_spool_free(tf_spool *s) {
   return rc;
 }
 
-#ifdef TF_TESTING
-size_t tf__test_spool_memory(const tf_spool *s) {
+size_t tf__spool_memory(const tf_spool *s) {
   return s->mem.cap + (s->buf.data != NULL ? DISK_BUF : 0);
 }
-#endif

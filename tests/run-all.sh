@@ -75,7 +75,7 @@ if wanted header; then
   result header_compiles_as_c89_pedantic $?
   CXX=${CXX:-c++}
   if command -v "$CXX" > /dev/null 2>&1; then
-    printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version() == 0; }\n' > "$scratch/header_cxx.cc"
+    printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version_string() == 0; }\n' > "$scratch/header_cxx.cc"
     $CXX -std=c++98 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$scratch/header_cxx.cc"
     result header_compiles_as_cxx98_pedantic $?
   else
@@ -133,7 +133,7 @@ if wanted install; then
     test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
     test -x "$inst/bin/tmpf" && test -f "$inst/share/man/man1/tmpf.1" &&
     grep -q '^prefix=/opt/tf$' "$inst/lib/pkgconfig/tempfile.pc" &&
-    printf '#include <tempfile.h>\nint main(void) { return tf_version_hex() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
+    printf '#include <tempfile.h>\nint main(void) { return tf_version() != TF_VERSION_HEX; }\n' > "$dest/use.c" &&
     $CC $SAN -I"$inst/include" -o "$dest/use" "$dest/use.c" -L"$inst/lib" -ltempfile -pthread &&
     LD_LIBRARY_PATH="$inst/lib" "$dest/use" &&
     LD_LIBRARY_PATH="$inst/lib" "$inst/bin/tmpf" mktemp -u > /dev/null

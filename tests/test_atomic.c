@@ -72,7 +72,7 @@ static tf_opts with_flags(unsigned flags) {
 static const unsigned all_flags[] = {
     TF_NOCLOBBER,    TF_MUST_EXIST,         TF_REPLACE_LINK,
     TF_SYNC_NONE,    TF_SYNC_DURABLE,       TF_SYNC_ONLY_EXISTING,
-    TF_SYNC_DIR_WARN, TF_STRICT_OWNER,
+    TF_UNTRACKED,    TF_STRICT_OWNER,
 };
 #define FLAG_COMBINATIONS (1u << (sizeof(all_flags) / sizeof(all_flags[0])))
 
@@ -649,7 +649,7 @@ TEST(test_atomic_follows_40_links_and_fails_at_41_as_the_kernel_does) {
     ASSERT(S_ISLNK(mode_of("l40")));
   }
   tf_test_restore_syscalls();
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
 }
 
 /* ---------------------------------------------------------- bad arguments */
@@ -997,10 +997,18 @@ TEST(test_atomic_failing_directory_sync_is_reported_never_silent) {
   ASSERT_ERR(tf_write_file("t", "new", 3, &o), -EIO);
   tf__fault_disarm();
   ASSERT_CONTENT("t", "new");
-  o.flags |= TF_SYNC_DIR_WARN;
-  tf__fault_arm(TF_SYS_fsync, 2, EIO);
-  ASSERT_EQ(tf_write_file("t", "newer", 5, &o), EIO);
-  tf__fault_disarm();
+  /* The handle tells "renamed, not durable" from "not renamed". */
+  {
+    tf_atomic *a = NULL;
+    ASSERT_OK(tf_atomic_begin(&a, "t", &o));
+    ASSERT_OK(tf_atomic_write(a, "newer", 5));
+    ASSERT_EQ(tf_atomic_committed(a), 0);
+    tf__fault_arm(TF_SYS_fsync, 2, EIO);
+    ASSERT_ERR(tf_atomic_commit(a), -EIO);
+    tf__fault_disarm();
+    ASSERT_EQ(tf_atomic_committed(a), 1);
+    ASSERT_OK(tf_atomic_free(a));
+  }
   ASSERT_CONTENT("t", "newer");
   /* The first is the file's: nothing happens to the target. */
   tf__fault_arm(TF_SYS_fsync, 1, EIO);
@@ -1022,8 +1030,7 @@ static void write_only_dir_child(void *arg) {
   snprintf(path, sizeof(path), "%s/t", dir);
   ASSERT_OK(tf_write_file(path, "one", 3, NULL));
   ASSERT_ERR(tf_write_file(path, "two", 3, &o), -EACCES);
-  o.flags |= TF_SYNC_DIR_WARN;
-  ASSERT_EQ(tf_write_file(path, "three", 5, &o), EACCES);
+  ASSERT_ERR(tf_write_file(path, "three", 5, &o), -EACCES);
 }
 
 TEST(test_atomic_in_a_write_only_directory) {

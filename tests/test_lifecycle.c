@@ -135,7 +135,7 @@ TEST(test_lifecycle_exit_leaves_ended_kept_and_published_objects) {
   ASSERT(strstr(l, "final\n") && strstr(l, "kept-") && strstr(l, "later-") &&
          strstr(l, "dkept-"));
   free(l);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
 }
 
 TEST(test_lifecycle_untracked_objects_survive_exit) {
@@ -155,7 +155,7 @@ TEST(test_lifecycle_untracked_objects_survive_exit) {
   CHECK_SYS(waitpid(pid, &status, 0));
   ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_EQ(tf_test_count_entries("."), 2);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
 }
 
 TEST(test_lifecycle_cleanup_all_counts_and_handles_still_end) {
@@ -581,8 +581,9 @@ TEST(test_lifecycle_auto_handles_end_on_every_way_out) {
 static char kept_path[PATH_MAX];
 static int kept_status;
 
-static void remember_kept(const char *path, int status) {
-  snprintf(kept_path, sizeof(kept_path), "%s", path);
+/* arg is the buffer the reporter was registered with: kept_path. */
+static void remember_kept(const char *path, int status, void *arg) {
+  snprintf(arg, sizeof(kept_path), "%s", path);
   kept_status = status;
 }
 
@@ -598,7 +599,7 @@ static int managed(int fail) {
 }
 
 TEST(test_lifecycle_keep_on_error_keeps_and_reports) {
-  tf_set_kept_reporter(remember_kept);
+  tf_set_kept_reporter(remember_kept, kept_path);
   ASSERT_EQ(managed(0), 0);
   ASSERT_EQ(tf_test_count_entries("."), 0);
   ASSERT_STR_EQ(kept_path, "");
@@ -609,8 +610,8 @@ TEST(test_lifecycle_keep_on_error_keeps_and_reports) {
   /* Kept objects are the caller's: no mark, never reaped. */
   ASSERT_EQ(tf_reap(".", 0, 0, NULL, NULL), 0);
   ASSERT_EQ(mark_pid_of(kept_path), -1);
-  tf_set_kept_reporter(NULL);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
+  tf_set_kept_reporter(NULL, NULL);
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, tf_test_dir(), TF_CONTENTS_ONLY));
 }
 
 TEST(test_lifecycle_end_with_status_zero_is_free) {

@@ -266,6 +266,6 @@ TEST(test_strerror_and_err_name_cover_returned_errnos) {
 }
 
 TEST(test_version_matches_header) {
-  ASSERT_STR_EQ(tf_version(), TF_VERSION_STRING);
-  ASSERT_EQ(tf_version_hex(), TF_VERSION_HEX);
+  ASSERT_STR_EQ(tf_version_string(), TF_VERSION_STRING);
+  ASSERT_EQ(tf_version(), TF_VERSION_HEX);
 }

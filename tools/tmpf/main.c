@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
     return TMPF_EXIT_OK;
   }
   if (strcmp(cmd, "--version") == 0) {
-    printf("tmpf (libtempfile) %s\n", tf_version());
+    printf("tmpf (libtempfile) %s\n", tf_version_string());
     return TMPF_EXIT_OK;
   }
   if (strcmp(cmd, "mktemp") == 0) {

@@ -159,7 +159,7 @@ static int parse(int argc, char **argv, struct request *r) {
       return stdout_status();
     case 'V':
     case OPT_VERSION:
-      printf("mktemp (tmpf, libtempfile) %s\n", tf_version());
+      printf("mktemp (tmpf, libtempfile) %s\n", tf_version_string());
       return stdout_status();
     default: return bad_option(argc, argv, c);
     }

@@ -165,11 +165,12 @@ static int replace(struct sponge *sp) {
   if (sp->atomic == NULL && spill(sp) != 0)
     return TMPF_EXIT_FAILURE;
   rc = tf_atomic_commit(sp->atomic);
+  if (rc < 0 && tf_atomic_committed(sp->atomic) == 1)
+    /* --durable, and the directory could not be synced */
+    return fail("replaced, but could not sync the directory of", sp->file,
+                rc);
   if (rc < 0)
     return fail("cannot replace", sp->file, rc);
-  if (rc > 0) /* --durable, and the directory could not be synced */
-    return fail("replaced, but could not sync the directory of", sp->file,
-                -rc);
   return TMPF_EXIT_OK;
 }
 
@@ -228,7 +229,7 @@ static int parse_args(struct sponge *sp, int argc, char **argv) {
         return TMPF_EXIT_USAGE;
       }
       break;
-    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE | TF_SYNC_DIR_WARN; break;
+    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE; break;
     case OPT_NO_SYNC: sp->sync = TF_SYNC_NONE; break;
     case OPT_HELP: help(); return TMPF_EXIT_OK;
     default:
