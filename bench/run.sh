@@ -730,7 +730,7 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   named-handle:floor) echo 'named-floor: openat, close, unlinkat' ;;
   named-handle:python) echo 'tempfile.NamedTemporaryFile, close' ;;
   named-handle:rust) echo 'NamedTempFile::new_in, drop' ;;
-  tree:libtempfile) echo 'tf_rmtree_at(dirfd, "tree", 0)' ;;
+  tree:libtempfile) echo 'tf_rmtreeat(dirfd, "tree", 0)' ;;
   tree:handle) echo 'tf_dir_cleanup (tf_dir_create, filled through tf_dir_fd)' ;;
   tree:floor) echo 'per file unlinkat(subdirfd, name); per directory openat, close, unlinkat(AT_REMOVEDIR); names known' ;;
   tree:glibc) echo 'nftw(FTW_DEPTH|FTW_PHYS), unlink/rmdir of each path' ;;

@@ -35,7 +35,7 @@
  *   unnamed-floor  openat(DIR, O_TMPFILE|O_RDWR|O_EXCL|O_CLOEXEC), close
  *   mkdtemp        tf_mkdtemp(&path, {.dir = DIR}), rmdir(path), free
  *   mkdtemp-floor  mkdirat(AT_FDCWD, 0700), rmdir on names made beforehand
- *   tree           tf_rmtree_at(dirfd of DIR, "tree", 0) of a tree built
+ *   tree           tf_rmtreeat(dirfd of DIR, "tree", 0) of a tree built
  *                  before the timer starts (see below)
  *   tree-handle    tf_dir_create({.dir = DIR}), the tree built inside it
  *                  through tf_dir_fd(), then tf_dir_cleanup() timed
@@ -383,10 +383,10 @@ static void build_tree(long n) {
 }
 
 static void run_tree(long n) {
-  int rc = tf_rmtree_at(g_dirfd, TREE_TOP, 0);
+  int rc = tf_rmtreeat(g_dirfd, TREE_TOP, 0);
   (void)n;
   if (rc < 0)
-    die("tf_rmtree_at", rc);
+    die("tf_rmtreeat", rc);
 }
 
 /* tree-handle: a tf_dir in DIR, filled through its fd, built untimed. */
