@@ -8,7 +8,7 @@
  * Build and run with `make fuzz` (clang); replay one input with
  * `build/fuzz/spool_fuzz FILE` (SPOOL_FUZZ_TRACE=1 prints every step).
  */
-#include "internal.h"
+#include "fault.h"
 #include "spool_model.h"
 
 #include <dirent.h>

@@ -7,7 +7,7 @@
  * At refill the bytes are mapped onto TF_ALPHABET by rejection sampling (a
  * byte >= 252 is dropped) so every character is equally likely, and a
  * name is then one copy out of the pool.  The pool lives in
- * the per-process block (sys.c), guarded by tf__process_lock, which a
+ * the per-process block (process.c), guarded by tf__process_lock, which a
  * forked child receives empty: a child never produces the names its
  * parent will produce next.  Used bytes are wiped so the pool never holds
  * a name already handed out.
@@ -20,8 +20,6 @@
 /* Largest multiple of the alphabet size that fits in a byte. */
 #define ACCEPT_BELOW (256 / ALPHABET_SIZE * ALPHABET_SIZE)
 
-static unsigned long refills;
-
 /* Byte -> name character, 0 for the bytes rejection sampling drops.  Built
  * on first refill (under the lock): a table lookup per byte instead of a
  * division. */
@@ -33,35 +31,6 @@ static void build_char_table(void) {
     char_of[b] = b < ACCEPT_BELOW ? (unsigned char)TF_ALPHABET[b % ALPHABET_SIZE]
                                   : 0;
 }
-
-#ifdef TF_TESTING
-static const char *const *injected;
-static size_t injected_count;
-static size_t injected_next;
-
-void tf__test_names(const char *const *names, size_t count) {
-  pthread_mutex_lock(&tf__process_lock);
-  injected = names;
-  injected_count = names ? count : 0;
-  injected_next = 0;
-  pthread_mutex_unlock(&tf__process_lock);
-}
-
-unsigned long tf__random_refills(void) { return refills; }
-
-/* Copy the next injected name, repeated to fill len; 0 if none is left. */
-static int take_injected(char *out, size_t len) {
-  const char *name;
-  size_t i, name_len;
-  if (injected_next >= injected_count)
-    return 0;
-  name = injected[injected_next++];
-  name_len = strlen(name);
-  for (i = 0; i < len; i++)
-    out[i] = name_len ? name[i % name_len] : 'a';
-  return 1;
-}
-#endif
 
 /* Refill the pool from the OS and turn it into name characters at once:
  * accepted bytes become characters packed at the front, the rest of the
@@ -87,21 +56,13 @@ static int refill_pool(struct tf__process *p) {
   memset(p->pool + kept, 0, sizeof(p->pool) - kept);
   p->pool_used = 0;
   p->pool_len = kept;
-  refills++;
   return 0;
 }
 
-int tf__random_name(char *out, size_t len) {
+/* The next len characters of the pool.  Called with the lock held. */
+static int pool_name(char *out, size_t len) {
   int rc = 0;
-  struct tf__process *p;
-  pthread_mutex_lock(&tf__process_lock);
-#ifdef TF_TESTING
-  if (take_injected(out, len)) {
-    pthread_mutex_unlock(&tf__process_lock);
-    return 0;
-  }
-#endif
-  p = tf__process();
+  struct tf__process *p = tf__process();
   while (len > 0) {
     size_t n = p->pool_len - p->pool_used;
     if (n == 0) {
@@ -118,6 +79,15 @@ int tf__random_name(char *out, size_t len) {
     out += n;
     len -= n;
   }
+  return rc;
+}
+
+int (*tf__name_source)(char *out, size_t len) = pool_name;
+
+int tf__random_name(char *out, size_t len) {
+  int rc;
+  pthread_mutex_lock(&tf__process_lock);
+  rc = tf__name_source(out, len);
   pthread_mutex_unlock(&tf__process_lock);
   return rc;
 }

@@ -75,7 +75,7 @@ static int remove_leftover(struct reap *r, const char *name, int fd,
  * sign of death. */
 static int still_linked(int fd) {
   struct stat st;
-  return fstat(fd, &st) == 0 && st.st_nlink > 0;
+  return tf__sys.fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
 /* Open name for judging: the object fstatat saw, never through a link,

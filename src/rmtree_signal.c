@@ -3,7 +3,10 @@
  * rmtree_signal.c - removing a registered directory by its parent's fd
  * and name: at exit with the full secure walk (rmtree.c), and in a
  * signal handler with a walk that makes only async-signal-safe calls
- * and allocates nothing.
+ * and allocates nothing.  That walk calls the system directly, not
+ * through tf__sys, on purpose: a handler must not depend on a table that
+ * a test (or a later change) may have pointed at code that is not
+ * async-signal-safe.
  *
  * The signal-safe walk keeps one frame per level (fd, name, where to
  * resume its listing) in static memory, up to MAX_DEPTH levels, and one

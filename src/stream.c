@@ -2,9 +2,9 @@
 /*
  * stream.c - a stdio stream on a spool.  Its I/O goes to the spool's own
  * calls (the cookie is the spool), so it keeps working across rollover
- * with no handle to swap.  sys.c opens it with fopencookie() or funopen()
- * and makes it unbuffered: the spool buffers, so stdio holds nothing a
- * direct call could miss or a failed write could drop.
+ * with no handle to swap.  cookie.c opens it with fopencookie() or
+ * funopen() and makes it unbuffered: the spool buffers, so stdio holds
+ * nothing a direct call could miss or a failed write could drop.
  */
 #include "internal.h"
 

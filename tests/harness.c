@@ -9,7 +9,7 @@
  * Usage: unit [-j JOBS] [-l] [SUBSTRING...]   (see usage())
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -25,7 +25,7 @@
  * themselves: nothing else does within a burst.
  */
 #include "spool_model.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,8 +16,8 @@
  * libFuzzer target (fuzz/spool_fuzz.c) feeds it whatever it makes up.
  * The step functions are public too, for scripted scenarios.
  *
- * Needs the test build of the library (TF_TESTING: memory and fault
- * hooks).  Not thread-safe (the fault injector is global).
+ * Needs the tests' fault injector (fault.c: memory and fault hooks).
+ * Not thread-safe (the fault injector is global).
  */
 #ifndef TF_SPOOL_MODEL_H
 #define TF_SPOOL_MODEL_H

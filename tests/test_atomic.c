@@ -9,7 +9,7 @@
  * can not be used.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -17,7 +17,7 @@
  * reports the violated contract rather than a leftover file.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
  * leaves the handle whole).
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

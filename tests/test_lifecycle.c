@@ -5,7 +5,7 @@
  * are in test_reap_attacks.c).
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * nameCheck helper).
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -9,7 +9,7 @@
  * TF_AUTO_POOL ends the pool with its scope.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <pthread.h>

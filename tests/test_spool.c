@@ -6,7 +6,7 @@
  * step, allocation failures, and a full disk after rollover.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -12,7 +12,7 @@
  * build/fuzz/spool_fuzz FILE, or put it in fuzz/corpus/spool/).
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 #include "spool_model.h"
 
 #include <dirent.h>

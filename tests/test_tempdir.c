@@ -7,7 +7,7 @@
  * set-ID program ignoring its caller's TEMP and TMP.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <grp.h>
 #include <sys/auxv.h>

@@ -6,7 +6,7 @@
  * mode 0600, TMPDIR honoured, and a failing unlink in the fallback.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <unistd.h>
 

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * process.c - what belongs to one process and must not pass to a forked
+ * child: the per-process block (the pool of random name characters and
+ * the pid that handles record as their owner), and the library's two
+ * locks, which are held across fork() so a child never inherits one
+ * taken by a thread it does not have.
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+/* Guards the process-wide settings of tempdir.c. */
+pthread_mutex_t tf__settings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The per-process block (see internal.h).  Where the kernel offers
+ * MADV_WIPEONFORK it lives in its own page that every child, however it
+ * was forked (fork, _Fork, clone), receives zeroed; that zero is how a
+ * child notices it is new without a getpid() per name.  Elsewhere, or if
+ * the mapping cannot be made, getpid() is compared on every use.  This
+ * one-time setup bypasses the table: its failure has a complete fallback.
+ */
+pthread_mutex_t tf__process_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tf__process *wiped_on_fork;
+static struct tf__process fallback_block;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* The library's locks are taken across fork(), so the child never inherits
+ * one held by a thread that does not exist there. */
+static void before_fork(void) {
+  pthread_mutex_lock(&tf__process_lock);
+  pthread_mutex_lock(&tf__settings_lock);
+}
+
+static void after_fork(void) {
+  pthread_mutex_unlock(&tf__settings_lock);
+  pthread_mutex_unlock(&tf__process_lock);
+}
+
+/* A child made by fork() wipes the block itself as well: where madvise()
+ * accepts MADV_WIPEONFORK but does nothing (qemu-user), the child would
+ * otherwise take its parent's pid and random names for its own. */
+static void after_fork_in_child(void) {
+  if (wiped_on_fork != NULL)
+    memset(wiped_on_fork, 0, sizeof(*wiped_on_fork));
+  after_fork();
+}
+
+static void map_wiped_block(void) {
+#if defined(MADV_WIPEONFORK)
+  size_t size = (sizeof(struct tf__process) + 4095) & ~(size_t)4095;
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return;
+  if (madvise(p, size, MADV_WIPEONFORK) != 0) {
+    munmap(p, size);
+    return;
+  }
+  wiped_on_fork = p;
+#endif
+}
+
+static void init_once_per_load(void) {
+  map_wiped_block();
+  pthread_atfork(before_fork, after_fork, after_fork_in_child);
+}
+
+void tf__lib_init(void) { pthread_once(&init_once, init_once_per_load); }
+
+static void start_process_block(struct tf__process *b, pid_t pid) {
+  memset(b->pool, 0, sizeof(b->pool));
+  b->pool_used = 0;
+  b->pool_len = 0;
+  b->pid = pid;
+}
+
+struct tf__process *tf__process(void) {
+  tf__lib_init();
+  if (wiped_on_fork != NULL) {
+    if (wiped_on_fork->pid == 0) /* first use in this process */
+      start_process_block(wiped_on_fork, getpid());
+    return wiped_on_fork;
+  }
+  {
+    pid_t pid = getpid();
+    if (fallback_block.pid != pid)
+      start_process_block(&fallback_block, pid);
+  }
+  return &fallback_block;
+}
+
+pid_t tf__current_pid(void) {
+  pid_t pid;
+  pthread_mutex_lock(&tf__process_lock);
+  pid = tf__process()->pid;
+  pthread_mutex_unlock(&tf__process_lock);
+  return pid;
+}
