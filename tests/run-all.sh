@@ -5,7 +5,8 @@
 # the unit tests (tests/unit), the command line's tests (tests/cli/run.sh,
 # against the system's tools), the header test (tempfile.h alone as C89
 # -pedantic and as C++), the check of what the libraries export, the man
-# pages, and install/uninstall.
+# pages, the agreement of the header and the man pages (tests/doc_check.sh),
+# and install/uninstall.
 #
 # Environment (set by make check):
 #   BUILD          the build directory (build/cc)
@@ -120,6 +121,19 @@ if wanted man; then
     result man_pages_render_without_warnings $bad
   else
     skip man_pages_render_without_warnings "no groff to render the manual pages with"
+  fi
+fi
+
+if wanted docs; then
+  # --- the header and the manual pages agree: each TF_EXTERN function has
+  # a page with its prototype, its errnos and "Since 1.0" (tests/doc_check.sh)
+  if command -v bash > /dev/null 2>&1; then
+    out=$(bash tests/doc_check.sh 2>&1)
+    st=$?
+    [ -n "$out" ] && echo "$out"
+    result docs_header_and_man_pages_agree $st
+  else
+    skip docs_header_and_man_pages_agree "no bash to run tests/doc_check.sh with"
   fi
 fi
 
