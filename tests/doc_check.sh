@@ -132,29 +132,38 @@ page_text() { # file [section]
   ' "$1"
 }
 
-# The page that documents man/NAME.3: itself, or the target of its .so.
-page_of() { # name -> path, or nothing
-  local f="$mandir/$1.3" target
+# The page that documents man/NAME.3, in $page: itself, or the target of
+# its .so line; empty if that target does not exist.
+page_of() { # name
+  local f="$mandir/$1.3" line
+  page=
   [ -f "$f" ] || return 0
-  target=$(sed -n 's/^\.so[ \t]\{1,\}//p' "$f" | head -n 1)
-  if [ -n "$target" ]; then
-    target="$mandir/${target##*/}"
-    [ -f "$target" ] && echo "$target"
-    return 0
-  fi
-  echo "$f"
+  while IFS= read -r line; do
+    case $line in
+    .so[\ \	]*)
+      line=${line#.so}; line=${line#"${line%%[! 	]*}"}
+      [ -f "$mandir/${line##*/}" ] && page="$mandir/${line##*/}"
+      return 0 ;;
+    esac
+  done < "$f"
+  page=$f
 }
 
-# Each page's synopsis and NAME section, made once.
-declare -A synopsis_of name_of
+# Each page's synopsis (a file), NAME section and whole text, made once.
+declare -A synopsis_of name_of text_of
 prepare() { # page
   local key=${1##*/}
   if [ -z "${synopsis_of[$key]:-}" ]; then
     page_text "$1" SYNOPSIS > "$scratch/$key.syn"
-    page_text "$1" NAME > "$scratch/$key.name"
     synopsis_of[$key]="$scratch/$key.syn"
-    name_of[$key]="$scratch/$key.name"
+    name_of[$key]=$(page_text "$1" NAME)
+    text_of[$key]=$(cat "$1")
   fi
+}
+
+# Is word $1 in text $2 (not part of a longer name)?
+has_word() { # word text
+  [[ $2 =~ (^|[^A-Za-z0-9_])$1([^A-Za-z0-9_]|$) ]]
 }
 
 # The prototype of NAME in a synopsis: from the line that has "NAME(" to
@@ -181,10 +190,11 @@ synopsis_proto() { # name synopsis-file
 }
 
 tempfile_page="$mandir/tempfile.3"
-[ -f "$tempfile_page" ] && page_text "$tempfile_page" > "$scratch/tempfile.txt"
+tempfile_text=
+[ -f "$tempfile_page" ] && tempfile_text=$(page_text "$tempfile_page")
 
 while IFS=$'\t' read -r name proto errs; do
-  page=$(page_of "$name")
+  page_of "$name"
   if [ ! -f "$mandir/$name.3" ]; then
     fail "$name" "no manual page $mandir/$name.3 (a page of its own, or a link page: .so man3/PAGE.3)"
     continue
@@ -195,7 +205,7 @@ while IFS=$'\t' read -r name proto errs; do
   fi
   prepare "$page"
   key=${page##*/}
-  if ! grep -qE "(^|[^A-Za-z0-9_])$name([^A-Za-z0-9_]|$)" "${name_of[$key]}"; then
+  if ! has_word "$name" "${name_of[$key]}"; then
     fail "$name" "not listed in the NAME section of $page"
   fi
   shown=$(synopsis_proto "$name" "${synopsis_of[$key]}")
@@ -205,15 +215,14 @@ while IFS=$'\t' read -r name proto errs; do
     fail "$name" "SYNOPSIS of $page has '$shown', the header '$proto'"
   fi
   for e in $errs; do
-    if ! grep -qE "(^|[^A-Z0-9_])$e([^A-Z0-9_]|$)" "$page"; then
+    if ! has_word "$e" "${text_of[$key]}"; then
       fail "$name" "-$e is in the header's comment but not in $page"
     fi
   done
-  if ! grep -q "Since 1\.0" "$page"; then
+  if [[ ${text_of[$key]} != *"Since 1.0"* ]]; then
     fail "$name" "$page does not say \"Since 1.0\""
   fi
-  if [ -f "$scratch/tempfile.txt" ] &&
-     ! grep -qE "(^|[^A-Za-z0-9_])$name([^A-Za-z0-9_]|$)" "$scratch/tempfile.txt"; then
+  if [ -f "$tempfile_page" ] && ! has_word "$name" "$tempfile_text"; then
     fail "$name" "not named in tempfile(3)"
   fi
 done < "$scratch/decls"
