@@ -18,8 +18,8 @@
  *    pointer, unknown flag bits or an unknown tf_opts.version give
  *    -EINVAL; a negative fd other than AT_FDCWD gives -EBADF, and every
  *    *at() function accepts AT_FDCWD.  The ending functions (*_free,
- *    *_freep, *_close, *_abort, *_cleanup, *_end, tf_free) accept NULL
- *    and return 0.
+ *    *_freep, *_close, *_abort, *_cleanup, *_end, tf_free,
+ *    tf_scope_guard_end) accept NULL and return 0 (or do nothing).
  *  - On failure nothing is left behind: no file, directory, fd or memory,
  *    and output parameters are untouched.
  *  - Options are one versioned struct where zero or NULL means "default";
@@ -394,19 +394,18 @@ TF_EXTERN int tf_file_keep(tf_file *f);
 
 /*
  * Give the file its final name: rename it to target (relative paths are
- * relative to the current directory).  The handle's stream, if any, is
- * flushed first, so the file is complete when the name appears.  With TF_NOCLOBBER the call fails
- * with -EEXIST if target exists, decided atomically (renameat2
- * RENAME_NOREPLACE, or linkat + unlinkat where that is unsupported).
- * If mode is not 0 it is applied to the file before the name appears.
- * On success the handle keeps the fd open, reports the new path and
- * will never delete the file.  On failure the handle is unchanged, still
- * owns the temporary file, and can be published again elsewhere.  (A
- * forked child may publish too: publishing removes nothing.)
- * Returns 0, -EINVAL (bad argument, or already published), -EEXIST,
- * -EXDEV (target on another file system), -ENOENT (the file was already
- * deleted, or target's directory is missing), -ENAMETOOLONG, -ENOMEM, or
- * the errno of the flush, chmod or rename.
+ * relative to the current directory).  The handle's stream, if any, is flushed
+ * first, so the file is complete when the name appears.  With TF_NOCLOBBER the
+ * call fails with -EEXIST if target exists, decided atomically (renameat2
+ * RENAME_NOREPLACE, or linkat + unlinkat where that is unsupported). If mode
+ * is not 0 it is applied to the file before the name appears. On success the
+ * handle keeps the fd open, reports the new path and will never delete the
+ * file.  On failure the handle is unchanged, still owns the temporary file,
+ * and can be published again elsewhere.  (A forked child may publish too:
+ * publishing removes nothing.) Returns 0, -EINVAL (bad argument, or already
+ * published), -EEXIST, -EXDEV (target on another file system), -ENOENT (the
+ * file was already deleted, or target's directory is missing), -ENAMETOOLONG,
+ * -ENOMEM, or the errno of the flush, chmod or rename.
  */
 TF_EXTERN int tf_file_publish(tf_file *f, const char *target,
                               unsigned int mode, unsigned int flags);
@@ -420,7 +419,7 @@ TF_EXTERN int tf_file_publishat(tf_file *f, int dirfd, const char *target,
 /*
  * End the handle: close it if still open and delete the file unless it
  * was kept, published, or made by another process (before a fork).  NULL
- * is a no-op.  Returns 0 or the first error of the close or unlink; the
+ * returns 0.  Returns 0 or the first error of the close or unlink; the
  * handle is freed in every case.
  */
 TF_EXTERN int tf_file_free(tf_file *f);
@@ -491,13 +490,13 @@ TF_EXTERN int tf_dir_keep(tf_dir *d);
 
 /*
  * End the handle: unless it was kept, cleaned up already, or made by
- * another process, remove the tree as tf_dir_cleanup() does.  NULL is a
- * no-op.  Returns 0 or the cleanup's error; the handle is freed and its
+ * another process, remove the tree as tf_dir_cleanup() does.  NULL returns
+ * 0.  Returns 0 or the cleanup's error; the handle is freed and its
  * fds closed in every case.
  */
 TF_EXTERN int tf_dir_free(tf_dir *d);
 
-/* -------------------------------------------------- secure recursive removal */
+/* ---------------------------------------------- secure recursive removal */
 
 
 /*
@@ -652,10 +651,10 @@ TF_EXTERN int tf_spool_rolled(const tf_spool *s);
 TF_EXTERN int tf_spool_rollover(tf_spool *s);
 
 /*
- * NOT A GETTER: this ROLLS THE SPOOL OVER to its file (as Python's
- * fileno() does), then returns the file's fd (owned by the spool).  From then on the spool buffers nothing and keeps its
- * position in the fd's offset, so calls on the fd and on the spool can be
- * mixed.  Returns the fd or a negative errno.
+ * NOT A GETTER: this ROLLS THE SPOOL OVER to its file (as Python's fileno()
+ * does), then returns the file's fd (owned by the spool).  From then on the
+ * spool buffers nothing and keeps its position in the fd's offset, so calls on
+ * the fd and on the spool can be mixed.  Returns the fd or a negative errno.
  */
 TF_EXTERN int tf_spool_fd(tf_spool *s);
 
@@ -671,23 +670,23 @@ TF_EXTERN int tf_spool_stream(tf_spool *s, FILE **out);
 
 /*
  * Close the spool: the stream, the file and the memory are released and
- * the data is gone; later calls give -EBADF.  Idempotent; NULL is a
- * no-op.  Returns 0 or the error of closing the file.
+ * the data is gone; later calls give -EBADF.  Idempotent; NULL returns
+ * 0.  Returns 0 or the error of closing the file.
  */
 TF_EXTERN int tf_spool_close(tf_spool *s);
 
-/* Close the spool and free the handle; NULL is a no-op.  Returns as
+/* Close the spool and free the handle; NULL returns 0.  Returns as
  * tf_spool_close(). */
 TF_EXTERN int tf_spool_free(tf_spool *s);
 
 /* ------------------------------------------------- atomic replacement */
 
 /*
- * Atomic replacement of a file (the tutorial's atomic_file_operation, GLib's
- * g_file_set_contents_full, Go's renameio): the new contents are written
- * to a temporary file in the target's own directory and take the
- * target's name in one rename, so every reader, and the disk after a
- * crash, sees the complete old file or the complete new one, never a
+ * Atomic replacement of a file (the Python tempfile tutorial's
+ * atomic_file_operation, GLib's g_file_set_contents_full, Go's renameio): the
+ * new contents are written to a temporary file in the target's own directory
+ * and take the target's name in one rename, so every reader, and the disk
+ * after a crash, sees the complete old file or the complete new one, never a
  * mix, and a failed write never harms the old file.  Opaque.
  *
  * The temporary file is unnamed (O_TMPFILE) where the file system allows:
@@ -742,7 +741,8 @@ TF_EXTERN int tf_atomic_beginat(tf_atomic **out, int dirfd, const char *name,
 #endif
 
 /* The fd to write the new contents to (owned by the handle), -EBADF
- * once committed or aborted, -EINVAL if a is NULL.  It is open for reading too. */
+ * once committed or aborted, -EINVAL if a is NULL.  It is open for
+ * reading too. */
 TF_EXTERN int tf_atomic_fd(const tf_atomic *a);
 
 /* A stdio stream on the fd, created on first call and owned by the handle
@@ -789,7 +789,7 @@ TF_EXTERN int tf_atomic_committed(const tf_atomic *a);
  * Returns 0 or the error of the close or unlink. */
 TF_EXTERN int tf_atomic_abort(tf_atomic *a);
 
-/* Abort unless committed, and free the handle; NULL is a no-op.  Only the
+/* Abort unless committed, and free the handle; NULL returns 0.  Only the
  * process that began it removes anything: a forked child that frees an
  * inherited handle only closes its fds.  Returns as tf_atomic_abort(). */
 TF_EXTERN int tf_atomic_free(tf_atomic *a);
@@ -811,11 +811,11 @@ TF_EXTERN int tf_write_fileat(int dirfd, const char *name, const void *buf,
 /* ---------------------------------------------------------------- pools */
 
 /*
- * A pool of temporary files (the tutorial's TempFilePool) for programs that
- * use many short-lived scratch files: acquire hands out a ready, empty
- * file in O(1) without creating one when an idle file is at hand, and
- * release truncates it and keeps it for the next acquire.  Files are
- * unnamed (tf_tmpfile()) unless TF_POOL_NAMED.  Thread-safe.  Opaque.
+ * A pool of temporary files (the Python tempfile tutorial's TempFilePool) for
+ * programs that use many short-lived scratch files: acquire hands out a ready,
+ * empty file in O(1) without creating one when an idle file is at hand, and
+ * release truncates it and keeps it for the next acquire.  Files are unnamed
+ * (tf_tmpfile()) unless TF_POOL_NAMED.  Thread-safe.  Opaque.
  */
 typedef struct tf_pool tf_pool;
 
@@ -856,7 +856,7 @@ TF_EXTERN const char *tf_pool_path(const tf_pool *p, int fd);
 TF_EXTERN size_t tf_pool_idle(const tf_pool *p);
 
 /* End every file of the pool, idle or still acquired, and free it; NULL
- * is a no-op.  Returns 0 or the first error of closing or deleting. */
+ * returns 0.  Returns 0 or the first error of closing or deleting. */
 TF_EXTERN int tf_pool_free(tf_pool *p);
 
 /* ------------------------------------------------------------ lifecycle */
@@ -954,12 +954,12 @@ TF_EXTERN void tf_atomic_freep(tf_atomic **p);
 TF_EXTERN void tf_pool_freep(tf_pool **p);
 
 /*
- * End a handle the way the tutorial's ManagedTempFile does: status 0 ends it
- * normally (tf_file_free(), tf_dir_free()); a nonzero status keeps the
- * object for debugging instead (as tf_file_keep(), tf_dir_keep(), also
- * taking it out of the registry and off the reaper's list) and says
- * where on stderr, in one line "libtempfile: kept PATH (status N)".
- * NULL is a no-op.  Returns what the free returns.
+ * End a handle the way the Python tempfile tutorial's ManagedTempFile does:
+ * status 0 ends it normally (tf_file_free(), tf_dir_free()); a nonzero status
+ * keeps the object for debugging instead (as tf_file_keep(), tf_dir_keep(),
+ * also taking it out of the registry and off the reaper's list) and says where
+ * on stderr, in one line "libtempfile: kept PATH (status N)". NULL returns 0.
+ * Returns what the free returns.
  */
 TF_EXTERN int tf_file_end(tf_file *f, int status);
 TF_EXTERN int tf_dir_end(tf_dir *d, int status);
