@@ -85,17 +85,17 @@ endif
 # ---- what is built
 SRC := $(wildcard src/*.c)
 OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-TEST_LIB_OBJ := $(SRC:src/%.c=$(BUILD)/test-obj/%.o)
 
 STATIC := $(BUILD)/libtempfile.a
-TEST_LIB := $(BUILD)/libtempfile-test.a
 SONAME := libtempfile.so.$(MAJOR)
 SHARED := $(BUILD)/libtempfile.so.$(VERSION)
 SHARED_LINKS := $(BUILD)/$(SONAME) $(BUILD)/libtempfile.so
 
-# The unit tests: one object per test file, linked with the library's
-# test build (TF_TESTING: fault injection, the allocation counter).
-TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/spool_model.c
+# The unit tests: one object per test file, linked with the library
+# users get; the fault injector (tests/fault.c) overrides the entries of
+# its system-call table at run time.
+TEST_SRC := $(wildcard tests/test_*.c) tests/harness.c tests/spool_model.c \
+  tests/fault.c
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/obj/%.o)
 TEST_BIN := $(BUILD)/tests/unit
 # One atomic replacement, run by the unit tests under strace.
@@ -135,18 +135,22 @@ $(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	$(say) CC $<
 	$(Q)$(LIB_COMPILE) -c $< -o $@
 
-$(BUILD)/test-obj/%.o: src/%.c $(FLAGS_STAMP)
-	@mkdir -p $(@D)
-	$(say) CC-TEST $<
-	$(Q)$(LIB_COMPILE) -DTF_TESTING -c $< -o $@
-
 $(BUILD)/tests/obj/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(say) CC $<
-	$(Q)$(COMPILE) -DTF_TESTING -Isrc -c $< -o $@
+	$(Q)$(COMPILE) -Isrc -c $< -o $@
 
 # The spool's model replays the fuzz corpus from the source tree.
 $(BUILD)/tests/obj/test_spool_diff.o: COMPILE += -DTF_SOURCE_DIR='"$(CURDIR)"'
+
+# The contract test has an entry per function the header declares
+# TF_EXTERN; the list comes from the header (tests/contract/list.sh), so
+# a new function without an entry fails make check.
+$(BUILD)/tests/contract_names.inc: include/tempfile.h tests/contract/list.sh
+	@mkdir -p $(@D)
+	$(Q)sh tests/contract/list.sh include/tempfile.h --c > $@.tmp && mv $@.tmp $@
+$(BUILD)/tests/obj/test_contract.o: $(BUILD)/tests/contract_names.inc
+$(BUILD)/tests/obj/test_contract.o: COMPILE += -I$(BUILD)/tests
 
 $(BUILD)/tmpf-obj/%.o: tools/tmpf/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -158,13 +162,10 @@ $(STATIC): $(OBJ)
 	$(say) AR $@
 	$(Q)rm -f $@ && $(AR) rc $@ $^ && $(RANLIB) $@
 
-$(TEST_LIB): $(TEST_LIB_OBJ)
-	$(say) AR $@
-	$(Q)rm -f $@ && $(AR) rc $@ $^ && $(RANLIB) $@
-
-$(SHARED): $(OBJ)
+$(SHARED): $(OBJ) src/libtempfile.map
 	$(say) LD $@
-	$(Q)$(LINK) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(THREADS) $(LDLIBS)
+	$(Q)$(LINK) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--version-script,src/libtempfile.map -o $@ $(OBJ) $(THREADS) $(LDLIBS)
 	@ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
 	@ln -sf $(SONAME) $(BUILD)/libtempfile.so
 
@@ -176,11 +177,11 @@ $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 	$(Q)$(PC_SED) $< > $@
 
 # ---- programs
-$(TEST_BIN): $(TEST_OBJ) $(TEST_LIB)
+$(TEST_BIN): $(TEST_OBJ) $(STATIC)
 	$(say) LD $@
-	$(Q)$(LINK) -o $@ $(TEST_OBJ) $(TEST_LIB) $(THREADS) $(LDLIBS)
+	$(Q)$(LINK) -o $@ $(TEST_OBJ) $(STATIC) $(THREADS) $(LDLIBS)
 
-$(TEST_HELPER): $(BUILD)/tests/obj/atomic_writer.o $(TEST_LIB)
+$(TEST_HELPER): $(BUILD)/tests/obj/atomic_writer.o $(STATIC)
 	$(say) LD $@
 	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
 
@@ -253,6 +254,24 @@ check: all
 	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" \
 	  MAKE="$(MAKE)" sh tests/run-all.sh
 
+# ABI (libabigail; abi/check.sh says how): abi/libtempfile.so.1.abi is
+# the committed baseline of the shared library's ABI, written by
+# `make abi-baseline` from the default build (gcc, x86-64, -g).
+# `make abi-check` (also run by make check when abidiff is installed,
+# and by CI) checks the soname, that every exported tf_ symbol is
+# versioned (LIBTEMPFILE_1.0) and declared in the header, and compares
+# the library with the baseline: any abidiff difference fails, the
+# incompatible ones (status bit 8: a removed function) and the other
+# changes (bit 4) alike.  So when the ABI grows, the same change must run
+# make abi-baseline and commit the new baseline; a changed public struct
+# is a new major version.
+.PHONY: abi-baseline abi-check
+abi-baseline: $(SHARED)
+	sh abi/check.sh baseline $(SHARED)
+
+abi-check: $(SHARED)
+	@sh abi/check.sh --require all $(SHARED)
+
 asan:
 	$(MAKE) BUILD=build/asan CC="$(CC)" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
@@ -290,12 +309,15 @@ clean:
 	rm -rf build
 
 # make fuzz: the spool's libFuzzer target (fuzz/), built with clang
-# against the library sources in their test build; not part of all or
-# check.  Runs FUZZ_SECONDS on a scratch copy of the corpus (new inputs go
+# and linked with the library built as users get it (in build/fuzz/lib,
+# instrumented for coverage) and the tests' fault injector; not part of
+# all or check.  Runs FUZZ_SECONDS on a scratch copy of the corpus (new inputs go
 # to build/fuzz/corpus, not to the committed one).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/spool_fuzz
+FUZZ_LIB := build/fuzz/lib/libtempfile.a
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: fuzz
 fuzz: $(FUZZ_BIN)
@@ -303,9 +325,11 @@ fuzz: $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=60 \
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus/spool
 
-$(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h $(SRC) src/internal.h include/tempfile.h
+$(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h tests/fault.c \
+	    tests/fault.h $(SRC) src/internal.h include/tempfile.h
 	@mkdir -p $(@D)
+	$(MAKE) BUILD=build/fuzz/lib CC="$(FUZZ_CC)" CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
 	$(FUZZ_CC) -std=c99 $(BASE_CPPFLAGS) $(WARN) -O1 -g \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -DTF_TESTING -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
-	  tests/spool_model.c $(SRC) $(THREADS)
+	  -fsanitize=fuzzer $(FUZZ_SAN) -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
+	  tests/spool_model.c tests/fault.c $(FUZZ_LIB) $(THREADS)

@@ -65,25 +65,6 @@ static void drop_lock(tf_atomic *a) {
   a->lockfd = -1;
 }
 
-static int check_opts(const tf_opts *o) {
-  int rc;
-  if (o == NULL)
-    return 0;
-  rc = tf__check_opts(o, TF_ATOMIC_FLAGS, 1);
-  if (rc < 0)
-    return rc;
-  /* The name pattern is fixed, so a reaper can recognise it. */
-  if (o->prefix != NULL || o->suffix != NULL || o->random_len != 0)
-    return -EINVAL;
-  if ((o->flags & TF_SYNC_NONE) && (o->flags & TF_SYNC_DURABLE))
-    return -EINVAL;
-  if ((o->flags & TF_NOCLOBBER) && (o->flags & TF_MUST_EXIST))
-    return -EINVAL;
-  if (o->open_flags & O_APPEND)
-    return -EINVAL;
-  return 0;
-}
-
 static int hidden_init(tf_atomic *a) {
   tf_opts o = TF_OPTS_INIT;
   size_t keep = strlen(a->name);
@@ -253,19 +234,23 @@ static int discard(tf_atomic *a) {
 }
 
 static int begin(tf_atomic **out, int dirfd, const char *path,
-                 const tf_opts *o) {
+                 const tf_opts *opts) {
   struct tf__target t;
   struct tf__creation c;
-  unsigned int flags = o ? o->flags : 0;
+  unsigned int flags;
   int old_data, rc;
   mode_t mode;
   tf_atomic *a;
+  tf_opts o;
 
   if (out == NULL || path == NULL || path[0] == '\0')
     return -EINVAL;
-  rc = check_opts(o);
+  /* The name pattern is fixed, so a reaper can recognise it. */
+  rc = tf__opts_take(&o, opts, TF_ATOMIC_FLAGS,
+                     TF__OPTS_AT | TF__OPTS_FIXED_NAME | TF__OPTS_NO_APPEND);
   if (rc < 0)
     return rc;
+  flags = o.flags;
   tf__lib_init();
   a = tf__malloc(sizeof(*a));
   if (a == NULL)
@@ -302,10 +287,10 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   /* A new file is made as open(2) would make it (mode less the umask);
    * one that takes an old one's place is private until it has the old
    * one's owner and mode. */
-  mode = t.has_meta ? 0600 : o && o->mode ? (mode_t)o->mode : 0666;
+  mode = t.has_meta ? 0600 : tf__opts_mode(&o, 0666);
   rc = tf__track_begin(!(flags & TF_UNTRACKED), &c);
   if (rc == 0) {
-    rc = create_file(a, &t, mode, o ? o->open_flags : 0);
+    rc = create_file(a, &t, mode, o.open_flags);
     tf__track_end(!(flags & TF_UNTRACKED), &c);
   }
   if (rc < 0)

@@ -37,12 +37,12 @@ static int open_made(int parentfd, const char *name) {
 }
 
 /* Make the directory in parentfd and fill the handle d; path and name
- * are allocated by the caller.  On failure nothing is left. */
+ * are the caller's.  On failure nothing is left. */
 static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
   struct tf__stat st;
   char *slot = (char *)d->name;
   int rc = tf__create_in(d->parentfd, slot, slot, n, TF_KIND_DIR, 0,
-                         o && o->mode ? o->mode : 0700);
+                         tf__opts_mode(o, 0700));
   if (rc < 0)
     return rc;
   d->fd = open_made(d->parentfd, d->name);
@@ -55,7 +55,7 @@ static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
   d->dev = st.dev;
   d->ino = st.ino;
   d->owner = tf__current_pid();
-  d->flags = o ? o->flags : 0;
+  d->flags = o->flags;
   d->life.slot = NULL;
   d->life.marked = 0;
   if (!(d->flags & TF_KEEP)) {
@@ -71,67 +71,33 @@ static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
   return 0;
 }
 
-/* Build a handle for a directory made in parentfd (which it takes on
- * success); dir_path (dir_len bytes) as in file.c. */
-static int dir_build(tf_dir **out, int parentfd, const char *dir_path,
-                     size_t dir_len, const struct tf__name *n,
-                     const tf_opts *o) {
-  size_t head = tf__head_len(dir_path, dir_len);
-  tf_dir *d;
+/* Make the directory at p->name and the handle (tf__handle_create()'s
+ * build function). */
+static int dir_build(void *out, const struct tf__place *p) {
+  tf_dir *d = tf__malloc(sizeof(*d));
   int rc;
-  if (head + tf__name_len(n) + 1 > PATH_MAX)
-    return -ENAMETOOLONG;
-  d = tf__malloc(sizeof(*d));
   if (d == NULL)
     return -ENOMEM;
-  d->path = tf__malloc(head + tf__name_len(n) + 1);
-  if (d->path == NULL) {
-    tf__freemem(d);
-    return -ENOMEM;
-  }
-  d->name = d->path + tf__write_head(d->path, dir_path, dir_len);
-  d->parentfd = parentfd;
-  rc = dir_make(d, n, o);
+  d->path = p->path;
+  d->name = p->name;
+  d->parentfd = p->dirfd;
+  rc = dir_make(d, p->n, p->o);
   if (rc < 0) {
-    tf__freemem(d->path);
     tf__freemem(d);
     return rc;
   }
-  *out = d;
+  *(tf_dir **)out = d;
   return 0;
 }
 
-static int dir_create_in(tf_dir **out, int dirfd, int is_at,
-                         const tf_opts *opts) {
-  struct tf__name n;
-  char buf[PATH_MAX];
-  struct tf__creation c;
-  const char *dir;
-  size_t dir_len;
-  int rc, anchor, tracked;
-  if (out == NULL)
-    return -EINVAL;
-  anchor = tf__handle_begin(opts, TF_KEEP | TF_IGNORE_ERRORS | TF_UNTRACKED,
-                            dirfd, is_at, &n, buf, &dir, &dir_len);
-  if (anchor < 0)
-    return anchor;
-  tracked = !(opts && (opts->flags & (TF_KEEP | TF_UNTRACKED)));
-  rc = tf__track_begin(tracked, &c);
-  if (rc == 0) {
-    rc = dir_build(out, anchor, dir, dir_len, &n, opts);
-    tf__track_end(tracked, &c);
-  }
-  if (rc < 0)
-    tf__close_quiet(anchor);
-  return rc;
-}
+#define DIR_FLAGS (TF_KEEP | TF_IGNORE_ERRORS | TF_UNTRACKED)
 
 int tf_dir_create(tf_dir **out, const tf_opts *opts) {
-  return dir_create_in(out, AT_FDCWD, 0, opts);
+  return tf__handle_create(out, AT_FDCWD, 0, opts, DIR_FLAGS, dir_build);
 }
 
 int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts) {
-  return dir_create_in(out, dirfd, 1, opts);
+  return tf__handle_create(out, dirfd, 1, opts, DIR_FLAGS, dir_build);
 }
 
 const char *tf_dir_path(const tf_dir *d) { return d ? d->path : NULL; }

@@ -86,17 +86,29 @@ int tf__fdstream_close(struct tf__fdstream *s) {
   return rc;
 }
 
-int tf__write_all(int fd, const void *buf, size_t n) {
+/* The library's one write loop: every write-all and pwrite-all is this. */
+int tf__pwrite_all(int fd, const void *buf, size_t n, int64_t off,
+                   size_t *done) {
   const char *p = buf;
-  while (n > 0) {
-    ssize_t w = tf__sys.write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
+  size_t did = 0;
+  int rc = 0;
+  while (did < n) {
+    ssize_t w = off < 0 ? tf__sys.write(fd, p + did, n - did)
+                        : tf__sys.pwrite(fd, p + did, n - did,
+                                         off + (int64_t)did);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      rc = w < 0 ? -errno : -EIO; /* 0: no progress, never loop on it */
+      break;
     }
-    p += w;
-    n -= (size_t)w;
+    did += (size_t)w;
   }
-  return 0;
+  if (done != NULL)
+    *done = did;
+  return rc;
+}
+
+int tf__write_all(int fd, const void *buf, size_t n) {
+  return tf__pwrite_all(fd, buf, n, -1, NULL);
 }

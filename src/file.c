@@ -31,96 +31,57 @@ static int owned_here(const tf_file *f) {
   return f->owner == tf__current_pid();
 }
 
-/* Build a handle for a file created in dirfd.  dir_path (dir_len bytes)
- * is the directory as the caller named it, absolute, or "" when only
- * dirfd is known. */
-static int file_create(tf_file **out, int dirfd, const char *dir_path,
-                       size_t dir_len, const struct tf__name *n,
-                       const tf_opts *o) {
-  tf_file *f;
-  size_t head = tf__head_len(dir_path, dir_len);
+/* Make the file at p->name and the handle (tf__handle_create()'s build
+ * function). */
+static int file_build(void *out, const struct tf__place *p) {
+  const tf_opts *o = p->o;
+  tf_file *f = tf__malloc(sizeof(*f));
   int rc;
-
-  f = tf__malloc(sizeof(*f));
   if (f == NULL)
     return -ENOMEM;
-  if (head + tf__name_len(n) + 1 > PATH_MAX) {
-    rc = -ENAMETOOLONG;
-    goto fail_handle;
-  }
-  f->path = tf__malloc(head + tf__name_len(n) + 1);
-  if (f->path == NULL) {
-    rc = -ENOMEM;
-    goto fail_handle;
-  }
-  tf__write_head(f->path, dir_path, dir_len);
-  f->name = f->path + head;
   /* Created by its basename relative to the directory fd, never by path. */
-  rc = tf__create_in(dirfd, f->name, f->path + head, n, TF_KIND_FILE,
-                     o ? o->open_flags : 0, o && o->mode ? o->mode : 0600);
+  rc = tf__create_in(p->dirfd, p->name, p->name, p->n, TF_KIND_FILE,
+                     o->open_flags, tf__opts_mode(o, 0600));
   if (rc < 0)
-    goto fail_path;
+    goto fail;
   f->fd = rc;
-  f->dirfd = dirfd;
+  f->dirfd = p->dirfd;
+  f->path = p->path;
+  f->name = p->name;
   f->lockfd = -1;
   f->life.slot = NULL;
   f->life.marked = 0;
-  if (!(o && (o->flags & TF_KEEP))) {
-    rc = tf__life_start(&f->life, o ? o->flags : 0, f->fd, TF_OBJ_FILE,
-                        dirfd, f->name, 0, 0);
+  if (!(o->flags & TF_KEEP)) {
+    rc = tf__life_start(&f->life, o->flags, f->fd, TF_OBJ_FILE, f->dirfd,
+                        f->name, 0, 0);
     if (rc < 0) {
-      tf__sys.unlinkat(dirfd, f->name, 0);
+      tf__sys.unlinkat(f->dirfd, f->name, 0);
       tf__close_quiet(f->fd);
-      goto fail_path;
+      goto fail;
     }
   }
   f->stream.fp = NULL;
-  f->flags = o ? o->flags : 0;
+  f->flags = o->flags;
   f->owner = tf__current_pid();
   f->keep = (f->flags & TF_KEEP) != 0;
   f->deleted = 0;
   f->published = 0;
-  *out = f;
+  *(tf_file **)out = f;
   return 0;
 
-fail_path:
-  tf__freemem(f->path);
-fail_handle:
+fail:
   tf__freemem(f);
   return rc;
 }
 
-static int file_create_in(tf_file **out, int dirfd, int is_at,
-                          const tf_opts *opts) {
-  struct tf__name n;
-  char buf[PATH_MAX];
-  struct tf__creation c;
-  const char *dir;
-  size_t dir_len;
-  int rc, anchor, tracked;
-  if (out == NULL)
-    return -EINVAL;
-  anchor = tf__handle_begin(opts, TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED,
-                            dirfd, is_at, &n, buf, &dir, &dir_len);
-  if (anchor < 0)
-    return anchor;
-  tracked = !(opts && (opts->flags & (TF_KEEP | TF_UNTRACKED)));
-  rc = tf__track_begin(tracked, &c);
-  if (rc == 0) {
-    rc = file_create(out, anchor, dir, dir_len, &n, opts);
-    tf__track_end(tracked, &c);
-  }
-  if (rc < 0)
-    tf__close_quiet(anchor);
-  return rc;
-}
+#define FILE_FLAGS (TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED)
 
 int tf_file_create(tf_file **out, const tf_opts *opts) {
-  return file_create_in(out, AT_FDCWD, 0, opts);
+  return tf__handle_create(out, AT_FDCWD, 0, opts, FILE_FLAGS, file_build);
 }
 
 int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
-  return file_create_in(out, dirfd, 1, opts);
+  return tf__handle_create(out, dirfd, 1, opts, FILE_FLAGS, file_build);
 }
 
 int tf_file_fd(const tf_file *f) {

@@ -2,7 +2,8 @@
 /*
  * internal.h - private declarations shared by the library's files: the
  * system-call table, platform switches, and the helpers each file exports
- * to the others (tf__ prefix).  Platform #ifs live here, in sys.c and in
+ * to the others (tf__ prefix).  Platform #ifs live here, in the files
+ * that wrap the platform (sys.c, rawdir.c, cookie.c, process.c) and in
  * random.c only.
  */
 #ifndef TF_INTERNAL_H
@@ -95,7 +96,9 @@ struct tf__stat {
 /*
  * The system-call table (SQLite's aSyscall idea).  Every call the library
  * makes that can fail goes through tf__sys, so tests can make the Nth one
- * fail with a chosen errno.  Each entry: name, return type, parameters.
+ * fail with a chosen errno: the table is writable, and the tests' fault
+ * injector (tests/fault.c) replaces its entries at run time.  Each entry:
+ * name, return type, parameters.
  */
 #define TF_SYSCALLS(X)                                                       \
   X(openat, int, (int dirfd, const char *path, int flags, mode_t mode),      \
@@ -126,7 +129,9 @@ struct tf__stat {
   X(fclose, int, (FILE * fp), (fp))                                          \
   X(fflush, int, (FILE * fp), (fp))                                          \
   X(malloc, int, (size_t n, void **out), (n, out))                          \
+  X(free, void, (void *p), (p))                                              \
   X(statfd, int, (int fd, struct tf__stat *st), (fd, st))                    \
+  X(fstat, int, (int fd, struct stat *st), (fd, st))                         \
   X(fdopendir, int, (int fd, DIR **out), (fd, out))                          \
   X(readdir, int, (DIR * d, struct dirent **out), (d, out))                  \
   X(closedir, int, (DIR * d), (d))                                           \
@@ -156,7 +161,8 @@ struct tf__stat {
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
- * sys.c; readdir gives *out NULL at the end of the listing).  fchmod also
+ * sys.c; readdir gives *out NULL at the end of the listing); free never
+ * fails and returns nothing.  fchmod also
  * works on an O_PATH fd.  fsize is fstat()'s st_size.  mapmem maps n
  * bytes of fresh memory (huge pages where the kernel offers them, so a
  * large spool takes one page fault per 2 MiB, not per 4 KiB); unmapmem
@@ -199,7 +205,7 @@ struct tf__cookie {
   const struct tf__stream_ops *ops;
 };
 
-/* sys.c: memory through the table, so tests can fail it and count it. */
+/* memory.c: memory through the table, so tests can fail it and count it. */
 void *tf__malloc(size_t n);
 char *tf__strndup(const char *s, size_t n);
 void tf__freemem(void *p);
@@ -207,6 +213,9 @@ void tf__freemem(void *p);
 /* sys.c: 1 if an unnamed file (O_TMPFILE) can be given a name later
  * (tf__sys.linkfd works: /proc is mounted); probed once per process. */
 int tf__can_link_unnamed(void);
+
+/* cookie.c: the fopencookie entry of the table. */
+int tf__cookie_open(void *cookie, FILE **out);
 
 /* Magic numbers of tf__sys.fstype. */
 #define TF_FS_BTRFS 0x9123683EUL
@@ -223,16 +232,17 @@ void tf__reg_drop(struct tf__slot *s);
 int tf__reg_cleaned(const struct tf__slot *s);
 int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal);
 int tf__reg_clean_all(pid_t me, int in_signal);
-/* Bracket the making of an object that will be registered: enter fails
- * with -ECANCELED once a signal cleaner is at work (nothing may be made
- * then).  The signal handler's side: clean, and, when the process goes
- * on after the signal, allow creation again. */
+/* Bracket the making of an object that will be registered (through
+ * tf__track_begin/end, which also block the cleanup signals): enter
+ * fails with -ECANCELED once a signal cleaner is at work (nothing may be
+ * made then).  The signal handler's side: clean, and, when the process
+ * goes on after the signal, allow creation again. */
 struct tf__creation {
   int blocked; /* signals were blocked: old is the mask to restore */
   sigset_t old;
 };
-int tf__reg_enter(struct tf__creation *c);
-void tf__reg_leave(struct tf__creation *c);
+int tf__reg_enter(void);
+void tf__reg_leave(void);
 /* signals.c: block the cleanup signals in this thread if a handler is
  * installed (1), so none can strike between an object's creation and
  * its registration; restore the mask. */
@@ -282,7 +292,7 @@ void tf__life_end(struct tf__life *l);
  * name, else -1. */
 long tf__mark_pid(int fd, const char *name);
 
-/* sys.c, for signal handlers (no table, no lock, no allocation): read
+/* rawdir.c, for signal handlers (no table, no lock, no allocation): read
  * directory entries of fd into buf (getdents64; -1 with ENOSYS where the
  * platform has no such call), and step through them: each call fills
  * *out with the entry at *pos and advances it, 0 at the end.  next is
@@ -302,7 +312,7 @@ int tf__raw_entry(const void *buf, size_t len, size_t *pos,
 void tf__close_quiet(int fd);
 
 /*
- * sys.c: what belongs to one process and must not be inherited by a
+ * process.c: what belongs to one process and must not be inherited by a
  * forked child: the pool of random bytes for names, and the pid that
  * handles record as their owner.  tf__process() returns the block of the
  * calling process, fresh (pool empty, pid set) in a new child however it
@@ -319,16 +329,34 @@ void tf__lib_init(void);
 
 /* The library's two locks: the per-process block (names, ownership) and
  * the process-wide settings (tempdir.c).  Both are held across fork() by
- * sys.c. */
+ * process.c. */
 extern pthread_mutex_t tf__process_lock;
 extern pthread_mutex_t tf__settings_lock;
 
-/* sys.c: the pid of the calling process, without a system call where the
+/* process.c: the pid of the calling process, without a system call where the
  * platform allows (takes tf__process_lock). */
 pid_t tf__current_pid(void);
 
-/* random.c */
+/* random.c: len random name characters.  They come from
+ * tf__name_source, called with tf__process_lock held: the pool of OS
+ * random bytes, or whatever a test puts in its place (like a tf__sys
+ * entry, it is a pointer so that tests can choose the names). */
 int tf__random_name(char *out, size_t len);
+extern int (*tf__name_source)(char *out, size_t len);
+
+/* opts.c: check the caller's options src (NULL: all defaults) and copy
+ * them to dst, a struct of this library's version, before any effect:
+ * flags outside allowed_flags, and what rules refuse, are -EINVAL.  The
+ * copy's strings are still the caller's.  tf__opts_mode() is the copy's
+ * mode, or fallback (0600 files, 0700 directories) for the default. */
+#define TF__OPTS_AT 0x1         /* an *at call: no dir */
+#define TF__OPTS_NAME 0x2       /* check a chosen prefix/suffix/length now */
+#define TF__OPTS_FIXED_NAME 0x4 /* no prefix, suffix or random_len */
+#define TF__OPTS_NO_APPEND 0x8  /* no O_APPEND */
+#define TF__OPTS_NO_DIRECT 0x10 /* no O_DIRECT */
+int tf__opts_take(tf_opts *dst, const tf_opts *src, unsigned allowed_flags,
+                  unsigned rules);
+mode_t tf__opts_mode(const tf_opts *o, mode_t fallback);
 
 /* name.c */
 struct tf__name {
@@ -339,18 +367,16 @@ struct tf__name {
   size_t random_len;
   char prefix_buf[256];
 };
-int tf__check_opts(const tf_opts *o, unsigned allowed_flags, int is_at);
 int tf__name_init(struct tf__name *n, const tf_opts *o);
 int tf__name_next(const struct tf__name *n, char *out);
 size_t tf__name_len(const struct tf__name *n);
 
-/* tempdir.c */
-int tf__abspath(const char *path, char *out, size_t size);
-/* The directory to create in, as a string *dir (opts->dir itself when it
- * is absolute, else buf) and its length less trailing slashes.  Returns
- * the length or -errno. */
+/* tempdir.c: the directory to create in, as a string *dir (opts->dir
+ * itself when it is absolute, else buf) and its length less trailing
+ * slashes.  Returns the length or -errno. */
 int tf__resolve_dir(const tf_opts *o, char *buf, size_t size,
                     const char **dir);
+/* name.c: the default prefix (tf_settempprefix()); its length or -errno. */
 int tf__default_prefix(char *buf, size_t size);
 struct tf__candidates {
   size_t count;
@@ -363,24 +389,47 @@ void tf__candidates_free(struct tf__candidates *c);
  * (support is per mount, so callers fall back for this call only). */
 int tf__tmpfile_unsupported(int err);
 
-/* create.c: the retry loop, and path joining */
+/* create.c: an unnamed file (tf_tmpfile() less the checks) for options
+ * already taken: in dirfd for is_at, else in o->dir or the temp dir. */
+int tf__tmpfile(int dirfd, int is_at, const tf_opts *o);
+
+/* name.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
+ * slot, which lies at the end of path (or is path); path, relative to
+ * dirfd, is what gets created.  The fd for files, 0 for the other kinds,
+ * or -errno (-EEXIST when every name was taken). */
 enum tf__kind { TF_KIND_FILE, TF_KIND_DIR, TF_KIND_NOCREATE };
 int tf__create_in(int dirfd, const char *path, char *slot,
                   const struct tf__name *n, enum tf__kind kind, int oflags,
                   mode_t mode);
-/* How every handle's creation begins: check opts (allowing
- * allowed_flags), prepare the name n, and open the directory to create in
- * as an fd the handle will own: an anchor of opts->dir or the temp dir,
- * or for the *at forms (is_at) a duplicate of dirfd.  *dir and *dir_len
- * (OUT) are its path as the handle reports it ("" for the *at forms);
- * buf has PATH_MAX bytes.  Returns the fd or -errno. */
-int tf__handle_begin(const tf_opts *o, unsigned allowed_flags, int dirfd,
-                     int is_at, struct tf__name *n, char *buf,
-                     const char **dir, size_t *dir_len);
-/* "dir/" for the first dir_len bytes of dir: its length, and writing it
- * (no NUL) to out, which has room for tf__head_len() bytes. */
+
+/* path.c: "dir/" for the first dir_len bytes of dir: its length, and
+ * writing it (no NUL) to out, which has room for tf__head_len() bytes.
+ * tf__abspath(): the absolute form of path in out (size bytes); its
+ * length or -errno. */
 size_t tf__head_len(const char *dir, size_t dir_len);
 size_t tf__write_head(char *out, const char *dir, size_t dir_len);
+int tf__abspath(const char *path, char *out, size_t size);
+
+/* handle.c: the creation of a tf_file or tf_dir.  It takes opts
+ * (allowing allowed_flags; is_at: the *at form), prepares the name, opens
+ * the anchor the handle will own (a duplicate of dirfd, or opts->dir or
+ * the temp dir), allocates the path the handle will report, and calls
+ * build inside the registry's creation bracket.  build makes the object
+ * at p->name relative to p->dirfd and on success takes p->dirfd and
+ * p->path into the handle it stores at out; on failure it leaves nothing
+ * and owns neither.  tf__dup_anchor(): an fd of dirfd the caller owns (a
+ * duplicate, or "." opened now for AT_FDCWD), or -errno. */
+struct tf__place {
+  int dirfd;                /* the anchor */
+  char *path;               /* "dir/" + room for the name */
+  char *name;               /* in path, where the name goes */
+  const struct tf__name *n; /* the name to create under */
+  const tf_opts *o;         /* the taken options */
+};
+typedef int (*tf__build_fn)(void *out, const struct tf__place *p);
+int tf__handle_create(void *out, int dirfd, int is_at, const tf_opts *opts,
+                      unsigned allowed_flags, tf__build_fn build);
+int tf__dup_anchor(int dirfd);
 
 /* file.c: rename oname (in odir) to nname (in ndir) unless nname exists
  * (-EEXIST), decided atomically: renameat2(RENAME_NOREPLACE), or linkat +
@@ -404,7 +453,7 @@ int tf__target_open(struct tf__target *t, int dirfd, const char *path,
                     int follow);
 
 /* rmtree.c: remove everything in the directory open at dirfd (which
- * stays open), with tf_rmtree_at()'s guarantees; 0 or the first error. */
+ * stays open), with tf_rmtreeat()'s guarantees; 0 or the first error. */
 int tf__rmtree_contents(int dirfd);
 
 /* membuf.c: a spool's data in memory, in chunks that are never moved. */
@@ -437,6 +486,26 @@ int tf__membuf_each(const struct tf__membuf *m,
                     void *ctx);
 void tf__membuf_release(struct tf__membuf *m);
 
+/* fdstream.c: the buffered stream of a tf_file or tf_atomic, on its fd,
+ * recording the errno of a failed write (err) so the handle can report
+ * it.  The stream never closes fd.  flush and close return 0 or the real
+ * negative errno. */
+struct tf__fdstream {
+  struct tf__cookie cookie; /* first: the stream's functions */
+  int fd;
+  int err; /* errno of the first failed write, 0 if none */
+  FILE *fp; /* NULL until opened */
+};
+int tf__fdstream_open(struct tf__fdstream *s, int fd);
+int tf__fdstream_flush(struct tf__fdstream *s);
+int tf__fdstream_close(struct tf__fdstream *s);
+/* Write all n bytes at fd's offset, retrying short writes and EINTR; 0 or
+ * -errno.  tf__pwrite_all() writes at off instead (at fd's offset when
+ * off < 0) and tells in *done (unless NULL) how many bytes made it. */
+int tf__write_all(int fd, const void *buf, size_t n);
+int tf__pwrite_all(int fd, const void *buf, size_t n, int64_t off,
+                   size_t *done);
+
 /* stream.c: a stream on a spool (tf_spool_stream()), and the spool's
  * internal calls it makes, which leave the stream alone. */
 int tf__spool_open_stream(tf_spool *s, FILE **out);
@@ -445,26 +514,8 @@ ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n);
 int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence);
 void tf__spool_stream_closed(tf_spool *s);
 
-#ifdef TF_TESTING
-/* Test-only hooks; they do not exist in what users build (sys.c). */
-void tf__fault_arm(int sys_id, unsigned long nth, int err);
-/* As tf__fault_arm(), but every matching call from the nth on fails. */
-void tf__fault_arm_sticky(int sys_id, unsigned long nth, int err);
-void tf__fault_disarm(void);
-int tf__fault_fired(void);
-int tf__fault_fired_id(void);
-unsigned long tf__sys_calls(void);
-long tf__alloc_outstanding(void);
-/* random.c: the next names' random parts come from this list, in order,
- * then from the CSPRNG again.  NULL clears it. */
-void tf__test_names(const char *const *names, size_t count);
-unsigned long tf__random_refills(void);
-/* sys.c: listings report every entry as DT_UNKNOWN, as some file
- * systems do, while on is nonzero. */
-void tf__test_hide_dtype(int on);
 /* spool.c: bytes of memory the spool holds for data (chunks while in
  * memory, the write buffer after rollover). */
-size_t tf__test_spool_memory(const tf_spool *s);
-#endif
+size_t tf__spool_memory(const tf_spool *s);
 
 #endif /* TF_INTERNAL_H */

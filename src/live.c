@@ -77,13 +77,25 @@ void tf__life_remark(struct tf__life *l, int fd, const char *name) {
     tf__sys.xattr_set(fd, TF_MARK_XATTR, value, (size_t)n);
 }
 
+/* The signals are blocked here, not in the registry, so the registry
+ * never calls signals.c, whose handler calls the registry. */
 int tf__track_begin(int tracked, struct tf__creation *c) {
-  return tracked ? tf__reg_enter(c) : 0;
+  int rc;
+  if (!tracked)
+    return 0;
+  c->blocked = tf__signals_block(&c->old);
+  rc = tf__reg_enter();
+  if (rc < 0 && c->blocked)
+    tf__signals_restore(&c->old);
+  return rc;
 }
 
 void tf__track_end(int tracked, struct tf__creation *c) {
-  if (tracked)
-    tf__reg_leave(c);
+  if (!tracked)
+    return;
+  tf__reg_leave();
+  if (c->blocked)
+    tf__signals_restore(&c->old);
 }
 
 void tf__life_end(struct tf__life *l) {

@@ -45,28 +45,9 @@ struct tf_pool {
 
 /* ------------------------------------------------------------- options */
 
-/* O_APPEND is refused because a pool hands out files at offset 0 for the
- * caller to position: with O_APPEND every write would go to the end
- * whatever the offset (pwrite's too, on Linux). */
-static int check_pool_opts(const tf_opts *o) {
-  struct tf__name n;
-  int rc = tf__check_opts(o, TF_POOL_NAMED | TF_UNTRACKED, 0);
-  if (rc < 0)
-    return rc;
-  if (o == NULL)
-    return 0;
-  if (o->open_flags & O_APPEND)
-    return -EINVAL;
-  /* The name matters to named pools and to the unnamed fallback; a bad
-   * one is refused now, not at some later acquire. */
-  return tf__name_init(&n, o);
-}
-
 static size_t string_size(const char *s) { return s ? strlen(s) + 1 : 0; }
 
 static size_t strings_size(const tf_opts *o) {
-  if (o == NULL)
-    return 0;
   return string_size(o->dir) + string_size(o->prefix) + string_size(o->suffix);
 }
 
@@ -81,15 +62,13 @@ static const char *copy_string(const char *s, char **cursor) {
   return copy;
 }
 
-/* The options every file is made with, owning their strings, so the
- * caller's need not outlive tf_pool_create().  tf_tmpfile() takes no
- * flags; tf_file_create() gets TF_UNTRACKED only (its default policy,
- * delete on close, is what ending a pool file means). */
+/* The options every file is made with (o, as taken), owning their
+ * strings, so the caller's need not outlive tf_pool_create().
+ * tf__tmpfile() takes no flags; tf_file_create() gets TF_UNTRACKED only
+ * (its default policy, delete on close, is what ending a pool file
+ * means). */
 static void keep_opts(tf_pool *p, const tf_opts *o) {
   char *cursor = p->strings;
-  tf_opts defaults = TF_OPTS_INIT;
-  if (o == NULL)
-    o = &defaults;
   p->opts = *o;
   p->opts.dir = copy_string(o->dir, &cursor);
   p->opts.prefix = copy_string(o->prefix, &cursor);
@@ -100,25 +79,29 @@ static void keep_opts(tf_pool *p, const tf_opts *o) {
 
 int tf_pool_create(tf_pool **out, size_t capacity, const tf_opts *opts) {
   char abs_dir[PATH_MAX];
-  tf_opts resolved;
+  tf_opts o;
   tf_pool *p;
   int rc;
   if (out == NULL || capacity == 0)
     return -EINVAL;
-  rc = check_pool_opts(opts);
+  /* O_APPEND is refused because a pool hands out files at offset 0 for
+   * the caller to position: with O_APPEND every write would go to the
+   * end whatever the offset (pwrite's too, on Linux).  The name matters
+   * to named pools and to the unnamed fallback; a bad one is refused
+   * now, not at some later acquire. */
+  rc = tf__opts_take(&o, opts, TF_POOL_NAMED | TF_UNTRACKED,
+                     TF__OPTS_NAME | TF__OPTS_NO_APPEND);
   if (rc < 0)
     return rc;
   /* A relative dir means the current directory of now, as for every
    * creating call, not of each later acquire. */
-  if (opts != NULL && opts->dir != NULL && opts->dir[0] != '/') {
-    rc = tf__abspath(opts->dir, abs_dir, sizeof(abs_dir));
+  if (o.dir != NULL && o.dir[0] != '/') {
+    rc = tf__abspath(o.dir, abs_dir, sizeof(abs_dir));
     if (rc < 0)
       return rc;
-    resolved = *opts;
-    resolved.dir = abs_dir;
-    opts = &resolved;
+    o.dir = abs_dir;
   }
-  p = tf__malloc(sizeof(*p) + strings_size(opts));
+  p = tf__malloc(sizeof(*p) + strings_size(&o));
   if (p == NULL)
     return -ENOMEM;
   rc = pthread_mutex_init(&p->lock, NULL);
@@ -126,7 +109,7 @@ int tf_pool_create(tf_pool **out, size_t capacity, const tf_opts *opts) {
     tf__freemem(p);
     return -rc;
   }
-  keep_opts(p, opts);
+  keep_opts(p, &o);
   p->slots = NULL;
   p->slot_count = 0;
   p->idle_head = -1;
@@ -144,7 +127,7 @@ static int new_file(const tf_pool *p, tf_file **file) {
   int rc;
   *file = NULL;
   if (!p->named)
-    return tf_tmpfile(&p->opts);
+    return tf__tmpfile(AT_FDCWD, 0, &p->opts);
   rc = tf_file_create(file, &p->opts);
   if (rc < 0)
     return rc;

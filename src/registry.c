@@ -22,9 +22,10 @@
  *
  * An object exists on disk a moment before it is registered.  So that a
  * signal arriving while threads create objects leaves none behind,
- * creation is bracketed by tf__reg_enter()/tf__reg_leave(): they block
- * the cleanup signals in the creating thread (only once a handler is
- * installed, so others pay nothing), and the signal cleaner, running in
+ * creation is bracketed by tf__track_begin()/tf__track_end() (live.c):
+ * they block the cleanup signals in the creating thread (only once a
+ * handler is installed, so others pay nothing) around
+ * tf__reg_enter()/tf__reg_leave(), and the signal cleaner, running in
  * another thread, first says the process is dying, then waits for the
  * creations in flight to register, then walks: a creation either started
  * before (and is waited for) or sees the flag and makes nothing.
@@ -194,22 +195,19 @@ int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
   return rc > 0;
 }
 
-int tf__reg_enter(struct tf__creation *c) {
-  c->blocked = tf__signals_block(&c->old);
+int tf__reg_enter(void) {
   __atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
   creating_here++;
   if (__atomic_load_n(&dying, __ATOMIC_SEQ_CST)) {
-    tf__reg_leave(c);
+    tf__reg_leave();
     return -ECANCELED;
   }
   return 0;
 }
 
-void tf__reg_leave(struct tf__creation *c) {
+void tf__reg_leave(void) {
   creating_here--;
   __atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-  if (c->blocked)
-    tf__signals_restore(&c->old);
 }
 
 int tf__reg_clean_on_signal(void) {

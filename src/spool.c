@@ -18,53 +18,21 @@
  * calls the tf__spool_* functions, which do not.
  */
 #include "internal.h"
+#include "spool.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DISK_BUF ((size_t)64 << 10)
-/* Writes this large skip the buffer. */
-#define DIRECT_MIN DISK_BUF
-
-enum phase { IN_MEMORY, ON_DISK, EXPOSED, CLOSED };
-
-struct disk_buf {
-  char *data;    /* DISK_BUF bytes */
-  int64_t off;   /* file offset of data[0] */
-  size_t len;    /* bytes of data[] that hold the file's contents */
-  size_t lo, hi; /* data[lo, hi) is dirty; lo == hi: clean */
-};
-
-struct tf_spool {
-  struct tf__cookie cookie; /* first: the stream's cookie is the spool */
-  enum phase phase;
-  int rolled;
-  size_t max_size;
-  int64_t pos, size; /* IN_MEMORY and ON_DISK */
-  struct tf__membuf mem;
-  int fd;
-  struct disk_buf buf;
-  FILE *stream;
-  /* Where the rollover creates the file: dirfd (owned), or dir (an
-   * absolute path, NULL for the temp dir at rollover). */
-  int dirfd;
-  tf_opts opts; /* dir, prefix and suffix point into names */
-  char *names;
-};
-
 /* ------------------------------------------------------------- creation */
 
-/* Copies of the strings of o, the dir made absolute, in one allocation
- * the saved options point into. */
+/* Keep the taken options o, with copies of their strings, the dir made
+ * absolute, in one allocation the saved options point into. */
 static int save_opts(tf_spool *s, const tf_opts *o) {
   char dir[PATH_MAX];
   size_t dlen = 0, plen, slen;
   char *p;
   int rc;
-  if (o == NULL)
-    return 0;
   s->opts = *o;
-  s->opts.flags = 0;
   if (o->dir != NULL) {
     rc = tf__abspath(o->dir, dir, sizeof(dir));
     if (rc < 0)
@@ -95,28 +63,18 @@ static int save_opts(tf_spool *s, const tf_opts *o) {
   return 0;
 }
 
-static int check_spool_opts(const tf_opts *o, int is_at) {
-  struct tf__name n;
-  int rc = tf__check_opts(o, 0, is_at);
-  if (rc < 0)
-    return rc;
-  if (o == NULL)
-    return 0;
-  /* pwrite() appends under O_APPEND; O_DIRECT needs aligned buffers. */
-  if (o->open_flags & (O_APPEND | O_DIRECT))
-    return -EINVAL;
-  if (o->prefix != NULL || o->suffix != NULL || o->random_len)
-    return tf__name_init(&n, o);
-  return 0;
-}
-
 static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
                   const tf_opts *opts) {
   tf_spool *s;
+  tf_opts o;
   int rc;
   if (out == NULL)
     return -EINVAL;
-  rc = check_spool_opts(opts, is_at);
+  /* pwrite() appends under O_APPEND; O_DIRECT needs aligned buffers.  The
+   * name is checked now, not at a rollover much later. */
+  rc = tf__opts_take(&o, opts, 0,
+                     (is_at ? TF__OPTS_AT : 0) | TF__OPTS_NAME |
+                         TF__OPTS_NO_APPEND | TF__OPTS_NO_DIRECT);
   if (rc < 0)
     return rc;
   s = tf__malloc(sizeof(*s));
@@ -127,14 +85,12 @@ static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
   s->max_size = max_size;
   s->fd = -1;
   s->dirfd = -1;
-  rc = save_opts(s, opts);
+  rc = save_opts(s, &o);
   if (rc == 0 && is_at) {
-    /* The spool owns its anchor: a duplicate, or "." opened now. */
-    s->dirfd = dirfd == AT_FDCWD
-                   ? tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0)
-                   : tf__sys.fcntl_dupfd(dirfd);
+    /* The spool owns its anchor. */
+    s->dirfd = tf__dup_anchor(dirfd);
     if (s->dirfd < 0)
-      rc = -errno;
+      rc = s->dirfd;
   }
   if (rc < 0) {
     tf__freemem(s->names);
@@ -156,70 +112,6 @@ int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
   return create(out, max_size, dirfd, 1, opts);
 }
 
-/* ------------------------------------------------------------ file I/O */
-
-/* Write all n bytes at off; *done (OUT) says how many made it. */
-static int pwrite_all(int fd, const char *src, size_t n, int64_t off,
-                      size_t *done) {
-  *done = 0;
-  while (*done < n) {
-    ssize_t w = tf__sys.pwrite(fd, src + *done, n - *done, off + (int64_t)*done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return -errno;
-    if (w == 0)
-      return -EIO;
-    *done += (size_t)w;
-  }
-  return 0;
-}
-
-/* Read up to n bytes at off, short only at the end of the file. */
-static ssize_t pread_all(int fd, char *dst, size_t n, int64_t off) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = tf__sys.pread(fd, dst + done, n - done, off + (int64_t)done);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return done > 0 ? (ssize_t)done : -errno;
-    if (r == 0)
-      break;
-    done += (size_t)r;
-  }
-  return (ssize_t)done;
-}
-
-/* Write the buffer's dirty bytes back.  What failed to go stays dirty. */
-static int flush_dirty(tf_spool *s) {
-  struct disk_buf *b = &s->buf;
-  size_t done;
-  int rc;
-  if (b->lo == b->hi)
-    return 0;
-  rc = pwrite_all(s->fd, b->data + b->lo, b->hi - b->lo, b->off + (int64_t)b->lo,
-                  &done);
-  b->lo += done;
-  if (rc < 0)
-    return rc;
-  b->lo = b->hi = 0;
-  return 0;
-}
-
-/* Forget what the buffer holds at or past offset size. */
-static void cut_buffer(struct disk_buf *b, int64_t size) {
-  size_t keep;
-  if (b->off + (int64_t)b->len <= size)
-    return;
-  keep = b->off >= size ? 0 : (size_t)(size - b->off);
-  b->len = keep;
-  if (b->hi > keep)
-    b->hi = keep;
-  if (b->lo >= b->hi)
-    b->lo = b->hi = 0;
-}
-
 /* ------------------------------------------------------------ rollover */
 
 struct copy_out {
@@ -227,15 +119,13 @@ struct copy_out {
 };
 
 static int copy_chunk(void *ctx, const void *data, size_t n, size_t start) {
-  size_t done;
-  return pwrite_all(((struct copy_out *)ctx)->fd, data, n, (int64_t)start,
-                    &done);
+  return tf__pwrite_all(((struct copy_out *)ctx)->fd, data, n,
+                        (int64_t)start, NULL);
 }
 
+/* The options were taken at creation: no second check. */
 static int open_file(tf_spool *s) {
-  if (s->dirfd >= 0)
-    return tf_tmpfileat(s->dirfd, &s->opts);
-  return tf_tmpfile(&s->opts);
+  return tf__tmpfile(s->dirfd, s->dirfd >= 0, &s->opts);
 }
 
 /* Move the data to a new unnamed file; on failure nothing changed. */
@@ -270,68 +160,10 @@ static int roll(tf_spool *s) {
 
 /* ---------------------------------------------------------------- write */
 
-static ssize_t disk_write(tf_spool *s, const char *src, size_t n) {
-  struct disk_buf *b = &s->buf;
-  int64_t pos = s->pos;
-  size_t at;
-  int rc;
-  /* Large writes skip the buffer, and so do writes that leave a hole:
-   * the file system must judge such an offset now (a PiB is -EFBIG on
-   * ext4), not at a write-back that could then never succeed. */
-  if (n >= DIRECT_MIN || pos > s->size) {
-    size_t done;
-    rc = flush_dirty(s);
-    if (rc < 0)
-      return rc;
-    if (pos < b->off + (int64_t)b->len && b->off < pos + (int64_t)n)
-      b->len = 0; /* the file is about to differ from the buffer */
-    rc = pwrite_all(s->fd, src, n, pos, &done);
-    if (done == 0)
-      return rc;
-    n = done;
-  } else {
-    /* (in offsets from the buffer: b->off + DISK_BUF may overflow) */
-    if (!(pos >= b->off && (uint64_t)(pos - b->off) <= b->len &&
-          (uint64_t)(pos - b->off) + n <= DISK_BUF)) {
-      rc = flush_dirty(s);
-      if (rc < 0)
-        return rc;
-      b->off = pos;
-      b->len = 0;
-    }
-    at = (size_t)(pos - b->off);
-    memcpy(b->data + at, src, n);
-    if (b->lo == b->hi) {
-      b->lo = at;
-      b->hi = at + n;
-    } else {
-      if (at < b->lo)
-        b->lo = at;
-      if (at + n > b->hi)
-        b->hi = at + n;
-    }
-    if (at + n > b->len)
-      b->len = at + n;
-  }
-  s->pos = pos + (int64_t)n;
-  if (s->pos > s->size)
-    s->size = s->pos;
-  return (ssize_t)n;
-}
-
 static ssize_t exposed_write(tf_spool *s, const char *src, size_t n) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t w = tf__sys.write(s->fd, src + done, n - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return done > 0 ? (ssize_t)done : -errno;
-    if (w == 0)
-      return done > 0 ? (ssize_t)done : -EIO;
-    done += (size_t)w;
-  }
-  return (ssize_t)done;
+  size_t done;
+  int rc = tf__pwrite_all(s->fd, src, n, -1, &done);
+  return done > 0 ? (ssize_t)done : rc;
 }
 
 /* What read and write check first: -EBADF, -EINVAL, or 0 with *n at
@@ -369,63 +201,10 @@ ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
     if (rc < 0)
       return rc;
   }
-  return disk_write(s, buf, n);
+  return tf__spool_disk_write(s, buf, n);
 }
 
 /* ----------------------------------------------------------------- read */
-
-/* Read [pos, pos + n) (within the size) from the file with the buffer's
- * bytes laid over it, so nothing has to be written back first: the way
- * large reads go, and every read while the buffer cannot be written back
- * (a full disk): every byte accepted stays readable. */
-static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
-  const struct disk_buf *b = &s->buf;
-  int64_t pos = s->pos, lo, hi;
-  ssize_t got = pread_all(s->fd, dst, n, pos);
-  if (got < 0)
-    return got;
-  if ((size_t)got < n) /* past the file's end, before the buffer's data */
-    memset(dst + got, 0, n - (size_t)got);
-  lo = pos > b->off ? pos : b->off;
-  hi = pos + (int64_t)n < b->off + (int64_t)b->len ? pos + (int64_t)n
-                                                     : b->off + (int64_t)b->len;
-  if (lo < hi)
-    memcpy(dst + (lo - pos), b->data + (lo - b->off), (size_t)(hi - lo));
-  s->pos = pos + (int64_t)n;
-  return (ssize_t)n;
-}
-
-static ssize_t disk_read(tf_spool *s, char *dst, size_t n) {
-  struct disk_buf *b = &s->buf;
-  int64_t pos = s->pos;
-  ssize_t got;
-  if (pos >= s->size)
-    return 0;
-  if ((uint64_t)n > (uint64_t)(s->size - pos))
-    n = (size_t)(s->size - pos);
-  if (pos >= b->off && pos + (int64_t)n <= b->off + (int64_t)b->len) {
-    memcpy(dst, b->data + (pos - b->off), n);
-    s->pos = pos + (int64_t)n;
-    return (ssize_t)n;
-  }
-  if (n >= DISK_BUF || flush_dirty(s) < 0)
-    return read_around(s, dst, n);
-  /* Refill: read ahead from pos, no further than the end (pread(2)
-   * refuses a range that would pass INT64_MAX). */
-  got = pread_all(s->fd, b->data,
-                  (uint64_t)(s->size - pos) < DISK_BUF ? (size_t)(s->size - pos)
-                                                       : DISK_BUF,
-                  pos);
-  if (got < 0)
-    return got;
-  b->off = pos;
-  b->len = (size_t)got;
-  if ((size_t)got < n)
-    n = (size_t)got;
-  memcpy(dst, b->data, n);
-  s->pos = pos + (int64_t)n;
-  return (ssize_t)n;
-}
 
 ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
   int rc = check_io(s, buf, &n);
@@ -439,7 +218,7 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
     return r < 0 ? -errno : r;
   }
   if (s->phase == ON_DISK)
-    return disk_read(s, buf, n);
+    return tf__spool_disk_read(s, buf, n);
   if ((uint64_t)s->pos >= s->mem.size)
     return 0;
   n = tf__membuf_read(&s->mem, (size_t)s->pos, buf, n);
@@ -567,7 +346,7 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
   if (tf__sys.ftruncate(s->fd, size) != 0)
     return -errno;
   if (s->phase == ON_DISK) {
-    cut_buffer(&s->buf, size);
+    tf__spool_cut_buffer(&s->buf, size);
     s->size = size;
   }
   return size;
@@ -579,7 +358,7 @@ int tf_spool_flush(tf_spool *s) {
   sync_stream(s);
   if (s->phase == CLOSED)
     return -EBADF;
-  return s->phase == ON_DISK ? flush_dirty(s) : 0;
+  return s->phase == ON_DISK ? tf__spool_flush_dirty(s) : 0;
 }
 
 int64_t tf_spool_size(tf_spool *s) {
@@ -620,7 +399,7 @@ int tf_spool_fd(tf_spool *s) {
     return s->fd;
   rc = roll(s);
   if (rc == 0)
-    rc = flush_dirty(s);
+    rc = tf__spool_flush_dirty(s);
   if (rc < 0)
     return rc;
   if (tf__sys.lseek(s->fd, s->pos, SEEK_SET) < 0)

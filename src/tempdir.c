@@ -3,88 +3,21 @@
  * tempdir.c - finding the temporary directory as Python's gettempdir()
  * does (environment, then fixed places, then the current directory; each
  * proven usable by writing a file in it), caching the answer for the
- * process, the override and reset (tempfile.tempdir), the default prefix
- * (tempfile.template), and making paths absolute.
+ * process, the override and reset (tempfile.tempdir), and the directory a
+ * creating call uses.  Names and the retry loop are name.c's, paths
+ * path.c's.
  */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-pthread_mutex_t tf__settings_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Guarded by tf__settings_lock.  tempdir holds the override or the
+/* Guarded by tf__settings_lock (process.c, which holds it across fork).  tempdir holds the override or the
  * discovered directory; "" means "not known yet". */
 static char tempdir[PATH_MAX];
-static char prefix[201] = "tmp";
-/* 0 until tf_settempprefix() is first called: until then the prefix is
- * "tmp" and can be read without the lock (every name needs it). */
-static int prefix_changed;
 
 static const char *const fixed_candidates[] = {"/tmp", "/var/tmp", "/usr/tmp"};
 static const char *const env_candidates[] = {"TMPDIR", "TEMP", "TMP"};
-
-/* Append component [s, s+len) to out (length *used).  "." is dropped;
- * ".." is kept, because after a symlink it means the link target's
- * parent, which only the kernel can resolve (os.path.abspath resolves it
- * by text and can name a different directory than the one opened). */
-static int append_component(char *out, size_t size, size_t *used,
-                            const char *s, size_t len) {
-  if (len == 0 || (len == 1 && s[0] == '.'))
-    return 0;
-  if (*used + (*used > 1) + len + 1 > size)
-    return -ENAMETOOLONG;
-  if (*used > 1)
-    out[(*used)++] = '/';
-  memcpy(out + *used, s, len);
-  *used += len;
-  out[*used] = '\0';
-  return 0;
-}
-
-static int append_path(char *out, size_t size, size_t *used, const char *p) {
-  while (*p) {
-    const char *end = strchr(p, '/');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    int rc = append_component(out, size, used, p, len);
-    if (rc < 0)
-      return rc;
-    p += len;
-    while (*p == '/')
-      p++;
-  }
-  return 0;
-}
-
-/* Write the absolute form of path to out.  An absolute path is used as
- * given, less trailing slashes (the kernel resolves the rest, as it will
- * for every use of it); a relative one is joined to the current directory
- * with "." components and repeated slashes dropped.  Returns the length
- * or -errno. */
-int tf__abspath(const char *path, char *out, size_t size) {
-  char cwd[PATH_MAX];
-  size_t used = 1, len = strlen(path);
-  int rc;
-  if (path[0] == '/') {
-    while (len > 1 && path[len - 1] == '/')
-      len--;
-    if (len + 1 > size)
-      return -ENAMETOOLONG;
-    memcpy(out, path, len);
-    out[len] = '\0';
-    return (int)len;
-  }
-  if (size < 2)
-    return -ENAMETOOLONG;
-  if (tf__sys.getcwd(cwd, sizeof(cwd)) != 0)
-    return -errno;
-  out[0] = '/';
-  out[1] = '\0';
-  rc = append_path(out, size, &used, cwd);
-  if (rc == 0)
-    rc = append_path(out, size, &used, path);
-  return rc < 0 ? rc : (int)used;
-}
 
 int tf__candidate_tempdirs(struct tf__candidates *c) {
   char cwd[PATH_MAX];
@@ -132,7 +65,7 @@ static int probe(const char *dir) {
   struct tf__name n;
   char path[PATH_MAX];
   size_t head;
-  int attempt, rc;
+  int fd, rc;
   tf_opts o = TF_OPTS_INIT;
 
   o.prefix = "";
@@ -143,30 +76,15 @@ static int probe(const char *dir) {
   if (head + tf__name_len(&n) + 1 > sizeof(path))
     return -ENAMETOOLONG;
   tf__write_head(path, dir, strlen(dir));
-  for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
-    int fd, err = 0;
-    ssize_t written;
-    rc = tf__name_next(&n, path + head);
-    if (rc < 0)
-      return rc;
-    fd = tf__sys.openat(AT_FDCWD, path, TF_FILE_FLAGS, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST)
-        continue;
-      return -errno;
-    }
-    written = tf__sys.write(fd, blat, sizeof(blat) - 1);
-    if (written < 0)
-      err = -errno;
-    else if (written != (ssize_t)(sizeof(blat) - 1))
-      err = -EIO;
-    if (tf__sys.close(fd) != 0 && err == 0)
-      err = -errno;
-    if (tf__sys.unlinkat(AT_FDCWD, path, 0) != 0 && err == 0)
-      err = -errno;
-    return err;
-  }
-  return -EEXIST;
+  fd = tf__create_in(AT_FDCWD, path, path + head, &n, TF_KIND_FILE, 0, 0600);
+  if (fd < 0)
+    return fd;
+  rc = tf__write_all(fd, blat, sizeof(blat) - 1);
+  if (tf__sys.close(fd) != 0 && rc == 0)
+    rc = -errno;
+  if (tf__sys.unlinkat(AT_FDCWD, path, 0) != 0 && rc == 0)
+    rc = -errno;
+  return rc;
 }
 
 /* Run the discovery; write the first usable directory to out. */
@@ -246,49 +164,6 @@ int tf_settempdir(const char *dir) {
     memcpy(tempdir, abs, strlen(abs) + 1);
   else
     tempdir[0] = '\0';
-  pthread_mutex_unlock(&tf__settings_lock);
-  return 0;
-}
-
-int tf__default_prefix(char *buf, size_t size) {
-  size_t len;
-  int rc;
-  if (!__atomic_load_n(&prefix_changed, __ATOMIC_ACQUIRE)) {
-    if (size < sizeof("tmp"))
-      return -ERANGE;
-    memcpy(buf, "tmp", sizeof("tmp"));
-    return 3;
-  }
-  tf__lib_init();
-  pthread_mutex_lock(&tf__settings_lock);
-  len = strlen(prefix);
-  if (len + 1 > size) {
-    rc = -ERANGE;
-  } else {
-    memcpy(buf, prefix, len + 1);
-    rc = (int)len;
-  }
-  pthread_mutex_unlock(&tf__settings_lock);
-  return rc;
-}
-
-int tf_gettempprefix(char *buf, size_t size) {
-  if (buf == NULL)
-    return -EINVAL;
-  return tf__default_prefix(buf, size);
-}
-
-int tf_settempprefix(const char *new_prefix) {
-  size_t len;
-  if (new_prefix == NULL)
-    new_prefix = "tmp";
-  len = strlen(new_prefix);
-  if (len >= sizeof(prefix) || strchr(new_prefix, '/') != NULL)
-    return -EINVAL;
-  tf__lib_init();
-  pthread_mutex_lock(&tf__settings_lock);
-  memcpy(prefix, new_prefix, len + 1);
-  __atomic_store_n(&prefix_changed, 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&tf__settings_lock);
   return 0;
 }

@@ -694,7 +694,7 @@ TEST(test_atomic_rejects_bad_arguments_before_any_effect) {
   ASSERT_ERR(tf_atomic_commit(NULL), -EINVAL);
   ASSERT_EQ(tf_atomic_abort(NULL), 0);
   ASSERT_EQ(tf_atomic_free(NULL), 0);
-  ASSERT_EQ(tf_atomic_fd(NULL), -EBADF);
+  ASSERT_EQ(tf_atomic_fd(NULL), -EINVAL);
   ASSERT_ERR(tf_atomic_stream(NULL, NULL), -EINVAL);
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }

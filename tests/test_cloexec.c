@@ -277,7 +277,7 @@ TEST(test_cloexec_file_handles_in_every_mode) {
   }
   unwatch(1);
   close(dirfd);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "sub", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "sub", 0));
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
@@ -478,7 +478,7 @@ TEST(test_cloexec_lifecycle_reap_rmtree_and_discovery) {
   LEAVES(0, reaped = tf_reap("reap", 0, 0, NULL, NULL));
   ASSERT_EQ(reaped, xattrs ? 2 : 0);
   /* Unmarked leftovers (no user xattrs here) are the test's to remove. */
-  LEAVES(0, tf_rmtree_at(AT_FDCWD, "reap", 0));
+  LEAVES(0, tf_rmtreeat(AT_FDCWD, "reap", 0));
   unwatch(2);
 
   /* The removal walk and the temp-dir probe. */
@@ -487,7 +487,7 @@ TEST(test_cloexec_lifecycle_reap_rmtree_and_discovery) {
   tf_test_make_tree(dirfd, 4, 2, 2);
   close(dirfd);
   watch();
-  LEAVES(0, tf_rmtree_at(AT_FDCWD, "tree", 0));
+  LEAVES(0, tf_rmtreeat(AT_FDCWD, "tree", 0));
   unwatch(16);
   ASSERT_OK(tf_settempdir(NULL));
   watch();

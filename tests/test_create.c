@@ -6,7 +6,7 @@
  * through an injected name sequence, bad directories, the *at forms.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -369,6 +369,44 @@ TEST(test_mktemp_skips_existing_names_including_dangling_symlinks) {
   ASSERT(strstr(path, "/tmpnew") != NULL);
   tf_free(path);
   unlink("tmplnk");
+}
+
+/* As Python's mktemp, whose _exists() takes any lstat() error for "free":
+ * a directory that is a file, lies under one, or can not be searched
+ * still gives a name (creating it then fails, as it should). */
+static void mktemp_in_unsearchable_child(void *arg) {
+  tf_opts o = TF_OPTS_INIT;
+  char *path = NULL;
+  o.dir = arg;
+  ASSERT_OK(tf_mktemp(&path, &o));
+  ASSERT(strncmp(path, o.dir, strlen(o.dir)) == 0);
+  ASSERT(strchr(path + strlen(o.dir) + 1, '/') == NULL);
+  tf_free(path);
+}
+
+TEST(test_mktemp_gives_a_name_where_python_does) {
+  static const char *const dirs[] = {"plain", "plain/below", "missing/sub"};
+  char locked[PATH_MAX];
+  size_t i;
+  tf_test_write_file("plain", "x");
+  for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+    tf_opts o = TF_OPTS_INIT;
+    char *path = NULL;
+    char want[PATH_MAX];
+    o.dir = dirs[i];
+    o.prefix = "p";
+    ASSERT_OK(tf_mktemp(&path, &o));
+    snprintf(want, sizeof(want), "%s/%s/p", tf_test_dir(), dirs[i]);
+    ASSERT(strncmp(path, want, strlen(want)) == 0);
+    ASSERT_EQ(strlen(path), strlen(want) + TF_RANDOM_LEN_DEFAULT);
+    tf_free(path);
+  }
+  snprintf(locked, sizeof(locked), "%s/locked", tf_test_dir());
+  CHECK_SYS(mkdir("locked", 0));
+  ASSERT_EQ(tf_test_run_unprivileged(mktemp_in_unsearchable_child, locked),
+            0);
+  CHECK_SYS(rmdir("locked"));
+  CHECK_SYS(unlink("plain"));
 }
 
 /* ---- *at forms */

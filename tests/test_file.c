@@ -90,9 +90,9 @@ TEST(test_named_file_multiple_close_and_free_after_close) {
   ASSERT_OK(tf_file_free(f));
   ASSERT_OK(tf_file_free(NULL));
   ASSERT_OK(tf_file_close(NULL));
-  tf_file_keep(NULL);
+  ASSERT_ERR(tf_file_keep(NULL), -EINVAL);
   ASSERT(tf_file_path(NULL) == NULL);
-  ASSERT_ERR(tf_file_fd(NULL), -EBADF);
+  ASSERT_ERR(tf_file_fd(NULL), -EINVAL);
 }
 
 TEST(test_named_file_deleted_by_hand_is_fine) {

@@ -145,7 +145,7 @@ static void assert_listing(const char *dir, const char *expected) {
 
 /* Remove everything in dir (as root or ourselves) and dir itself. */
 static void wipe(const char *dir) {
-  int rc = tf_rmtree_at(AT_FDCWD, dir, 0);
+  int rc = tf_rmtreeat(AT_FDCWD, dir, 0);
   if (rc < 0 && rc != -ENOENT)
     FAIL("removing %s: %s", dir, tf_err_name(rc));
 }
@@ -1378,7 +1378,7 @@ TEST_TIMEOUT(test_reap_attacks_sigterm_into_creating_threads_leaves_nothing,
                  l);
         free(l);
       }
-      CHECK_SYS(tf_rmtree_at(AT_FDCWD, CHURN, TF_CONTENTS_ONLY));
+      CHECK_SYS(tf_rmtreeat(AT_FDCWD, CHURN, TF_CONTENTS_ONLY));
     }
   }
   wipe(CHURN);
@@ -1529,7 +1529,7 @@ static void sig_kid_noread(void *arg, int ready) {
 
 /*
  * The header's only exception to "remove the registered objects when
- * the signal arrives" is depth; tf_rmtree_at() (whose guarantees the
+ * the signal arrives" is depth; tf_rmtreeat() (whose guarantees the
  * directory handle promises) gives a directory that denies its owner
  * reading the permissions it needs.  So a shallow tree with such
  * directories must be gone after the signal.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_rmtree.c - tf_rmtree_at(): arguments, what the top may be (a
+ * test_rmtree.c - tf_rmtreeat(): arguments, what the top may be (a
  * directory, a symlink, a file, a path through directories), special
  * files, file systems that give no d_type, a tree 10,000 deep and a
  * directory of 200,000 entries under a small fd limit with a linear
@@ -9,7 +9,7 @@
  * while everything else goes, and every failing call.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <ftw.h>
 #include <sys/resource.h>
@@ -54,28 +54,28 @@ static void make_chain(const char *top, int depth, int files) {
 
 TEST(test_rmtree_rejects_bad_arguments) {
   CHECK_SYS(mkdir("d", 0700));
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, NULL, 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "d", 0x100), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "/", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "///", TF_IGNORE_ERRORS), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, ".", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "..", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "d/.", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "d/..", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "d/../", 0), -EINVAL);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "./", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, NULL, 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "d", 0x100), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "/", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "///", TF_IGNORE_ERRORS), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, ".", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "..", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "d/.", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "d/..", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "d/../", 0), -EINVAL);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "./", 0), -EINVAL);
   ASSERT(tf_test_exists("d")); /* nothing was touched */
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "", 0), -ENOENT);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "missing", 0), -ENOENT);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "missing/d", 0), -ENOENT);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "missing", TF_IGNORE_ERRORS));
-  ASSERT_ERR(tf_rmtree_at(-1, "d", 0), -EBADF);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "d/missing", 0), -ENOENT);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "", 0), -ENOENT);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "missing", 0), -ENOENT);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "missing/d", 0), -ENOENT);
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "missing", TF_IGNORE_ERRORS));
+  ASSERT_ERR(tf_rmtreeat(-1, "d", 0), -EBADF);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "d/missing", 0), -ENOENT);
   {
     char longname[NAME_MAX + 2];
     memset(longname, 'a', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
-    ASSERT_ERR(tf_rmtree_at(AT_FDCWD, longname, 0), -ENAMETOOLONG);
+    ASSERT_ERR(tf_rmtreeat(AT_FDCWD, longname, 0), -ENAMETOOLONG);
   }
   CHECK_SYS(rmdir("d"));
 }
@@ -84,10 +84,10 @@ TEST(test_rmtree_removes_a_tree_and_keeps_its_neighbours) {
   make_dirs("tree", 3, 3, 4);
   make_dirs("tree-neighbour", 1, 1, 1);
   ASSERT_EQ(tf_test_count_tree(AT_FDCWD, "tree"), tree_size(3, 3, 4));
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "tree", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "tree", 0));
   ASSERT(!tf_test_exists("tree"));
   ASSERT_EQ(tf_test_count_tree(AT_FDCWD, "tree-neighbour"), tree_size(1, 1, 1));
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "tree-neighbour/", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "tree-neighbour/", 0));
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
@@ -100,22 +100,22 @@ TEST(test_rmtree_paths_are_relative_to_dirfd_and_absolute_paths_work) {
   make_dirs("a/b/c2", 1, 1, 1);
   fd = open("a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CHECK_SYS(fd);
-  ASSERT_OK(tf_rmtree_at(fd, "b/c", 0));
+  ASSERT_OK(tf_rmtreeat(fd, "b/c", 0));
   ASSERT(!tf_test_exists("a/b/c"));
   ASSERT(tf_test_exists("a/b/c2"));
   CHECK_SYS(close(fd));
   snprintf(abs, sizeof(abs), "%s/a", tf_test_dir());
-  ASSERT_OK(tf_rmtree_at(-1, abs, 0)); /* dirfd unused for absolute paths */
+  ASSERT_OK(tf_rmtreeat(-1, abs, 0)); /* dirfd unused for absolute paths */
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
 /* Python's rmtree refuses a file, Rust's remove_dir_all too. */
 TEST(test_rmtree_leaves_a_file_top_with_enotdir) {
   tf_test_write_file("file", "data");
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "file", 0), -ENOTDIR);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "file", TF_CONTENTS_ONLY), -ENOTDIR);
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "file/", 0), -ENOTDIR);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "file", TF_IGNORE_ERRORS));
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "file", 0), -ENOTDIR);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "file", TF_CONTENTS_ONLY), -ENOTDIR);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "file/", 0), -ENOTDIR);
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "file", TF_IGNORE_ERRORS));
   ASSERT(tf_test_exists("file"));
   CHECK_SYS(unlink("file"));
 }
@@ -131,16 +131,16 @@ TEST(test_rmtree_removes_a_symlink_top_as_a_link) {
   for (i = 0; i < 4; i++) {
     for (j = 0; j < 3; j++) {
       CHECK_SYS(symlink(targets[i], "link"));
-      ASSERT_OK(tf_rmtree_at(AT_FDCWD, names[j], 0));
+      ASSERT_OK(tf_rmtreeat(AT_FDCWD, names[j], 0));
       ASSERT(!tf_test_exists("link"));
     }
     CHECK_SYS(symlink(targets[i], "link"));
-    ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "link", TF_CONTENTS_ONLY), -ENOTDIR);
+    ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "link", TF_CONTENTS_ONLY), -ENOTDIR);
     CHECK_SYS(unlink("link"));
   }
   ASSERT_EQ(tf_test_count_tree(AT_FDCWD, "target-dir"), tree_size(1, 2, 2));
   ASSERT(tf_test_exists("target-file"));
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "target-dir", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "target-dir", 0));
   CHECK_SYS(unlink("target-file"));
 }
 
@@ -149,12 +149,12 @@ TEST(test_rmtree_contents_only_keeps_the_top_and_its_mode) {
   make_dirs("top", 2, 2, 3);
   CHECK_SYS(chmod("top", 0750));
   CHECK_SYS(stat("top", &before));
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", TF_CONTENTS_ONLY));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", TF_CONTENTS_ONLY));
   CHECK_SYS(stat("top", &after));
   ASSERT_EQ(after.st_ino, before.st_ino);
   ASSERT_MODE(after.st_mode, before.st_mode);
   ASSERT_EQ(tf_test_count_entries("top"), 0);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", TF_CONTENTS_ONLY)); /* empty: ok */
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", TF_CONTENTS_ONLY)); /* empty: ok */
   CHECK_SYS(rmdir("top"));
 }
 
@@ -173,7 +173,7 @@ TEST(test_rmtree_unlinks_fifos_and_sockets_without_opening_them) {
   snprintf(addr.sun_path, sizeof(addr.sun_path), "top/d0/socket");
   CHECK_SYS(bind(s, (struct sockaddr *)&addr, sizeof(addr)));
   CHECK_SYS(listen(s, 1));
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   ASSERT(!tf_test_exists("top"));
   CHECK_SYS(close(s));
 }
@@ -184,7 +184,7 @@ TEST(test_rmtree_without_d_type) {
   CHECK_SYS(symlink("..", "top/d0/up"));
   CHECK_SYS(mkfifo("top/d1/fifo", 0600));
   tf__test_hide_dtype(1);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   tf__test_hide_dtype(0);
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
@@ -207,7 +207,7 @@ static void denied(void *unused) {
     }
     CHECK_SYS(chmod(path, i % 2 ? 0 : 0100));
   }
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   ASSERT(!tf_test_exists("top"));
 }
 
@@ -225,7 +225,7 @@ static int give_away(const char *path, const struct stat *st, int type,
 
 static void foreign(void *unused) {
   (void)unused;
-  ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "home/top", 0), -EACCES);
+  ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "home/top", 0), -EACCES);
   /* top/d1 (root's, 0755) and its two files */
   ASSERT_EQ(tf_test_count_tree(AT_FDCWD, "home/top"), 3);
   ASSERT_EQ(tf_test_count_tree(AT_FDCWD, "home/top/d1"), 2);
@@ -237,7 +237,7 @@ TEST(test_rmtree_reports_what_it_may_not_remove_and_removes_the_rest) {
     SKIP("needs root: builds a tree with a directory another user owns");
   make_dirs("home", 2, 3, 2);
   CHECK_SYS(rename("home/d0", "top"));
-  CHECK_SYS(tf_rmtree_at(AT_FDCWD, "home", 0));
+  CHECK_SYS(tf_rmtreeat(AT_FDCWD, "home", 0));
   CHECK_SYS(mkdir("home", 0700));
   CHECK_SYS(rename("top", "home/top"));
   CHECK_SYS(nftw("home", give_away, 16, FTW_PHYS));
@@ -247,7 +247,7 @@ TEST(test_rmtree_reports_what_it_may_not_remove_and_removes_the_rest) {
   CHECK_SYS(chmod("home/top/d1", 0755));
   rc = tf_test_run_unprivileged(foreign, NULL);
   ASSERT_EQ(rc, 0);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "home", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "home", 0));
 }
 
 /* 10,000 directories deep, under an fd limit of 48: nothing but memory
@@ -262,7 +262,7 @@ TEST_TIMEOUT(test_rmtree_ten_thousand_deep_under_a_small_fd_limit, 120) {
   low.rlim_cur = 48;
   CHECK_SYS(setrlimit(RLIMIT_NOFILE, &low));
   calls = tf__sys_calls();
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   calls = tf__sys_calls() - calls;
   CHECK_SYS(setrlimit(RLIMIT_NOFILE, &old));
   ASSERT(!tf_test_exists("top"));
@@ -283,7 +283,7 @@ TEST_TIMEOUT(test_rmtree_two_hundred_thousand_entries, 300) {
   tf_test_make_tree(fd, 0, 0, 200000);
   CHECK_SYS(close(fd));
   calls = tf__sys_calls();
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "wide", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "wide", 0));
   calls = tf__sys_calls() - calls;
   ASSERT(!tf_test_exists("wide"));
   /* a read and an unlinkat per entry, and a few per directory */
@@ -303,7 +303,7 @@ TEST(test_rmtree_reopens_evicted_directories) {
     snprintf(path + strlen(path), sizeof(path) - strlen(path), "/side");
     make_dirs(path, 2, 2, 2);
   }
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   ASSERT(!tf_test_exists("top"));
 }
 
@@ -337,16 +337,16 @@ static void remove_while_moving(const char *from, const char *to) {
   dotdot_opens = rewalks = 0;
   real_openat = tf__sys.openat;
   tf__sys.openat = openat_moving;
-  rc = tf_rmtree_at(AT_FDCWD, "top", 0);
+  rc = tf_rmtreeat(AT_FDCWD, "top", 0);
   tf__sys.openat = real_openat;
   ASSERT_GT(dotdot_opens, 0);
   ASSERT_EQ(rewalks, 1);
   if (rc != 0)
     ASSERT_ERR(rc, -ENOTEMPTY); /* the moved directory is still in top */
   ASSERT(tf_test_exists(to) || rc == 0);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", TF_IGNORE_ERRORS));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", TF_IGNORE_ERRORS));
   if (tf_test_exists(to))
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, to, 0));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, to, 0));
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
@@ -380,14 +380,14 @@ TEST(test_rmtree_first_error_is_reported_and_the_rest_removed) {
   for (nth = 1; nth <= 52; nth += 7) { /* 52 unlinkats in all */
     make_dirs("top", 2, 3, 3);
     tf__fault_arm(TF_SYS_unlinkat, nth, EIO);
-    ASSERT_ERR(tf_rmtree_at(AT_FDCWD, "top", 0), -EIO);
+    ASSERT_ERR(tf_rmtreeat(AT_FDCWD, "top", 0), -EIO);
     tf__fault_disarm();
     ASSERT_LE(tf_test_count_tree(AT_FDCWD, "top"), 3);
     tf__fault_arm(TF_SYS_unlinkat, nth, EIO);
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", TF_IGNORE_ERRORS));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", TF_IGNORE_ERRORS));
     tf__fault_disarm();
     if (tf_test_exists("top")) /* the smaller tree may not reach nth */
-      ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+      ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
   }
 }
 
@@ -405,7 +405,7 @@ static void sweep(const char *what, void (*build)(void), const int *errs,
       int rc, fired;
       build();
       tf__fault_arm(TF_SYS_ANY, nth, errs[i]);
-      rc = tf_rmtree_at(AT_FDCWD, "top", 0);
+      rc = tf_rmtreeat(AT_FDCWD, "top", 0);
       fired = tf__fault_fired();
       tf__fault_disarm();
       if (rc != 0 && rc != -errs[i] &&
@@ -423,7 +423,7 @@ static void sweep(const char *what, void (*build)(void), const int *errs,
       free(fds);
       free(fds_after);
       if (tf_test_exists("top"))
-        ASSERT_OK(tf_rmtree_at(AT_FDCWD, "top", 0));
+        ASSERT_OK(tf_rmtreeat(AT_FDCWD, "top", 0));
       if (!fired)
         break;
     }

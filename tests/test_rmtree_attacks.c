@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_rmtree_attacks.c - a second author's adversarial tests of the
- * secure recursive removal: tf_rmtree_at() and the tf_dir handle's
+ * secure recursive removal: tf_rmtreeat() and the tf_dir handle's
  * cleanup.  Every attack is judged by what it did outside the tree: a
  * victim directory (files of mode 000, 0600 and 0644, directories of mode
  * 0000, 0500 and 0755, a nested file, a symlink, a FIFO) is listed
@@ -27,7 +27,7 @@
  * device nodes) use a user namespace when the suite does not run as root.
  */
 #include "harness.h"
-#include "internal.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -891,16 +891,16 @@ static int rmtree_form(enum form form, const char *dir, const char *name,
   switch (form) {
   case FORM_REL:
     join(path, sizeof(path), dir, name);
-    return tf_rmtree_at(AT_FDCWD, path, flags);
+    return tf_rmtreeat(AT_FDCWD, path, flags);
   case FORM_ABS:
     abs_path(path, sizeof(path), dir);
     strcat(path, "/");
     strcat(path, name);
-    return tf_rmtree_at(AT_FDCWD, path, flags);
+    return tf_rmtreeat(AT_FDCWD, path, flags);
   default:
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     CHECK_SYS(fd);
-    rc = tf_rmtree_at(fd, name, flags);
+    rc = tf_rmtreeat(fd, name, flags);
     close(fd);
     return rc;
   }
@@ -1558,7 +1558,7 @@ static void swap_race(void *arg) {
     before = sh->moves;
     tf__test_hide_dtype(kind % 2);
     race_yields(sh);
-    rc = kind == 3 ? tf_dir_cleanup(d) : tf_rmtree_at(AT_FDCWD, race_top, flags);
+    rc = kind == 3 ? tf_dir_cleanup(d) : tf_rmtreeat(AT_FDCWD, race_top, flags);
     race_yields(NULL);
     tf__test_hide_dtype(0);
     disarm(sh);
@@ -1684,7 +1684,7 @@ static void deep_swap_race(void *arg) {
     before = sh->moves;
     tf__test_hide_dtype(round % 3 == 1);
     race_yields(sh);
-    rc = tf_rmtree_at(AT_FDCWD, race_top, round % 3 == 2 ? TF_CONTENTS_ONLY : 0);
+    rc = tf_rmtreeat(AT_FDCWD, race_top, round % 3 == 2 ? TF_CONTENTS_ONLY : 0);
     race_yields(NULL);
     tf__test_hide_dtype(0);
     disarm(sh);
@@ -1765,7 +1765,7 @@ static void move_deep_race(void *arg) {
     before = sh->moves;
     tf__test_hide_dtype(round % 2);
     race_yields(sh);
-    rc = tf_rmtree_at(AT_FDCWD, race_top, 0);
+    rc = tf_rmtreeat(AT_FDCWD, race_top, 0);
     race_yields(NULL);
     tf__test_hide_dtype(0);
     disarm(sh);
@@ -1828,7 +1828,7 @@ static int twin_remove(int hide) {
   top_opened = 0;
   hook.times = 1;
   tf__test_hide_dtype(hide);
-  rc = tf_rmtree_at(AT_FDCWD, "work/t", 0);
+  rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
   tf__test_hide_dtype(0);
   return -rc + (top_opened ? 1000 : 0);
 }
@@ -1968,7 +1968,7 @@ static void chmod_race_rounds(void) {
     before = sh->moves;
     tf__test_hide_dtype(round % 2);
     race_yields(sh);
-    rc = tf_rmtree_at(AT_FDCWD, race_top, 0);
+    rc = tf_rmtreeat(AT_FDCWD, race_top, 0);
     race_yields(NULL);
     tf__test_hide_dtype(0);
     disarm(sh);
@@ -2103,7 +2103,7 @@ static void window_case(struct victim *v, int kind, const char *target,
   name = kind == W_TOP_LINK ? "t" : kind == W_AFTER_LINK ? "s2" : "s1";
   hook_openat(name, 0, O_PATH, after, window_act);
   tf__test_hide_dtype(hide);
-  rc = tf_rmtree_at(AT_FDCWD, "work/t", flags);
+  rc = tf_rmtreeat(AT_FDCWD, "work/t", flags);
   tf__test_hide_dtype(0);
   unhook();
   check_victim_now(v, "after a window");
@@ -2203,7 +2203,7 @@ static void denied_case(struct victim *v, int after, int hide) {
   abs_path(window_target, sizeof(window_target), "victim/d0000");
   hook_openat("deny", O_PATH, 0, after, denied_act);
   tf__test_hide_dtype(hide);
-  rc = tf_rmtree_at(AT_FDCWD, "work/t", 0);
+  rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
   tf__test_hide_dtype(0);
   unhook();
   check_victim_now(v, "after an O_PATH window");
@@ -2306,7 +2306,7 @@ static void dotdot_case(struct victim *v, int move_parent, int hide) {
   dotdot_move_parent = move_parent;
   hook_openat("..", 0, O_PATH, 0, dotdot_act);
   tf__test_hide_dtype(hide);
-  rc = tf_rmtree_at(AT_FDCWD, "work/t", 0);
+  rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
   tf__test_hide_dtype(0);
   unhook();
   check_victim_now(v, "after the \"..\" window");
@@ -2388,7 +2388,7 @@ static void hard_link_remove(void *arg) {
     char path[32];
     fmt(path, sizeof(path), "work/t%d", hide);
     tf__test_hide_dtype(hide);
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, path, 0));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, path, 0));
     tf__test_hide_dtype(0);
     ASSERT(!tf_test_exists(path));
   }
@@ -2568,7 +2568,7 @@ static void special_files_case(int devices) {
     set_mode("work/t/a/b", 0000);
     set_mode("work/t/a", 0500);
     tf__test_hide_dtype(hide);
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, "work/t", 0));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, "work/t", 0));
     tf__test_hide_dtype(0);
     ASSERT(!tf_test_exists("work/t"));
     ASSERT_EQ(opened_specials(ifd), 0);
@@ -2591,9 +2591,9 @@ static void special_files_case(int devices) {
         char path[64];
         struct stat st;
         fmt(path, sizeof(path), forms[f], tops[t]);
-        ASSERT_ERR(tf_rmtree_at(AT_FDCWD, path, 0), -ENOTDIR);
-        ASSERT_ERR(tf_rmtree_at(AT_FDCWD, path, TF_CONTENTS_ONLY), -ENOTDIR);
-        ASSERT_ERR(tf_rmtree_at(AT_FDCWD, path, TF_IGNORE_ERRORS), 0);
+        ASSERT_ERR(tf_rmtreeat(AT_FDCWD, path, 0), -ENOTDIR);
+        ASSERT_ERR(tf_rmtreeat(AT_FDCWD, path, TF_CONTENTS_ONLY), -ENOTDIR);
+        ASSERT_ERR(tf_rmtreeat(AT_FDCWD, path, TF_IGNORE_ERRORS), 0);
         CHECK_SYS(lstat(tops[t], &st));
         ASSERT(!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode));
       }
@@ -2715,7 +2715,7 @@ static void tmpfs_in_ns(void *arg) {
       if (hide || i)
         build_tmpfs_tree(0);
       tf__test_hide_dtype(hide);
-      rc = tf_rmtree_at(AT_FDCWD, "work/t", flag_sets[i]);
+      rc = tf_rmtreeat(AT_FDCWD, "work/t", flag_sets[i]);
       tf__test_hide_dtype(0);
       /* first what is in the tmpfs: never entered */
       m_after = listing("work/t/a/m", 0);
@@ -2736,7 +2736,7 @@ static void tmpfs_in_ns(void *arg) {
   }
   do_umount("work/t/a/m");
   do_umount(deep_point);
-  ASSERT_OK(tf_rmtree_at(AT_FDCWD, "work/t", 0)); /* now it can all go */
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, "work/t", 0)); /* now it can all go */
   ASSERT(!tf_test_exists("work/t"));
   free(m_before);
   free(deep_before);
@@ -2776,7 +2776,7 @@ static void bind_in_ns(void *arg) {
     do_mount("victim", shallow, NULL, MS_BIND, NULL);
     do_mount("victim", deep, NULL, MS_BIND, NULL);
     tf__test_hide_dtype(round == 3);
-    rc = tf_rmtree_at(AT_FDCWD, "work/t", flags);
+    rc = tf_rmtreeat(AT_FDCWD, "work/t", flags);
     tf__test_hide_dtype(0);
     bad = victim_diff(&v);
     if (bad != NULL)
@@ -2808,7 +2808,7 @@ static void bind_in_ns(void *arg) {
     free(left);
     do_umount(shallow);
     do_umount(deep);
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, "work/t", 0));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, "work/t", 0));
   }
   /* through the handle: -EXDEV while mounted, then all gone */
   o.dir = "work";
@@ -2884,7 +2884,7 @@ static void denied_bind_in_ns(void *arg) {
       close_inherited();
       drop_privileges_in_ns();
       tf__test_hide_dtype(hide);
-      rc = tf_rmtree_at(AT_FDCWD, "work/t", 0);
+      rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
       _exit(rc <= 0 && rc > -100 ? -rc : 100); /* the errno, for the parent */
     }
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -2968,7 +2968,7 @@ static void rewalk_in_ns(void *arg) {
     }
     hook_openat("..", 0, O_PATH, 0, rewalk_act);
     tf__test_hide_dtype(hide);
-    rc = tf_rmtree_at(AT_FDCWD, "work/t", 0);
+    rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
     tf__test_hide_dtype(0);
     unhook();
     bad = victim_diff(&v);
@@ -2978,7 +2978,7 @@ static void rewalk_in_ns(void *arg) {
     ASSERT_ERR(rc, -EXDEV);
     ASSERT(is_dir(dotdot_moved)); /* the mount point, left in place */
     do_umount(dotdot_moved);
-    ASSERT_OK(tf_rmtree_at(AT_FDCWD, "work/t", 0));
+    ASSERT_OK(tf_rmtreeat(AT_FDCWD, "work/t", 0));
     rm_tree("work/park");
   }
   victim_end(&v);
@@ -3005,7 +3005,7 @@ static void file_bind_in_ns(void *arg) {
     put_file("work/t/a/other", "o", 0600);
     do_mount("victim/f644", "work/t/a/mounted", NULL, MS_BIND, NULL);
     tf__test_hide_dtype(round == 1);
-    rc = tf_rmtree_at(AT_FDCWD, "work/t", flags);
+    rc = tf_rmtreeat(AT_FDCWD, "work/t", flags);
     tf__test_hide_dtype(0);
     bad = victim_diff(&v);
     if (bad != NULL)

@@ -113,15 +113,17 @@ TEST(test_spool_bad_arguments_are_einval_before_any_effect) {
   o.dir = "";
   ASSERT_ERR(tf_spool_create(&s, 10, &o), -EINVAL);
   o.dir = "/tmp";
-  ASSERT_ERR(tf_spool_createat(&s, 10, AT_FDCWD, &o), -EBADF);
-  ASSERT_ERR(tf_spool_createat(&s, 10, 3, &o), -EINVAL); /* dir with at */
+  ASSERT_ERR(tf_spool_createat(&s, 10, -5, NULL), -EBADF);
+  ASSERT_ERR(tf_spool_createat(&s, 10, AT_FDCWD, &o), -EINVAL); /* dir */
+  ASSERT_ERR(tf_spool_createat(&s, 10, 3, &o), -EINVAL); /* with at */
   ASSERT(s == (tf_spool *)&s); /* untouched */
   ASSERT_ERR(tf_spool_write(NULL, "x", 1), -EINVAL);
   ASSERT_ERR(tf_spool_read(NULL, &o, 1), -EINVAL);
   ASSERT_ERR(tf_spool_seek(NULL, 0, SEEK_SET), -EINVAL);
   ASSERT_ERR(tf_spool_truncate(NULL, 0), -EINVAL);
   ASSERT_ERR(tf_spool_fd(NULL), -EINVAL);
-  ASSERT_EQ(tf_spool_rolled(NULL), 0);
+  ASSERT_ERR(tf_spool_rolled(NULL), -EINVAL);
+  ASSERT_EQ(tf_spool_close(NULL), 0);
   ASSERT_EQ(tf_spool_free(NULL), 0);
 
   s = new_spool(10);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * handle.c - the one creation path of the handles that own a named object
+ * (tf_file, tf_dir): take the options, prepare the name, open the
+ * directory the handle will anchor on, allocate the path it reports, and
+ * bracket the making for the registry.  file.c and dir.c only say how to
+ * make their object and fill their handle (their build function).
+ */
+#include "internal.h"
+
+int tf__dup_anchor(int dirfd) {
+  int fd = dirfd == AT_FDCWD ? tf__sys.openat(AT_FDCWD, ".", TF_O_DIRANCHOR, 0)
+                             : tf__sys.fcntl_dupfd(dirfd);
+  return fd >= 0 ? fd : -errno;
+}
+
+/* The anchor's fd, and (*dir, *dir_len) its path as the handle reports it
+ * ("" for the *at forms); buf has PATH_MAX bytes. */
+static int open_anchor(const tf_opts *o, int dirfd, int is_at, char *buf,
+                       const char **dir, size_t *dir_len) {
+  int fd, len;
+  if (is_at) {
+    *dir = "";
+    *dir_len = 0;
+    return tf__dup_anchor(dirfd);
+  }
+  len = tf__resolve_dir(o, buf, PATH_MAX, dir);
+  if (len < 0)
+    return len;
+  *dir_len = (size_t)len;
+  fd = tf__sys.openat(AT_FDCWD, *dir, TF_O_DIRANCHOR, 0);
+  return fd >= 0 ? fd : -errno;
+}
+
+int tf__handle_create(void *out, int dirfd, int is_at, const tf_opts *opts,
+                      unsigned allowed_flags, tf__build_fn build) {
+  struct tf__place p;
+  struct tf__name n;
+  struct tf__creation c;
+  tf_opts o;
+  char buf[PATH_MAX];
+  const char *dir;
+  size_t dir_len, head;
+  int rc, tracked;
+
+  if (out == NULL)
+    return -EINVAL;
+  rc = tf__opts_take(&o, opts, allowed_flags, is_at ? TF__OPTS_AT : 0);
+  if (rc < 0)
+    return rc;
+  rc = tf__name_init(&n, &o);
+  if (rc < 0)
+    return rc;
+  tf__lib_init();
+  p.dirfd = open_anchor(&o, dirfd, is_at, buf, &dir, &dir_len);
+  if (p.dirfd < 0)
+    return p.dirfd;
+  head = tf__head_len(dir, dir_len);
+  p.path = NULL;
+  rc = -ENAMETOOLONG;
+  if (head + tf__name_len(&n) + 1 <= PATH_MAX) {
+    p.path = tf__malloc(head + tf__name_len(&n) + 1);
+    rc = p.path != NULL ? 0 : -ENOMEM;
+  }
+  if (rc == 0) {
+    p.name = p.path + tf__write_head(p.path, dir, dir_len);
+    p.n = &n;
+    p.o = &o;
+    tracked = !(o.flags & (TF_KEEP | TF_UNTRACKED));
+    rc = tf__track_begin(tracked, &c);
+    if (rc == 0) {
+      rc = build(out, &p);
+      tf__track_end(tracked, &c);
+    }
+  }
+  if (rc < 0) {
+    tf__freemem(p.path);
+    tf__close_quiet(p.dirfd);
+  }
+  return rc;
+}

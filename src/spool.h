@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spool.h - the spool's state, shared by spool.c (phases, memory,
+ * rollover, public calls) and spool_disk.c (the file phase's buffer).
+ * Private to those two files.
+ */
+#ifndef TF_SPOOL_H
+#define TF_SPOOL_H
+
+#define DISK_BUF ((size_t)64 << 10)
+/* Writes this large skip the buffer. */
+#define DIRECT_MIN DISK_BUF
+
+enum phase { IN_MEMORY, ON_DISK, EXPOSED, CLOSED };
+
+struct disk_buf {
+  char *data;    /* DISK_BUF bytes */
+  int64_t off;   /* file offset of data[0] */
+  size_t len;    /* bytes of data[] that hold the file's contents */
+  size_t lo, hi; /* data[lo, hi) is dirty; lo == hi: clean */
+};
+
+struct tf_spool {
+  struct tf__cookie cookie; /* first: the stream's cookie is the spool */
+  enum phase phase;
+  int rolled;
+  size_t max_size;
+  int64_t pos, size; /* IN_MEMORY and ON_DISK */
+  struct tf__membuf mem;
+  int fd;
+  struct disk_buf buf;
+  FILE *stream;
+  /* Where the rollover creates the file: dirfd (owned), or dir (an
+   * absolute path, NULL for the temp dir at rollover). */
+  int dirfd;
+  tf_opts opts; /* dir, prefix and suffix point into names */
+  char *names;
+};
+
+/* spool_disk.c, for the ON_DISK phase.  flush_dirty writes the buffer's
+ * dirty bytes back (what failed to go stays dirty); cut_buffer forgets
+ * what the buffer holds at or past size; disk_write and disk_read move n
+ * bytes at s->pos as write(2) and read(2) would. */
+int tf__spool_flush_dirty(tf_spool *s);
+void tf__spool_cut_buffer(struct disk_buf *b, int64_t size);
+ssize_t tf__spool_disk_write(tf_spool *s, const char *src, size_t n);
+ssize_t tf__spool_disk_read(tf_spool *s, char *dst, size_t n);
+
+#endif /* TF_SPOOL_H */
