@@ -3,10 +3,12 @@
 # Runs every suite and ends with one line "N passed, N failed" (and
 # ", N skipped" when some checks could not run here, each with its reason):
 # the unit tests (tests/unit), the command line's tests (tests/cli/run.sh,
-# against the system's tools), the header test (tempfile.h alone as C89
-# -pedantic and as C++), the check of what the libraries export, the man
+# against the system's tools), the header test (tests/header_c89.c, which
+# uses every macro, as C89 with gcc and clang and as C++98, linked and
+# run), the check of what the libraries export, the ABI against its
+# baseline (abi/check.sh), the man
 # pages, the agreement of the header and the man pages (tests/doc_check.sh),
-# and install/uninstall.
+# the call graph of src/ (tests/callgraph.sh), and install/uninstall.
 #
 # Environment (set by make check):
 #   BUILD          the build directory (build/cc)
@@ -70,17 +72,73 @@ if ! add_counts "$out"; then
 fi
 
 if wanted header; then
-  # --- the public header alone, strict C89 and C++
-  echo '#include "tempfile.h"' > "$scratch/header_c89.c"
-  $CC -std=c89 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$scratch/header_c89.c"
-  result header_compiles_as_c89_pedantic $?
+  # --- the header keeps its word: tests/header_c89.c uses every macro of
+  # tempfile.h (tests/contract/macros.sh fails when one is not used), and
+  # compiles as C89 with gcc and clang and as C++98, each -pedantic
+  # -Werror; each object is linked with the static library and run (the
+  # KEEP_ON_ERROR scopes keep or delete, the flags work, ...).
+  sh tests/contract/macros.sh include/tempfile.h tests/header_c89.c
+  result header_test_uses_every_macro_of_the_header $?
   CXX=${CXX:-c++}
-  if command -v "$CXX" > /dev/null 2>&1; then
-    printf '#include "tempfile.h"\nint main() { tf_opts o = TF_OPTS_INIT; (void)o; return tf_version_string() == 0; }\n' > "$scratch/header_cxx.cc"
-    $CXX -std=c++98 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$scratch/header_cxx.cc"
-    result header_compiles_as_cxx98_pedantic $?
+  hdir=$scratch/header
+  mkdir "$hdir"
+  arch=${CC#"${CC%% *}"}   # the options in CC (gcc -m32: -m32)
+  strict="-pedantic -Wall -Wextra -Werror -Iinclude"
+  musl=
+  case ${CC%% *} in *musl*) musl=1 ;; esac
+  # header_case NAME LINKER COMPILER OPTIONS...: compile (with the
+  # options $harch), then link with LINKER (empty: compile only,
+  # LINKER_WHY says why) and run.
+  harch=$arch
+  header_case() {
+    hname=$1 hlink=$2; shift 2
+    if ! command -v "$1" > /dev/null 2>&1; then
+      skip "header_${hname}_compiles" "no $1 to compile tests/header_c89.c with"
+      return
+    fi
+    "$@" $harch $strict -c tests/header_c89.c -o "$hdir/$hname.o"
+    result "header_${hname}_compiles" $?
+    [ -f "$hdir/$hname.o" ] || return
+    if [ -z "$hlink" ]; then
+      skip "header_${hname}_links_and_runs" "$LINKER_WHY"
+      return
+    fi
+    $hlink $harch $SAN -o "$hdir/$hname" "$hdir/$hname.o" "$BUILD/libtempfile.a" -pthread &&
+      TMPDIR=$hdir $TF_TEST_WRAP "$hdir/$hname" > /dev/null
+    result "header_${hname}_links_and_runs" $?
+  }
+  # The C objects link with the library's own compiler driver (its libc,
+  # its sanitizer runtime).  A musl library: gcc is musl-gcc itself, and
+  # clang's and the C++ compiler's objects (glibc's headers) only compile.
+  LINKER_WHY="the library is built for musl; this object is compiled against glibc's headers"
+  if [ -n "$musl" ]; then
+    header_case c89_gcc "${CC%% *}" "${CC%% *}" -std=c89
+    header_case c89_clang "" clang -std=c89
+    header_case cxx98 "" "$CXX" -x c++ -std=c++98
   else
-    skip header_compiles_as_cxx98_pedantic "no C++ compiler ($CXX) to compile the header with"
+    header_case c89_gcc "${CC%% *}" gcc -std=c89
+    header_case c89_clang "${CC%% *}" clang -std=c89
+    # C++: linked by the C++ compiler, where it has headers and a runtime
+    # for $arch (g++ -m32 needs g++-multilib); else compiled for the host.
+    echo 'int main() { return 0; }' > "$hdir/empty.cc"
+    if $CXX $arch -o "$hdir/empty" "$hdir/empty.cc" > /dev/null 2>&1; then
+      header_case cxx98 "$CXX" "$CXX" -x c++ -std=c++98
+    else
+      LINKER_WHY="$CXX has no C++ headers or runtime${arch:+ for$arch} here: compiled for the host instead"
+      harch=
+      header_case cxx98 "" "$CXX" -x c++ -std=c++98
+      harch=$arch
+    fi
+  fi
+fi
+
+if wanted abi; then
+  # --- the ABI: soname, versioned exports, abidiff against the baseline
+  # (abi/check.sh; each check skipped with its reason without its tool)
+  sh abi/check.sh all "$BUILD/libtempfile.so" > "$scratch/abi" 2>&1
+  grep -v -E '^[0-9]+ passed, ' "$scratch/abi"
+  if ! add_counts "$scratch/abi"; then
+    echo "FAIL abi/check.sh did not finish"; failed=$((failed + 1))
   fi
 fi
 
@@ -92,7 +150,7 @@ if wanted exports; then
     bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' |
           grep -v -e '^tf_[a-z]' -e '^_init$' -e '^_fini$' ; \
           nm -D --defined-only "$so" | awk '{print $3}' | grep '^tf__')
-    [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q ' tf_mkstemp$'
+    [ -z "$bad" ] && nm -D --defined-only "$so" | grep -q -E ' tf_mkstemp(@@LIBTEMPFILE_[0-9.]+)?$'
     result exports_shared_library_only_public_tf_symbols $?
     ! nm "$BUILD/libtempfile.a" | grep -q -E 'tf__(fault|test_names|alloc_outstanding)'
     result exports_no_test_hooks_in_user_build $?
@@ -103,6 +161,16 @@ if wanted exports; then
     result exports_installed_tmpf_links_the_shared_library_without_rpath $?
   else
     skip exports "no nm or readelf (binutils) to read the libraries with"
+  fi
+fi
+
+if wanted callgraph; then
+  # --- src/ files call each other without a cycle; none over 600 lines
+  if command -v nm > /dev/null 2>&1 && command -v bash > /dev/null 2>&1; then
+    bash tests/callgraph.sh "$BUILD"
+    result callgraph_src_files_call_without_cycles_and_stay_short $?
+  else
+    skip callgraph_src_files_call_without_cycles_and_stay_short "no nm (binutils) or bash to read the objects' symbols with"
   fi
 fi
 
