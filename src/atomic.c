@@ -243,6 +243,9 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   tf_atomic *a;
   tf_opts o;
 
+  if (tf__bad_dirfd(dirfd))
+    return -EBADF;
+
   if (out == NULL || path == NULL || path[0] == '\0')
     return -EINVAL;
   /* The name pattern is fixed, so a reaper can recognise it. */

@@ -60,6 +60,8 @@ static int create_at(int dirfd, char **name_out, const tf_opts *opts,
   char local[NAME_MAX + 1];
   char *name = local;
   int rc = tf__opts_take(&o, opts, 0, TF__OPTS_AT);
+  if (rc == 0 && tf__bad_dirfd(dirfd))
+    rc = -EBADF;
   if (rc < 0)
     return rc;
   rc = tf__name_init(&n, &o);
@@ -184,5 +186,7 @@ int tf_tmpfile(const tf_opts *opts) {
 int tf_tmpfileat(int dirfd, const tf_opts *opts) {
   tf_opts o;
   int rc = tf__opts_take(&o, opts, 0, TF__OPTS_AT | TF__OPTS_NAME);
+  if (rc == 0 && tf__bad_dirfd(dirfd))
+    rc = -EBADF;
   return rc < 0 ? rc : tf__tmpfile(dirfd, 1, &o);
 }

@@ -254,6 +254,8 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
   if (f == NULL || target == NULL || target[0] == '\0' ||
       (flags & ~TF_NOCLOBBER) || (mode & ~07777u))
     return -EINVAL;
+  if (tf__bad_dirfd(dirfd))
+    return -EBADF;
   if (f->published)
     return -EINVAL;
   if (f->deleted)

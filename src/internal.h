@@ -402,6 +402,13 @@ int tf__create_in(int dirfd, const char *path, char *slot,
                   const struct tf__name *n, enum tf__kind kind, int oflags,
                   mode_t mode);
 
+/* A dirfd the *at() functions refuse with -EBADF before any effect: a
+ * negative one other than AT_FDCWD (the kernel would ignore it for an
+ * absolute path, so the rule would depend on the path). */
+static inline int tf__bad_dirfd(int dirfd) {
+  return dirfd < 0 && dirfd != AT_FDCWD;
+}
+
 /* path.c: "dir/" for the first dir_len bytes of dir: its length, and
  * writing it (no NUL) to out, which has room for tf__head_len() bytes.
  * tf__abspath(): the absolute form of path in out (size bytes); its

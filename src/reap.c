@@ -143,6 +143,8 @@ int tf_reapat(int dirfd, unsigned int flags, unsigned int min_age,
   int fd;
   if (flags & ~(TF_REAP_DRY_RUN | TF_IGNORE_ERRORS))
     return -EINVAL;
+  if (tf__bad_dirfd(dirfd))
+    return -EBADF;
   fd = tf__sys.openat(dirfd, ".", TF_DIR_FLAGS & ~O_NOFOLLOW, 0);
   if (fd < 0)
     return -errno;

@@ -228,6 +228,8 @@ int tf_rmtreeat(int dirfd, const char *path, unsigned int flags) {
   int parentfd = dirfd, rc;
   if (path == NULL || (flags & ~(TF_IGNORE_ERRORS | TF_CONTENTS_ONLY)))
     return -EINVAL;
+  if (tf__bad_dirfd(dirfd))
+    return -EBADF;
   if (path[0] == '\0')
     return flags & TF_IGNORE_ERRORS ? 0 : -ENOENT;
   rc = split(path, dir, base);

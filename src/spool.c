@@ -107,7 +107,7 @@ int tf_spool_create(tf_spool **out, size_t max_size, const tf_opts *opts) {
 
 int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
                       const tf_opts *opts) {
-  if (dirfd < 0 && dirfd != AT_FDCWD)
+  if (tf__bad_dirfd(dirfd))
     return -EBADF;
   return create(out, max_size, dirfd, 1, opts);
 }

@@ -1282,3 +1282,31 @@ CONTRACT(tf_scope_guard_end) {
 CONTRACT(tf_random_chars) {
   EXPECT_NO_EFFECT(tf_random_chars(NULL, 4), -EINVAL);
 }
+
+/* The kernel ignores dirfd for an absolute path; the library does not,
+ * so -5 is -EBADF whatever the path (a closed fd is only what the kernel
+ * says of it). */
+TEST(test_contract_negative_dirfd_is_ebadf_even_with_an_absolute_path) {
+  char victim[PATH_MAX], target[PATH_MAX];
+  tf_atomic *a = SENTINEL;
+  tf_file *f = NULL;
+  struct snap s;
+  snprintf(victim, sizeof(victim), "%s/victim", tf_test_dir());
+  snprintf(target, sizeof(target), "%s/target", tf_test_dir());
+  CHECK_SYS(mkdir("victim", 0700));
+  ASSERT_OK(tf_file_create(&f, NULL));
+  snap_take(&s);
+  expect_rc("tf_rmtreeat(-5, absolute)", tf_rmtreeat(-5, victim, 0), -EBADF);
+  expect_rc("tf_atomic_beginat(-5, absolute)",
+            tf_atomic_beginat(&a, -5, target, NULL), -EBADF);
+  expect_untouched("tf_atomic_beginat", a);
+  expect_rc("tf_write_fileat(-5, absolute)",
+            tf_write_fileat(-5, target, "x", 1, NULL), -EBADF);
+  expect_rc("tf_file_publishat(-5, absolute)",
+            tf_file_publishat(f, -5, target, 0, 0), -EBADF);
+  snap_check(&s, "a negative dirfd with an absolute path");
+  ASSERT(tf_test_exists("victim"));
+  ASSERT_OK(tf_file_free(f));
+  CHECK_SYS(rmdir("victim"));
+  contract_done("negative dirfd, absolute path");
+}

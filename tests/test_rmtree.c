@@ -105,7 +105,11 @@ TEST(test_rmtree_paths_are_relative_to_dirfd_and_absolute_paths_work) {
   ASSERT(tf_test_exists("a/b/c2"));
   CHECK_SYS(close(fd));
   snprintf(abs, sizeof(abs), "%s/a", tf_test_dir());
-  ASSERT_OK(tf_rmtreeat(-1, abs, 0)); /* dirfd unused for absolute paths */
+  /* One rule whatever the path: a negative dirfd is -EBADF (the kernel
+   * would ignore it for an absolute path). */
+  ASSERT_ERR(tf_rmtreeat(-1, abs, 0), -EBADF);
+  ASSERT(tf_test_exists("a/b/c2"));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, abs, 0));
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
