@@ -326,7 +326,7 @@ fuzz: $(FUZZ_BIN)
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus/spool
 
 $(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h tests/fault.c \
-	    tests/fault.h $(SRC) src/internal.h include/tempfile.h
+	    tests/fault.h $(SRC) $(wildcard src/*.h) include/tempfile.h
 	@mkdir -p $(@D)
 	$(MAKE) BUILD=build/fuzz/lib CC="$(FUZZ_CC)" CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
