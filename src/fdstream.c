@@ -11,11 +11,7 @@
 
 static ssize_t fd_read(void *cookie, char *buf, size_t n) {
   struct tf__fdstream *s = cookie;
-  ssize_t got;
-  do
-    got = tf__sys.read(s->fd, buf, n);
-  while (got < 0 && errno == EINTR);
-  return got;
+  return tf__sys.read(s->fd, buf, n);
 }
 
 static ssize_t fd_write(void *cookie, const char *buf, size_t n) {
@@ -96,8 +92,6 @@ int tf__pwrite_all(int fd, const void *buf, size_t n, int64_t off,
     ssize_t w = off < 0 ? tf__sys.write(fd, p + did, n - did)
                         : tf__sys.pwrite(fd, p + did, n - did,
                                          off + (int64_t)did);
-    if (w < 0 && errno == EINTR)
-      continue;
     if (w <= 0) {
       rc = w < 0 ? -errno : -EIO; /* 0: no progress, never loop on it */
       break;

@@ -98,66 +98,94 @@ struct tf__stat {
  * makes that can fail goes through tf__sys, so tests can make the Nth one
  * fail with a chosen errno: the table is writable, and the tests' fault
  * injector (tests/fault.c) replaces its entries at run time.  Each entry:
- * name, return type, parameters.
+ * name, return type, parameters, arguments, EINTR policy.
+ *
+ * EINTR, the one policy (tempfile(3), section EINTR, says it to users).
+ * It lives here and nowhere else: tf__sys, the table the library calls,
+ * holds sys.c's policy layer, one wrapper per entry generated from the
+ * last column, which calls the entry of tf__sys_os, the operating
+ * system's calls one attempt each.  The fault injector wraps tf__sys_os,
+ * so an EINTR it injects meets the policy exactly as a real one would;
+ * no call site tests for EINTR.
+ *   RETRY    an EINTR failure had no effect, so the call is made again,
+ *            as often as it is interrupted (glibc's TEMP_FAILURE_RETRY,
+ *            SA_RESTART).  Every call but the four below: those POSIX
+ *            lets fail with EINTR (open of a FIFO or device, read,
+ *            write, pread, pwrite, fsync, ftruncate, a blocking flock,
+ *            fcntl, getrandom for a large request, readdir's getdents,
+ *            fflush's write) and those that Linux documents never to
+ *            (unlinkat, renameat, mkdirat, linkat, fstatat, ...) but NFS
+ *            or FUSE may; a retry cannot hurt those.  Short reads and
+ *            writes are not failures: the callers' loops finish them.
+ *   RELEASE  close, fclose, closedir, unmapmem: the resource is gone
+ *            even when EINTR is reported (Linux frees the fd first), so
+ *            EINTR counts as success and the call is never made again,
+ *            for the fd may already be another thread's.
+ *   NONE     free: cannot fail.
+ * The signal-time paths that bypass the table (rawdir.c,
+ * rmtree_signal.c, registry.c's unlink) follow the same policy by hand
+ * with TF_RAW_RETRY().
  */
-#define TF_SYSCALLS(X)                                                       \
-  X(openat, int, (int dirfd, const char *path, int flags, mode_t mode),      \
-    (dirfd, path, flags, mode))                                              \
-  X(close, int, (int fd), (fd))                                              \
-  X(unlinkat, int, (int dirfd, const char *path, int flags),                 \
-    (dirfd, path, flags))                                                    \
-  X(mkdirat, int, (int dirfd, const char *path, mode_t mode),                \
-    (dirfd, path, mode))                                                     \
-  X(fstatat, int, (int dirfd, const char *path, struct stat *st, int flags), \
-    (dirfd, path, st, flags))                                                \
-  X(renameat, int, (int od, const char *op, int nd, const char *np),         \
-    (od, op, nd, np))                                                        \
-  X(renameat2, int,                                                          \
-    (int od, const char *op, int nd, const char *np, unsigned int flags),    \
-    (od, op, nd, np, flags))                                                 \
-  X(linkat, int,                                                             \
-    (int od, const char *op, int nd, const char *np, int flags),             \
-    (od, op, nd, np, flags))                                                 \
-  X(fchmod, int, (int fd, mode_t mode), (fd, mode))                          \
-  X(fchmodat, int, (int dirfd, const char *path, mode_t mode, int flags),    \
-    (dirfd, path, mode, flags))                                              \
-  X(write, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n))       \
-  X(fcntl_dupfd, int, (int fd), (fd))                                        \
-  X(getcwd, int, (char *buf, size_t size), (buf, size))                      \
-  X(getrandom, int, (void *buf, size_t n), (buf, n))                         \
-  X(fdopen, int, (int fd, const char *mode, FILE **out), (fd, mode, out))    \
-  X(fclose, int, (FILE * fp), (fp))                                          \
-  X(fflush, int, (FILE * fp), (fp))                                          \
-  X(malloc, int, (size_t n, void **out), (n, out))                          \
-  X(free, void, (void *p), (p))                                              \
-  X(statfd, int, (int fd, struct tf__stat *st), (fd, st))                    \
-  X(fstat, int, (int fd, struct stat *st), (fd, st))                         \
-  X(fdopendir, int, (int fd, DIR **out), (fd, out))                          \
-  X(readdir, int, (DIR * d, struct dirent **out), (d, out))                  \
-  X(closedir, int, (DIR * d), (d))                                           \
-  X(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n))              \
-  X(pread, ssize_t, (int fd, void *buf, size_t n, int64_t off),              \
-    (fd, buf, n, off))                                                       \
-  X(pwrite, ssize_t, (int fd, const void *buf, size_t n, int64_t off),       \
-    (fd, buf, n, off))                                                       \
-  X(lseek, int64_t, (int fd, int64_t off, int whence), (fd, off, whence))    \
-  X(ftruncate, int, (int fd, int64_t size), (fd, size))                      \
-  X(fsize, int, (int fd, int64_t *size), (fd, size))                         \
-  X(fopencookie, int, (void *cookie, FILE **out), (cookie, out))            \
-  X(mapmem, int, (size_t n, void **out), (n, out))                           \
-  X(unmapmem, int, (void *p, size_t n), (p, n))                              \
-  X(fsync, int, (int fd), (fd))                                              \
-  X(fchown, int, (int fd, uid_t uid, gid_t gid), (fd, uid, gid))             \
-  X(readlinkat, ssize_t, (int dirfd, const char *path, char *buf, size_t n), \
-    (dirfd, path, buf, n))                                                   \
-  X(linkfd, int, (int fd, int dirfd, const char *name), (fd, dirfd, name))   \
-  X(fstype, int, (int fd, unsigned long *type), (fd, type))                  \
-  X(flock, int, (int fd, int op), (fd, op))                                  \
-  X(xattr_set, int, (int fd, const char *name, const void *v, size_t n),     \
-    (fd, name, v, n))                                                        \
-  X(xattr_get, ssize_t, (int fd, const char *name, void *v, size_t n),       \
-    (fd, name, v, n))                                                        \
-  X(xattr_remove, int, (int fd, const char *name), (fd, name))
+#define TF_SYSCALLS(X)                                                        \
+  X(openat, int, (int dirfd, const char *path, int flags, mode_t mode),       \
+    (dirfd, path, flags, mode), RETRY)                                        \
+  X(close, int, (int fd), (fd), RELEASE)                                      \
+  X(unlinkat, int, (int dirfd, const char *path, int flags),                  \
+    (dirfd, path, flags), RETRY)                                              \
+  X(mkdirat, int, (int dirfd, const char *path, mode_t mode),                 \
+    (dirfd, path, mode), RETRY)                                               \
+  X(fstatat, int, (int dirfd, const char *path, struct stat *st, int flags),  \
+    (dirfd, path, st, flags), RETRY)                                          \
+  X(renameat, int, (int od, const char *op, int nd, const char *np),          \
+    (od, op, nd, np), RETRY)                                                  \
+  X(renameat2, int,                                                           \
+    (int od, const char *op, int nd, const char *np, unsigned int flags),     \
+    (od, op, nd, np, flags), RETRY)                                           \
+  X(linkat, int, (int od, const char *op, int nd, const char *np, int flags), \
+    (od, op, nd, np, flags), RETRY)                                           \
+  X(fchmod, int, (int fd, mode_t mode), (fd, mode), RETRY)                    \
+  X(fchmodat, int, (int dirfd, const char *path, mode_t mode, int flags),     \
+    (dirfd, path, mode, flags), RETRY)                                        \
+  X(write, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n), RETRY) \
+  X(fcntl_dupfd, int, (int fd), (fd), RETRY)                                  \
+  X(getcwd, int, (char *buf, size_t size), (buf, size), RETRY)                \
+  X(getrandom, int, (void *buf, size_t n), (buf, n), RETRY)                   \
+  X(fdopen, int, (int fd, const char *mode, FILE **out), (fd, mode, out),     \
+    RETRY)                                                                    \
+  X(fclose, int, (FILE * fp), (fp), RELEASE)                                  \
+  X(fflush, int, (FILE * fp), (fp), RETRY)                                    \
+  X(malloc, int, (size_t n, void **out), (n, out), RETRY)                     \
+  X(free, void, (void *p), (p), NONE)                                         \
+  X(statfd, int, (int fd, struct tf__stat *st), (fd, st), RETRY)              \
+  X(fstat, int, (int fd, struct stat *st), (fd, st), RETRY)                   \
+  X(fdopendir, int, (int fd, DIR **out), (fd, out), RETRY)                    \
+  X(readdir, int, (DIR * d, struct dirent **out), (d, out), RETRY)            \
+  X(closedir, int, (DIR * d), (d), RELEASE)                                   \
+  X(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n), RETRY)        \
+  X(pread, ssize_t, (int fd, void *buf, size_t n, int64_t off),               \
+    (fd, buf, n, off), RETRY)                                                 \
+  X(pwrite, ssize_t, (int fd, const void *buf, size_t n, int64_t off),        \
+    (fd, buf, n, off), RETRY)                                                 \
+  X(lseek, int64_t, (int fd, int64_t off, int whence), (fd, off, whence),     \
+    RETRY)                                                                    \
+  X(ftruncate, int, (int fd, int64_t size), (fd, size), RETRY)                \
+  X(fsize, int, (int fd, int64_t *size), (fd, size), RETRY)                   \
+  X(fopencookie, int, (void *cookie, FILE **out), (cookie, out), RETRY)       \
+  X(mapmem, int, (size_t n, void **out), (n, out), RETRY)                     \
+  X(unmapmem, int, (void *p, size_t n), (p, n), RELEASE)                      \
+  X(fsync, int, (int fd), (fd), RETRY)                                        \
+  X(fchown, int, (int fd, uid_t uid, gid_t gid), (fd, uid, gid), RETRY)       \
+  X(readlinkat, ssize_t, (int dirfd, const char *path, char *buf, size_t n),  \
+    (dirfd, path, buf, n), RETRY)                                             \
+  X(linkfd, int, (int fd, int dirfd, const char *name), (fd, dirfd, name),    \
+    RETRY)                                                                    \
+  X(fstype, int, (int fd, unsigned long *type), (fd, type), RETRY)            \
+  X(flock, int, (int fd, int op), (fd, op), RETRY)                            \
+  X(xattr_set, int, (int fd, const char *name, const void *v, size_t n),      \
+    (fd, name, v, n), RETRY)                                                  \
+  X(xattr_get, ssize_t, (int fd, const char *name, void *v, size_t n),        \
+    (fd, name, v, n), RETRY)                                                  \
+  X(xattr_remove, int, (int fd, const char *name), (fd, name), RETRY)
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
@@ -176,16 +204,27 @@ struct tf__stat {
  * an unbuffered read-write stream whose I/O goes to the functions of the
  * cookie, which must begin with a struct tf__cookie. */
 struct tf__sys_table {
-#define TF_SYS_MEMBER(name, ret, params, args) ret(*name) params;
+#define TF_SYS_MEMBER(name, ret, params, args, eintr) ret(*name) params;
   TF_SYSCALLS(TF_SYS_MEMBER)
 #undef TF_SYS_MEMBER
 };
 
+/* tf__sys: the table the library calls (the EINTR policy in front of
+ * tf__sys_os); tf__sys_os: the system's calls, one attempt each. */
 extern struct tf__sys_table tf__sys;
+extern struct tf__sys_table tf__sys_os;
+
+/* The EINTR policy RETRY for the raw calls of signal handlers, which
+ * bypass the table: r = call, made again while it fails with EINTR.
+ * Async-signal-safe. */
+#define TF_RAW_RETRY(r, call)                                                \
+  do                                                                         \
+    (r) = (call);                                                            \
+  while ((r) == -1 && errno == EINTR)
 
 /* Identifiers of the entries, for tests that fail one kind of call. */
 enum tf__sys_id {
-#define TF_SYS_ENUM(name, ret, params, args) TF_SYS_##name,
+#define TF_SYS_ENUM(name, ret, params, args, eintr) TF_SYS_##name,
   TF_SYSCALLS(TF_SYS_ENUM)
 #undef TF_SYS_ENUM
   TF_SYS_COUNT,
@@ -506,7 +545,7 @@ struct tf__fdstream {
 int tf__fdstream_open(struct tf__fdstream *s, int fd);
 int tf__fdstream_flush(struct tf__fdstream *s);
 int tf__fdstream_close(struct tf__fdstream *s);
-/* Write all n bytes at fd's offset, retrying short writes and EINTR; 0 or
+/* Write all n bytes at fd's offset, retrying short writes; 0 or
  * -errno.  tf__pwrite_all() writes at off instead (at fd's offset when
  * off < 0) and tells in *done (unless NULL) how many bytes made it. */
 int tf__write_all(int fd, const void *buf, size_t n);

@@ -39,11 +39,8 @@ static int refill_pool(struct tf__process *p) {
   size_t got = 0, i, kept = 0;
   while (got < sizeof(p->pool)) {
     int n = tf__sys.getrandom(p->pool + got, sizeof(p->pool) - got);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
+    if (n < 0)
       return -errno;
-    }
     got += (size_t)n;
   }
   if (char_of[0] == 0)

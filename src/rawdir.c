@@ -43,19 +43,23 @@ static void proc_fd_link(char *out, int fd) {
  * link, which names exactly the open file and is resolved by no path.
  * Async-signal-safe. */
 int tf__raw_fchmod(int fd, mode_t mode) {
-  if (fchmod(fd, mode) == 0)
+  long r; /* EINTR: retried, the table's policy by hand (internal.h) */
+  TF_RAW_RETRY(r, fchmod(fd, mode));
+  if (r == 0)
     return 0;
 #if defined(__linux__)
   if (errno == EBADF && fd >= 0) {
     char link[32];
 #if defined(SYS_fchmodat2)
-    if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+    TF_RAW_RETRY(r, syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH));
+    if (r == 0)
       return 0;
     if (errno != ENOSYS && errno != EINVAL)
       return -1;
 #endif
     proc_fd_link(link, fd);
-    return fchmodat(AT_FDCWD, link, mode, 0);
+    TF_RAW_RETRY(r, fchmodat(AT_FDCWD, link, mode, 0));
+    return (int)r;
   }
 #endif
   return -1;
@@ -73,7 +77,9 @@ struct raw_dirent64 {
 
 ssize_t tf__raw_listing(int fd, void *buf, size_t n) {
 #if defined(__linux__) && defined(SYS_getdents64)
-  return syscall(SYS_getdents64, fd, buf, n);
+  long r; /* EINTR: retried, as the table's readdir */
+  TF_RAW_RETRY(r, syscall(SYS_getdents64, fd, buf, n));
+  return r;
 #else
   (void)fd, (void)buf, (void)n;
   errno = ENOSYS;

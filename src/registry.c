@@ -184,13 +184,13 @@ int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
   int rc;
   if (s->pid != me || !swap_state(&s->state, LIVE, CLEANING))
     return 0;
-  if (s->kind == TF_OBJ_DIR)
+  if (s->kind == TF_OBJ_DIR) {
     rc = tf__remove_dir_by_name(s->dirfd, s->name, s->dev, s->ino,
                                 in_signal);
-  else if (unlinkat(s->dirfd, s->name, 0) == 0) /* raw: signal-safe */
-    rc = 1;
-  else
-    rc = errno == ENOENT ? 0 : -1;
+  } else {
+    TF_RAW_RETRY(rc, unlinkat(s->dirfd, s->name, 0)); /* raw: signal-safe */
+    rc = rc == 0 ? 1 : errno == ENOENT ? 0 : -1;
+  }
   store(&s->state, rc < 0 ? LIVE : CLEANED);
   return rc > 0;
 }

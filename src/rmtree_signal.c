@@ -38,6 +38,33 @@ static struct sig_frame frames[MAX_DEPTH];
 static char listing[4096] __attribute__((aligned(8)));
 static int walker_busy; /* atomic */
 
+/* The table's EINTR policy by hand (internal.h): these calls bypass it.
+ * close is made once (its result is not used); lseek cannot be
+ * interrupted. */
+static int sig_openat(int dirfd, const char *name, int flags) {
+  int r;
+  TF_RAW_RETRY(r, openat(dirfd, name, flags));
+  return r;
+}
+
+static int sig_unlinkat(int dirfd, const char *name, int flags) {
+  int r;
+  TF_RAW_RETRY(r, unlinkat(dirfd, name, flags));
+  return r;
+}
+
+static int sig_fstat(int fd, struct stat *st) {
+  int r;
+  TF_RAW_RETRY(r, fstat(fd, st));
+  return r;
+}
+
+static int sig_fstatat(int dirfd, const char *name, struct stat *st) {
+  int r;
+  TF_RAW_RETRY(r, fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW));
+  return r;
+}
+
 #define DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
 
 #ifdef O_PATH
@@ -51,18 +78,19 @@ static int walker_busy; /* atomic */
  * can not be.  With ino not 0, only that very directory. */
 static int open_child(int parentfd, const char *name, dev_t dev, ino_t ino) {
   struct stat st;
-  int fd = openat(parentfd, name, DIR_ANCHOR), listing_fd;
+  int fd = sig_openat(parentfd, name, DIR_ANCHOR), listing_fd;
   if (fd < 0)
     return -1;
   /* Another file system is never entered. */
-  if (fstat(fd, &st) != 0 || st.st_dev != dev || (ino && st.st_ino != ino)) {
+  if (sig_fstat(fd, &st) != 0 || st.st_dev != dev ||
+      (ino && st.st_ino != ino)) {
     errno = ESTALE;
     goto fail;
   }
   if ((st.st_mode & 0700) != 0700 &&
       tf__raw_fchmod(fd, (st.st_mode & 07777) | 0700) != 0)
     goto fail;
-  listing_fd = openat(fd, ".", DIR_OPEN);
+  listing_fd = sig_openat(fd, ".", DIR_OPEN);
   close(fd);
   return listing_fd;
 fail:
@@ -78,7 +106,7 @@ static int is_dir_entry(int fd, const struct tf__raw_dirent *e) {
   struct stat st;
   if (e->type != DT_UNKNOWN)
     return e->type == DT_DIR;
-  return fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+  return sig_fstatat(fd, e->name, &st) == 0 &&
          S_ISDIR(st.st_mode);
 }
 
@@ -96,10 +124,10 @@ static int empty_level(int *depth, dev_t dev) {
       if (is_dot(e.name))
         continue;
       if (!is_dir_entry(f->fd, &e)) {
-        unlinkat(f->fd, e.name, 0);
+        sig_unlinkat(f->fd, e.name, 0);
         continue;
       }
-      if (unlinkat(f->fd, e.name, AT_REMOVEDIR) == 0 ||
+      if (sig_unlinkat(f->fd, e.name, AT_REMOVEDIR) == 0 ||
           *depth + 1 >= MAX_DEPTH || strlen(e.name) > NAME_MAX)
         continue;
       child = open_child(f->fd, e.name, dev, 0);
@@ -130,7 +158,7 @@ static void empty_tree_signal_safe(int topfd, dev_t dev) {
       break;
     close(frames[depth].fd);
     depth--;
-    unlinkat(frames[depth].fd, frames[depth + 1].name, AT_REMOVEDIR);
+    sig_unlinkat(frames[depth].fd, frames[depth + 1].name, AT_REMOVEDIR);
     lseek(frames[depth].fd, frames[depth].resume, SEEK_SET);
   }
   __atomic_store_n(&walker_busy, 0, __ATOMIC_RELEASE);
@@ -154,12 +182,12 @@ int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
       empty_tree_signal_safe(fd, dev);
     else
       tf__rmtree_contents(fd);
-    if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (sig_fstatat(parentfd, name, &st) != 0 ||
         st.st_dev != dev || st.st_ino != ino) {
       rc = 0;
       break;
     }
-    if (unlinkat(parentfd, name, AT_REMOVEDIR) == 0) {
+    if (sig_unlinkat(parentfd, name, AT_REMOVEDIR) == 0) {
       rc = 1;
       break;
     }

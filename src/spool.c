@@ -211,10 +211,7 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
   if (rc < 0 || n == 0)
     return rc;
   if (s->phase == EXPOSED) {
-    ssize_t r;
-    do
-      r = tf__sys.read(s->fd, buf, n);
-    while (r < 0 && errno == EINTR);
+    ssize_t r = tf__sys.read(s->fd, buf, n);
     return r < 0 ? -errno : r;
   }
   if (s->phase == ON_DISK)

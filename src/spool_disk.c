@@ -16,8 +16,6 @@ static ssize_t pread_all(int fd, char *dst, size_t n, int64_t off) {
   size_t done = 0;
   while (done < n) {
     ssize_t r = tf__sys.pread(fd, dst + done, n - done, off + (int64_t)done);
-    if (r < 0 && errno == EINTR)
-      continue;
     if (r < 0)
       return done > 0 ? (ssize_t)done : -errno;
     if (r == 0)

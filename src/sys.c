@@ -2,12 +2,15 @@
 /*
  * sys.c - the one table through which the library makes every system call
  * and allocation that can fail (SQLite's aSyscall).  The entries are the
- * real calls, in every build.  The table is writable so that the tests'
- * fault injector (tests/fault.c) can put wrappers in front of them at
- * run time, failing the Nth call with a chosen errno and counting
- * allocations; the library has no test code of its own.  The calls of
- * signal handlers (rmtree_signal.c, registry.c) and one-time setup with a
- * complete fallback (process.c) bypass the table on purpose.
+ * real calls (tf__sys_os), in every build, behind the EINTR policy
+ * (tf__sys, what the library calls; internal.h says the policy).  The
+ * tables are writable so that the tests' fault injector (tests/fault.c)
+ * can put wrappers in front of the real calls at run time, failing the
+ * Nth call with a chosen errno and counting allocations; the library has
+ * no test code of its own.  The calls of signal handlers
+ * (rmtree_signal.c, rawdir.c, registry.c) and one-time setup with a
+ * complete fallback (process.c) bypass the table on purpose; the
+ * handlers' calls retry EINTR by hand (TF_RAW_RETRY).
  */
 #include "internal.h"
 
@@ -350,10 +353,45 @@ static int real_xattr_remove(int fd, const char *name) {
 #endif
 }
 
-struct tf__sys_table tf__sys = {
-#define TF_SYS_REAL(name, ret, params, args) real_##name,
+struct tf__sys_table tf__sys_os = {
+#define TF_SYS_REAL(name, ret, params, args, eintr) real_##name,
     TF_SYSCALLS(TF_SYS_REAL)
 #undef TF_SYS_REAL
+};
+
+/* ------------------------------------------------- the EINTR policy */
+
+/* One wrapper per entry, as the entry's policy column says (internal.h):
+ * the only place in the library where EINTR is looked at.  They call
+ * tf__sys_os through the table, never real_* directly, so that what the
+ * fault injector puts there is retried like the system. */
+#define EINTR_RETRY(name, ret, params, args)                                 \
+  static ret policy_##name params {                                          \
+    ret r;                                                                   \
+    do                                                                       \
+      r = tf__sys_os.name args;                                              \
+    while (r == -1 && errno == EINTR);                                       \
+    return r;                                                                \
+  }
+#define EINTR_RELEASE(name, ret, params, args)                               \
+  static ret policy_##name params {                                          \
+    ret r = tf__sys_os.name args;                                            \
+    return r == -1 && errno == EINTR ? 0 : r;                                \
+  }
+#define EINTR_NONE(name, ret, params, args)                                  \
+  static ret policy_##name params { tf__sys_os.name args; }
+#define TF_SYS_POLICY(name, ret, params, args, eintr)                        \
+  EINTR_##eintr(name, ret, params, args)
+TF_SYSCALLS(TF_SYS_POLICY)
+#undef TF_SYS_POLICY
+#undef EINTR_RETRY
+#undef EINTR_RELEASE
+#undef EINTR_NONE
+
+struct tf__sys_table tf__sys = {
+#define TF_SYS_ENTRY(name, ret, params, args, eintr) policy_##name,
+    TF_SYSCALLS(TF_SYS_ENTRY)
+#undef TF_SYS_ENTRY
 };
 
 void tf__close_quiet(int fd) {

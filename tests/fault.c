@@ -2,13 +2,16 @@
 /*
  * fault.c - the tests' fault injector, as SQLite's xSetSystemCall: before
  * main() it saves the entries of the library's system-call table
- * (tf__sys) and puts wrappers in their place.  Each wrapper counts the
+ * (tf__sys_os, the system's calls behind the EINTR policy of tf__sys) and
+ * puts wrappers in their place, so an injected EINTR is retried (or, at
+ * a close, taken as success) exactly as a real one.  Each wrapper counts the
  * call and, if it is the armed one, fails it with the chosen errno;
  * otherwise it calls the saved entry.  Allocations (malloc, mapmem) and
  * their releases (free, unmapmem) are counted so a test can prove that
  * nothing leaked.  The library is the one users get: it has no test code.
- * Tests that put their own function in an entry save and restore what is
- * there, so their function runs behind these wrappers.
+ * Tests that put their own function in an entry of tf__sys save and
+ * restore what is there: their function runs in front of the EINTR
+ * policy, which runs in front of these wrappers.
  */
 #include "fault.h"
 
@@ -48,6 +51,15 @@ void tf__fault_arm_sticky(int sys_id, unsigned long nth, int err) {
 }
 
 void tf__fault_disarm(void) { arm(TF_SYS_ANY, 0, 0, 0); }
+
+const char *tf__sys_name(int sys_id) {
+  static const char *const names[] = {
+#define TF_SYS_NAME(name, ret, params, args, eintr) #name,
+      TF_SYSCALLS(TF_SYS_NAME)
+#undef TF_SYS_NAME
+  };
+  return sys_id >= 0 && sys_id < TF_SYS_COUNT ? names[sys_id] : "?";
+}
 
 int tf__fault_fired(void) { return fault_fired_flag; }
 int tf__fault_fired_id(void) { return fault_fired_which; }
@@ -284,8 +296,9 @@ size_t tf__test_spool_memory(const tf_spool *s) {
 /* Before main(), so that every call of every test is seen, and the
  * harness's saved table (tf_test_restore_syscalls()) is this one. */
 __attribute__((constructor)) static void install(void) {
-  real = tf__sys;
-#define TF_SYS_INSTALL(name, ret, params, args) tf__sys.name = fault_##name;
+  real = tf__sys_os;
+#define TF_SYS_INSTALL(name, ret, params, args, eintr)                       \
+  tf__sys_os.name = fault_##name;
   TF_SYSCALLS(TF_SYS_INSTALL)
 #undef TF_SYS_INSTALL
   real_name_source = tf__name_source;

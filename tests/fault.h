@@ -19,6 +19,8 @@ void tf__fault_disarm(void);
 /* Whether the armed call came, and which entry it was. */
 int tf__fault_fired(void);
 int tf__fault_fired_id(void);
+/* The name of entry sys_id ("openat"), "?" if none. */
+const char *tf__sys_name(int sys_id);
 /* Calls made through the table (free excepted), ever. */
 unsigned long tf__sys_calls(void);
 /* Allocations of the table (malloc, mapmem) not yet released. */

@@ -364,7 +364,8 @@ static void remove_new_entries(const char *before) {
 
 int tf_test_fault_sweep(const char *what, int (*op)(void *),
                         void (*undo)(void *), void *ctx, int err) {
-  unsigned long nth;
+  unsigned long nth, differs = 0;
+  int eintr = err == EINTR, first_rc = 0, diff_rc = 0;
   for (nth = 1; nth < 10000; nth++) {
     char *files_before = tf_test_listing(test_dir);
     char *fds_before = tf_test_fd_listing();
@@ -378,11 +379,21 @@ int tf_test_fault_sweep(const char *what, int (*op)(void *),
     fired_id = tf__fault_fired_id();
     tf__fault_disarm();
 
+    if (eintr && nth == 1)
+      first_rc = rc;
+    else if (eintr && rc != first_rc && differs == 0) {
+      differs = nth;
+      diff_rc = rc;
+    }
     if (!fired) {
       if (rc < 0)
         FAIL("%s: failed with no fault injected: %s", what, tf_err_name(rc));
       if (undo)
         undo(ctx);
+    } else if (eintr && rc < 0) {
+      /* EINTR is retried, or at a close taken as success: never seen. */
+      FAIL("%s: EINTR at call %lu (%s) was seen: %s", what, nth,
+           tf__sys_name(fired_id), tf_err_name(rc));
     } else if (rc >= 0) {
       /* The operation recovered from the failure (e.g. the temp-dir
        * probe moved on to the next candidate): it must be whole. */
@@ -396,8 +407,9 @@ int tf_test_fault_sweep(const char *what, int (*op)(void *),
     files_after = tf_test_listing(test_dir);
     fds_after = tf_test_fd_listing();
     if (strcmp(files_before, files_after) != 0) {
-      /* A failed removal of the object itself cannot remove it. */
-      if (!(fired && fired_id == TF_SYS_unlinkat))
+      /* A failed removal of the object itself cannot remove it (an
+       * interrupted one is made again). */
+      if (eintr || !(fired && fired_id == TF_SYS_unlinkat))
         FAIL("%s: failing call %lu (%d) left files:\n%s", what, nth, fired_id,
              files_after);
       remove_new_entries(files_before);
@@ -412,8 +424,14 @@ int tf_test_fault_sweep(const char *what, int (*op)(void *),
     free(files_after);
     free(fds_before);
     free(fds_after);
-    if (!fired)
+    if (!fired) {
+      /* The same result as without the fault (the round just made). */
+      if (differs != 0)
+        FAIL("%s: EINTR: round %lu returned %d, round 1 %d (the last, %d, "
+             "had no fault)",
+             what, differs, diff_rc, first_rc, rc);
       return (int)nth - 1;
+    }
   }
   FAIL("%s: never succeeded", what);
 }

@@ -220,6 +220,9 @@ void tf_test_use_path(enum tf_test_path p);
  * when a round completes with no fault fired; that round must succeed,
  * and undo(ctx) then removes what it created.  Returns the number of
  * failing rounds walked (the number of calls the operation makes).
+ * With err EINTR the library's EINTR policy must hide every fault: each
+ * round succeeds with the result of the round without one (undo(ctx)
+ * after each) and leaves nothing behind.
  */
 int tf_test_fault_sweep(const char *what, int (*op)(void *), void (*undo)(void *),
                         void *ctx, int err);

@@ -1602,8 +1602,9 @@ static const unsigned char op_table[] = {
 /* The faults the fault op injects: by phase, a call the spool makes
  * there (in memory: chunks, and the rollover's file and copy; on disk:
  * the buffer's write-back and read-ahead; exposed: the fd's calls) and
- * the steps that make it.  The errno comes from fault_errs; EINTR only
- * where the library retries (read, write, pread, pwrite). */
+ * the steps that make it.  The errno comes from fault_errs; EINTR, at
+ * any of them, the library's policy hides (made again; at a close,
+ * success). */
 struct fault_kind {
   int id;
   unsigned char ops[8]; /* ended by 0xff */
@@ -1645,9 +1646,6 @@ static void do_fault(struct spool_model *m, struct prog *p) {
   op = k->ops[pick % nops];
   if (op == FD && u8(p) >= 32) /* exposure stays rare */
     op = W;
-  if (err == EINTR && k->id != TF_SYS_read && k->id != TF_SYS_write &&
-      k->id != TF_SYS_pread && k->id != TF_SYS_pwrite)
-    err = ENOSPC;
   spool_model_fault(m, k->id, nth, err);
   do_op(m, p, op);
   m->fault_pending = 0;

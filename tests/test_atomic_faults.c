@@ -158,7 +158,8 @@ static const struct variant variants[] = {
     {"named: replace through a link", 0, 1, 1, 0, 1, 0},
 };
 
-static const int sweep_errnos[] = {EIO, ENOSPC, EACCES, EMFILE, EPERM};
+static const int sweep_errnos[] = {EIO, ENOSPC, EACCES, EMFILE, EPERM,
+                                   EINTR};
 
 TEST_TIMEOUT(test_atomic_every_failing_call_leaves_the_target_as_it_was, 120) {
   size_t i, j;

@@ -12,7 +12,8 @@
 
 #include <unistd.h>
 
-static const int sweep_errnos[] = {EIO, ENOMEM, ENOSPC, EACCES, EMFILE};
+static const int sweep_errnos[] = {EIO, ENOMEM, ENOSPC, EACCES, EMFILE,
+                                   EINTR};
 
 struct made {
   char *path;

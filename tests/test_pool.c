@@ -425,7 +425,8 @@ TEST(test_pool_failed_named_truncation_removes_the_file) {
   ASSERT_OK(tf_pool_free(p));
 }
 
-static const int sweep_errnos[] = {EIO, ENOMEM, ENOSPC, EACCES, EMFILE};
+static const int sweep_errnos[] = {EIO, ENOMEM, ENOSPC, EACCES, EMFILE,
+                                   EINTR};
 
 /* One pool's whole life: create, a first file made, written, released
  * and taken again from the idle list, a second made, both released (the

@@ -641,7 +641,10 @@ static void sweep_rollover(int err, int without_o_tmpfile) {
     }
     ASSERT_OK(tf_spool_free(s));
   }
-  ASSERT_GE(failures, without_o_tmpfile ? 4 : 3);
+  if (err == EINTR) /* retried (a close: success), never seen */
+    ASSERT_EQ(failures, 0);
+  else
+    ASSERT_GE(failures, without_o_tmpfile ? 4 : 3);
   ASSERT_LT(nth, 100);
 }
 
@@ -650,6 +653,10 @@ TEST(test_spool_rollover_fault_sweep_enospc) { sweep_rollover(ENOSPC, 0); }
 TEST(test_spool_rollover_fault_sweep_emfile) { sweep_rollover(EMFILE, 0); }
 TEST(test_spool_rollover_fault_sweep_eacces) { sweep_rollover(EACCES, 0); }
 TEST(test_spool_rollover_fault_sweep_fallback_eio) { sweep_rollover(EIO, 1); }
+TEST(test_spool_rollover_fault_sweep_eintr) { sweep_rollover(EINTR, 0); }
+TEST(test_spool_rollover_fault_sweep_fallback_eintr) {
+  sweep_rollover(EINTR, 1);
+}
 
 TEST(test_spool_rollover_without_fds_is_emfile_and_loses_nothing) {
   static unsigned char model[300];
