@@ -70,8 +70,10 @@ as_nobody() {
 ino() { stat -c %i "$1"; }
 mode_of() { stat -c %a "$1"; }
 # one_error FILE: FILE holds exactly one line, starting "tmpf: sponge: "
+# and ending with the C library's strerror() text (capitalised, as
+# coreutils prints it: "No such file or directory")
 one_error() {
-  [ "$(wc -l < "$1")" -eq 1 ] && head -n 1 "$1" | grep -q '^tmpf: sponge: '
+  [ "$(wc -l < "$1")" -eq 1 ] && head -n 1 "$1" | grep -q '^tmpf: sponge: .*: [A-Z][^:]*$'
 }
 # A directory's entries, one line (for "nothing new" comparisons)
 entries() { ls -A "$1" | tr '\n' ' '; }
@@ -164,6 +166,19 @@ if [ $root -eq 1 ]; then
   [ $rc -eq 0 ] && cmp -s "$s/f" "$data/sorted" && [ "$o" = "65534:644" ] && [ "$(entries "$s")" = "f " ]
   check unprivileged_sticky_dir_replaces_others_file $? "status $rc, owner:mode $o, stderr: $(errtext "$scratch/err")"
 
+  # a sticky directory neither owns (as /tmp): the rename over another
+  # user's FILE is refused, even where FILE itself is writable (moreutils
+  # would write it in place); FILE untouched, nothing left (tmpf(1))
+  t=$scratch/stickyroot
+  mkdir "$t"; chmod 1777 "$t"
+  printf 'old\n' > "$t/f"; chown 1234:5678 "$t/f"; chmod 0666 "$t/f"; i0=$(ino "$t/f")
+  for m in 64M 0; do
+    printf 'new\n' | as_nobody "$TMPF" sponge -m $m "$t/f" 2> "$scratch/err"; rc=$?
+    [ $rc -eq 1 ] && [ "$(cat "$t/f")" = old ] && [ "$(ino "$t/f")" = "$i0" ] && [ "$(entries "$t")" = "f " ] &&
+      [ "$(cat "$scratch/err")" = "tmpf: sponge: cannot replace '$t/f': Operation not permitted" ]
+    check "refuses_others_file_in_sticky_dir_m$m" $? "status $rc, f: $(cat "$t/f"), entries: $(entries "$t"), stderr: $(errtext "$scratch/err")"
+  done
+
   # a member of the file's group keeps the group
   cp "$data/unsorted" "$g/h"; chown 1234:5678 "$g/h"; chmod 0664 "$g/h"
   sort "$g/h" | setpriv --reuid=65534 --regid=65534 --groups=5678 -- "$TMPF" sponge "$g/h" 2> "$scratch/err"; rc=$?
@@ -171,7 +186,7 @@ if [ $root -eq 1 ]; then
   [ $rc -eq 0 ] && cmp -s "$g/h" "$data/sorted" && [ "$o" = "65534:5678:664" ]
   check unprivileged_group_member_keeps_group $? "status $rc, got $o, wanted 65534:5678:664, stderr: $(errtext "$scratch/err")"
 else
-  for name in unprivileged_group_dir_replaces_others_file unprivileged_sticky_dir_replaces_others_file unprivileged_group_member_keeps_group; do
+  for name in unprivileged_group_dir_replaces_others_file unprivileged_sticky_dir_replaces_others_file refuses_others_file_in_sticky_dir unprivileged_group_member_keeps_group; do
     skip $name "needs root: to make a file that another user (1234) owns"
   done
 fi
@@ -317,6 +332,40 @@ for m in 64M 0; do
   [ $rc -eq 1 ] && one_error "$scratch/err" && [ -z "$(entries "$TMPDIR")" ]
   check "stdout_closed_is_an_error_m$m" $? "status $rc (expected 1: the input went nowhere), stderr: $(errtext "$scratch/err")"
 done
+# The input rolled over to the spool's file, and its last bytes still in
+# the spool's buffer can not be written back when the input ends (a file
+# size limit: EFBIG): handing out the spool's fd fails before any copy.
+# The message must say so, and come from no uninitialised variable
+# (which valgrind sees, where installed).
+if command -v prlimit > /dev/null 2>&1; then
+  head -c $((512 * 1024 + 100)) /dev/urandom > "$data/r512k100"
+  # two reads of 256 KiB go to the file directly, up to the limit; the
+  # last 100 bytes wait in the buffer
+  ( trap '' XFSZ; exec prlimit --fsize=524288 "$TMPF" sponge -m 0 < "$data/r512k100" > "$out" 2> "$scratch/err" ); rc=$?
+  [ $rc -eq 1 ] && [ "$(cat "$scratch/err")" = "tmpf: sponge: cannot hold the input: File too large" ] &&
+    [ ! -s "$out" ] && [ -z "$(entries "$TMPDIR")" ]
+  check stdout_spool_write_back_fails $? "status $rc, stderr: $(errtext "$scratch/err"), TMPDIR: $(entries "$TMPDIR")"
+  if command -v valgrind > /dev/null 2>&1; then
+    ( trap '' XFSZ; exec prlimit --fsize=524288 valgrind -q --error-exitcode=99 "$TMPF" sponge -m 0 < "$data/r512k100" > "$out" 2> "$scratch/err" ); rc=$?
+    [ $rc -eq 1 ] && ! grep -q uninitialised "$scratch/err"
+    check stdout_spool_write_back_fails_valgrind $? "status $rc, stderr: $(errtext "$scratch/err")"
+  else
+    skip stdout_spool_write_back_fails_valgrind "no valgrind"
+  fi
+else
+  skip stdout_spool_write_back_fails "no prlimit (util-linux) to limit the file size"
+fi
+# What tmpf(1) warns of: sponge can not see its producer's status, so a
+# failing producer still replaces FILE (here with nothing); the idiom
+# given there keeps FILE.
+printf 'keep\n' > "$scratch/pf"
+false | "$TMPF" sponge "$scratch/pf"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$scratch/pf" ]
+check failing_producer_still_replaces_file $? "status $rc, size $(wc -c < "$scratch/pf")"
+printf 'keep\n' > "$scratch/pf"
+tmp=$("$TMPF" mktemp) && { false > "$tmp" && "$TMPF" sponge "$scratch/pf" < "$tmp"; }; rm -f "$tmp"
+[ "$(cat "$scratch/pf")" = keep ]
+check documented_idiom_keeps_file_when_producer_fails $? "f: $(cat "$scratch/pf")"
 
 # =====================================================================
 # 5. exactly the input bytes, around the memory limit

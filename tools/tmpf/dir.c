@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpf.h"
@@ -24,19 +25,45 @@ static void help(void) {
        "Exit status: 0, 1 when no candidate is usable, 2 bad command line.");
 }
 
-/* Why dir can not hold temporary files, or NULL if it can. */
+/* Why dir can not hold temporary files, or NULL if it can: the step of
+ * the library's own test (a new file created, written, closed, removed)
+ * that failed, and the system's reason.  The step matters: creating a
+ * file in /proc fails with ENOENT although /proc exists. */
 static const char *probe(const char *dir) {
+  static char why[256];
   tf_opts o = TF_OPTS_INIT;
+  struct stat st;
+  const char *step = NULL;
   char *path;
-  int fd;
+  int fd, err;
+  if (stat(dir, &st) != 0)
+    return tmpf_strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return tmpf_strerror(ENOTDIR);
   o.dir = dir;
   fd = tf_mkstemp(&path, &o);
-  if (fd < 0)
-    return tf_strerror(fd);
-  close(fd);
-  unlink(path);
+  if (fd < 0) {
+    snprintf(why, sizeof(why), "cannot create a file in it: %s",
+             tmpf_strerror(-fd));
+    return why;
+  }
+  err = -tmpf_write_all(fd, "blat", 4);
+  if (err != 0)
+    step = "write";
+  if (close(fd) != 0 && step == NULL) {
+    err = errno;
+    step = "write";
+  }
+  if (unlink(path) != 0 && step == NULL) {
+    err = errno;
+    step = "remove";
+  }
   tf_free(path);
-  return NULL;
+  if (step == NULL)
+    return NULL;
+  snprintf(why, sizeof(why), "cannot %s a file in it: %s", step,
+           tmpf_strerror(err));
+  return why;
 }
 
 static void list_candidates(void) {
@@ -78,21 +105,20 @@ int tmpf_dir(int argc, char **argv) {
       help();
       return TMPF_EXIT_OK;
     } else {
-      fprintf(stderr, "Try 'tmpf dir --help' for more information.\n");
-      return TMPF_EXIT_USAGE;
+      return tmpf_usage_error("dir", NULL);
     }
   }
-  if (optind != argc) {
-    tmpf_error("dir: unexpected argument %s", tmpf_quote(argv[optind]));
-    return TMPF_EXIT_USAGE;
-  }
+  if (optind != argc)
+    return tmpf_usage_error("dir", "extra operand %s",
+                            tmpf_quote(argv[optind]));
   if (verbose) {
     puts("candidates, in order:");
     list_candidates();
   }
   rc = tf_gettempdir(buf, sizeof(buf));
   if (rc < 0) {
-    tmpf_error("no usable temporary directory: %s", tf_strerror(rc));
+    tmpf_error("dir: no usable temporary directory%s: %s",
+               verbose ? "" : " (see 'tmpf dir -v')", tmpf_strerror(-rc));
     return TMPF_EXIT_FAILURE;
   }
   if (verbose)

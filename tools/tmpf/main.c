@@ -24,6 +24,19 @@ void tmpf_error(const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
+int tmpf_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  if (fmt != NULL) {
+    fprintf(stderr, "%s: %s: ", tmpf_program, cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+  }
+  fprintf(stderr, "Try 'tmpf %s --help' for more information.\n", cmd);
+  return TMPF_EXIT_USAGE;
+}
+
 const char *tmpf_quote(const char *s) {
   static char out[4 * 4096 + 3];
   size_t o = 0;
@@ -110,7 +123,8 @@ static void usage(FILE *to) {
         "           removed when it ends\n"
         "  reap     remove what dead processes left in a temporary directory\n"
         "  dir      print the temporary directory libtempfile would use\n\n"
-        "Run 'tmpf COMMAND --help' for a command's options.\n"
+        "Run 'tmpf COMMAND --help' or 'tmpf help COMMAND' for a command's\n"
+        "options; 'tmpf --version' (-V) prints the version.\n"
         "Exit status: 0 success, 1 failure, 2 bad command line.\n",
         to);
 }
@@ -138,8 +152,50 @@ static int subcommand(int (*fn)(int, char **), int argc, char **argv) {
   return fn(argc - 1, argv + 1);
 }
 
+static const struct {
+  const char *name;
+  int (*fn)(int, char **);
+} commands[] = {{"sponge", tmpf_sponge},
+                {"run", tmpf_run},
+                {"reap", tmpf_reap},
+                {"dir", tmpf_dir}};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int unknown_command(const char *cmd) {
+  tmpf_error("unknown command %s", tmpf_quote(cmd));
+  fprintf(stderr, "Try 'tmpf --help' for more information.\n");
+  return TMPF_EXIT_USAGE;
+}
+
+/* `tmpf help [COMMAND]`: the overview, or what COMMAND --help prints. */
+static int help_command(int argc, char **argv) {
+  static char opt_help[] = "--help";
+  char *sub[4];
+  size_t i;
+  if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
+      strcmp(argv[2], "-h") == 0) {
+    usage(stdout);
+    return TMPF_EXIT_OK;
+  }
+  if (argc > 3)
+    return tmpf_usage_error("help", "one command at most");
+  sub[0] = argv[0];
+  sub[1] = argv[2];
+  sub[2] = opt_help;
+  sub[3] = NULL;
+  if (strcmp(argv[2], "mktemp") == 0) {
+    tmpf_program = "mktemp";
+    return tmpf_mktemp(2, sub + 1);
+  }
+  for (i = 0; i < N_COMMANDS; i++)
+    if (strcmp(argv[2], commands[i].name) == 0)
+      return subcommand(commands[i].fn, 3, sub);
+  return unknown_command(argv[2]);
+}
+
 int main(int argc, char **argv) {
   const char *cmd;
+  size_t i;
   guard_standard_fds();
   if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
     tmpf_program = argv[0]; /* as GNU tools name themselves */
@@ -154,7 +210,9 @@ int main(int argc, char **argv) {
     usage(stdout);
     return TMPF_EXIT_OK;
   }
-  if (strcmp(cmd, "--version") == 0) {
+  if (strcmp(cmd, "help") == 0)
+    return help_command(argc, argv);
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
     printf("tmpf (libtempfile) %s\n", tf_version_string());
     return TMPF_EXIT_OK;
   }
@@ -162,15 +220,8 @@ int main(int argc, char **argv) {
     tmpf_program = "mktemp";
     return tmpf_mktemp(argc - 1, argv + 1);
   }
-  if (strcmp(cmd, "sponge") == 0)
-    return subcommand(tmpf_sponge, argc, argv);
-  if (strcmp(cmd, "run") == 0)
-    return subcommand(tmpf_run, argc, argv);
-  if (strcmp(cmd, "reap") == 0)
-    return subcommand(tmpf_reap, argc, argv);
-  if (strcmp(cmd, "dir") == 0)
-    return subcommand(tmpf_dir, argc, argv);
-  tmpf_error("unknown command %s", tmpf_quote(cmd));
-  fprintf(stderr, "Try 'tmpf --help' for more information.\n");
-  return TMPF_EXIT_USAGE;
+  for (i = 0; i < N_COMMANDS; i++)
+    if (strcmp(cmd, commands[i].name) == 0)
+      return subcommand(commands[i].fn, argc, argv);
+  return unknown_command(cmd);
 }

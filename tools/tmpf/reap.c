@@ -5,10 +5,12 @@
  * what went and how much.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tmpf.h"
 
@@ -57,7 +59,7 @@ struct report {
 static int say(const char *name, int is_dir, long pid, void *arg) {
   struct report *r = arg;
   printf("%s %s %s", r->dry_run ? "would remove" : "removed",
-         is_dir ? "directory" : "file", name);
+         is_dir ? "directory" : "file", tmpf_quote(name));
   if (pid > 0)
     printf(" (left by process %ld)", pid);
   putchar('\n');
@@ -75,46 +77,54 @@ int tmpf_reap(int argc, char **argv) {
   char buf[4096];
   const char *dir = NULL;
   long age = 0;
-  int c, rc;
+  int c, rc, fd;
   optind = 1;
   while ((c = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
     switch (c) {
     case 'o':
       age = parse_age(optarg);
-      if (age < 0) {
-        tmpf_error("reap: invalid age %s", tmpf_quote(optarg));
-        return TMPF_EXIT_USAGE;
-      }
+      if (age < 0)
+        return tmpf_usage_error("reap", "invalid age %s", tmpf_quote(optarg));
       break;
     case 'n': r.dry_run = 1; break;
     case 'h': help(); return TMPF_EXIT_OK;
-    default:
-      fprintf(stderr, "Try 'tmpf reap --help' for more information.\n");
-      return TMPF_EXIT_USAGE;
+    default: return tmpf_usage_error("reap", NULL);
     }
   }
-  if (argc - optind > 1) {
-    tmpf_error("reap: one directory at most");
-    return TMPF_EXIT_USAGE;
-  }
+  if (argc - optind > 1)
+    return tmpf_usage_error("reap", "extra operand %s",
+                            tmpf_quote(argv[optind + 1]));
   if (optind < argc) {
     dir = argv[optind];
   } else {
     rc = tf_gettempdir(buf, sizeof(buf));
     if (rc < 0) {
-      tmpf_error("reap: no temporary directory: %s", tf_strerror(rc));
+      tmpf_error("reap: no usable temporary directory: %s",
+                 tmpf_strerror(-rc));
       return TMPF_EXIT_FAILURE;
     }
     dir = buf;
   }
-  rc = tf_reap(dir, r.dry_run ? TF_REAP_DRY_RUN : 0, (unsigned)age, say, &r);
+  /* Opened here, as tf_reap() would open it, so that a message can tell
+   * a directory that can not be read from a leftover that could not be
+   * removed. */
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    tmpf_error("reap: cannot open directory %s: %s", tmpf_quote(dir),
+               tmpf_strerror(errno));
+    return TMPF_EXIT_FAILURE;
+  }
+  rc = tf_reapat(fd, r.dry_run ? TF_REAP_DRY_RUN : 0, (unsigned)age, say, &r);
+  close(fd);
   if (rc < 0) {
-    tmpf_error("reap: %s: %s", dir, tf_strerror(rc));
-    printf("%d leftovers %s in %s before the error\n", r.count,
-           r.dry_run ? "found" : "removed", dir);
+    tmpf_error("reap: cannot remove every leftover in %s: %s",
+               tmpf_quote(dir), tmpf_strerror(-rc));
+    printf("%d leftover%s %s in %s before the error\n", r.count,
+           r.count == 1 ? "" : "s", r.dry_run ? "found" : "removed",
+           tmpf_quote(dir));
     return TMPF_EXIT_FAILURE;
   }
   printf("%d leftover%s %s in %s\n", rc, rc == 1 ? "" : "s",
-         r.dry_run ? "found" : "removed", dir);
+         r.dry_run ? "found" : "removed", tmpf_quote(dir));
   return TMPF_EXIT_OK;
 }

@@ -46,8 +46,8 @@ static void help(void) {
   puts("Usage: tmpf sponge [OPTION]... [FILE]\n"
        "Soak up all of standard input, then replace FILE with it atomically:\n"
        "readers and a crash see the old FILE or the new one, never a mix, and\n"
-       "FILE is untouched if the input fails or sponge is interrupted.  So\n"
-       "'sort FILE | tmpf sponge FILE' rewrites FILE in place.  FILE keeps its\n"
+       "FILE is untouched if reading the input fails or sponge is interrupted.\n"
+       "So 'sort FILE | tmpf sponge FILE' rewrites FILE in place.  FILE keeps its\n"
        "mode, and its owner where permitted; a symlinked FILE is followed and\n"
        "the link kept.  Without FILE, the input goes to standard output.\n\n"
        "  -a, --append       append the input to FILE's contents\n"
@@ -58,7 +58,14 @@ static void help(void) {
        "                     survives a crash once sponge returns\n"
        "      --no-sync      do not sync the new file either (faster; after a\n"
        "                     crash FILE may be empty)\n"
-       "      --help         show this help and exit\n\n"
+       "  -h, --help         show this help and exit\n\n"
+       "FILE is replaced by a rename in its directory: where that directory is\n"
+       "not writable, or is sticky and FILE another user's, sponge refuses\n"
+       "(status 1, FILE untouched) where moreutils' sponge writes in place.\n"
+       "sponge can not see whether the command before it failed: 'false |\n"
+       "tmpf sponge FILE' empties FILE.  Where the command may fail, run it\n"
+       "into a temporary file first: 'cmd > \"$tmp\" && tmpf sponge FILE <\n"
+       "\"$tmp\"'.\n\n"
        "Exit status: 0, 1 when FILE could not be replaced (it is then\n"
        "untouched) or the input could not be read, or with --durable when FILE\n"
        "was replaced but its directory could not be synced (the message says\n"
@@ -182,10 +189,13 @@ static int pour(struct sponge *sp, int fd, const char *name) {
   if (!tf_spool_rolled(sp->spool)) {
     rc = drain_spool(sp->spool, fd);
   } else {
+    /* Handing out the fd writes back what the spool's buffer holds: on a
+     * full disk that fails, before any copy that would set side. */
     int in = tf_spool_fd(sp->spool);
     rc = in < 0 ? in : (int)tf_spool_seek(sp->spool, 0, SEEK_SET);
-    if (rc >= 0)
-      rc = tmpf_copy_fd(in, fd, 0, &copied, &side);
+    if (rc < 0)
+      return fail("cannot hold the input", NULL, rc);
+    rc = tmpf_copy_fd(in, fd, 0, &copied, &side);
     if (rc < 0 && side == TMPF_SIDE_IN)
       return fail("cannot read back the input", NULL, rc);
   }
@@ -217,31 +227,31 @@ static int parse_args(struct sponge *sp, int argc, char **argv) {
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0}};
   int64_t memory = DEFAULT_MEMORY;
-  int c;
+  int c, durable = 0, no_sync = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "am:", opts, NULL)) != -1) {
+  /* -h as moreutils' sponge. */
+  while ((c = getopt_long(argc, argv, "ahm:", opts, NULL)) != -1) {
     switch (c) {
     case 'a': sp->append = 1; break;
     case 'm':
       memory = tmpf_parse_size(optarg);
-      if (memory < 0 || (uint64_t)memory > SIZE_MAX / 2) {
-        tmpf_error("sponge: invalid memory size %s", tmpf_quote(optarg));
-        return TMPF_EXIT_USAGE;
-      }
+      if (memory < 0 || (uint64_t)memory > SIZE_MAX / 2)
+        return tmpf_usage_error("sponge", "invalid memory size %s",
+                                tmpf_quote(optarg));
       break;
-    case OPT_DURABLE: sp->sync = TF_SYNC_DURABLE; break;
-    case OPT_NO_SYNC: sp->sync = TF_SYNC_NONE; break;
+    case OPT_DURABLE: durable = 1; sp->sync = TF_SYNC_DURABLE; break;
+    case OPT_NO_SYNC: no_sync = 1; sp->sync = TF_SYNC_NONE; break;
+    case 'h':
     case OPT_HELP: help(); return TMPF_EXIT_OK;
-    default:
-      fprintf(stderr, "Try 'tmpf sponge --help' for more information.\n");
-      return TMPF_EXIT_USAGE;
+    default: return tmpf_usage_error("sponge", NULL);
     }
   }
-  if (argc - optind > 1) {
-    tmpf_error("sponge: one file at most");
-    fprintf(stderr, "Try 'tmpf sponge --help' for more information.\n");
-    return TMPF_EXIT_USAGE;
-  }
+  if (durable && no_sync)
+    return tmpf_usage_error("sponge", "--durable and --no-sync exclude each "
+                                      "other");
+  if (argc - optind > 1)
+    return tmpf_usage_error("sponge", "extra operand %s",
+                            tmpf_quote(argv[optind + 1]));
   sp->file = optind < argc ? argv[optind] : NULL;
   sp->memory = (size_t)memory;
   return -1;

@@ -22,12 +22,20 @@ extern const char *tmpf_program;
 /* "PROGRAM: " + printf-style message + "\n" on stderr. */
 void tmpf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A bad command line of subcommand cmd: "tmpf: CMD: " + the message (none
+ * when fmt is NULL: getopt has said it), then "Try 'tmpf CMD --help' for
+ * more information."; returns TMPF_EXIT_USAGE. */
+int tmpf_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* s quoted as GNU tools quote a file name in the C locale: 'like this',
  * with \ and ' and unprintable bytes escaped.  Static storage. */
 const char *tmpf_quote(const char *s);
 
 /* The text GNU tools print for err (glibc's wording, whatever the libc),
- * for the errors a command can meet; strerror() for the others. */
+ * for the errors a command can meet; strerror() for the others.  Every
+ * message of tmpf uses it, never tf_strerror() (the library's lower-case
+ * wording): for the library's -errno rc, tmpf_strerror(-rc). */
 const char *tmpf_strerror(int err);
 
 /* Write all n bytes, retrying short writes and EINTR.  0 or -errno. */
