@@ -48,7 +48,7 @@ usage_error sponge sponge -m 5Q
 usage_error sponge sponge --memory=-1
 usage_error sponge sponge a b
 usage_error sponge sponge --durable --no-sync
-usage_error sponge sponge --no-sync --durable f
+usage_error sponge sponge --no-sync --durable "$scratch/f"
 usage_error sponge sponge --append=yes
 usage_error run run
 usage_error run run --
