@@ -38,7 +38,7 @@ usage_error() {
   [ $rc -eq 2 ] && [ -z "$out" ] && [ "$(wc -l < "$scratch/err")" -ge 2 ] &&
     [ "$last" = "Try 'tmpf $cmd --help' for more information." ] &&
     ! sed '$d' "$scratch/err" | grep -v -q "^tmpf: $cmd: ."
-  check "usage_$(echo "$*" | tr -c 'A-Za-z0-9\n' _)" $? "tmpf $*: status $rc, stdout: $out, stderr: $err"
+  check "usage_$(echo "$*" | sed "s|$scratch/||g" | tr -c 'A-Za-z0-9\n' _)" $? "tmpf $*: status $rc, stdout: $out, stderr: $err"
 }
 
 usage_error sponge sponge --bogus
