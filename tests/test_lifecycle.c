@@ -7,10 +7,14 @@
 #include "harness.h"
 #include "fault.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -527,6 +531,98 @@ TEST(test_lifecycle_reap_callback_can_stop) {
   ASSERT_EQ(calls, 1);
   ASSERT_EQ(tf_reap(".", 0, 0, NULL, NULL), 3);
   unlink("target");
+}
+
+/* A creator that passes its tf_dir's descriptor on to a program it
+ * starts, then dies without cleanup (as after a SIGKILL), while the
+ * program lives on.  The program, sh, says "r" on fd rdy once it runs,
+ * waits for the end of its standard input (fd ctl), then writes "w" into
+ * the directory. */
+struct heir {
+  int inherit; /* clear FD_CLOEXEC of tf_dir_fd() before the exec */
+  int ctl, rdy;
+  char path[PATH_MAX];
+};
+
+static void creator_starts_heir(void *arg) {
+  struct heir *h = arg;
+  tf_dir *d;
+  pid_t pid;
+  if (tf_dir_create(&d, NULL) < 0)
+    _exit(1);
+  snprintf(h->path, sizeof(h->path), "%s", tf_dir_path(d));
+  pid = fork();
+  if (pid == 0) {
+    if ((h->inherit && fcntl(tf_dir_fd(d), F_SETFD, 0) != 0) ||
+        dup2(h->ctl, 0) != 0 || dup2(h->rdy, 1) != 1)
+      _exit(1);
+    execl("/bin/sh", "sh", "-c", "echo r; cat > /dev/null; echo w > \"$1/w\"",
+          "sh", h->path, (char *)NULL);
+    _exit(127);
+  }
+  _exit(pid < 0); /* no cleanup, no unlock but the kernel's */
+}
+
+/* Start the heir; returns once it runs, its creator dead.  *ctl_w ends
+ * it (closed: end of input). */
+static void start_heir(struct heir *h, int *ctl_w) {
+  int ctl[2], rdy[2], status;
+  char c;
+  CHECK_SYS(pipe2(ctl, O_CLOEXEC));
+  CHECK_SYS(pipe2(rdy, O_CLOEXEC));
+  h->ctl = ctl[0];
+  h->rdy = rdy[1];
+  status = in_child(creator_starts_heir, h);
+  close(ctl[0]);
+  close(rdy[1]);
+  ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(read(rdy[0], &c, 1), 1); /* sh runs: the exec is done */
+  close(rdy[0]);
+  *ctl_w = ctl[1];
+}
+
+/* Wait (10 s, scaled) until no process holds a lock on path. */
+static int until_unlocked(const char *path) {
+  double end = tf_test_now() + 10 * tf_test_time_scale();
+  while (locked(path)) {
+    if (tf_test_now() > end)
+      return 0;
+    tf_test_sleep_us(20000);
+  }
+  return 1;
+}
+
+TEST(test_lifecycle_reap_spares_a_dir_whose_fd_a_live_program_inherited) {
+  struct heir *h = tf_test_shared_alloc(sizeof(*h));
+  char w[PATH_MAX + 2];
+  int ctl_w;
+  h->inherit = 1;
+  start_heir(h, &ctl_w);
+  /* The creator is dead; the program holds the lock through the
+   * descriptor it inherited on purpose. */
+  ASSERT(locked(h->path));
+  ASSERT_EQ(tf_reap(".", 0, 0, NULL, NULL), 0);
+  ASSERT_EQ(tf_reap(".", TF_REAP_DRY_RUN, 0, NULL, NULL), 0);
+  ASSERT(tf_test_exists(h->path));
+  close(ctl_w);
+  ASSERT(until_unlocked(h->path)); /* the program has ended */
+  snprintf(w, sizeof(w), "%s/w", h->path);
+  ASSERT(tf_test_exists(w)); /* its write succeeded */
+  ASSERT_EQ(tf_reap(".", 0, 0, NULL, NULL), 1);
+  ASSERT(!tf_test_exists(h->path));
+  munmap(h, sizeof(*h));
+}
+
+TEST(test_lifecycle_reap_takes_a_dir_whose_fd_closed_at_exec) {
+  struct heir *h = tf_test_shared_alloc(sizeof(*h));
+  int ctl_w;
+  h->inherit = 0; /* the library's O_CLOEXEC: the program has no fd */
+  start_heir(h, &ctl_w);
+  ASSERT(!locked(h->path));
+  ASSERT_EQ(tf_reap(".", 0, 0, NULL, NULL), 1);
+  ASSERT(!tf_test_exists(h->path));
+  close(ctl_w); /* (its write then fails, on stderr) */
+  munmap(h, sizeof(*h));
 }
 
 /* ------------------------------------------------- scope-bound cleanup */
