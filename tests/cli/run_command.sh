@@ -41,7 +41,8 @@ export TMPDIR="$scratch/tmp" # where a run without -p goes
 
 # run ARGS...: runs tmpf with stdin from /dev/null; sets $out, $err, $rc
 run() {
-  out=$("$TMPF" "$@" < /dev/null 2> "$scratch/err"); rc=$?
+  # (the group's 2>: sh's own "Terminated" when tmpf dies of a signal)
+  { out=$("$TMPF" "$@" < /dev/null 2> "$scratch/err"); rc=$?; } 2> /dev/null
   err=$(cat "$scratch/err")
 }
 
@@ -207,6 +208,43 @@ for s in TERM:143 KILL:137 HUP:129 USR1:138; do
   [ $rc -eq "${s#*:}" ] && [ -z "$out" ] && is_empty "$d"
   check "status_killed_by_${s%:*}_is_${s#*:}" $? "status $rc, stderr: $err, left: $(listing "$d")"
 done
+# ... and tmpf dies of that signal itself, as COMMAND did (what a parent
+# that tells the two apart sees: perl's $?), without a core dump of its
+# own; a COMMAND that handles the signal and exits is an exit
+if perl -e 1 2> /dev/null; then
+  # how ARGS...: "exit N" or "signal N" or "signal N core" for tmpf ARGS
+  how() { perl -e 'system @ARGV; print $? & 127 ? "signal " . ($? & 127) . ($? & 128 ? " core" : "") : "exit " . ($? >> 8)' "$TMPF" "$@" 2> /dev/null; }
+  fresh st
+  got=$(how run -p "$d" sh -c 'kill -TERM $$')
+  [ "$got" = "signal 15" ] && is_empty "$d"
+  check dies_of_the_signal_that_killed_command $? "tmpf: $got, left: $(listing "$d")"
+  got=$(how run -p "$d" sh -c 'trap "exit 7" TERM; kill -TERM $$')
+  [ "$got" = "exit 7" ] && is_empty "$d"
+  check exits_when_command_handled_the_signal $? "tmpf: $got, left: $(listing "$d")"
+  mkdir "$scratch/core"
+  if (ulimit -c unlimited) 2> /dev/null; then
+    for sig in QUIT:3 SEGV:11 ABRT:6; do
+      if [ -z "$reset_sigs" ] && [ "${sig%:*}" = QUIT ]; then
+        skip dies_of_QUIT_without_a_core_of_its_own "no env --default-signal, perl or python3 to undo the ignored SIGQUIT of a background job"
+        continue
+      fi
+      fresh st
+      # (COMMAND dumps no core: only tmpf could; $reset_sigs undoes the
+      # ignored SIGQUIT of a background job)
+      got=$(cd "$scratch/core" && ulimit -c unlimited && how run -p "$d" $reset_sigs sh -c "ulimit -c 0; kill -${sig%:*} \$\$")
+      [ "$got" = "signal ${sig#*:}" ] && is_empty "$d" && is_empty "$scratch/core"
+      check "dies_of_${sig%:*}_without_a_core_of_its_own" $? "tmpf: $got, left: $(listing "$d"), cores: $(listing "$scratch/core")"
+    done
+  else
+    for sig in QUIT SEGV ABRT; do
+      skip "dies_of_${sig}_without_a_core_of_its_own" "the hard core size limit is 0 here: no core either way"
+    done
+  fi
+else
+  for name in dies_of_the_signal_that_killed_command exits_when_command_handled_the_signal dies_of_QUIT_without_a_core_of_its_own dies_of_SEGV_without_a_core_of_its_own dies_of_ABRT_without_a_core_of_its_own; do
+    skip "$name" "no perl to tell a death by signal from an exit status"
+  done
+fi
 fresh st
 # (a PATH of one empty directory: a directory on the caller's PATH that
 # it may not search would make the answer EACCES, 126, as for execvp)
@@ -313,18 +351,39 @@ reap_bg "$p2"; rc2=$rc
   [ $rc1 -eq 5 ] && [ $rc2 -eq 5 ] && is_empty "$d"
 check two_concurrent_runs_differ $? "dirs: $d1 $d2 ($n while running), status $rc1 $rc2, left: $(listing "$d")"
 
-# COMMAND inherits no descriptor of tmpf's (none on the directory or its
-# parent) and no blocked signal
+# COMMAND inherits no blocked signal, and of tmpf's descriptors only its
+# lock: one on the directory itself (none on its parent), read-only,
+# numbered 10 or above, the number in $TMPF_RUN_LOCK_FD
 base_blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/self/status)
 fresh fds
-out=$("$TMPF" run -p "$d" sh -c '
+out=$(TMPF_RUN_LOCK_FD=3 "$TMPF" run -p "$d" sh -c '
   sed -n "s/^SigBlk:[[:space:]]*//p" /proc/self/status
-  for f in /proc/$$/fd/*; do readlink "$f"; done' 2> /dev/null)
-blk=$(echo "$out" | head -n 1)
-links=$(echo "$out" | tail -n +2)
-leak=$(echo "$links" | grep -e "^$phys/fds\$" -e "^$phys/fds/")
-[ "$blk" = "$base_blk" ] && [ -n "$links" ] && [ -z "$leak" ]
-check command_gets_no_tmpf_fds_or_blocked_signals $? "SigBlk $blk (tmpf's caller $base_blk), fds on the directory: $(echo "$leak" | tr '\n' ' ')"
+  echo "$TMPF_RUN_LOCK_FD $TMPDIR"
+  sed -n "s/^flags:[[:space:]]*//p" "/proc/$$/fdinfo/$TMPF_RUN_LOCK_FD"
+  for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink "$f")"; done' 2> /dev/null)
+blk=$(echo "$out" | sed -n 1p)
+set -- $(echo "$out" | sed -n 2p)
+lfd=${1:-none} ltarget=${2:-}
+lflags=$(echo "$out" | sed -n 3p)
+links=$(echo "$out" | tail -n +4)
+leak=$(echo "$links" | grep -e " $phys/fds\$" -e " $phys/fds/")
+[ "$blk" = "$base_blk" ] && [ -n "$links" ] && [ "$leak" = "$lfd $ltarget" ] &&
+  [ "$lfd" -ge 10 ] && case $ltarget in "$phys/fds/tmpf-run."?*) true ;; *) false ;; esac &&
+  [ $((0$lflags & 3)) -eq 0 ]
+check command_gets_only_its_lock_fd_and_no_blocked_signals $? "SigBlk $blk (tmpf's caller $base_blk), TMPF_RUN_LOCK_FD=$lfd for $ltarget (flags $lflags), fds on the directory: $(echo "$leak" | tr '\n' ' ')"
+
+# the lock takes the lowest free number from 10: it replaces none that
+# the caller passes on
+if command -v bash > /dev/null; then
+  fresh fds
+  echo ten > "$scratch/ten"
+  out=$(bash -c 'exec 10< "$1"; exec 11< "$1"; shift; exec "$@"' bash "$scratch/ten" "$TMPF" run -p "$d" sh -c '
+    echo "$TMPF_RUN_LOCK_FD"; readlink /proc/$$/fd/10 /proc/$$/fd/11' 2> "$scratch/err"); rc=$?
+  [ $rc -eq 0 ] && [ "$(echo "$out" | tr '\n' ' ')" = "12 $phys/ten $phys/ten " ] && is_empty "$d"
+  check lock_fd_replaces_no_passed_fd $? "status $rc, out: $(echo "$out" | tr '\n' ' '), stderr: $(cat "$scratch/err")"
+else
+  skip lock_fd_replaces_no_passed_fd "no bash to pass fds 10 and 11"
+fi
 
 # ======================================================================
 # Pass-through of stdin and stdout
@@ -385,7 +444,7 @@ for e in 0 1; do
   check "removes_hostile_tree_exit_$e" $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$d"), targets: $(ls -R "$scratch/out" | tr '\n' ' ')"
 done
 fresh tree
-out=$(OUT=$scratch/out "$TMPF" run -p "$d" sh -c 'sh "$0" && kill -KILL $$' "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?
+{ out=$(OUT=$scratch/out "$TMPF" run -p "$d" sh -c 'sh "$0" && kill -KILL $$' "$scratch/bin/mktree" 2> "$scratch/err"); rc=$?; } 2> /dev/null
 [ $rc -eq 137 ] && is_empty "$d" && targets_intact "$scratch/out"
 check removes_hostile_tree_command_killed $? "status $rc, stderr: $(cat "$scratch/err"), left: $(listing "$d")"
 
@@ -534,7 +593,7 @@ check keep_with_relative_p_prints_absolute_path $? "status $rc, stdout: $out, st
 
 for how in 'exit 3:3' 'kill -TERM $$:143'; do
   fresh keepf
-  out=$("$TMPF" run --keep-on-failure -p "$d" sh -c "echo \"\$TMPDIR\"; echo f > \"\$TMPDIR/f\"; ${how%:*}" 2> "$scratch/err"); rc=$?
+  { out=$("$TMPF" run --keep-on-failure -p "$d" sh -c "echo \"\$TMPDIR\"; echo f > \"\$TMPDIR/f\"; ${how%:*}" 2> "$scratch/err"); rc=$?; } 2> /dev/null
   err=$(cat "$scratch/err")
   [ $rc -eq "${how#*:}" ] && [ "$err" = "tmpf: run: kept $out" ] && [ "$(cat "$out/f" 2> /dev/null)" = f ]
   check "keep_on_failure_keeps_status_${how#*:}" $? "status $rc, stdout: $out, stderr: $err"
@@ -803,6 +862,38 @@ else
 fi
 unset W_MAX
 
+# ^C in a shell loop on a terminal (bash -c, as script(1) runs it: not
+# interactive, all in the foreground process group): the SIGINT kills
+# COMMAND, tmpf removes the directory and dies of SIGINT too, and bash's
+# wait-and-cooperative-exit rule stops the loop, as for a plain sleep.
+# The ^C comes once COMMAND of the first round is sleep.
+fresh ptyloop
+if ! command -v script > /dev/null || ! command -v bash > /dev/null; then
+  skip terminal_ctrl_c_stops_a_shell_loop "no script(1) or no bash"
+elif [ -z "$reset_sigs" ]; then
+  check terminal_ctrl_c_stops_a_shell_loop 1 "no env --default-signal, perl or python3 to undo the ignored SIGINT of a background job"
+else
+  M=$scratch/loop
+  rm -f "$M".*
+  TMPDIR=$d PIDS=$M.pids SHELL=$(command -v bash) $reset_sigs script -qfec \
+    'for i in 1 2 3; do "$TMPF" run sh -c '\''echo $$ >> "$PIDS"; exec sleep 5'\''; echo iter $i; done; echo after' \
+    /dev/null < "$scratch/ptyin" > "$M.out" 2>&1 &
+  pid=$!
+  bg_pids="$bg_pids $pid"
+  exec 3> "$scratch/ptyin"
+  sleeping() {
+    { read -r p1 < "$M.pids"; } 2> /dev/null && [ "$(cat "/proc/$p1/comm" 2> /dev/null)" = sleep ]
+  }
+  until_true sleeping; sl=$?
+  printf '\003' >&3
+  reap_bg "$pid"
+  exec 3>&-
+  rounds=$(wc -l < "$M.pids" 2> /dev/null)
+  ! grep -q -e 'iter 2' -e after "$M.out" && [ $sl -eq 0 ] && [ "$rounds" = 1 ] &&
+    ! alive "$p1" && [ $rc -ne 999 ] && is_empty "$d"
+  check terminal_ctrl_c_stops_a_shell_loop $? "COMMAND slept: $sl, rounds begun: $rounds, script status $rc, sleep still there: $(alive "$p1" && echo yes || echo no), left: $(listing "$d"), terminal: $(tr '\r\n' '  ' < "$M.out")"
+fi
+
 # SIGCHLD ignored on entry: COMMAND's status is not lost
 fresh chld
 if env --ignore-signal=CHLD true 2> /dev/null; then
@@ -831,6 +922,51 @@ if start_waiter "$scratch/sk" "$TMPF" run -p "$d"; then
 else
   kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"; check SIGKILLed_tmpf_leftover_is_reaped 1 "never ready"
 fi
+# tmpf SIGKILLed while COMMAND runs on (issue 17): COMMAND holds the
+# directory through the lock it inherited, so reap leaves it and
+# COMMAND's writes into it succeed; once COMMAND has ended, reap takes it.
+# The same for a process COMMAND started in the background, which keeps
+# the directory after COMMAND itself is gone.  $O.go1 ends COMMAND,
+# $O.go2 the background one, each after writing into $TMPDIR.
+O=$scratch/orph
+export O
+cat > "$scratch/bin/orphan" << 'EOF'
+{
+  while [ ! -e "$O.go2" ]; do sleep 0.05; done
+  echo bg > "$TMPDIR/bg" && echo ok > "$O.bgdone"
+} &
+echo "$$ $! $TMPDIR" > "$O.tmp" && mv "$O.tmp" "$O.ready"
+while [ ! -e "$O.go1" ]; do sleep 0.05; done
+echo x > "$TMPDIR/w" && echo ok > "$O.done"
+EOF
+fresh orphan
+rm -f "$O".*
+"$TMPF" run -p "$d" sh "$scratch/bin/orphan" < /dev/null > /dev/null 2> "$O.err" &
+pid=$!
+bg_pids="$bg_pids $pid"
+if poll "$O.ready"; then
+  read -r cpid bgpid wdir < "$O.ready"
+  { kill -KILL "$pid"; reap_bg "$pid"; } 2> /dev/null
+  krc=$rc
+  run reap --older-than 0 "$d"; r1="$rc $out"
+  [ -d "$wdir" ]; t1=$?
+  : > "$O.go1"
+  poll "$O.done"; gone "$cpid"; cg=$?
+  run reap "$d"; r2="$rc $out"
+  [ -d "$wdir" ] && [ "$(cat "$wdir/w" 2> /dev/null)" = x ]; t2=$?
+  : > "$O.go2"
+  poll "$O.bgdone"; gone "$bgpid"; bg=$?
+  [ "$(cat "$wdir/bg" 2> /dev/null)" = bg ]; t3=$?
+  run reap "$d"; r3="$rc $out"
+  [ $krc -eq 137 ] && [ $t1 -eq 0 ] && [ $t2 -eq 0 ] && [ $cg -eq 0 ] &&
+    [ $t3 -eq 0 ] && [ $bg -eq 0 ] && [ "$(cat "$O.done" "$O.bgdone" 2> /dev/null | tr '\n' ' ')" = "ok ok " ] &&
+    [ ! -s "$O.err" ] && [ "${r3%% *}" -eq 0 ] && is_empty "$d"
+  check SIGKILLed_tmpf_dir_kept_while_command_and_its_children_run $? "tmpf status $krc; reap while COMMAND ran: $r1, dir kept: $t1; after COMMAND ended: $r2, kept with w: $t2; background write: $t3; last reap: $r3, left: $(listing "$d"); COMMAND stderr: $(cat "$O.err")"
+else
+  kill -KILL "$pid" 2> /dev/null; reap_bg "$pid"
+  check SIGKILLed_tmpf_dir_kept_while_command_and_its_children_run 1 "never ready: $(cat "$O.err")"
+fi
+
 # while tmpf lives, reap leaves its directory alone
 fresh live
 if start_waiter "$scratch/lv" "$TMPF" run -p "$d"; then
