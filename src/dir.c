@@ -6,7 +6,8 @@
  * name still refers to that directory, so a directory renamed away (for
  * example published under a final name) or replaced is never emptied,
  * then empties it through its own fd (rmtree.c) and removes it relative
- * to the parent's fd.  Only the creating process removes anything.
+ * to the parent's fd, emptying it again while entries keep coming, a
+ * bounded number of times.  Only the creating process removes anything.
  */
 #include "internal.h"
 
@@ -129,7 +130,7 @@ static void forget_dir(tf_dir *d) {
 /* Remove the tree if the name still refers to the directory made. */
 static int remove_tree(tf_dir *d) {
   struct stat st;
-  int rc;
+  int rc, top;
   if (tf__sys.fstatat(d->parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno != ENOENT)
       return -errno;
@@ -138,11 +139,10 @@ static int remove_tree(tf_dir *d) {
   }
   if (st.st_dev != d->dev || st.st_ino != d->ino)
     return -ESTALE;
-  rc = tf__rmtree_contents(d->fd);
-  if (tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR) != 0) {
-    if (errno != ENOENT)
-      return rc < 0 ? rc : -errno;
-  }
+  /* Emptied again while entries keep coming, a few times (rmtree.c). */
+  rc = tf__rmtree_dir(d->fd, d->parentfd, d->name, &top);
+  if (top < 0)
+    return rc < 0 ? rc : top;
   forget_dir(d);
   return rc;
 }

@@ -499,8 +499,13 @@ int tf__target_open(struct tf__target *t, int dirfd, const char *path,
                     int follow);
 
 /* rmtree.c: remove everything in the directory open at dirfd (which
- * stays open), with tf_rmtreeat()'s guarantees; 0 or the first error. */
+ * stays open), with tf_rmtreeat()'s guarantees; 0 or the first error.
+ * tf__rmtree_dir() then removes it as name in parentfd, listing it again
+ * while entries keep coming (TF_RMTREE_ROUNDS times at most): the first
+ * error inside is returned, and *top is the removal's, 0 (also when name
+ * was gone) or -errno. */
 int tf__rmtree_contents(int dirfd);
+int tf__rmtree_dir(int dirfd, int parentfd, const char *name, int *top);
 
 /* membuf.c: a spool's data in memory, in chunks that are never moved. */
 struct tf__chunk {

@@ -105,6 +105,7 @@ static void read_batch(struct walk *w, struct frame *f) {
     if (tf__sys.readdir(f->dir, &de) != 0) {
       tf__walk_note(w, -errno);
       f->eof = 1;
+      f->rounds = TF_RMTREE_ROUNDS; /* failed: not listed again */
     } else if (de == NULL) {
       f->eof = 1;
     } else if (!is_dot_or_dotdot(de->d_name) &&
@@ -144,42 +145,71 @@ static void walk_run(struct walk *w) {
     tf__walk_drop(w, 0);
 }
 
-/* Empty the directory open at fd (dev/ino in st); takes fd. */
-static int empty_dir(struct walk *w, int fd, const struct tf__stat *st) {
-  w->dev = st->dev;
+/* Empty the directory open at fd (dev/ino in st), and then, if name is
+ * not NULL, remove it as name in parentfd: the walk does it last, and
+ * lists the directory again while new entries keep it from going (see
+ * TF_RMTREE_ROUNDS).  Takes fd.  Returns the first error met inside the
+ * directory; *top (with name) the removal's: 0, or -errno (-ENOENT when
+ * the name was gone). */
+static int empty_dir(int fd, const struct tf__stat *st, int parentfd,
+                     const char *name, int *top) {
+  struct walk w;
+  int rc;
+  tf__walk_init(&w);
+  w.dev = st->dev;
+  w.top_parent = parentfd;
+  w.top_name = name;
   tf__walk_grant_owner(fd, st);
-  tf__walk_push(w, fd, ".", 0, st);
-  if (w->depth == 0)
-    return w->err;
-  walk_run(w);
-  return w->err;
+  tf__walk_push(&w, fd, ".", 0, st);
+  walk_run(&w);
+  rc = w.err;
+  if (name != NULL && w.top_rc == 1) /* the walk stopped before the top */
+    w.top_rc = tf__sys.unlinkat(parentfd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
+  if (name != NULL)
+    *top = w.top_rc;
+  tf__walk_release(&w);
+  return rc;
+}
+
+/* Empty the directory open at dirfd through a description of its own
+ * (the caller's fd keeps its offset); then as empty_dir(). */
+static int empty_fd(int dirfd, int parentfd, const char *name, int *top) {
+  struct tf__stat st;
+  int fd;
+  /* Resolving "." needs search permission: grant it through dirfd. */
+  if (tf__sys.statfd(dirfd, &st) != 0)
+    fd = -errno;
+  else {
+    tf__walk_grant_owner(dirfd, &st);
+    fd = tf__sys.openat(dirfd, ".", TF_DIR_FLAGS, 0);
+    if (fd < 0)
+      fd = -errno;
+  }
+  if (fd < 0) {
+    if (name != NULL)
+      *top = tf__sys.unlinkat(parentfd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
+    return fd;
+  }
+  st.mode |= 0700;
+  return empty_dir(fd, &st, parentfd, name, top);
 }
 
 int tf__rmtree_contents(int dirfd) {
-  struct walk w;
-  struct tf__stat st;
-  int fd, rc;
-  /* Resolving "." needs search permission: grant it through dirfd. */
-  if (tf__sys.statfd(dirfd, &st) != 0)
-    return -errno;
-  tf__walk_grant_owner(dirfd, &st);
-  /* A description of our own: the caller's fd keeps its offset. */
-  fd = tf__sys.openat(dirfd, ".", TF_DIR_FLAGS, 0);
-  if (fd < 0)
-    return -errno;
-  st.mode |= 0700;
-  tf__walk_init(&w);
-  rc = empty_dir(&w, fd, &st);
-  tf__walk_release(&w);
+  return empty_fd(dirfd, -1, NULL, NULL);
+}
+
+int tf__rmtree_dir(int dirfd, int parentfd, const char *name, int *top) {
+  int rc = empty_fd(dirfd, parentfd, name, top);
+  if (*top == -ENOENT)
+    *top = 0;
   return rc;
 }
 
 /* Remove name in parentfd; the top of a tree or a symlink. */
 static int remove_top(int parentfd, const char *name, unsigned int flags) {
-  struct walk w;
   struct tf__stat st;
   struct stat lst;
-  int fd, rc;
+  int fd, rc, top = 0;
   fd = tf__walk_open_dir(NULL, parentfd, name, NULL, &st);
   if (fd == -ENOTDIR) {
     if (tf__sys.fstatat(parentfd, name, &lst, AT_SYMLINK_NOFOLLOW) != 0)
@@ -190,14 +220,10 @@ static int remove_top(int parentfd, const char *name, unsigned int flags) {
   }
   if (fd < 0)
     return fd;
-  tf__walk_init(&w);
-  rc = empty_dir(&w, fd, &st);
-  tf__walk_release(&w);
-  if (!(flags & TF_CONTENTS_ONLY) &&
-      tf__sys.unlinkat(parentfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT &&
-      rc == 0)
-    rc = -errno;
-  return rc;
+  if (flags & TF_CONTENTS_ONLY)
+    return empty_dir(fd, &st, -1, NULL, NULL);
+  rc = empty_dir(fd, &st, parentfd, name, &top);
+  return rc == 0 && top != -ENOENT ? top : rc;
 }
 
 /* Split path into the directory to open (dir, NUL-terminated, or "" when

@@ -17,6 +17,13 @@
 #define LOCAL_BATCH 128
 #define LOCAL_BATCH_NAMES 4096
 
+/* How many times a directory whose removal finds it not empty again
+ * (someone added an entry after it was listed) is listed and emptied
+ * again before the walk gives up with ENOTEMPTY.  Only a directory in
+ * which nothing failed is listed again, so without such a writer the
+ * work stays one listing per directory. */
+#define TF_RMTREE_ROUNDS 16
+
 struct entry {
   size_t name;        /* offset in walk.batch_names */
   ino_t ino;          /* d_ino */
@@ -34,6 +41,7 @@ struct frame {
   size_t batch_names; /* and of their names */
   int restarted;      /* reopened: its listing started over */
   int eof;            /* its listing is read to the end */
+  int rounds;         /* listings after it was found not empty */
 };
 
 struct walk {
@@ -49,6 +57,9 @@ struct walk {
   size_t batch_names_len, batch_names_cap;
   size_t first_open; /* frames [1, first_open) are evicted */
   dev_t dev;         /* the tree's file system */
+  int top_parent;       /* the top's removal, when top_name is not NULL: */
+  const char *top_name; /* name in top_parent, removed when popped last */
+  int top_rc;           /* 1 until tried, then 0 or -errno (-ENOENT: gone) */
   int err;           /* the first error */
   int fatal;         /* out of memory: stop the walk */
   struct frame frames_local[LOCAL_FRAMES];
@@ -91,8 +102,10 @@ void tf__walk_push(struct walk *w, int fd, const char *name, ino_t entry_ino,
                    const struct tf__stat *st);
 /* Enter the directory name of the current directory. */
 void tf__walk_descend(struct walk *w, const char *name, ino_t entry_ino);
-/* The current directory is listed to the end: close it, and remove it
- * from its parent. */
+/* The current directory is listed to the end: remove it from its
+ * parent (the top: as top_name, if set) and close it; or, if an entry
+ * appeared in it since it was listed, list it again (at most
+ * TF_RMTREE_ROUNDS times). */
 void tf__walk_pop(struct walk *w);
 /* Forget frames [from, depth), closing those open. */
 void tf__walk_drop(struct walk *w, size_t from);

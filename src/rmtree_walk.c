@@ -57,6 +57,9 @@ void tf__walk_init(struct walk *w) {
   w->nbatch = w->batch_names_len = 0;
   w->depth = w->names_len = w->nskips = 0;
   w->first_open = 1;
+  w->top_parent = -1;
+  w->top_name = NULL;
+  w->top_rc = 1;
   w->err = w->fatal = 0;
 }
 
@@ -216,6 +219,7 @@ void tf__walk_push(struct walk *w, int fd, const char *name, ino_t entry_ino,
   f->batch_names = w->batch_names_len;
   f->restarted = 0;
   f->eof = 0;
+  f->rounds = 0;
   memcpy(w->names + w->names_len, name, len);
   w->names_len += len;
 }
@@ -306,14 +310,42 @@ static int reopen_parent(struct walk *w) {
   return rewalk(w, w->depth - 2);
 }
 
-/* The current directory is listed to the end: close it, and remove it
- * from its parent. */
+/* The current directory f was emptied, but its removal found an entry in
+ * it: someone is adding entries.  List it again from the start, through
+ * a new description of the directory the walk holds (never by name),
+ * unless something in it failed (then it is not empty for that reason)
+ * or its rounds are used up.  Returns 1 if the walk goes on in f (or
+ * stopped), 0 if f is to be given up. */
+static int relist(struct walk *w, struct frame *f) {
+  int fd;
+  if (w->nskips > f->skips || f->rounds >= TF_RMTREE_ROUNDS)
+    return 0;
+  while ((fd = tf__sys.openat(fd_of(f), ".", TF_DIR_FLAGS, 0)) < 0)
+    if (!((errno == EMFILE || errno == ENFILE) && evict_one(w)))
+      return 0;
+  f->rounds++;
+  close_dir(f->dir);
+  f->dir = NULL;
+  attach(w, f, fd); /* restarted: what fails now is skipped */
+  return 1;
+}
+
+/* The current directory is listed to the end: remove it from its parent
+ * (the top: as top_name, if set) and close it, or list it again. */
 void tf__walk_pop(struct walk *w) {
   struct frame *f = &w->frames[w->depth - 1];
   struct frame *parent;
   ino_t entry_ino = f->entry_ino;
   int rc;
   if (w->depth == 1) {
+    if (w->top_name != NULL) {
+      rc = tf__sys.unlinkat(w->top_parent, w->top_name, AT_REMOVEDIR) == 0
+               ? 0
+               : -errno;
+      if (rc == -ENOTEMPTY && relist(w, f))
+        return;
+      w->top_rc = rc;
+    }
     close_dir(f->dir);
     w->depth = 0;
     return;
@@ -321,10 +353,14 @@ void tf__walk_pop(struct walk *w) {
   parent = f - 1;
   if (parent->dir == NULL && reopen_parent(w) != 0)
     return; /* frames dropped, or the walk stopped */
+  /* Removed while still open: an entry that came meanwhile is met by
+   * listing it again. */
+  rc = tf__sys.unlinkat(fd_of(parent), name_of(w, f), AT_REMOVEDIR) == 0
+           ? 0
+           : -errno;
+  if (rc == -ENOTEMPTY && relist(w, f))
+    return;
   close_dir(f->dir);
-  rc = tf__sys.unlinkat(fd_of(parent), name_of(w, f), AT_REMOVEDIR);
-  if (rc != 0)
-    rc = -errno;
   w->names_len = f->name;
   w->nskips = f->skips;
   w->nbatch = f->batch;

@@ -20,7 +20,9 @@
  * the top), hit deterministically through the library's system-call
  * table; hard links to victim files inside denying directories; FIFOs,
  * sockets and device nodes; tmpfs and bind mounts inside the tree (in a
- * private mount namespace); and a tf_dir whose top is swapped.
+ * private mount namespace); a tf_dir whose top is swapped; and a writer
+ * that keeps adding entries (and links to the victim) while the tree is
+ * removed, which most removals must outlast.
  *
  * Symlinks to "/" are only ever handed to an unprivileged walker: a broken
  * library then cannot wipe the machine.  Tests that must be root (mounts,
@@ -3025,4 +3027,226 @@ static void file_bind_in_ns(void *arg) {
 TEST(test_rmtree_attack_file_bind_mount_left_in_place_exdev) {
   tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(file_bind_in_ns), 0);
+}
+
+/* ================================ 7. a writer that keeps adding entries */
+
+/*
+ * A process inside the tree keeps adding entries (files, directories
+ * holding a file, symlinks to the victim) to the top, to a directory
+ * below it and to one deeper than the 32-fd window, through fds it opened
+ * there, for up to 2 s, while the tree is removed: by tf_rmtreeat() and
+ * by the tf_dir handle's cleanup, in turns.  A directory whose removal
+ * finds an entry that came after it was listed is listed again
+ * (TF_RMTREE_ROUNDS times at most), so most removals succeed; those that
+ * do not report -ENOTEMPTY, and once the writer stops a second removal
+ * finishes.  The victim is never touched and nothing leaks.
+ *
+ * The writer naps 100 us between entries (a shell loop is slower still);
+ * without the rounds such a writer made almost every removal fail.  A
+ * writer that never naps can keep pace with any walker: it is measured
+ * too, and only reported.
+ */
+#define WRITER_ROUNDS 24
+#define WRITER_DEEP 40 /* levels of the deep directory */
+
+struct writer_share {
+  volatile unsigned long made; /* entries the writer made */
+  volatile int stop;
+};
+
+/* The writer's three directories under top. */
+static void writer_places(const char *top, char places[3][PATH_MAX]) {
+  int i;
+  fmt(places[0], PATH_MAX, "%s", top);
+  join(places[1], PATH_MAX, top, "a");
+  fmt(places[2], PATH_MAX, "%s", top);
+  for (i = 0; i < WRITER_DEEP; i++)
+    fmt(places[2] + strlen(places[2]), PATH_MAX - strlen(places[2]), "/c%d",
+        i);
+}
+
+static void build_writer_tree(const char *top) {
+  char places[3][PATH_MAX], path[PATH_MAX];
+  int i, j;
+  writer_places(top, places);
+  put_dir(places[1]);
+  for (i = 0; i < WRITER_DEEP; i++) {
+    fmt(path, sizeof(path), "%s", top);
+    for (j = 0; j <= i; j++)
+      fmt(path + strlen(path), sizeof(path) - strlen(path), "/c%d", j);
+    put_dir(path);
+  }
+  for (i = 0; i < 3; i++)
+    for (j = 0; j < 20; j++) {
+      fmt(path, sizeof(path), "%s/f%d", places[i], j);
+      put_file(path, "old", 0600);
+    }
+}
+
+/* Add one entry of kind n % 4 named name in dfd; -1 with errno if not. */
+static int writer_add(int dfd, const char *name, int n, const char *victim) {
+  int fd, sub;
+  switch (n % 4) {
+  case 0:
+    fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+      close(fd);
+    return fd < 0 ? -1 : 0;
+  case 1:
+    if (mkdirat(dfd, name, 0700) != 0)
+      return -1;
+    sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0) {
+      fd = openat(sub, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        close(fd);
+      close(sub);
+    }
+    return 0;
+  case 2:
+    return symlinkat(victim, dfd, name);
+  default:
+    return symlinkat("../victim/f644", dfd, name);
+  }
+}
+
+/* The writer (a child): writes a byte to ready after its first entries,
+ * then keeps adding until its three directories are gone, it is told to
+ * stop, or 2 s have passed. */
+static void writer_run(struct writer_share *sh, const char *top, int nap_us,
+                       int ready) {
+  char places[3][PATH_MAX], victim[PATH_MAX], name[32];
+  struct timespec start, now, nap = {0, 0};
+  int fds[3], alive = 3, n, i;
+  nap.tv_nsec = nap_us * 1000L;
+  close_inherited();
+  abs_path(victim, sizeof(victim), "victim");
+  writer_places(top, places);
+  for (i = 0; i < 3; i++)
+    if ((fds[i] = open(places[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+      _exit(3);
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (n = 0; alive > 0 && !sh->stop; n++) {
+    for (i = 0; i < 3; i++) {
+      if (fds[i] < 0)
+        continue;
+      snprintf(name, sizeof(name), "w%d", n);
+      if (writer_add(fds[i], name, n, victim) == 0)
+        sh->made++;
+      else if (errno == ENOENT) { /* its directory was removed */
+        close(fds[i]);
+        fds[i] = -1;
+        alive--;
+      }
+    }
+    if (n == 30 && write(ready, "r", 1) != 1)
+      _exit(4);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= 2 && n > 30)
+      break;
+    if (nap_us > 0)
+      nanosleep(&nap, NULL);
+  }
+  _exit(0);
+}
+
+/* WRITER_ROUNDS removals racing a writer that naps nap_us between
+ * entries; the number that succeeded. */
+static int writer_race(struct victim *v, int nap_us) {
+  struct writer_share *sh;
+  struct leaks lk;
+  int round, ok = 0, concurrent = 0, workfd;
+  unsigned long during = 0;
+  sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED)
+    FAIL("mmap: %s", strerror(errno));
+  workfd = open("work", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK_SYS(workfd);
+  leaks_start(&lk);
+  for (round = 0; round < WRITER_ROUNDS; round++) {
+    tf_opts o = TF_OPTS_INIT;
+    tf_dir *d = NULL;
+    char top[PATH_MAX], c, *bad;
+    unsigned long before;
+    int p[2], rc, status;
+    pid_t pid;
+    if (round % 2) { /* the handle's cleanup */
+      o.prefix = "h";
+      ASSERT_OK(tf_dir_createat(&d, workfd, &o));
+      join(top, sizeof(top), "work", tf_dir_path(d));
+    } else {
+      fmt(top, sizeof(top), "work/t");
+      put_dir(top);
+    }
+    build_writer_tree(top);
+    sh->made = 0;
+    sh->stop = 0;
+    CHECK_SYS(pipe2(p, O_CLOEXEC));
+    fflush(NULL);
+    pid = fork();
+    CHECK_SYS(pid);
+    if (pid == 0) {
+      close(p[0]);
+      writer_run(sh, top, nap_us, p[1]);
+    }
+    close(p[1]);
+    if (read(p[0], &c, 1) != 1)
+      FAIL("the writer did not start");
+    close(p[0]);
+    before = sh->made;
+    rc = d != NULL ? tf_dir_cleanup(d) : tf_rmtreeat(AT_FDCWD, top, 0);
+    during += sh->made - before;
+    concurrent += sh->made != before;
+    sh->stop = 1;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    bad = victim_diff(v);
+    if (bad != NULL) {
+      rm_tree("work");
+      FAIL("round %d (%s, writer naps %d us): %s", round,
+           d != NULL ? "tf_dir_cleanup" : "tf_rmtreeat", nap_us, bad);
+    }
+    if (rc != 0 && rc != -ENOTEMPTY)
+      FAIL("round %d: the removal returned %s", round, tf_err_name(rc));
+    if (rc == 0) {
+      ASSERT(!tf_test_exists(top));
+      ok++;
+    }
+    /* The writer stopped: a second removal finishes. */
+    if (d != NULL)
+      ASSERT_OK(tf_dir_free(d));
+    else if (rc != 0)
+      ASSERT_OK(tf_rmtreeat(AT_FDCWD, top, 0));
+    ASSERT(!tf_test_exists(top));
+  }
+  leaks_check(&lk);
+  CHECK_SYS(close(workfd));
+  fprintf(stderr,
+          "    writer napping %d us between entries: %d of %d removals "
+          "succeeded; it made %.1f entries per removal while the walker "
+          "ran, in %d removals\n",
+          nap_us, ok, WRITER_ROUNDS, (double)during / WRITER_ROUNDS,
+          concurrent);
+  /* It wrote while the walker ran, in a good share of the rounds. */
+  ASSERT_GE(4 * concurrent, WRITER_ROUNDS);
+  munmap(sh, sizeof(*sh));
+  return ok;
+}
+
+TEST_TIMEOUT(test_rmtree_attack_writer_adding_entries_most_removals_succeed,
+             60) {
+  struct victim v;
+  int ok;
+  make_victim();
+  put_dir("work");
+  victim_snapshot(&v, 0);
+  ok = writer_race(&v, 100);
+  ASSERT_GE(4 * ok, 3 * WRITER_ROUNDS); /* most: at least 3 in 4 */
+  writer_race(&v, 0);                   /* reported only */
+  victim_end(&v);
+  ASSERT_EQ(tf_test_count_entries("work"), 0);
+  rm_tree("work");
+  rm_tree("victim");
 }
