@@ -20,8 +20,8 @@ trap 'rm -rf "$scratch"' EXIT
 export LC_ALL=C
 if [ "$(id -u)" -eq 0 ]; then root=1; else root=0; fi
 
-# The glibc texts of the errors these cases meet.
-strerrors='No such file or directory|Not a directory|Is a directory|Permission denied|No space left on device|Invalid cross-device link|Device or resource busy|Operation not permitted|File too large|Read-only file system'
+# The C library's texts (glibc's and musl's) of the errors these cases meet.
+strerrors='No such file or directory|Not a directory|Is a directory|Permission denied|No space left on device|Invalid cross-device link|Cross-device link|Device or resource busy|Resource busy|Operation not permitted|File too large|Read-only file system'
 
 # run ARGS...: sets $out, $err (stderr, lines joined by |) and $rc
 run() {
