@@ -78,9 +78,11 @@ int tf__cookie_open(void *cookie, FILE **out) {
   FILE *fp = open_cookie_stream(cookie);
   if (fp == NULL)
     return -1;
-  /* The spool buffers; a second buffer here would hide data from the
-   * direct calls and drop it when a write to the file fails. */
-  setvbuf(fp, NULL, _IONBF, 0);
+  /* The spool buffers; a second buffer there would hide data from the
+   * direct calls and drop it when a write to the file fails.  setvbuf()
+   * may come only once, before any I/O: here. */
+  if (!ops_of(cookie)->buffered)
+    setvbuf(fp, NULL, _IONBF, 0);
   *out = fp;
   return 0;
 }

@@ -40,8 +40,10 @@ static int fd_close(void *cookie) {
   return 0;
 }
 
+/* Buffered as a file's stream would be: the data reaches the fd at a
+ * flush, which the handle makes before any step that needs it there. */
 static const struct tf__stream_ops fd_ops = {fd_read, fd_write, fd_seek,
-                                             fd_close};
+                                             fd_close, 1};
 
 int tf__fdstream_open(struct tf__fdstream *s, int fd) {
   FILE *fp;
@@ -50,10 +52,6 @@ int tf__fdstream_open(struct tf__fdstream *s, int fd) {
   s->err = 0;
   if (tf__sys.fopencookie(s, &fp) != 0)
     return -errno;
-  /* Unlike a spool's, this stream buffers as a file's would: the data
-   * reaches the fd at a flush, which the handle makes before any step
-   * that needs it there. */
-  setvbuf(fp, NULL, _IOFBF, BUFSIZ);
   s->fp = fp;
   return 0;
 }

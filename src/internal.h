@@ -233,12 +233,15 @@ enum tf__sys_id {
 
 /* The functions behind a stream made by tf__sys.fopencookie; each
  * returns what read(), write(), lseek() (0, with *offset set) and close()
- * would, with errno set on failure. */
+ * would, with errno set on failure.  buffered: the stream keeps stdio's
+ * buffer (a handle's stream, like a file's), or has none (the spool's,
+ * which buffers itself). */
 struct tf__stream_ops {
   ssize_t (*read)(void *cookie, char *buf, size_t n);
   ssize_t (*write)(void *cookie, const char *buf, size_t n);
   int (*seek)(void *cookie, int64_t *offset, int whence);
   int (*close)(void *cookie);
+  int buffered;
 };
 struct tf__cookie {
   const struct tf__stream_ops *ops;

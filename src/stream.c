@@ -43,8 +43,8 @@ static int stream_close(void *cookie) {
   return 0;
 }
 
-static const struct tf__stream_ops spool_ops = {stream_read, stream_write,
-                                                stream_seek, stream_close};
+static const struct tf__stream_ops spool_ops = {
+    stream_read, stream_write, stream_seek, stream_close, 0};
 
 int tf__spool_open_stream(tf_spool *s, FILE **out) {
   ((struct tf__cookie *)s)->ops = &spool_ops;
