@@ -15,23 +15,28 @@
 
 const char *tmpf_program = "tmpf";
 
+/* "PROGRAM: [CMD: ]MESSAGE" on one line of stderr. */
+static void verror(const char *cmd, const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: ", tmpf_program);
+  if (cmd != NULL)
+    fprintf(stderr, "%s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 void tmpf_error(const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "%s: ", tmpf_program);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  verror(NULL, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 int tmpf_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   if (fmt != NULL) {
-    fprintf(stderr, "%s: %s: ", tmpf_program, cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    verror(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
   }
   fprintf(stderr, "Try 'tmpf %s --help' for more information.\n", cmd);
   return TMPF_EXIT_USAGE;
