@@ -233,19 +233,25 @@ enum tf__sys_id {
 
 /* The functions behind a stream made by tf__sys.fopencookie; each
  * returns what read(), write(), lseek() (0, with *offset set) and close()
- * would, with errno set on failure.  buffered: the stream keeps stdio's
- * buffer (a handle's stream, like a file's), or has none (the spool's,
- * which buffers itself). */
+ * would, with errno set on failure. */
 struct tf__stream_ops {
   ssize_t (*read)(void *cookie, char *buf, size_t n);
   ssize_t (*write)(void *cookie, const char *buf, size_t n);
   int (*seek)(void *cookie, int64_t *offset, int whence);
   int (*close)(void *cookie);
-  int buffered;
 };
+/* buf: the stream's stdio buffer, buf_size bytes owned by the cookie's
+ * owner, so that the write function can tell bytes stdio already
+ * accepted (they come from buf) from a caller's own (a large fwrite);
+ * NULL: stdio's default buffer. */
 struct tf__cookie {
   const struct tf__stream_ops *ops;
+  char *buf;
+  size_t buf_size;
 };
+
+/* Does [p, p + n) lie in the cookie's stdio buffer? */
+int tf__cookie_owns(const struct tf__cookie *c, const char *p, size_t n);
 
 /* memory.c: memory through the table, so tests can fail it and count it. */
 void *tf__malloc(size_t n);
@@ -567,9 +573,20 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n);
 ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n);
 int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence);
 void tf__spool_stream_closed(tf_spool *s);
+/* spool_pending.c: the write of bytes from the stream's own buffer,
+ * which stdio has already reported written: they are kept whatever
+ * fails.  n, or the -errno to report (a failed rollover, a full disk),
+ * the bytes placed or kept all the same; -ENOMEM when even keeping them
+ * failed. */
+ssize_t tf__spool_accept(tf_spool *s, const char *src, size_t n);
 
 /* spool.c: bytes of memory the spool holds for data (chunks while in
- * memory, the write buffer after rollover). */
+ * memory, the write buffer after rollover, the stream's buffer, pending
+ * bytes). */
 size_t tf__spool_memory(const tf_spool *s);
+
+/* cookie.c: hand a cookie stream over to a direct call (buffered writes
+ * out, read-ahead given back): 0 or -errno. */
+int tf__cookie_sync(FILE *fp);
 
 #endif /* TF_INTERNAL_H */

@@ -13,9 +13,15 @@
  *              fd's offset and size are the truth, so the two can mix.
  *   CLOSED     everything released; calls give -EBADF.
  * The rollover writes the memory out before anything changes, so its
- * failure leaves the spool in memory, whole.  The public calls first
- * flush the stream (stream.c) so it never holds stale state; the stream
- * calls the tf__spool_* functions, which do not.
+ * failure leaves the spool in memory, whole.
+ *
+ * The stream (stream.c) has a stdio buffer.  The public calls first
+ * flush it (its writes reach the spool, its read-ahead is given back), so
+ * the two share one position and see each other's writes; the stream
+ * calls the tf__spool_* functions, which do not.  Bytes the stream's
+ * buffer accepted are placed memory first (tf__spool_place) and what
+ * still cannot go is kept (spool_pending.c): nothing stdio said it wrote
+ * is lost.
  */
 #include "internal.h"
 #include "spool.h"
@@ -166,6 +172,11 @@ static ssize_t exposed_write(tf_spool *s, const char *src, size_t n) {
   return done > 0 ? (ssize_t)done : rc;
 }
 
+/* Pending bytes go first; -errno while they cannot. */
+static int settle(tf_spool *s) {
+  return s->pending == NULL ? 0 : tf__spool_drain(s);
+}
+
 /* What read and write check first: -EBADF, -EINVAL, or 0 with *n at
  * most SSIZE_MAX (as read(2) and write(2) transfer at most that). */
 static int check_io(const tf_spool *s, const void *buf, size_t *n) {
@@ -180,6 +191,8 @@ static int check_io(const tf_spool *s, const void *buf, size_t *n) {
 
 ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
   int rc = check_io(s, buf, &n);
+  if (rc == 0 && n > 0)
+    rc = settle(s);
   if (rc < 0 || n == 0)
     return rc;
   if (s->phase == EXPOSED)
@@ -204,10 +217,46 @@ ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n) {
   return tf__spool_disk_write(s, buf, n);
 }
 
+ssize_t tf__spool_place(tf_spool *s, const char *src, size_t n,
+                        int *roll_err) {
+  int rc, over;
+  *roll_err = 0;
+  if (s->phase == EXPOSED)
+    return exposed_write(s, src, n);
+  if ((uint64_t)s->pos > (uint64_t)INT64_MAX - n)
+    return -EFBIG;
+  if (s->phase == IN_MEMORY) {
+    over = s->max_size > 0 && (uint64_t)s->pos + n > s->max_size;
+    rc = (uint64_t)s->pos + n > SIZE_MAX
+             ? -ENOMEM
+             : tf__membuf_write(&s->mem, (size_t)s->pos, src, n, s->max_size);
+    if (rc == 0) {
+      s->pos += (int64_t)n;
+      s->size = (int64_t)s->mem.size;
+      if (over)
+        *roll_err = roll(s);
+      return (ssize_t)n;
+    }
+    if (!over) /* no memory, and no reason to roll */
+      return rc;
+    rc = roll(s);
+    if (rc < 0)
+      return rc;
+  }
+  return tf__spool_disk_write(s, src, n);
+}
+
 /* ----------------------------------------------------------------- read */
 
 ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
   int rc = check_io(s, buf, &n);
+  if (rc == 0 && n > 0) {
+    /* On disk, reads see pending bytes laid over the file; elsewhere
+     * they wait for them. */
+    rc = settle(s);
+    if (s->phase == ON_DISK)
+      rc = 0;
+  }
   if (rc < 0 || n == 0)
     return rc;
   if (s->phase == EXPOSED) {
@@ -246,17 +295,27 @@ int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
 
 /* ----------------------------------------------------------- public API */
 
-/* The stream holds no data (it is unbuffered), but glibc remembers its
- * offset: a flush makes it ask again after the direct call moves it. */
-static void sync_stream(tf_spool *s) {
-  if (s->stream != NULL)
-    (void)tf__sys.fflush(s->stream);
+/* Hand the spool over from the stream to a direct call: the stream's
+ * buffered writes reach the spool, its read-ahead is given back, and it
+ * forgets the offset it knew.  0, or -errno if its writes failed (what
+ * it had accepted is still kept). */
+static int sync_stream(tf_spool *s) {
+  return s->stream != NULL ? tf__cookie_sync(s->stream) : 0;
+}
+
+/* sync_stream() then pending bytes first: for the calls that need the
+ * spool's store whole (-errno while the pending bytes cannot go). */
+static int sync_all(tf_spool *s) {
+  (void)sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  return settle(s);
 }
 
 ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n) {
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
+  (void)sync_stream(s);
   return tf__spool_write(s, buf, n);
 }
 
@@ -271,7 +330,7 @@ ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
       return -EINVAL;
     total += iov[i].iov_len;
   }
-  sync_stream(s);
+  (void)sync_stream(s);
   if (s->phase == CLOSED)
     return -EBADF;
   total = 0;
@@ -289,14 +348,14 @@ ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
 ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n) {
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
+  (void)sync_stream(s);
   return tf__spool_read(s, buf, n);
 }
 
 int64_t tf_spool_seek(tf_spool *s, int64_t offset, int whence) {
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
+  (void)sync_stream(s);
   return tf__spool_seek(s, offset, whence);
 }
 
@@ -310,9 +369,9 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
   int rc;
   if (s == NULL || size < TF_SPOOL_HERE)
     return -EINVAL;
-  sync_stream(s);
-  if (s->phase == CLOSED)
-    return -EBADF;
+  rc = sync_all(s);
+  if (rc < 0)
+    return rc;
   if (size == TF_SPOOL_HERE) {
     size = tf__spool_seek(s, 0, SEEK_CUR);
     if (size < 0)
@@ -350,21 +409,31 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
 }
 
 int tf_spool_flush(tf_spool *s) {
+  int rc, synced;
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
+  synced = sync_stream(s);
   if (s->phase == CLOSED)
     return -EBADF;
-  return s->phase == ON_DISK ? tf__spool_flush_dirty(s) : 0;
+  rc = settle(s);
+  if (rc == 0 && s->phase == ON_DISK)
+    rc = tf__spool_flush_dirty(s);
+  return rc < 0 ? rc : synced;
 }
 
 int64_t tf_spool_size(tf_spool *s) {
   int64_t size;
+  int rc;
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
+  (void)sync_stream(s);
   if (s->phase == CLOSED)
     return -EBADF;
+  if (s->phase == ON_DISK) /* pending bytes count in s->size */
+    return s->size;
+  rc = settle(s);
+  if (rc < 0)
+    return rc;
   if (s->phase != EXPOSED)
     return s->size;
   if (tf__sys.fsize(s->fd, &size) != 0)
@@ -377,21 +446,20 @@ int tf_spool_rolled(const tf_spool *s) {
 }
 
 int tf_spool_rollover(tf_spool *s) {
+  int rc;
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
-  if (s->phase == CLOSED)
-    return -EBADF;
-  return roll(s);
+  rc = sync_all(s);
+  return rc < 0 ? rc : roll(s);
 }
 
 int tf_spool_fd(tf_spool *s) {
   int rc;
   if (s == NULL)
     return -EINVAL;
-  sync_stream(s);
-  if (s->phase == CLOSED)
-    return -EBADF;
+  rc = sync_all(s);
+  if (rc < 0)
+    return rc;
   if (s->phase == EXPOSED)
     return s->fd;
   rc = roll(s);
@@ -414,6 +482,13 @@ int tf_spool_stream(tf_spool *s, FILE **out) {
   if (s->phase == CLOSED)
     return -EBADF;
   if (s->stream == NULL) {
+    /* The buffer is the spool's, kept for a stream opened again. */
+    if (s->cookie.buf == NULL) {
+      s->cookie.buf = tf__malloc(STREAM_BUF);
+      if (s->cookie.buf == NULL)
+        return -ENOMEM;
+      s->cookie.buf_size = STREAM_BUF;
+    }
     rc = tf__spool_open_stream(s, &s->stream);
     if (rc < 0)
       return rc;
@@ -431,7 +506,8 @@ int tf_spool_close(tf_spool *s) {
   if (s->phase == CLOSED)
     return 0;
   if (s->stream != NULL) {
-    (void)tf__sys.fclose(s->stream); /* unbuffered: nothing to lose */
+    /* Its buffered writes would go to data about to go. */
+    (void)tf__sys.fclose(s->stream);
     s->stream = NULL;
   }
   if (s->fd >= 0 && tf__sys.close(s->fd) != 0)
@@ -440,6 +516,10 @@ int tf_spool_close(tf_spool *s) {
   tf__membuf_release(&s->mem);
   tf__freemem(s->buf.data);
   memset(&s->buf, 0, sizeof(s->buf));
+  tf__spool_drop_pending(s);
+  tf__freemem(s->cookie.buf);
+  s->cookie.buf = NULL;
+  s->cookie.buf_size = 0;
   s->phase = CLOSED;
   return rc;
 }
@@ -457,5 +537,6 @@ int tf_spool_free(tf_spool *s) {
 }
 
 size_t tf__spool_memory(const tf_spool *s) {
-  return s->mem.cap + (s->buf.data != NULL ? DISK_BUF : 0);
+  return s->mem.cap + (s->buf.data != NULL ? DISK_BUF : 0) +
+         s->cookie.buf_size + s->pending_bytes;
 }

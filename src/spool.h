@@ -20,6 +20,20 @@ struct disk_buf {
   size_t lo, hi; /* data[lo, hi) is dirty; lo == hi: clean */
 };
 
+/* Bytes the stream's stdio buffer had accepted that could not reach
+ * the spool's store (a failed rollover of a spool over max_size, a full
+ * disk, no memory): kept here, in order, until a later call places them
+ * (spool_pending.c). */
+struct pending {
+  struct pending *next;
+  int64_t off;
+  size_t len;
+  char data[];
+};
+
+/* The stream's stdio buffer (spool.c gives it to setvbuf()). */
+#define STREAM_BUF ((size_t)64 << 10)
+
 struct tf_spool {
   struct tf__cookie cookie; /* first: the stream's cookie is the spool */
   enum phase phase;
@@ -30,6 +44,8 @@ struct tf_spool {
   int fd;
   struct disk_buf buf;
   FILE *stream;
+  struct pending *pending, **pending_tail; /* FIFO; NULL when empty */
+  size_t pending_bytes;
   /* Where the rollover creates the file: dirfd (owned), or dir (an
    * absolute path, NULL for the temp dir at rollover). */
   int dirfd;
@@ -45,5 +61,21 @@ int tf__spool_flush_dirty(tf_spool *s);
 void tf__spool_cut_buffer(struct disk_buf *b, int64_t size);
 ssize_t tf__spool_disk_write(tf_spool *s, const char *src, size_t n);
 ssize_t tf__spool_disk_read(tf_spool *s, char *dst, size_t n);
+
+/* spool.c: place n bytes the stream accepted at s->pos, memory first:
+ * in memory they go in even past max_size and the rollover comes after
+ * (its failure leaves them there, whole, and its -errno in *roll_err).
+ * A count, maybe short, or -errno for nothing placed. */
+ssize_t tf__spool_place(tf_spool *s, const char *src, size_t n,
+                        int *roll_err);
+
+/* spool_pending.c.  stash keeps n bytes at off and moves the position
+ * past them (0 or -ENOMEM: then they are lost); drain places them in
+ * order (0, or -errno with what is left still kept); overlay lays them
+ * over dst, which holds [at, at + n); drop frees them all. */
+int tf__spool_stash(tf_spool *s, int64_t off, const char *src, size_t n);
+int tf__spool_drain(tf_spool *s);
+void tf__spool_overlay(const tf_spool *s, char *dst, int64_t at, size_t n);
+void tf__spool_drop_pending(tf_spool *s);
 
 #endif /* TF_SPOOL_H */

@@ -104,8 +104,9 @@ ssize_t tf__spool_disk_write(tf_spool *s, const char *src, size_t n) {
 }
 
 /* Read [pos, pos + n) (within the size) from the file with the buffer's
- * bytes laid over it, so nothing has to be written back first: the way
- * large reads go, and every read while the buffer cannot be written back
+ * bytes and then the pending ones (spool_pending.c) laid over it, so
+ * nothing has to be written back first: the way large reads go, and
+ * every read while the buffer or the pending bytes cannot be written
  * (a full disk): every byte accepted stays readable. */
 static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
   const struct disk_buf *b = &s->buf;
@@ -120,6 +121,7 @@ static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
                                                      : b->off + (int64_t)b->len;
   if (lo < hi)
     memcpy(dst + (lo - pos), b->data + (lo - b->off), (size_t)(hi - lo));
+  tf__spool_overlay(s, dst, pos, n); /* newer than the buffer */
   s->pos = pos + (int64_t)n;
   return (ssize_t)n;
 }
@@ -132,6 +134,8 @@ ssize_t tf__spool_disk_read(tf_spool *s, char *dst, size_t n) {
     return 0;
   if ((uint64_t)n > (uint64_t)(s->size - pos))
     n = (size_t)(s->size - pos);
+  if (s->pending != NULL)
+    return read_around(s, dst, n);
   if (pos >= b->off && pos + (int64_t)n <= b->off + (int64_t)b->len) {
     memcpy(dst, b->data + (pos - b->off), n);
     s->pos = pos + (int64_t)n;

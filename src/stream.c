@@ -3,8 +3,13 @@
  * stream.c - a stdio stream on a spool.  Its I/O goes to the spool's own
  * calls (the cookie is the spool), so it keeps working across rollover
  * with no handle to swap.  cookie.c opens it with fopencookie() or
- * funopen() and makes it unbuffered: the spool buffers, so stdio holds
- * nothing a direct call could miss or a failed write could drop.
+ * funopen() on a buffer the spool owns (STREAM_BUF), which is how the
+ * write function knows what stdio has already reported written: bytes
+ * from that buffer are kept whatever fails (tf__spool_accept); a
+ * caller's own bytes, passed straight through by a large fwrite(), are
+ * written as write(2) would, so a failure there is reported to the
+ * caller as a short count.  The spool's public calls flush the stream
+ * first (spool.c), so stdio never holds what a direct call must see.
  */
 #include "internal.h"
 
@@ -18,7 +23,9 @@ static ssize_t stream_read(void *cookie, char *buf, size_t n) {
 }
 
 static ssize_t stream_write(void *cookie, const char *buf, size_t n) {
-  ssize_t w = tf__spool_write(cookie, buf, n);
+  ssize_t w = tf__cookie_owns(cookie, buf, n)
+                  ? tf__spool_accept(cookie, buf, n)
+                  : tf__spool_write(cookie, buf, n);
   if (w < 0) {
     errno = (int)-w;
     return -1;
@@ -43,8 +50,8 @@ static int stream_close(void *cookie) {
   return 0;
 }
 
-static const struct tf__stream_ops spool_ops = {
-    stream_read, stream_write, stream_seek, stream_close, 0};
+static const struct tf__stream_ops spool_ops = {stream_read, stream_write,
+                                                stream_seek, stream_close};
 
 int tf__spool_open_stream(tf_spool *s, FILE **out) {
   ((struct tf__cookie *)s)->ops = &spool_ops;
