@@ -369,8 +369,12 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
   int rc;
   if (s == NULL || size < TF_SPOOL_HERE)
     return -EINVAL;
-  rc = sync_all(s);
-  if (rc < 0)
+  (void)sync_stream(s);
+  if (s->phase == CLOSED)
+    return -EBADF;
+  /* On disk a truncate needs no write: it may make room on a full disk
+   * for the pending bytes it keeps. */
+  if (s->phase != ON_DISK && (rc = settle(s)) < 0)
     return rc;
   if (size == TF_SPOOL_HERE) {
     size = tf__spool_seek(s, 0, SEEK_CUR);
@@ -403,6 +407,7 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
     return -errno;
   if (s->phase == ON_DISK) {
     tf__spool_cut_buffer(&s->buf, size);
+    tf__spool_cut_pending(s, size);
     s->size = size;
   }
   return size;

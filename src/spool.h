@@ -72,10 +72,12 @@ ssize_t tf__spool_place(tf_spool *s, const char *src, size_t n,
 /* spool_pending.c.  stash keeps n bytes at off and moves the position
  * past them (0 or -ENOMEM: then they are lost); drain places them in
  * order (0, or -errno with what is left still kept); overlay lays them
- * over dst, which holds [at, at + n); drop frees them all. */
+ * over dst, which holds [at, at + n); cut forgets what lies at or past
+ * size; drop frees them all. */
 int tf__spool_stash(tf_spool *s, int64_t off, const char *src, size_t n);
 int tf__spool_drain(tf_spool *s);
 void tf__spool_overlay(const tf_spool *s, char *dst, int64_t at, size_t n);
+void tf__spool_cut_pending(tf_spool *s, int64_t size);
 void tf__spool_drop_pending(tf_spool *s);
 
 #endif /* TF_SPOOL_H */

@@ -120,6 +120,25 @@ void tf__spool_overlay(const tf_spool *s, char *dst, int64_t at, size_t n) {
   }
 }
 
+void tf__spool_cut_pending(tf_spool *s, int64_t size) {
+  struct pending **link = &s->pending;
+  while (*link != NULL) {
+    struct pending *p = *link;
+    if (p->off >= size) {
+      *link = p->next;
+      s->pending_bytes -= p->len;
+      tf__freemem(p);
+      continue;
+    }
+    if (p->off + (int64_t)p->len > size) {
+      s->pending_bytes -= p->len - (size_t)(size - p->off);
+      p->len = (size_t)(size - p->off);
+    }
+    link = &p->next;
+  }
+  s->pending_tail = link;
+}
+
 void tf__spool_drop_pending(tf_spool *s) {
   while (s->pending != NULL) {
     struct pending *p = s->pending;

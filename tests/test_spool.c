@@ -478,8 +478,10 @@ TEST(test_spool_stream_works_before_during_and_after_rollover) {
   ASSERT_OK(tf_spool_stream(s, &fp));
   ASSERT_OK(tf_spool_stream(s, &again));
   ASSERT(fp == again);
-  for (i = 0; i < 10; i++) /* 10 lines of 11 bytes: rolls at the 6th */
+  for (i = 0; i < 10; i++) /* 10 lines of 11 bytes, past max_size */
     ASSERT_EQ(fprintf(fp, "line %05d\n", i), 11);
+  ASSERT_EQ(tf_spool_rolled(s), 0); /* still in the stream's buffer */
+  ASSERT_EQ(fflush(fp), 0);
   ASSERT_EQ(tf_spool_rolled(s), 1);
   ASSERT_EQ(ftell(fp), 110);
   ASSERT_EQ(tf_spool_tell(s), 110);
@@ -567,18 +569,22 @@ TEST(test_spool_stream_write_failure_loses_nothing_accepted) {
   tf_test_without_o_tmpfile(); /* and the fallback's open fails: */
   ASSERT_OK(tf_spool_stream(s, &fp));
   ASSERT_GE(fputs("12345678", fp), 0);
+  ASSERT_GE(fputs("9", fp), 0); /* accepted: in the stream's buffer */
   tf__fault_arm(TF_SYS_openat, 1, ENOSPC);
-  ASSERT_EQ(fputs("9", fp), EOF);
+  errno = 0;
+  ASSERT_EQ(fflush(fp), EOF); /* the rollover fails */
+  ASSERT_EQ(errno, ENOSPC);
   ASSERT(tf__fault_fired());
   tf__fault_disarm();
   tf_test_restore_syscalls();
   ASSERT(ferror(fp));
   clearerr(fp);
   ASSERT_EQ(tf_spool_rolled(s), 0);
-  assert_contents(s, "12345678");
-  ASSERT_GE(fputs("9", fp), 0); /* and it tries again */
+  assert_contents(s, "123456789"); /* kept, in memory past max_size */
+  ASSERT_GE(fputs("0", fp), 0);
+  ASSERT_EQ(fflush(fp), 0); /* and it tries again */
   ASSERT_EQ(tf_spool_rolled(s), 1);
-  assert_contents(s, "123456789");
+  assert_contents(s, "1234567890");
   ASSERT_OK(tf_spool_free(s));
 }
 
