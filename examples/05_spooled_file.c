@@ -4,9 +4,10 @@
  * memory until it grows past max_size (1 KiB here), then moves to an
  * unnamed file, and the program never notices the move.  The tutorial writes
  * text through a 'w+t' file; here the spool's stdio stream takes the
- * text.  Beyond Python: a rollover that fails (its directory is missing)
- * loses nothing, and the same spool rolls over once the directory is
- * there.
+ * text, and the lines are read back through it too.  Beyond Python: a
+ * rollover that fails (its directory is missing) loses nothing, not even
+ * what sat in the stream's buffer, and the same spool rolls over once
+ * the directory is there.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,15 +24,15 @@ static void repeat(FILE *fp, const char *text, int times) {
     check_sys(fputs(text, fp) != EOF, "fputs");
 }
 
-/* Read the whole spool from the start; its length. */
-static long read_all(tf_spool *s) {
-  char buf[512];
+/* Read the whole spool back from the start through its stream, as
+ * Python's f.seek(0); f.read() would; its length. */
+static long read_all(FILE *fp) {
+  char line[512];
   long total = 0;
-  ssize_t got;
-  check((int)tf_spool_seek(s, 0, SEEK_SET), "tf_spool_seek");
-  while ((got = tf_spool_read(s, buf, sizeof(buf))) > 0)
-    total += got;
-  check((int)got, "tf_spool_read");
+  check_sys(fseek(fp, 0, SEEK_SET) == 0, "fseek");
+  while (fgets(line, sizeof(line), fp) != NULL)
+    total += (long)strlen(line);
+  check_sys(!ferror(fp), "fgets");
   return total;
 }
 
@@ -64,7 +65,7 @@ int main(void) {
     printf("File: fd %d, an unnamed file in %s (%lu names)\n", fd, dir,
            (unsigned long)st.st_nlink);
   }
-  printf("Total content length: %ld\n", read_all(s));
+  printf("Total content length: %ld\n", read_all(fp));
   check(tf_spool_free(s), "tf_spool_free");
 
   puts("\nBeyond Python: a rollover that fails loses nothing");
@@ -74,16 +75,20 @@ int main(void) {
   check(tf_spool_create(&s, max_size, &o), "tf_spool_create");
   check(tf_spool_stream(s, &fp), "tf_spool_stream");
   repeat(fp, "Kept data ", 100); /* 1,000 bytes, in memory */
-  rc = fputs("and this line takes it past 1 KiB", fp) == EOF ? -errno : 0;
-  printf("Writing past 1 KiB with no directory to roll into: %s\n",
+  check_sys(fputs("and this line takes it past 1 KiB\n", fp) != EOF,
+            "fputs"); /* in the stream's buffer */
+  /* The stream hands its buffer to the spool at a flush: the rollover
+   * fails there, and the flush says why. */
+  rc = fflush(fp) == EOF ? -errno : 0;
+  printf("Flushing past 1 KiB with no directory to roll into: %s\n",
          rc < 0 ? tf_strerror(rc) : "succeeded");
   clearerr(fp);
   printf("Still in memory: %s, length %ld, nothing lost\n",
-         yes_no(!tf_spool_rolled(s)), read_all(s));
+         yes_no(!tf_spool_rolled(s)), read_all(fp));
   check_sys(mkdir(missing, 0700) == 0, "mkdir");
   check(tf_spool_rollover(s), "tf_spool_rollover");
   printf("Directory made, rolled over: %s, length %ld\n",
-         yes_no(tf_spool_rolled(s)), read_all(s));
+         yes_no(tf_spool_rolled(s)), read_all(fp));
   check(tf_spool_free(s), "tf_spool_free");
   check_sys(rmdir(missing) == 0, "rmdir"); /* empty: the file had no name */
   return 0;

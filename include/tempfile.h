@@ -661,10 +661,14 @@ TF_EXTERN int tf_spool_fd(tf_spool *s);
 /*
  * A stdio stream on the spool, created on first call and owned by the
  * spool (do not fclose it; tf_spool_close() does).  It works before,
- * during and after rollover and shares the spool's position; it is
- * unbuffered at the stdio level (the spool buffers), so what one side
- * writes the other reads at once, and a failed write loses nothing that
- * was accepted before.  Returns 0, -EBADF, -EINVAL or -ENOMEM.
+ * during and after rollover and shares the spool's position.  It is
+ * fully buffered (64 KiB, the spool's memory); every direct call on the
+ * spool flushes it first, so each side sees the other's writes at once.
+ * Bytes it accepted are never lost: a rollover or a disk write that
+ * fails when its buffer is flushed keeps them in memory (past max_size
+ * if need be) and the flush reports the error.  Like the spool, one
+ * thread at a time: it takes no stdio lock per call (flockfile works).
+ * Returns 0, -EBADF, -EINVAL or -ENOMEM.
  */
 TF_EXTERN int tf_spool_stream(tf_spool *s, FILE **out);
 

@@ -446,8 +446,13 @@ int64_t tf_spool_size(tf_spool *s) {
   return size;
 }
 
+/* A direct call like the others: it sees what the stream wrote (the
+ * stream is state the caller does not see, hence the cast). */
 int tf_spool_rolled(const tf_spool *s) {
-  return s != NULL ? s->rolled : -EINVAL;
+  if (s == NULL)
+    return -EINVAL;
+  (void)sync_stream((tf_spool *)s);
+  return s->rolled;
 }
 
 int tf_spool_rollover(tf_spool *s) {
