@@ -7,8 +7,14 @@
  */
 #include "internal.h"
 
-#if defined(__linux__)
+/* fopencookie() in glibc and musl; funopen() on the BSDs and macOS, and
+ * on Linux with -DTF_USE_FUNOPEN and libbsd (-lbsd), which is how the
+ * tests build and run that path here. */
+#if defined(__linux__) && !defined(TF_USE_FUNOPEN)
+#define USE_FOPENCOOKIE 1
 #include <stdio_ext.h>
+#elif defined(__linux__)
+#include <bsd/stdio.h>
 #endif
 
 /* Streams whose I/O calls a cookie's functions: fopencookie() in glibc
@@ -18,7 +24,7 @@ static const struct tf__stream_ops *ops_of(void *cookie) {
   return ((struct tf__cookie *)cookie)->ops;
 }
 
-#if defined(__linux__)
+#if defined(USE_FOPENCOOKIE)
 static ssize_t cookie_read(void *c, char *buf, size_t n) {
   return ops_of(c)->read(c, buf, n);
 }
@@ -63,11 +69,12 @@ static int funopen_write(void *c, const char *buf, int n) {
   return (int)ops_of(c)->write(c, buf, (size_t)n);
 }
 
-static fpos_t funopen_seek(void *c, fpos_t offset, int whence) {
+/* (off_t: the BSDs' fpos_t is one, and libbsd declares it so) */
+static off_t funopen_seek(void *c, off_t offset, int whence) {
   int64_t off = (int64_t)offset;
   if (ops_of(c)->seek(c, &off, whence) != 0)
-    return (fpos_t)-1;
-  return (fpos_t)off;
+    return (off_t)-1;
+  return (off_t)off;
 }
 
 static int funopen_close(void *c) { return ops_of(c)->close(c); }
@@ -90,7 +97,7 @@ int tf__cookie_open(void *cookie, FILE **out) {
     errno = err;
     return -1;
   }
-#if defined(__linux__)
+#if defined(USE_FOPENCOOKIE)
   /* A handle is used by one thread at a time (tempfile(3)), its stream
    * too; glibc would otherwise lock a cookie stream around every call,
    * even in a process with one thread, which makes fputc() three times
@@ -117,7 +124,7 @@ int tf__cookie_sync(FILE *fp) {
   int rc = 0;
   if (tf__sys.fflush(fp) != 0)
     rc = -(errno != 0 ? errno : EIO);
-#if !defined(__linux__)
+#if !defined(USE_FOPENCOOKIE)
   if (fseeko(fp, 0, SEEK_CUR) != 0 && rc == 0)
     rc = -(errno != 0 ? errno : EIO);
 #endif

@@ -87,7 +87,9 @@ TEST(test_spool_stream_rollover_failing_mid_fwrite_keeps_accepted_bytes) {
   accepted = stream_until_error(fp, 0, 300000, &err);
   ASSERT_EQ(err, ENOENT);
   ASSERT(ferror(fp));
-  ASSERT_GE(accepted, 64 << 10); /* the buffer was full */
+  /* The buffer was full (musl keeps 8 of its bytes for ungetc and
+   * takes whole records only). */
+  ASSERT_GE(accepted, (64 << 10) - 8 - REC);
   ASSERT(accepted < 300000);
   ASSERT_EQ(tf_spool_rolled(s), 0);
   assert_holds(s, accepted); /* in memory, past max_size */
@@ -269,10 +271,13 @@ TEST(test_spool_stream_large_fwrite_failing_is_short_and_exact) {
   ASSERT_EQ(fwrite(g_model, 1, 100, fp), 100);
   tf__fault_arm_sticky(TF_SYS_pwrite, 1, EIO);
   errno = 0;
-  /* What fits in the buffer is accepted, the buffer goes to the spool
-   * (no write-back yet), the rest goes straight to the file and fails. */
+  /* The buffer goes to the spool (no write-back yet) and the rest
+   * straight to the file, which fails.  glibc first fills the buffer
+   * from the request (and counts that part), musl sends the whole
+   * request straight through. */
   w = fwrite(g_model + 100, 1, 512 << 10, fp);
-  ASSERT_EQ(w, (64 << 10) - 100);
+  if (w != 0)
+    ASSERT_EQ(w, (64 << 10) - 100);
   ASSERT_EQ(errno, EIO);
   tf__fault_disarm();
   clearerr(fp);
