@@ -115,18 +115,3 @@ int tf__cookie_owns(const struct tf__cookie *c, const char *p, size_t n) {
          n <= c->buf_size - (at - lo);
 }
 
-/* glibc and musl: fflush() gives a seekable input stream's read-ahead
- * back (POSIX.1-2008) and makes glibc forget the offset it knew.  The
- * BSDs' fflush() only writes, but their fseeko() on a funopen() stream
- * (which they never optimise within the buffer) drops the read-ahead and
- * seeks the cookie to the stream's position. */
-int tf__cookie_sync(FILE *fp) {
-  int rc = 0;
-  if (tf__sys.fflush(fp) != 0)
-    rc = -(errno != 0 ? errno : EIO);
-#if !defined(USE_FOPENCOOKIE)
-  if (fseeko(fp, 0, SEEK_CUR) != 0 && rc == 0)
-    rc = -(errno != 0 ? errno : EIO);
-#endif
-  return rc;
-}

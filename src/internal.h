@@ -573,6 +573,9 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n);
 ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n);
 int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence);
 void tf__spool_stream_closed(tf_spool *s);
+/* Hand the stream over to a direct call (buffered writes out, read-ahead
+ * given back): 0 or -errno. */
+int tf__spool_sync_stream(FILE *fp);
 /* spool_pending.c: the write of bytes from the stream's own buffer,
  * which stdio has already reported written: they are kept whatever
  * fails.  n, or the -errno to report (a failed rollover, a full disk),
@@ -585,8 +588,5 @@ ssize_t tf__spool_accept(tf_spool *s, const char *src, size_t n);
  * bytes). */
 size_t tf__spool_memory(const tf_spool *s);
 
-/* cookie.c: hand a cookie stream over to a direct call (buffered writes
- * out, read-ahead given back): 0 or -errno. */
-int tf__cookie_sync(FILE *fp);
 
 #endif /* TF_INTERNAL_H */

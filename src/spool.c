@@ -263,8 +263,13 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
     ssize_t r = tf__sys.read(s->fd, buf, n);
     return r < 0 ? -errno : r;
   }
-  if (s->phase == ON_DISK)
-    return tf__spool_disk_read(s, buf, n);
+  if (s->phase == ON_DISK) {
+    int64_t at = s->pos;
+    ssize_t got = tf__spool_disk_read(s, buf, n);
+    if (got > 0 && s->pending != NULL) /* newer than the file and buffer */
+      tf__spool_overlay(s, buf, at, (size_t)got);
+    return got;
+  }
   if ((uint64_t)s->pos >= s->mem.size)
     return 0;
   n = tf__membuf_read(&s->mem, (size_t)s->pos, buf, n);
@@ -300,7 +305,7 @@ int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
  * forgets the offset it knew.  0, or -errno if its writes failed (what
  * it had accepted is still kept). */
 static int sync_stream(tf_spool *s) {
-  return s->stream != NULL ? tf__cookie_sync(s->stream) : 0;
+  return s->stream != NULL ? tf__spool_sync_stream(s->stream) : 0;
 }
 
 /* sync_stream() then pending bytes first: for the calls that need the

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spool.h - the spool's state, shared by spool.c (phases, memory,
- * rollover, public calls) and spool_disk.c (the file phase's buffer).
- * Private to those two files.
+ * rollover, public calls), spool_disk.c (the file phase's buffer) and
+ * spool_pending.c (the stream's bytes not stored yet).  Private to those
+ * three files.
  */
 #ifndef TF_SPOOL_H
 #define TF_SPOOL_H

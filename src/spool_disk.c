@@ -104,10 +104,10 @@ ssize_t tf__spool_disk_write(tf_spool *s, const char *src, size_t n) {
 }
 
 /* Read [pos, pos + n) (within the size) from the file with the buffer's
- * bytes and then the pending ones (spool_pending.c) laid over it, so
- * nothing has to be written back first: the way large reads go, and
- * every read while the buffer or the pending bytes cannot be written
- * (a full disk): every byte accepted stays readable. */
+ * bytes laid over it, so nothing has to be written back first: the way
+ * large reads go, and every read while the buffer cannot be written back
+ * (a full disk) or bytes are pending (spool.c lays those over the
+ * result): every byte accepted stays readable. */
 static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
   const struct disk_buf *b = &s->buf;
   int64_t pos = s->pos, lo, hi;
@@ -121,7 +121,6 @@ static ssize_t read_around(tf_spool *s, char *dst, size_t n) {
                                                      : b->off + (int64_t)b->len;
   if (lo < hi)
     memcpy(dst + (lo - pos), b->data + (lo - b->off), (size_t)(hi - lo));
-  tf__spool_overlay(s, dst, pos, n); /* newer than the buffer */
   s->pos = pos + (int64_t)n;
   return (ssize_t)n;
 }

@@ -53,6 +53,22 @@ static int stream_close(void *cookie) {
 static const struct tf__stream_ops spool_ops = {stream_read, stream_write,
                                                 stream_seek, stream_close};
 
+/* glibc and musl: fflush() gives a seekable input stream's read-ahead
+ * back (POSIX.1-2008) and makes glibc forget the offset it knew.  The
+ * BSDs' fflush() only writes, but their fseeko() on a funopen() stream
+ * (which they never optimise within the buffer) drops the read-ahead and
+ * seeks the cookie to the stream's position (cookie.c chooses which). */
+int tf__spool_sync_stream(FILE *fp) {
+  int rc = 0;
+  if (tf__sys.fflush(fp) != 0)
+    rc = -(errno != 0 ? errno : EIO);
+#if !defined(__linux__) || defined(TF_USE_FUNOPEN)
+  if (fseeko(fp, 0, SEEK_CUR) != 0 && rc == 0)
+    rc = -(errno != 0 ? errno : EIO);
+#endif
+  return rc;
+}
+
 int tf__spool_open_stream(tf_spool *s, FILE **out) {
   ((struct tf__cookie *)s)->ops = &spool_ops;
   if (tf__sys.fopencookie(s, out) != 0)

@@ -17,6 +17,10 @@ ONE_MODULE=(
   # callbacks are the spool's internal read/write/seek, and the spool
   # opens the stream.  Split only so that the stdio adapter stays small.
   "spool.c stream.c"
+  # The stream's accepted bytes that could not be stored yet: kept by
+  # spool_pending.c, placed with the spool's own write (tf__spool_place)
+  # before the spool's next call.  One mechanism, split by concern.
+  "spool.c spool_pending.c"
 )
 
 command -v nm > /dev/null 2>&1 || { echo "callgraph: no nm" >&2; exit 2; }
