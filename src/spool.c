@@ -520,8 +520,10 @@ int tf_spool_close(tf_spool *s) {
     return 0;
   if (s->phase == CLOSED)
     return 0;
+  /* Closed first: the stream's last flush, whose bytes would only go
+   * with the rest, is refused (-EBADF) instead of rolling over. */
+  s->phase = CLOSED;
   if (s->stream != NULL) {
-    /* Its buffered writes would go to data about to go. */
     (void)tf__sys.fclose(s->stream);
     s->stream = NULL;
   }
@@ -535,7 +537,6 @@ int tf_spool_close(tf_spool *s) {
   tf__freemem(s->cookie.buf);
   s->cookie.buf = NULL;
   s->cookie.buf_size = 0;
-  s->phase = CLOSED;
   return rc;
 }
 

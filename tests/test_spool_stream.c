@@ -340,3 +340,26 @@ TEST(test_spool_stream_close_with_pending_bytes_leaks_nothing) {
   tf__fault_disarm();
   ASSERT_EQ(tf__alloc_outstanding(), mem);
 }
+
+/* Closing a spool whose stream holds bytes past max_size does not roll
+ * over to store what is about to go. */
+TEST(test_spool_stream_close_does_not_roll_over_for_buffered_bytes) {
+  tf_spool *s = NULL;
+  tf_opts o = TF_OPTS_INIT;
+  FILE *fp;
+  fill_model(8);
+  o.dir = tf_test_fast_dir();
+  ASSERT_OK(tf_spool_create(&s, 100, &o));
+  ASSERT_OK(tf_spool_stream(s, &fp));
+  ASSERT_EQ(fwrite(g_model, 1, 5000, fp), 5000);
+  /* A rollover would allocate its buffer first, then open the file. */
+  tf__fault_arm_sticky(TF_SYS_malloc, 1, ENOMEM);
+  ASSERT_OK(tf_spool_close(s));
+  ASSERT(!tf__fault_fired());
+  tf__fault_disarm();
+  tf__fault_arm_sticky(TF_SYS_openat, 1, EIO);
+  ASSERT_OK(tf_spool_close(s)); /* (closed: nothing to do) */
+  ASSERT(!tf__fault_fired());
+  tf__fault_disarm();
+  ASSERT_OK(tf_spool_free(s));
+}
