@@ -108,6 +108,7 @@ DEFAULT_SIGNALS := $(BUILD)/tests/default-signals
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_BIN := $(BUILD)/bench/tfbench
+STREAM_BIN := $(BUILD)/bench/tfstream
 
 # The CLI, on the public API only.  Linked twice from the same objects:
 # $(BUILD)/dist/tmpf, the one installed, with the shared library (as a
@@ -123,7 +124,7 @@ TMPF_DIST := $(BUILD)/dist/tmpf
 .PHONY: all lib tmpf examples tests demo check asan valgrind bench install uninstall clean
 # Objects made through a pattern chain (examples/x.c -> x.o -> x) are kept.
 .SECONDARY:
-all: lib tmpf tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
+all: lib tmpf tests examples $(BENCH_BIN) $(STREAM_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
 tmpf: $(TMPF_BIN) $(TMPF_DIST)
 examples: $(EXAMPLE_BIN)
@@ -222,6 +223,15 @@ $(BENCH_BIN): $(BUILD)/bench/tfbench.o $(STATIC)
 	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
 
 $(BUILD)/bench/tfbench.o: bench/tfbench.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
+
+$(STREAM_BIN): $(BUILD)/bench/tfstream.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
+
+$(BUILD)/bench/tfstream.o: bench/tfstream.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(COMPILE) -c $< -o $@

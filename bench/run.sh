@@ -29,10 +29,18 @@
 #      cancel out;
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
+# The group spool-stream (stdio on a spool's stream, issue 18) is
+# bench/streams.sh's, which runs build/cc/bench/tfstream (found next to
+# BENCH_BIN) and the Python and Rust peers built here, and writes its own
+# section of the report; so are the command line's groups sponge-1g and
+# mktemp bench/cli.sh's.  They run after the others.
+#
 # Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
 # BENCH_SPOOL_N (1), BENCH_ATOMIC_N (200), BENCH_DIR (/dev/shm),
 # BENCH_ATOMIC_DIR (/tmp), BENCH_GROUPS (all: the groups to run, e.g.
-# "atomic"; sponge-1g and mktemp are bench/cli.sh's, see there; a run of some groups only writes its report to
+# "atomic"; sponge-1g and mktemp are bench/cli.sh's, spool-stream is
+# bench/streams.sh's, see there for their knobs (BENCH_SPONGE_*,
+# BENCH_MKTEMP_*, BENCH_STREAM_*); a run of some groups only writes its report to
 # build/bench/BENCHMARKS.md and leaves the project's BENCHMARKS.md alone),
 # BENCH_STRICT=1 to exit 1 when a goal is missed or
 # unclear, CC (cc) for the glibc peer.  Raw results stay in build/bench/ (results.txt, logs/).
@@ -44,6 +52,7 @@ die() {
   echo "$prog: $*" >&2
   exit 1
 }
+say() { echo "bench: $*" >&2; }
 
 [ $# -eq 1 ] || die "usage: sh bench/run.sh BENCH_BIN (e.g. build/cc/bench/tfbench)"
 BIN=$1
@@ -100,9 +109,12 @@ export LC_ALL
 GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic pool"
 # The command line's groups, whole tmpf processes: bench/cli.sh.
 CLI_GROUPS_ALL="sponge-1g mktemp"
+# stdio on a spool's stream: bench/streams.sh.
+STREAM_GROUPS_ALL="spool-stream"
 RUN_GROUPS=
 CLI_GROUPS=
-for g in ${BENCH_GROUPS:-$GROUPS_ALL $CLI_GROUPS_ALL}; do
+STREAM_GROUPS=
+for g in ${BENCH_GROUPS:-$GROUPS_ALL $CLI_GROUPS_ALL $STREAM_GROUPS_ALL}; do
   case " $GROUPS_ALL " in
   *" $g "*)
     case " $RUN_GROUPS " in
@@ -112,21 +124,34 @@ for g in ${BENCH_GROUPS:-$GROUPS_ALL $CLI_GROUPS_ALL}; do
     continue
     ;;
   esac
+  case " $STREAM_GROUPS_ALL " in
+  *" $g "*)
+    STREAM_GROUPS=$STREAM_GROUPS_ALL
+    continue
+    ;;
+  esac
   case " $CLI_GROUPS_ALL " in
   *" $g "*) ;;
-  *) die "BENCH_GROUPS: unknown group '$g' (groups: $GROUPS_ALL $CLI_GROUPS_ALL)" ;;
+  *) die "BENCH_GROUPS: unknown group '$g' (groups: $GROUPS_ALL $CLI_GROUPS_ALL $STREAM_GROUPS_ALL)" ;;
   esac
   case " $CLI_GROUPS " in
   *" $g "*) ;;
   *) CLI_GROUPS="${CLI_GROUPS:+$CLI_GROUPS }$g" ;;
   esac
 done
-[ -n "$RUN_GROUPS$CLI_GROUPS" ] || die "BENCH_GROUPS names no group (groups: $GROUPS_ALL $CLI_GROUPS_ALL)"
+[ -n "$RUN_GROUPS$CLI_GROUPS$STREAM_GROUPS" ] ||
+  die "BENCH_GROUPS names no group (groups: $GROUPS_ALL $CLI_GROUPS_ALL $STREAM_GROUPS_ALL)"
 TMPF=$(dirname "$(dirname "$BIN")")/tmpf
+TFSTREAM=$(dirname "$BIN")/tfstream
+[ -z "$STREAM_GROUPS" ] || [ -x "$TFSTREAM" ] ||
+  die "${TFSTREAM#"$ROOT/"}: no such executable (run make first)"
 run_cli() { # the command line's groups, into build/bench/cli.md
   BENCH_CLI_GROUPS=$CLI_GROUPS sh "$HERE/cli.sh" "$TMPF" || die "bench/cli.sh failed"
 }
-if [ -z "$RUN_GROUPS" ]; then # only the command line's: its report alone
+run_streams() { # spool-stream, into build/bench/streams.md, with the peers built here
+  BENCH_STREAM_PEERS=$PEERS sh "$HERE/streams.sh" "$TFSTREAM" || die "bench/streams.sh failed"
+}
+if [ -z "$RUN_GROUPS$STREAM_GROUPS" ]; then # only the command line's: its report alone
   run_cli
   cp "$B/cli.md" "$B/BENCHMARKS.md" && say "wrote build/bench/BENCHMARKS.md"
   exit 0
@@ -137,7 +162,8 @@ selected() { # GROUP: is it measured in this run?
 }
 # A run of some groups only is no full report: it goes to build/bench/.
 PARTIAL=
-[ "$RUN_GROUPS" = "$GROUPS_ALL" ] && [ "$CLI_GROUPS" = "$CLI_GROUPS_ALL" ] || PARTIAL=1
+[ "$RUN_GROUPS" = "$GROUPS_ALL" ] && [ "$CLI_GROUPS" = "$CLI_GROUPS_ALL" ] &&
+  [ "$STREAM_GROUPS" = "$STREAM_GROUPS_ALL" ] || PARTIAL=1
 [ -z "$PARTIAL" ] || OUT=$ROOT/build/bench/BENCHMARKS.md
 
 mkdir -p "$LOG" || die "cannot create build/bench"
@@ -156,7 +182,6 @@ base_of() { # GROUP -> the directory its runs make their directories in
 : >"$LOG/errors.log"
 RUST_USED=
 
-say() { echo "bench: $*" >&2; }
 note() {
   say "$*"
   echo "$*" >>"$B/notes.txt"
@@ -195,9 +220,9 @@ have_rust_tempfile() {
 }
 
 [ -x "$PY" ] || apt_install python3
-command -v go >/dev/null 2>&1 || apt_install golang-go
+[ -z "$RUN_GROUPS" ] || command -v go >/dev/null 2>&1 || apt_install golang-go
 have_rust_tempfile || apt_install librust-tempfile-dev
-command -v strace >/dev/null 2>&1 || apt_install strace
+[ -z "$RUN_GROUPS" ] || command -v strace >/dev/null 2>&1 || apt_install strace
 # The atomic group's peers: GLib (built with pkg-config), Go's renameio
 # (Debian's source package, found offline through GOPATH) and Python's
 # atomicwrites.
@@ -309,6 +334,31 @@ if have_rust_tempfile; then
   fi
 else
   note "rust peer: Debian's librust-tempfile-dev is not installed"
+fi
+
+# Only bench/streams.sh's group (and the command line's): their sections
+# alone, with the problems met here, into build/bench/BENCHMARKS.md.
+if [ -z "$RUN_GROUPS" ]; then
+  [ -z "$CLI_GROUPS" ] || run_cli
+  run_streams
+  {
+    [ -z "$CLI_GROUPS" ] || { cat "$B/cli.md" && echo; }
+    cat "$B/streams.md"
+    if [ -s "$B/notes.txt" ]; then
+      echo
+      echo "## Problems during this run"
+      echo
+      sed 's/^/- /' "$B/notes.txt"
+    fi
+  } | sed -e "s|$ROOT/||g" >"$B/BENCHMARKS.md" || die "cannot write build/bench/BENCHMARKS.md"
+  missed=0 unclear=0
+  for f in ${CLI_GROUPS:+cli-goals.txt} streams-goals.txt; do
+    read -r m u <"$B/$f"
+    missed=$((missed + m)) unclear=$((unclear + u))
+  done
+  say "wrote build/bench/BENCHMARKS.md ($missed goal(s) missed, $unclear unclear)"
+  [ "${BENCH_STRICT:-0}" = 1 ] && [ $((missed + unclear)) -gt 0 ] && exit 1
+  exit 0
 fi
 
 # Go, without modules: main.go alone, or with atomic.go (build tag
@@ -538,6 +588,7 @@ for g in $RUN_GROUPS; do
 done
 ELAPSED=$(($(date +%s) - START))
 [ -z "$CLI_GROUPS" ] || run_cli
+[ -z "$STREAM_GROUPS" ] || run_streams
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ------------------------------------------------------------- system calls
@@ -1362,6 +1413,13 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     read -r cli_missed cli_unclear <"$B/cli-goals.txt"
     GOALS_MISSED=$((GOALS_MISSED + cli_missed))
     GOALS_UNCLEAR=$((GOALS_UNCLEAR + cli_unclear))
+  fi
+  if [ -n "$STREAM_GROUPS" ] && [ -s "$B/streams.md" ]; then
+    echo
+    cat "$B/streams.md"
+    read -r st_missed st_unclear <"$B/streams-goals.txt"
+    GOALS_MISSED=$((GOALS_MISSED + st_missed))
+    GOALS_UNCLEAR=$((GOALS_UNCLEAR + st_unclear))
   fi
   if [ -s "$B/notes.txt" ]; then
     echo

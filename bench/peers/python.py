@@ -17,6 +17,18 @@
     atomic        atomicwrites.atomic_write(DIR/target, mode="wb",
                   overwrite=True) writing 4 KiB (the atomicwrites package,
                   imported only for this workload)
+    spool-stream-read-mem, spool-stream-read-rolled
+                  SpooledTemporaryFile(max_size=0 (never rolls over) or
+                  1 MiB (rolls over to a TemporaryFile in DIR), mode="w+b",
+                  dir=DIR) filled with the 8 MB (untimed), then per pass
+                  seek(0) and read(1 MiB) until empty
+    spool-stream-lines-mem, spool-stream-lines-rolled
+                  the same filling; per pass seek(0) and `for line in f`,
+                  counting the lines
+    spool-stream-write-mem, spool-stream-write-rolled
+                  per pass a new SpooledTemporaryFile, f.write(record) for
+                  each record, f.flush() (timed); the size, _rolled and
+                  every byte checked and the file closed (untimed)
 
 Same scheme as tfbench: one untimed repetition of N operations, then REPS
 (11, or $TFBENCH_REPS) timed ones with time.perf_counter_ns; the median
@@ -33,6 +45,14 @@ byte is set to the write's index & 255 before each write, then read back
 from the start in 64 KiB reads, checking the first byte of every 4 KiB and
 the rest of one 4 KiB in 16; one operation is one 4 KiB write and its
 share of the reading back (16384 per spool).
+
+The spool-stream workloads are tfstream's (bench/tfstream.c): N is passes
+over 8,000,000 bytes, 100,000 records of 80 bytes, b"%08d %s\n" of the
+record's index and one of 101 texts of 70 printable characters (the index
+mod 101 picks it); one operation is one record.  Only the passes' timed
+parts are added up (for write: creating the file, the writes and the
+flush; the check and close are not timed).  _rolled is checked as for
+the spools.  CPython has no putc or printf on a file: those are not run.
 
 atomic is tfbench's: one operation is one complete replacement of
 DIR/target with 4 KiB of new contents (byte i is (i * 131 + 7) & 255, the
@@ -195,6 +215,127 @@ def atomic_teardown(d):
     os.unlink(target)
 
 
+STREAM_RECORD = 80
+STREAM_RECORDS = 100000
+STREAM_TOTAL = STREAM_RECORD * STREAM_RECORDS
+STREAM_BLOCK = 1 << 20
+STREAM_SAMPLE = 4096
+STREAM_ROLLED_MAX = 1 << 20
+
+
+def stream_records():
+    """tfstream's 100,000 records of 80 bytes."""
+    texts = [bytes(33 + (k * 37 + j * 11) % 94 for j in range(70))
+             for k in range(101)]
+    recs = [b"%08d %s\n" % (i, texts[i % 101]) for i in range(STREAM_RECORDS)]
+    if any(len(r) != STREAM_RECORD for r in recs):
+        sys.exit("python peer: a record is not 80 bytes")
+    return recs
+
+
+def stream_spool(rolled, d):
+    return tempfile.SpooledTemporaryFile(
+        max_size=STREAM_ROLLED_MAX if rolled else 0, mode="w+b", dir=d)
+
+
+def stream_check_rolled(f, rolled):
+    if f._rolled != rolled:
+        sys.exit("python peer: the spool rolled over, or did not")
+
+
+def stream_read_pass(f, data, want_sum):
+    """One pass of read; returns its nanoseconds."""
+    clock = time.perf_counter_ns
+    t0 = clock()
+    f.seek(0)
+    read = f.read
+    total = s = 0
+    while True:
+        blk = read(STREAM_BLOCK)
+        if not blk:
+            break
+        s += sum(blk[-total % STREAM_SAMPLE::STREAM_SAMPLE])
+        total += len(blk)
+    t = clock() - t0
+    if total != STREAM_TOTAL or s != want_sum:
+        sys.exit("python peer: the bytes read are not the data")
+    return t
+
+
+def stream_lines_pass(f, last):
+    """One pass of lines; returns its nanoseconds."""
+    clock = time.perf_counter_ns
+    t0 = clock()
+    f.seek(0)
+    count = 0
+    line = b""
+    for line in f:
+        count += 1
+    t = clock() - t0
+    if count != STREAM_RECORDS or line != last:
+        sys.exit("python peer: read %d lines, not %d (or not the data)"
+                 % (count, STREAM_RECORDS))
+    return t
+
+
+def stream_write_pass(recs, data, rolled, d):
+    """One pass of write; returns the nanoseconds of its timed part."""
+    clock = time.perf_counter_ns
+    t0 = clock()
+    f = stream_spool(rolled, d)
+    write = f.write
+    for r in recs:
+        write(r)
+    f.flush()
+    t = clock() - t0
+    if f.tell() != STREAM_TOTAL:
+        sys.exit("python peer: the spool does not hold 8,000,000 bytes")
+    stream_check_rolled(f, rolled)
+    f.seek(0)
+    if f.read() != data:
+        sys.exit("python peer: the spool does not hold what was written")
+    f.close()
+    return t
+
+
+def stream_main(name, n, d, reps):
+    """tfstream's workloads: the median over reps of n passes, per record."""
+    pattern, mode = name[len("spool-stream-"):].split("-")
+    rolled = mode == "rolled"
+    recs = stream_records()
+    data = b"".join(recs)
+    f = None
+    if pattern == "write":
+        def one():
+            return stream_write_pass(recs, data, rolled, d)
+    else:
+        f = stream_spool(rolled, d)
+        f.write(data)
+        f.flush()
+        if pattern == "read":
+            want = sum(data[::STREAM_SAMPLE])
+
+            def one():
+                return stream_read_pass(f, data, want)
+        else:
+            def one():
+                return stream_lines_pass(f, recs[-1])
+    for _ in range(n):  # warm-up
+        one()
+    per_op = []
+    for _ in range(reps):
+        per_op.append(sum(one() for _ in range(n)) / (n * STREAM_RECORDS))
+    if f is not None:
+        stream_check_rolled(f, rolled)
+        f.close()
+    print("%s python %.2f ns/op" % (name, statistics.median(per_op)))
+    return 0
+
+
+STREAMS = ["spool-stream-%s-%s" % (p, m) for p in ("read", "lines", "write")
+           for m in ("mem", "rolled")]
+
+
 SETUPS = {"atomic": atomic_setup}
 TEARDOWNS = {"atomic": atomic_teardown}
 
@@ -216,9 +357,10 @@ def main(argv):
         print("usage: python.py WORKLOAD N DIR", file=sys.stderr)
         return 2
     work = WORKLOADS.get(argv[1])
-    if work is None:
+    if work is None and argv[1] not in STREAMS:
         print("python peer: unknown workload %r (%s)"
-              % (argv[1], ", ".join(WORKLOADS)), file=sys.stderr)
+              % (argv[1], ", ".join(list(WORKLOADS) + STREAMS)),
+              file=sys.stderr)
         return 2
     try:
         n = int(argv[2])
@@ -229,6 +371,8 @@ def main(argv):
         return 2
     reps = int(os.environ.get("TFBENCH_REPS") or 11)
     d = argv[3]
+    if argv[1] in STREAMS:
+        return stream_main(argv[1], n, d, reps)
     if argv[1] == "tree":
         entries = TREE_SUBDIRS * n + TREE_SUBDIRS + 1
         tree(n, d)  # warm-up

@@ -19,6 +19,28 @@
 //!                   rollover calls tempfile::tempfile(), which creates
 //!                   in std::env::temp_dir(), so TMPDIR is set to DIR
 //!                   before the first spool
+//!     spool-stream-read-mem, spool-stream-read-rolled
+//!                   spooled_tempfile(1 GiB: never reached, as 0 would
+//!                   roll over at the first byte; or 1 MiB: rolls over)
+//!                   filled with the 8 MB (untimed), then per pass a seek
+//!                   to 0 and a BufReader on it, read() into a 1 MiB
+//!                   buffer until 0
+//!     spool-stream-lines-mem, spool-stream-lines-rolled
+//!                   the same filling; per pass a seek to 0 and a
+//!                   BufReader, read_until(b'\n') into one reused Vec,
+//!                   counting the lines
+//!     spool-stream-write-mem, spool-stream-write-rolled
+//!                   per pass a new spooled_tempfile and a BufWriter on
+//!                   it, write_all of each record, flush (timed); then
+//!                   is_rolled(), the size and every byte checked and the
+//!                   file dropped (untimed)
+//!     spool-stream-putc-mem, spool-stream-putc-rolled
+//!                   the same with write_all of one byte at a time
+//!     spool-stream-printf-mem, spool-stream-printf-rolled
+//!                   the same with write!(w, "{:08} {}\n", index, text)
+//!                   per record
+//!                   For -rolled the rollover's file goes to TMPDIR, set
+//!                   to DIR, as for spool
 //!
 //! Same scheme as tfbench: one untimed repetition of N operations, then
 //! REPS (11, or $TFBENCH_REPS) timed ones with std::time::Instant (a
@@ -36,16 +58,23 @@
 //! then read back from the start in 64 KiB reads, checking the first byte
 //! of every 4 KiB and the rest of one 4 KiB in 16; one operation is one
 //! 4 KiB write and its share of the reading back (16384 per spool).
+//!
+//! The spool-stream workloads are tfstream's (bench/tfstream.c): N is
+//! passes over 8,000,000 bytes, 100,000 records of 80 bytes, "{:08} {}\n"
+//! of the record's index and one of 101 texts of 70 printable characters
+//! (the index mod 101 picks it); one operation is one record.  Only the
+//! passes' timed parts are added up (for the writes: creating the spool,
+//! the writes and the flush; the check and the drop are not timed).
 
 use std::env;
 use std::fs::{DirBuilder, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::process::exit;
 use std::time::Instant;
 
-use tempfile::{NamedTempFile, TempDir};
+use tempfile::{NamedTempFile, SpooledTempFile, TempDir};
 
 fn fail(what: &str, err: std::io::Error) -> ! {
     eprintln!("rust peer: {}: {}", what, err);
@@ -160,13 +189,201 @@ fn spool(n: usize, _dir: &Path) {
     spool_n(n, 1 << 20, true);
 }
 
+const ST_RECORD: usize = 80;
+const ST_RECORDS: usize = 100_000;
+const ST_TOTAL: usize = ST_RECORD * ST_RECORDS;
+const ST_TEXTS: usize = 101;
+const ST_BLOCK: usize = 1 << 20;
+const ST_SAMPLE: usize = 4096;
+const ST_ROLLED_MAX: usize = 1 << 20;
+const ST_MEM_MAX: usize = 1 << 30;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Pattern {
+    Read,
+    Lines,
+    Write,
+    Putc,
+    Printf,
+}
+
+/// spool-stream-PATTERN-MODE -> (pattern, rolled)
+fn stream_workload(name: &str) -> Option<(Pattern, bool)> {
+    let rest = name.strip_prefix("spool-stream-")?;
+    let (p, m) = rest.split_once('-')?;
+    let pattern = match p {
+        "read" => Pattern::Read,
+        "lines" => Pattern::Lines,
+        "write" => Pattern::Write,
+        "putc" => Pattern::Putc,
+        "printf" => Pattern::Printf,
+        _ => return None,
+    };
+    match m {
+        "mem" => Some((pattern, false)),
+        "rolled" => Some((pattern, true)),
+        _ => None,
+    }
+}
+
+struct StreamData {
+    texts: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// tfstream's 100,000 records of 80 bytes, and its 101 texts.
+fn stream_data() -> StreamData {
+    let texts: Vec<String> = (0..ST_TEXTS)
+        .map(|k| (0..70).map(|j| (33 + (k * 37 + j * 11) % 94) as u8 as char).collect())
+        .collect();
+    let mut data = Vec::with_capacity(ST_TOTAL);
+    for i in 0..ST_RECORDS {
+        write!(&mut data, "{:08} {}\n", i, texts[i % ST_TEXTS]).unwrap();
+    }
+    if data.len() != ST_TOTAL {
+        eprintln!("rust peer: a record is not 80 bytes");
+        exit(1);
+    }
+    StreamData { texts, data }
+}
+
+fn new_stream_spool(rolled: bool) -> SpooledTempFile {
+    tempfile::spooled_tempfile(if rolled { ST_ROLLED_MAX } else { ST_MEM_MAX })
+}
+
+fn check_rolled(f: &SpooledTempFile, rolled: bool) {
+    if f.is_rolled() != rolled {
+        eprintln!("rust peer: the spool rolled over, or did not");
+        exit(1);
+    }
+}
+
+/// One pass of read; returns its nanoseconds.
+fn read_pass(f: &mut SpooledTempFile, buf: &mut [u8], want_sum: u64) -> f64 {
+    let t0 = Instant::now();
+    f.seek(SeekFrom::Start(0)).unwrap_or_else(|e| fail("SpooledTempFile::seek", e));
+    let mut r = BufReader::new(&mut *f);
+    let (mut total, mut sum) = (0usize, 0u64);
+    loop {
+        let got = r.read(buf).unwrap_or_else(|e| fail("BufReader::read", e));
+        if got == 0 {
+            break;
+        }
+        let mut p = (total + ST_SAMPLE - 1) / ST_SAMPLE * ST_SAMPLE;
+        while p < total + got {
+            sum += buf[p - total] as u64;
+            p += ST_SAMPLE;
+        }
+        total += got;
+    }
+    drop(r);
+    let t = t0.elapsed().as_nanos() as f64;
+    if total != ST_TOTAL || sum != want_sum {
+        eprintln!("rust peer: the bytes read are not the data");
+        exit(1);
+    }
+    t
+}
+
+/// One pass of lines; returns its nanoseconds.
+fn lines_pass(f: &mut SpooledTempFile, line: &mut Vec<u8>) -> f64 {
+    let t0 = Instant::now();
+    f.seek(SeekFrom::Start(0)).unwrap_or_else(|e| fail("SpooledTempFile::seek", e));
+    let mut r = BufReader::new(&mut *f);
+    let (mut count, mut total) = (0usize, 0usize);
+    loop {
+        line.clear();
+        let n = r.read_until(b'\n', line).unwrap_or_else(|e| fail("read_until", e));
+        if n == 0 {
+            break;
+        }
+        total += n;
+        count += 1;
+    }
+    drop(r);
+    let t = t0.elapsed().as_nanos() as f64;
+    if count != ST_RECORDS || total != ST_TOTAL {
+        eprintln!("rust peer: read {} lines, not {}", count, ST_RECORDS);
+        exit(1);
+    }
+    t
+}
+
+/// One pass of write, putc or printf: the timed part's nanoseconds.
+fn write_pass(pattern: Pattern, rolled: bool, sd: &StreamData, back: &mut Vec<u8>) -> f64 {
+    let t0 = Instant::now();
+    let mut f = new_stream_spool(rolled);
+    {
+        let mut w = BufWriter::new(&mut f);
+        let res = match pattern {
+            Pattern::Write => sd
+                .data
+                .chunks(ST_RECORD)
+                .try_for_each(|rec| w.write_all(rec)),
+            Pattern::Putc => sd.data.iter().try_for_each(|b| w.write_all(std::slice::from_ref(b))),
+            _ => (0..ST_RECORDS)
+                .try_for_each(|i| write!(w, "{:08} {}\n", i, sd.texts[i % ST_TEXTS])),
+        };
+        res.unwrap_or_else(|e| fail("BufWriter::write", e));
+        w.flush().unwrap_or_else(|e| fail("BufWriter::flush", e));
+    }
+    let t = t0.elapsed().as_nanos() as f64;
+    check_rolled(&f, rolled);
+    f.seek(SeekFrom::Start(0)).unwrap_or_else(|e| fail("SpooledTempFile::seek", e));
+    back.clear();
+    f.read_to_end(back).unwrap_or_else(|e| fail("SpooledTempFile::read", e));
+    if *back != sd.data {
+        eprintln!("rust peer: the spool does not hold what was written");
+        exit(1);
+    }
+    t
+}
+
+/// tfstream's workloads: the median over reps of n passes, per record.
+fn stream_main(pattern: Pattern, rolled: bool, n: usize, reps: usize) -> f64 {
+    let sd = stream_data();
+    let mut filled = None;
+    if pattern == Pattern::Read || pattern == Pattern::Lines {
+        let mut f = new_stream_spool(rolled);
+        f.write_all(&sd.data).unwrap_or_else(|e| fail("SpooledTempFile::write", e));
+        filled = Some(f);
+    }
+    let want_sum: u64 = sd.data.iter().step_by(ST_SAMPLE).map(|&b| b as u64).sum();
+    let mut buf = vec![0u8; ST_BLOCK];
+    let mut line = Vec::with_capacity(256);
+    let mut back = Vec::with_capacity(ST_TOTAL);
+    let mut one = || match (pattern, filled.as_mut()) {
+        (Pattern::Read, Some(f)) => read_pass(f, &mut buf, want_sum),
+        (Pattern::Lines, Some(f)) => lines_pass(f, &mut line),
+        _ => write_pass(pattern, rolled, &sd, &mut back),
+    };
+    for _ in 0..n {
+        one(); // warm-up
+    }
+    let mut per_op: Vec<f64> = (0..reps)
+        .map(|_| (0..n).map(|_| one()).sum::<f64>() / (n * ST_RECORDS) as f64)
+        .collect();
+    if let Some(f) = filled.as_ref() {
+        check_rolled(f, rolled);
+    }
+    per_op.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    if reps % 2 == 1 {
+        per_op[reps / 2]
+    } else {
+        (per_op[reps / 2 - 1] + per_op[reps / 2]) / 2.0
+    }
+}
+
 fn main() {
     let args: Vec<String> = env::args().collect();
     if args.len() != 4 {
         eprintln!("usage: rust-peer WORKLOAD N DIR");
         exit(2);
     }
-    // None: tree, which times its removal only (its own loop below).
+    // The spool-stream workloads: their own loop (stream_main).
+    let stream = stream_workload(&args[1]);
+    // None: tree, which times its removal only (its own loop below), and
+    // the spool-stream workloads.
     let work: Option<fn(usize, &Path)> = match args[1].as_str() {
         "named" | "named-handle" => Some(named),
         "unnamed" => Some(unnamed),
@@ -174,8 +391,9 @@ fn main() {
         "tree" => None,
         "spool-mem" => Some(spool_mem),
         "spool" => Some(spool),
+        _ if stream.is_some() => None,
         other => {
-            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, tree, spool-mem, spool)", other);
+            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, tree, spool-mem, spool, spool-stream-{{read,lines,write,putc,printf}}-{{mem,rolled}})", other);
             exit(2);
         }
     };
@@ -197,6 +415,15 @@ fn main() {
         _ => 11,
     };
     let dir = Path::new(&args[3]);
+    if let Some((pattern, rolled)) = stream {
+        if rolled {
+            // (the rollover's file goes to std::env::temp_dir())
+            env::set_var("TMPDIR", dir);
+        }
+        let med = stream_main(pattern, rolled, n, reps);
+        println!("{} rust {:.2} ns/op", args[1], med);
+        return;
+    }
     // Spools: one operation is one 4 KiB write; and spool's rollover
     // creates its file in std::env::temp_dir(), the crate having no
     // spooled_tempfile_in.
