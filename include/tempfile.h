@@ -662,7 +662,7 @@ TF_EXTERN int tf_spool_fd(tf_spool *s);
  * A stdio stream on the spool, created on first call and owned by the
  * spool (do not fclose it; tf_spool_close() does).  It works before,
  * during and after rollover and shares the spool's position.  It is
- * fully buffered (64 KiB, the spool's memory); every direct call on the
+ * fully buffered (128 KiB, the spool's memory); every direct call on the
  * spool flushes it first, so each side sees the other's writes at once.
  * Bytes it accepted are never lost: a rollover or a disk write that
  * fails when its buffer is flushed keeps them in memory (past max_size

@@ -11,6 +11,7 @@
  */
 #include "harness.h"
 #include "fault.h"
+#include "spool.h" /* STREAM_BUF, the stream's buffer */
 
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -89,7 +90,7 @@ TEST(test_spool_stream_rollover_failing_mid_fwrite_keeps_accepted_bytes) {
   ASSERT(ferror(fp));
   /* The buffer was full (musl keeps 8 of its bytes for ungetc and
    * takes whole records only). */
-  ASSERT_GE(accepted, (64 << 10) - 8 - REC);
+  ASSERT_GE(accepted, STREAM_BUF - 8 - REC);
   ASSERT(accepted < 300000);
   ASSERT_EQ(tf_spool_rolled(s), 0);
   assert_holds(s, accepted); /* in memory, past max_size */
@@ -277,7 +278,7 @@ TEST(test_spool_stream_large_fwrite_failing_is_short_and_exact) {
    * request straight through. */
   w = fwrite(g_model + 100, 1, 512 << 10, fp);
   if (w != 0)
-    ASSERT_EQ(w, (64 << 10) - 100);
+    ASSERT_EQ(w, STREAM_BUF - 100);
   ASSERT_EQ(errno, EIO);
   tf__fault_disarm();
   clearerr(fp);
