@@ -29,7 +29,8 @@
 #      cancel out;
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
-# The group spool-stream (stdio on a spool's stream, issue 18) is
+# The group spool-stream (stdio on a spool's stream, and on a tf_file's
+# and a tf_atomic's against fdopen on the same fd, issue 18) is
 # bench/streams.sh's, which runs build/cc/bench/tfstream (found next to
 # BENCH_BIN) and the Python and Rust peers built here, and writes its own
 # section of the report; so are the command line's groups sponge-1g and

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # bench/streams.sh TFSTREAM - stdio on a spool's stream (tf_spool_stream)
 # against the same stdio calls on a plain file (the floor), glibc's
-# memory streams and the peers' spooled files (CPython, Rust's tempfile):
-# the group spool-stream of bench/run.sh (issue 18).
+# memory streams and the peers' spooled files (CPython, Rust's tempfile),
+# and stdio on a tf_file's and a replacement's streams (tf_file_stream,
+# tf_atomic_stream) against fdopen on the same fd: the group spool-stream
+# of bench/run.sh (issue 18).
 #
 # Ten workloads, spool-stream-PATTERN-MODE: PATTERN read (fread of 1 MiB
 # blocks), lines (fgets), write (fwrite of 80-byte records), putc (fputc
@@ -17,6 +19,17 @@
 # BENCH_STREAM_DIR that must be empty afterwards; then tfstream
 # WORKLOAD-paired, libtempfile and its floor alternately in one process.
 #
+# Eight more workloads, libtempfile and its floor only (no peers), for
+# BENCH_STREAM_FD_ROUNDS rounds and then paired the same way:
+# file-stream-PATTERN (the five patterns on tf_file_stream() of a
+# tf_file_create()d file in the run's directory; the floor is
+# fdopen(dup(tf_file_fd()), "r+") of such a file) and
+# atomic-stream-{write,putc,printf} (tf_atomic_stream() of a
+# tf_atomic_begin(DIR/target) that is aborted after each pass; the floor
+# is fdopen(dup(tf_atomic_fd()), "w")).  read and lines fill the file
+# before the warm-up, the writes time the creation of the file and its
+# stream, the writes and the fflush, not the check or the end.
+#
 # Writes build/bench/streams.md (a section of BENCHMARKS.md, with its
 # goals), build/bench/streams-results.txt (raw) and
 # build/bench/streams-goals.txt ("MISSED UNCLEAR").  bench/run.sh calls
@@ -25,7 +38,10 @@
 # /usr/bin/python3 and the Rust peer run.sh built in build/bench/rust/
 # if there is one.  POSIX sh.
 #
-# Environment: BENCH_STREAM_ROUNDS (7), BENCH_STREAM_PAIRS (11),
+# Environment: BENCH_STREAM_ROUNDS (7), BENCH_STREAM_FD_ROUNDS (the
+# rounds of the file-stream and atomic-stream workloads; by default
+# BENCH_STREAM_ROUNDS),
+# BENCH_STREAM_PAIRS (11, for every workload),
 # BENCH_STREAM_N (1: passes over the 8 MB per repetition),
 # BENCH_STREAM_DIR (/tmp: a disk-backed file system, as a user's TMPDIR
 # usually is, so the rolled-over spools and the floors' files live in
@@ -60,6 +76,7 @@ num() { # NAME VALUE MIN MAX: VALUE, a whole number from MIN to MAX
   echo "$2"
 }
 ROUNDS=$(num BENCH_STREAM_ROUNDS "${BENCH_STREAM_ROUNDS:-7}" 1 101) || exit 1
+FD_ROUNDS=$(num BENCH_STREAM_FD_ROUNDS "${BENCH_STREAM_FD_ROUNDS:-$ROUNDS}" 1 101) || exit 1
 PAIRS=$(num BENCH_STREAM_PAIRS "${BENCH_STREAM_PAIRS:-11}" 1 101) || exit 1
 N=$(num BENCH_STREAM_N "${BENCH_STREAM_N:-1}" 1 1000) || exit 1
 REPS=$(num TFBENCH_REPS "${TFBENCH_REPS:-11}" 1 101) || exit 1
@@ -103,10 +120,23 @@ WORKLOADS=
 for p in $PATTERNS; do
   WORKLOADS="$WORKLOADS spool-stream-$p-mem spool-stream-$p-rolled"
 done
+# tf_file's and tf_atomic's streams against fdopen on the same fd
+FD_WORKLOADS=
+for p in $PATTERNS; do
+  FD_WORKLOADS="$FD_WORKLOADS file-stream-$p"
+done
+for p in write putc printf; do
+  FD_WORKLOADS="$FD_WORKLOADS atomic-stream-$p"
+done
 
 # members WORKLOAD -> the implementations it is measured with
 members() {
   m_list="libtempfile floor"
+  case $1 in file-stream-* | atomic-stream-*)
+    echo $m_list
+    return
+    ;;
+  esac
   case $1 in *-mem) m_list="$m_list memstream" ;; esac
   case $1 in
   *-read-* | *-lines-* | *-write-*) has_peer python && m_list="$m_list python" ;;
@@ -158,7 +188,7 @@ empty_after() { # DIR WHAT: DIR must be empty; it is removed
   fi
 }
 
-# measure IMPL WORKLOAD ROUND: one run; appends "WORKLOAD IMPL ROUND NS".
+# measure IMPL WORKLOAD ROUND ROUNDS: one run; appends "WORKLOAD IMPL ROUND NS".
 measure() {
   d=$(fresh_dir) || exit 1
   out=$(invoke "$1" "$2" "$d" 2>>"$ERR")
@@ -177,21 +207,28 @@ measure() {
     return 1
   }
   echo "$2 $1 $3 $ns" >>"$RES"
-  say "$2 round $3/$ROUNDS: $1 $ns ns/op"
+  say "$2 round $3/$4: $1 $ns ns/op"
 }
 
 START=$(date +%s)
-say "spool-stream: ${ROUNDS} rounds of $(echo $WORKLOADS | wc -w) workloads in $DIR, then $PAIRS pairs each"
-for w in $WORKLOADS; do
+say "spool-stream: ${ROUNDS} rounds of $(echo $WORKLOADS | wc -w) workloads and $FD_ROUNDS of $(echo $FD_WORKLOADS | wc -w) in $DIR, then $PAIRS pairs each"
+rounds_of() { # WORKLOAD -> its number of rounds
+  case $1 in
+  spool-stream-*) echo "$ROUNDS" ;;
+  *) echo "$FD_ROUNDS" ;;
+  esac
+}
+for w in $WORKLOADS $FD_WORKLOADS; do
+  w_rounds=$(rounds_of "$w")
   r=1
-  while [ $r -le "$ROUNDS" ]; do
+  while [ $r -le "$w_rounds" ]; do
     for m in $(rotate $r $(members "$w")); do
-      measure "$m" "$w" $r
+      measure "$m" "$w" $r "$w_rounds"
     done
     r=$((r + 1))
   done
 done
-for w in $WORKLOADS; do
+for w in $WORKLOADS $FD_WORKLOADS; do
   say "$w-paired: $PAIRS alternating pairs of libtempfile and the floor"
   d=$(fresh_dir) || exit 1
   line=$(TFBENCH_REPS=$PAIRS "$TFSTREAM" "$w-paired" "$N" "$d" 2>>"$ERR") || {
@@ -232,9 +269,13 @@ paired() { # WORKLOAD -> "R L F P" or nothing
 }
 
 impl_name() { # IMPL WORKLOAD
+  case $1:$2 in
+  libtempfile:*) echo "**libtempfile**" ;;
+  floor:file-stream-*) echo "floor: the same stdio calls on fdopen(dup(tf_file_fd)) of a tf_file (default buffer)" ;;
+  floor:atomic-stream-*) echo "floor: the same stdio calls on fdopen(dup(tf_atomic_fd)) of a tf_atomic (default buffer)" ;;
+  floor:*) echo "floor: the same stdio calls on an unnamed file (default buffer)" ;;
+  esac
   case $1 in
-  libtempfile) echo "**libtempfile**" ;;
-  floor) echo "floor: the same stdio calls on an unnamed file (default buffer)" ;;
   memstream)
     case $2 in
     *-read-* | *-lines-*) echo "baseline: glibc fmemopen over the data" ;;
@@ -246,26 +287,38 @@ impl_name() { # IMPL WORKLOAD
   esac
 }
 
-what_of() { # IMPL PATTERN -> the calls of one pass
-  case $1:$2 in
-  libtempfile:read) text 'tf_spool_stream, rewind, fread of 1 MiB until EOF' ;;
-  libtempfile:lines) text 'tf_spool_stream, rewind, fgets (256-byte buffer) until EOF' ;;
-  libtempfile:write) text 'tf_spool_create, tf_spool_stream, fwrite of each 80-byte record, fflush' ;;
-  libtempfile:putc) text 'tf_spool_create, tf_spool_stream, fputc of each byte, fflush' ;;
-  libtempfile:printf) text 'tf_spool_create, tf_spool_stream, fprintf("%08ld %s\n") of each record, fflush' ;;
-  floor:read | floor:lines) text "the same on fdopen(openat(DIR, O_TMPFILE)), filled before" ;;
-  floor:*) text "openat(DIR, O_TMPFILE), fdopen, then the same" ;;
-  memstream:read | memstream:lines) text "the same on fmemopen(data, 8000000, \"r\")" ;;
-  memstream:*) text "open_memstream, then the same" ;;
-  python:read) text 'seek(0), read(1 MiB) until empty' ;;
-  python:lines) text 'seek(0), for line in f (counted)' ;;
-  python:write) text 'SpooledTemporaryFile(mode="w+b", dir=DIR), write(record) for each, flush()' ;;
-  python:*) text "CPython's files have no putc or printf: not run" ;;
-  rust:read) text 'seek to 0, BufReader, read into 1 MiB until 0' ;;
-  rust:lines) text "seek to 0, BufReader, read_until(b'\\n') into a reused Vec" ;;
-  rust:write) text 'spooled_tempfile, BufWriter, write_all of each record, flush' ;;
-  rust:putc) text 'spooled_tempfile, BufWriter, write_all of each byte, flush' ;;
-  rust:printf) text 'spooled_tempfile, BufWriter, write!("{:08} {}\n") of each record, flush' ;;
+what_of() { # IMPL PATTERN [KIND] -> the calls of one pass; KIND spool
+  # (the default), file or atomic
+  case ${3:-spool}:$1:$2 in
+  file:libtempfile:read) text 'tf_file_stream, rewind, fread of 1 MiB until EOF' ;;
+  file:libtempfile:lines) text 'tf_file_stream, rewind, fgets (256-byte buffer) until EOF' ;;
+  file:libtempfile:write) text 'tf_file_create(dir DIR), tf_file_stream, fwrite of each 80-byte record, fflush' ;;
+  file:libtempfile:putc) text 'tf_file_create(dir DIR), tf_file_stream, fputc of each byte, fflush' ;;
+  file:libtempfile:printf) text 'tf_file_create(dir DIR), tf_file_stream, fprintf("%08ld %s\n") of each record, fflush' ;;
+  file:floor:read | file:floor:lines) text 'the same on fdopen(dup(tf_file_fd), "r+") of a tf_file made and filled before' ;;
+  file:floor:*) text 'tf_file_create(dir DIR), fdopen(dup(tf_file_fd), "r+"), then the same' ;;
+  atomic:libtempfile:write) text 'tf_atomic_begin(DIR/target), tf_atomic_stream, fwrite of each 80-byte record, fflush' ;;
+  atomic:libtempfile:putc) text 'tf_atomic_begin(DIR/target), tf_atomic_stream, fputc of each byte, fflush' ;;
+  atomic:libtempfile:printf) text 'tf_atomic_begin(DIR/target), tf_atomic_stream, fprintf("%08ld %s\n") of each record, fflush' ;;
+  atomic:floor:*) text 'tf_atomic_begin(DIR/target), fdopen(dup(tf_atomic_fd), "w"), then the same' ;;
+  spool:libtempfile:read) text 'tf_spool_stream, rewind, fread of 1 MiB until EOF' ;;
+  spool:libtempfile:lines) text 'tf_spool_stream, rewind, fgets (256-byte buffer) until EOF' ;;
+  spool:libtempfile:write) text 'tf_spool_create, tf_spool_stream, fwrite of each 80-byte record, fflush' ;;
+  spool:libtempfile:putc) text 'tf_spool_create, tf_spool_stream, fputc of each byte, fflush' ;;
+  spool:libtempfile:printf) text 'tf_spool_create, tf_spool_stream, fprintf("%08ld %s\n") of each record, fflush' ;;
+  spool:floor:read | spool:floor:lines) text "the same on fdopen(openat(DIR, O_TMPFILE)), filled before" ;;
+  spool:floor:*) text "openat(DIR, O_TMPFILE), fdopen, then the same" ;;
+  spool:memstream:read | spool:memstream:lines) text "the same on fmemopen(data, 8000000, \"r\")" ;;
+  spool:memstream:*) text "open_memstream, then the same" ;;
+  spool:python:read) text 'seek(0), read(1 MiB) until empty' ;;
+  spool:python:lines) text 'seek(0), for line in f (counted)' ;;
+  spool:python:write) text 'SpooledTemporaryFile(mode="w+b", dir=DIR), write(record) for each, flush()' ;;
+  spool:python:*) text "CPython's files have no putc or printf: not run" ;;
+  spool:rust:read) text 'seek to 0, BufReader, read into 1 MiB until 0' ;;
+  spool:rust:lines) text "seek to 0, BufReader, read_until(b'\\n') into a reused Vec" ;;
+  spool:rust:write) text 'spooled_tempfile, BufWriter, write_all of each record, flush' ;;
+  spool:rust:putc) text 'spooled_tempfile, BufWriter, write_all of each byte, flush' ;;
+  spool:rust:printf) text 'spooled_tempfile, BufWriter, write!("{:08} {}\n") of each record, flush' ;;
   esac
 }
 
@@ -282,11 +335,64 @@ row() { # TEXT MEASURED HITS(2 met, 1 unclear, 0 missed) [HOW MUCH]
 # The sentence the report gives after the goals when one is missed: why.
 WHY_MISSED="Why: (to be written: what keeps the missed rows from their goal.)"
 
+summary() { # WORKLOAD...: the table of the medians
+  echo "| workload | libtempfile | floor | memstream | CPython | Rust | paired libtempfile / floor |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for w; do
+    printf '| %s |' "$w"
+    for m in libtempfile floor memstream python rust; do
+      v=$(med "$w" "$m")
+      if [ -n "$v" ]; then printf ' %s (%s) |' "$(ns1 "$v")" "$(mbs "$v")"; else printf ' - |'; fi
+    done
+    set -- $(paired "$w")
+    echo " ${1:--} |"
+  done
+}
+
+details() { # MARK KIND WORKLOAD: WORKLOAD's section, its heading MARK
+  # ("###"), KIND spool, file or atomic
+  d_kind=$2 w=$3
+  case $d_kind in
+  spool)
+    p=${w#spool-stream-}
+    p=${p%-*}
+    ;;
+  *) p=${w#*-stream-} ;;
+  esac
+  echo
+  echo "$1 $w"
+  echo
+  fl=$(med "$w" floor)
+  echo "| implementation | one pass | median ns/op | MB/s | x floor | per-round x floor | min-max ns/op |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+  for m in libtempfile floor memstream python rust; do
+    case $d_kind:$m in spool:* | *:libtempfile | *:floor) ;; *) continue ;; esac
+    case $m:$w in memstream:*-rolled) continue ;; esac
+    case $m in python | rust) has_peer "$m" || continue ;; esac
+    v=$(med "$w" "$m")
+    what=$(what_of "$m" "$p" "$d_kind" | sed 's/|/\\|/g')
+    if [ -z "$v" ]; then
+      text "| $(impl_name "$m" "$w") | $what | - | - | - | - | - |"
+      continue
+    fi
+    pr=-
+    [ "$m" = floor ] || pr=$(per_round "$w" "$m" floor)
+    text "| $(impl_name "$m" "$w") | $what | $(ns1 "$v") | $(mbs "$v") | $(div "$v" "$fl") | ${pr:--} | $(range "$w" "$m") |"
+  done
+  set -- $(paired "$w")
+  if [ $# -eq 4 ]; then
+    echo
+    echo "Paired in one process: libtempfile / floor $1 x (median of $4 pairs; $2 vs $3 ns/op)."
+  fi
+}
+
 report() {
   echo "## Spool streams"
   echo
   echo "Measured by bench/streams.sh in $ELAPSED s (issue 18: a spool's stdio"
-  echo "stream, tf_spool_stream(), at the speed of stdio on a plain file)."
+  echo "stream, tf_spool_stream(), at the speed of stdio on a plain file; the"
+  echo "streams of tf_file_stream() and tf_atomic_stream() at the speed of"
+  echo "fdopen() on the same fd)."
   echo
   echo "Every run is a process (bench/tfstream.c, and the peers) that moves"
   text '8,000,000 bytes, 100,000 records of 80 bytes (`"%08ld %s\n"`: the'
@@ -326,51 +432,42 @@ report() {
   echo
   echo "Medians in ns/op (MB/s in parentheses; lower ns is better):"
   echo
-  echo "| workload | libtempfile | floor | memstream | CPython | Rust | paired libtempfile / floor |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  summary $WORKLOADS
   for w in $WORKLOADS; do
-    printf '| %s |' "$w"
-    for m in libtempfile floor memstream python rust; do
-      v=$(med "$w" "$m")
-      if [ -n "$v" ]; then printf ' %s (%s) |' "$(ns1 "$v")" "$(mbs "$v")"; else printf ' - |'; fi
-    done
-    set -- $(paired "$w")
-    echo " ${1:--} |"
-  done
-  for w in $WORKLOADS; do
-    p=${w#spool-stream-}
-    p=${p%-*}
-    echo
-    echo "### $w"
-    echo
-    fl=$(med "$w" floor)
-    echo "| implementation | one pass | median ns/op | MB/s | x floor | per-round x floor | min-max ns/op |"
-    echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
-    for m in libtempfile floor memstream python rust; do
-      case $m:$w in memstream:*-rolled) continue ;; esac
-      case $m in python | rust) has_peer "$m" || continue ;; esac
-      v=$(med "$w" "$m")
-      what=$(what_of "$m" "$p" | sed 's/|/\\|/g')
-      if [ -z "$v" ]; then
-        text "| $(impl_name "$m" "$w") | $what | - | - | - | - | - |"
-        continue
-      fi
-      pr=-
-      [ "$m" = floor ] || pr=$(per_round "$w" "$m" floor)
-      text "| $(impl_name "$m" "$w") | $what | $(ns1 "$v") | $(mbs "$v") | $(div "$v" "$fl") | ${pr:--} | $(range "$w" "$m") |"
-    done
-    set -- $(paired "$w")
-    if [ $# -eq 4 ]; then
-      echo
-      echo "Paired in one process: libtempfile / floor $1 x (median of $4 pairs; $2 vs $3 ns/op)."
-    fi
+    details "###" spool "$w"
   done
   echo
-  echo "### Goals (spool streams)"
+  echo "### tf_file and tf_atomic streams against fdopen on the same fd"
+  echo
+  echo "The same patterns on the stream of a tf_file (tf_file_stream():"
+  echo "\`file-stream-PATTERN\`) and of a replacement being written"
+  echo "(tf_atomic_stream(): \`atomic-stream-PATTERN\`, the three writes; reading"
+  echo "does not apply), against the same stdio calls on fdopen() of a dup() of"
+  echo "the same kind of handle's fd, with stdio's default buffer (issue 18:"
+  echo "\"fdopen on the same fd\"). The tf_file is tf_file_create() with"
+  echo "opts.dir the run's directory (a named file, deleted when freed). For"
+  echo "read and lines it is made and filled (pwrite to its fd) before the"
+  echo "warm-up, the floor's fdopened \"r+\" then too; a pass is timed from"
+  echo "tf_file_stream() (the floor: rewind) to EOF, with the same checks. The"
+  echo "writes time tf_file_create() or tf_atomic_begin(DIR/target), the stream"
+  echo "(tf_file_stream() or tf_atomic_stream(); the floor: dup and fdopen"
+  echo "\"r+\" or \"w\"), the writes and the fflush; the size and every byte are"
+  echo "then checked with pread through the handle's fd, the floor's FILE *"
+  echo "fclosed, and the file freed (tf_file_free) or the replacement aborted"
+  echo "(tf_atomic_abort, tf_atomic_free: the target is never made), untimed."
+  echo "libtempfile and its floor only, $FD_ROUNDS rounds, the order rotating,"
+  echo "then $PAIRS pairs in one process as above."
+  echo
+  summary $FD_WORKLOADS
+  for w in $FD_WORKLOADS; do
+    case $w in file-stream-*) details "####" file "$w" ;; *) details "####" atomic "$w" ;; esac
+  done
+  echo
+  echo "### Goals (streams)"
   echo
   echo "| goal | measured | result |"
   echo "| --- | --- | --- |"
-  for w in $WORKLOADS; do
+  for w in $WORKLOADS $FD_WORKLOADS; do
     text="\`$w\`: libtempfile at most $LIMIT x its floor, paired in one process"
     set -- $(paired "$w")
     if [ $# -eq 4 ]; then

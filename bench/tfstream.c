@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tfstream - time stdio on a spool's stream (tf_spool_stream()) against
- * the same stdio calls on a plain file (the "floor").
+ * tfstream - time stdio on the streams libtempfile hands out, a spool's
+ * (tf_spool_stream()), a tf_file's (tf_file_stream()) and a replacement's
+ * (tf_atomic_stream()), against the same stdio calls on a plain file or
+ * on fdopen() of the same fd (the "floor").
  *
  *   tfstream WORKLOAD N DIR
  *
@@ -61,6 +63,34 @@
  * before the warm-up), open_memstream for the writes (opened in each pass,
  * timed; checked, fclosed and freed after it, untimed).
  *
+ * file-stream-PATTERN, the five patterns on a tf_file's stream: the file
+ * is tf_file_create() with opts.dir = DIR (a named file in DIR, deleted
+ * when freed), the stream tf_file_stream().
+ *   read, lines  the file is made and filled before the warm-up
+ *           (untimed: pwrite of the 8 MB to its fd); a pass (timed) is
+ *           tf_file_stream(), rewind, then the reads as above, with the
+ *           same checks after it; tf_file_free at the end
+ *   write, putc, printf  a pass (timed) is tf_file_create,
+ *           tf_file_stream, the writes, fflush; after it (untimed) the
+ *           size (fstat) and every byte (pread) are checked through
+ *           tf_file_fd(), and the file freed (tf_file_free)
+ * file-stream-PATTERN-floor: the same on fdopen(dup(tf_file_fd(f)), "r+")
+ * of such a tf_file, with stdio's default buffer, so the floor is fdopen
+ * on the same kind of fd: for read and lines the file is made, filled and
+ * fdopened before the warm-up, a pass is rewind and the reads; for the
+ * writes a pass is tf_file_create, dup and fdopen, the writes and fflush
+ * (timed), then the same checks, fclose and tf_file_free (untimed).
+ *
+ * atomic-stream-PATTERN, PATTERN write, putc or printf (reading does not
+ * apply to a replacement being written): a pass (timed) is
+ * tf_atomic_begin(DIR/target), tf_atomic_stream, the writes, fflush;
+ * after it (untimed) the size (fstat) and every byte (pread) are checked
+ * through tf_atomic_fd(), then tf_atomic_abort and tf_atomic_free, so the
+ * target is never made and nothing is left in DIR.
+ * atomic-stream-PATTERN-floor: the same with fdopen(dup(tf_atomic_fd(a)),
+ * "w") (default buffer) in place of tf_atomic_stream, fclosed before the
+ * abort (untimed).
+ *
  * WORKLOAD-paired: the workload and its floor alternately in this one
  * process, the order swapped every pair, REPS pairs after one untimed
  * run of each (as tfbench's W-paired); prints
@@ -99,6 +129,8 @@
 
 enum pattern { READ, LINES, WRITE, PUTC, PRINTF };
 enum impl { LIB, FLOOR, MEMSTREAM };
+/* Whose stream: a spool's, a tf_file's or a replacement's. */
+enum kind { SPOOL, TFFILE, ATOMIC };
 
 static const char *const pattern_names[] = {"read", "lines", "write", "putc",
                                             "printf"};
@@ -107,10 +139,13 @@ static const char *const pattern_names[] = {"read", "lines", "write", "putc",
 struct side {
   enum impl impl;
   tf_spool *spool; /* LIB, read and lines: filled once */
+  tf_file *file;   /* file-stream read and lines: made and filled once */
   FILE *fp;        /* FLOOR and MEMSTREAM, read and lines: opened once */
 };
 
 static const char *g_dir;
+static char *g_target; /* atomic-stream: DIR/target, never made */
+static enum kind g_kind;
 static enum pattern g_pattern;
 static int g_rolled;
 static char *g_data;                    /* the 8 MB every pass moves */
@@ -199,6 +234,102 @@ static void free_spool(tf_spool *s) {
     die("tf_spool_free", rc);
 }
 
+static tf_file *new_file(void) {
+  tf_opts opts = TF_OPTS_INIT;
+  tf_file *f;
+  int rc;
+  opts.dir = g_dir;
+  rc = tf_file_create(&f, &opts);
+  if (rc < 0)
+    die("tf_file_create", rc);
+  return f;
+}
+
+static FILE *file_stream(tf_file *f) {
+  FILE *fp;
+  int rc = tf_file_stream(f, &fp);
+  if (rc < 0)
+    die("tf_file_stream", rc);
+  return fp;
+}
+
+static int file_fd(const tf_file *f) {
+  int fd = tf_file_fd(f);
+  if (fd < 0)
+    die("tf_file_fd", fd);
+  return fd;
+}
+
+static void free_file(tf_file *f) {
+  int rc = tf_file_free(f);
+  if (rc < 0)
+    die("tf_file_free", rc);
+}
+
+static tf_atomic *begin_atomic(void) {
+  tf_opts opts = TF_OPTS_INIT;
+  tf_atomic *a;
+  int rc = tf_atomic_begin(&a, g_target, &opts);
+  if (rc < 0)
+    die("tf_atomic_begin", rc);
+  return a;
+}
+
+static FILE *atomic_stream(tf_atomic *a) {
+  FILE *fp;
+  int rc = tf_atomic_stream(a, &fp);
+  if (rc < 0)
+    die("tf_atomic_stream", rc);
+  return fp;
+}
+
+static int atomic_fd(const tf_atomic *a) {
+  int fd = tf_atomic_fd(a);
+  if (fd < 0)
+    die("tf_atomic_fd", fd);
+  return fd;
+}
+
+/* Untimed: throw the replacement away, so the target is never made. */
+static void abort_atomic(tf_atomic *a) {
+  int rc = tf_atomic_abort(a);
+  if (rc < 0)
+    die("tf_atomic_abort", rc);
+  rc = tf_atomic_free(a);
+  if (rc < 0)
+    die("tf_atomic_free", rc);
+}
+
+/* The floor of file-stream and atomic-stream: fdopen on a duplicate of
+ * the handle's fd (the same open file, so the same offset), stdio's
+ * default buffer. */
+static FILE *fdopen_dup(int fd, const char *mode) {
+  FILE *fp;
+  int d = dup(fd);
+  if (d < 0)
+    die("dup", errno);
+  fp = fdopen(d, mode);
+  if (fp == NULL) {
+    int err = errno;
+    close(d);
+    die("fdopen", err);
+  }
+  return fp;
+}
+
+/* Untimed: the 8 MB into fd, at offset 0 (the offset is left alone). */
+static void fill_fd(int fd) {
+  size_t done = 0;
+  while (done < TOTAL) {
+    ssize_t w = pwrite(fd, g_data + done, TOTAL - done, (off_t)done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      die("pwrite", w < 0 ? errno : EIO);
+    done += (size_t)w;
+  }
+}
+
 /* The floor's file: unnamed, in DIR, stdio's default buffer. */
 static FILE *floor_file(void) {
   FILE *fp;
@@ -242,15 +373,18 @@ static void check_spool(tf_spool *s) {
   }
 }
 
-/* Untimed: the same for the floor's file, through its fd. */
-static void check_file(FILE *fp) {
-  int fd = fileno(fp);
+/* Untimed: the same for a file, through an fd of it; what names it in
+ * a message. */
+static void check_fd(int fd, const char *what) {
   struct stat st;
   size_t done = 0;
   if (fstat(fd, &st) != 0)
     die("fstat", errno);
-  if (st.st_size != (off_t)TOTAL)
-    fail("the floor's file does not hold 8,000,000 bytes");
+  if (st.st_size != (off_t)TOTAL) {
+    fprintf(stderr, "tfstream: %s holds %lld bytes, not %lu\n", what,
+            (long long)st.st_size, (unsigned long)TOTAL);
+    exit(1);
+  }
   while (done < TOTAL) {
     size_t want = TOTAL - done < BLOCK ? TOTAL - done : BLOCK;
     ssize_t r = pread(fd, g_block, want, (off_t)done);
@@ -258,10 +392,14 @@ static void check_file(FILE *fp) {
       continue;
     if (r < 0)
       die("pread", errno);
-    if (r == 0)
-      fail("the floor's file ends early");
-    if (memcmp(g_block, g_data + done, (size_t)r) != 0)
-      fail("the floor's file does not hold what was written");
+    if (r == 0) {
+      fprintf(stderr, "tfstream: %s ends early\n", what);
+      exit(1);
+    }
+    if (memcmp(g_block, g_data + done, (size_t)r) != 0) {
+      fprintf(stderr, "tfstream: %s does not hold what was written\n", what);
+      exit(1);
+    }
     done += (size_t)r;
   }
 }
@@ -270,6 +408,13 @@ static void check_file(FILE *fp) {
 
 /* Once, before the warm-up (untimed): the data to read. */
 static void setup_read(struct side *sd) {
+  if (g_kind == TFFILE) {
+    sd->file = new_file();
+    fill_fd(file_fd(sd->file));
+    if (sd->impl == FLOOR)
+      sd->fp = fdopen_dup(file_fd(sd->file), "r+");
+    return;
+  }
   switch (sd->impl) {
   case LIB: {
     ssize_t w;
@@ -297,17 +442,23 @@ static void setup_read(struct side *sd) {
 }
 
 static void teardown_read(struct side *sd) {
-  if (sd->impl == LIB) {
+  if (sd->impl == LIB && g_kind == SPOOL) {
     check_rolled(sd->spool);
     free_spool(sd->spool);
+  } else if (sd->impl == LIB) {
+    free_file(sd->file);
   } else {
     close_file(sd->fp);
+    if (sd->file != NULL)
+      free_file(sd->file);
   }
 }
 
 /* The stream to read, inside the timed region. */
 static FILE *read_stream(struct side *sd) {
-  return sd->impl == LIB ? spool_stream(sd->spool) : sd->fp;
+  if (sd->impl != LIB)
+    return sd->fp;
+  return g_kind == SPOOL ? spool_stream(sd->spool) : file_stream(sd->file);
 }
 
 static double pass_read(struct side *sd) {
@@ -403,10 +554,47 @@ static void write_pattern(FILE *fp) {
     die("fflush", errno);
 }
 
+/* file-stream and atomic-stream: one pass of write, putc or printf, the
+ * handle's stream (LIB) or fdopen of a dup of its fd (FLOOR). */
+static double pass_write_handle(struct side *sd) {
+  double t0, t1;
+  FILE *fp = NULL;
+  if (g_kind == TFFILE) {
+    tf_file *f;
+    t0 = now_ns();
+    f = new_file();
+    if (sd->impl == LIB)
+      write_pattern(file_stream(f));
+    else
+      write_pattern(fp = fdopen_dup(file_fd(f), "r+"));
+    t1 = now_ns();
+    check_fd(file_fd(f), "the tf_file");
+    if (fp != NULL)
+      close_file(fp);
+    free_file(f);
+  } else {
+    tf_atomic *a;
+    t0 = now_ns();
+    a = begin_atomic();
+    if (sd->impl == LIB)
+      write_pattern(atomic_stream(a));
+    else
+      write_pattern(fp = fdopen_dup(atomic_fd(a), "w"));
+    t1 = now_ns();
+    check_fd(atomic_fd(a), "the replacement");
+    if (fp != NULL)
+      close_file(fp);
+    abort_atomic(a);
+  }
+  return t1 - t0;
+}
+
 /* One pass of write, putc or printf: create, write, flush (timed), then
  * check and end (untimed). */
 static double pass_write(struct side *sd) {
   double t0, t1;
+  if (g_kind != SPOOL)
+    return pass_write_handle(sd);
   switch (sd->impl) {
   case LIB: {
     tf_spool *s;
@@ -424,7 +612,7 @@ static double pass_write(struct side *sd) {
     fp = floor_file();
     write_pattern(fp);
     t1 = now_ns();
-    check_file(fp);
+    check_fd(fileno(fp), "the floor's file");
     close_file(fp);
     break;
   }
@@ -488,42 +676,64 @@ static void usage(void) {
   fprintf(stderr,
           "usage: tfstream WORKLOAD N DIR\n"
           "workloads: spool-stream-{read,lines,write,putc,printf}-{mem,rolled}"
-          "[-floor|-paired], spool-stream-PATTERN-mem-memstream\n");
+          "[-floor|-paired], spool-stream-PATTERN-mem-memstream,\n"
+          "  file-stream-{read,lines,write,putc,printf}[-floor|-paired],\n"
+          "  atomic-stream-{write,putc,printf}[-floor|-paired]\n");
   exit(2);
 }
 
-/* Parse spool-stream-PATTERN-MODE[-floor|-memstream|-paired] into the
- * globals; *impl and *paired get the suffix.  0, or -1 if it is none. */
+/* Parse spool-stream-PATTERN-MODE[-floor|-memstream|-paired],
+ * file-stream-PATTERN[-floor|-paired] or
+ * atomic-stream-PATTERN[-floor|-paired] into the globals; *impl and
+ * *paired get the suffix.  0, or -1 if it is none. */
 static int parse_workload(const char *name, enum impl *impl, int *paired) {
-  static const char head[] = "spool-stream-";
-  const char *p, *rest;
-  size_t k, len;
-  if (strncmp(name, head, sizeof(head) - 1) != 0)
+  static const struct {
+    const char *head;
+    enum kind kind;
+  } heads[] = {{"spool-stream-", SPOOL},
+               {"file-stream-", TFFILE},
+               {"atomic-stream-", ATOMIC}};
+  const char *p = NULL, *rest;
+  size_t k, len = 0;
+  for (k = 0; k < sizeof(heads) / sizeof(heads[0]); k++)
+    if (strncmp(name, heads[k].head, strlen(heads[k].head)) == 0) {
+      g_kind = heads[k].kind;
+      p = name + strlen(heads[k].head);
+      break;
+    }
+  if (p == NULL)
     return -1;
-  p = name + sizeof(head) - 1;
   for (k = 0; k < sizeof(pattern_names) / sizeof(pattern_names[0]); k++) {
     len = strlen(pattern_names[k]);
-    if (strncmp(p, pattern_names[k], len) == 0 && p[len] == '-')
+    if (strncmp(p, pattern_names[k], len) == 0 &&
+        (p[len] == '-' || (g_kind != SPOOL && p[len] == '\0')))
       break;
   }
   if (k == sizeof(pattern_names) / sizeof(pattern_names[0]))
     return -1;
   g_pattern = (enum pattern)k;
-  p += len + 1;
-  if (strncmp(p, "mem", 3) == 0) {
-    g_rolled = 0;
-    rest = p + 3;
-  } else if (strncmp(p, "rolled", 6) == 0) {
-    g_rolled = 1;
-    rest = p + 6;
-  } else {
+  if (g_kind == ATOMIC && (g_pattern == READ || g_pattern == LINES))
     return -1;
+  g_rolled = 0;
+  if (g_kind != SPOOL) {
+    rest = p + len;
+  } else {
+    p += len + 1;
+    if (strncmp(p, "mem", 3) == 0) {
+      g_rolled = 0;
+      rest = p + 3;
+    } else if (strncmp(p, "rolled", 6) == 0) {
+      g_rolled = 1;
+      rest = p + 6;
+    } else {
+      return -1;
+    }
   }
   *impl = LIB;
   *paired = 0;
   if (strcmp(rest, "-floor") == 0)
     *impl = FLOOR;
-  else if (strcmp(rest, "-memstream") == 0 && !g_rolled)
+  else if (strcmp(rest, "-memstream") == 0 && g_kind == SPOOL && !g_rolled)
     *impl = MEMSTREAM;
   else if (strcmp(rest, "-paired") == 0)
     *paired = 1;
@@ -538,7 +748,7 @@ static int parse_workload(const char *name, enum impl *impl, int *paired) {
  * median of the per-pair ratios is the comparison the drift cannot move.
  */
 static void run_paired(const char *name, long n, int pairs) {
-  struct side lib = {LIB, NULL, NULL}, flr = {FLOOR, NULL, NULL};
+  struct side lib = {LIB, NULL, NULL, NULL}, flr = {FLOOR, NULL, NULL, NULL};
   double ratio[MAX_REPS], lib_ns[MAX_REPS], floor_ns[MAX_REPS];
   int p;
   setup(&lib);
@@ -563,7 +773,7 @@ static void run_paired(const char *name, long n, int pairs) {
 }
 
 int main(int argc, char **argv) {
-  struct side sd = {LIB, NULL, NULL};
+  struct side sd = {LIB, NULL, NULL, NULL};
   double per_op[MAX_REPS];
   const char *env;
   char *end;
@@ -596,6 +806,9 @@ int main(int argc, char **argv) {
       exit(2);
     }
   }
+  g_target = xmalloc(strlen(g_dir) + sizeof("/target"));
+  strcpy(g_target, g_dir);
+  strcat(g_target, "/target");
   make_data();
 
   if (paired) {
@@ -610,5 +823,6 @@ int main(int argc, char **argv) {
   }
   free(g_data);
   free(g_block);
+  free(g_target);
   return 0;
 }
