@@ -333,7 +333,23 @@ row() { # TEXT MEASURED HITS(2 met, 1 unclear, 0 missed) [HOW MUCH]
 }
 
 # The sentence the report gives after the goals when one is missed: why.
-WHY_MISSED="Why: (to be written: what keeps the missed rows from their goal.)"
+WHY_MISSED="Why: glibc runs every read of a stream made by fopencookie() (its own
+fmemopen() streams too) through the stream's buffer, however large the
+fread(), so each byte is copied twice, into the buffer and out of it,
+where an fread() of 1 MiB on a file stream is one read(2) straight into
+the caller's memory. At 8 MB the data can stay in the CPU's last-level
+cache, where the floor's one copy runs at tens of GB/s: the second copy
+costs nearly as much again, and rolled over every refill of the buffer
+is one more pread(2). In memory the spool's own copy out of its chunks
+takes the place of the kernel's, which is why read-mem comes out even.
+CPython's read(1 MiB) is one copy into a bytes object it reuses. The
+spool's stream buffer was sized against this (64 KiB: 2.3 x the floor,
+128 KiB: 1.8 x, 256 KiB: 1.6 x, paired, rolled over); no size removes
+the second copy. tf_file_stream() misses for the same reason with its
+64 KiB buffer (a larger one would be a mmap(2) per stream under glibc's
+malloc, for what are mostly small files). What avoids it: tf_spool_read()
+copies once, and so does read(2) on tf_file_fd(); musl's fread() reads
+large requests straight into the caller's buffer."
 
 summary() { # WORKLOAD...: the table of the medians
   echo "| workload | libtempfile | floor | memstream | CPython | Rust | paired libtempfile / floor |"
