@@ -24,22 +24,9 @@
 set -u
 
 prog=bench/cli.sh
-die() {
-  echo "$prog: $*" >&2
-  exit 1
-}
-say() { echo "bench: $*" >&2; }
-
-[ $# -eq 1 ] || die "usage: sh bench/cli.sh TMPF (e.g. build/cc/tmpf)"
-TMPF=$1
-case $TMPF in /*) ;; *) TMPF=$(pwd)/$TMPF ;; esac
-[ -x "$TMPF" ] || die "$1: no such executable (run make first)"
-HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || die "cannot find bench/"
-ROOT=$(dirname -- "$HERE")
-B=$ROOT/build/bench
-mkdir -p "$B/logs" || die "cannot create build/bench"
-LC_ALL=C
-export LC_ALL
+USAGE="sh bench/cli.sh TMPF (e.g. build/cc/tmpf)"
+. "$(dirname -- "$0")/common.sh"
+TMPF=$BIN
 
 GROUPS=${BENCH_CLI_GROUPS:-sponge-1g mktemp}
 S_ROUNDS=${BENCH_SPONGE_ROUNDS:-5}

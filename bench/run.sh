@@ -49,23 +49,8 @@
 set -u
 
 prog=bench/run.sh
-die() {
-  echo "$prog: $*" >&2
-  exit 1
-}
-say() { echo "bench: $*" >&2; }
-
-[ $# -eq 1 ] || die "usage: sh bench/run.sh BENCH_BIN (e.g. build/cc/bench/tfbench)"
-BIN=$1
-case $BIN in
-/*) ;;
-*) BIN=$(pwd)/$BIN ;;
-esac
-[ -x "$BIN" ] || die "$1: no such executable (run make first)"
-
-HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || die "cannot find bench/"
-ROOT=$(dirname -- "$HERE")
-B=$ROOT/build/bench
+USAGE="sh bench/run.sh BENCH_BIN (e.g. build/cc/bench/tfbench)"
+. "$(dirname -- "$0")/common.sh"
 LOG=$B/logs
 OUT=$ROOT/BENCHMARKS.md
 PY=/usr/bin/python3
@@ -104,8 +89,6 @@ BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
 TFBENCH_REPS=$REPS
 export TFBENCH_REPS
-LC_ALL=C
-export LC_ALL
 
 GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic pool"
 # The command line's groups, whole tmpf processes: bench/cli.sh.

@@ -51,22 +51,9 @@
 set -u
 
 prog=bench/streams.sh
-die() {
-  echo "$prog: $*" >&2
-  exit 1
-}
-say() { echo "bench: $*" >&2; }
-
-[ $# -eq 1 ] || die "usage: sh bench/streams.sh TFSTREAM (e.g. build/cc/bench/tfstream)"
-TFSTREAM=$1
-case $TFSTREAM in /*) ;; *) TFSTREAM=$(pwd)/$TFSTREAM ;; esac
-[ -x "$TFSTREAM" ] || die "$1: no such executable (run make first)"
-HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || die "cannot find bench/"
-ROOT=$(dirname -- "$HERE")
-B=$ROOT/build/bench
-mkdir -p "$B/logs" || die "cannot create build/bench"
-LC_ALL=C
-export LC_ALL
+USAGE="sh bench/streams.sh TFSTREAM (e.g. build/cc/bench/tfstream)"
+. "$(dirname -- "$0")/common.sh"
+TFSTREAM=$BIN
 
 num() { # NAME VALUE MIN MAX: VALUE, a whole number from MIN to MAX
   case $2 in

@@ -27,6 +27,16 @@ static void fill_model(unsigned seed) {
     g_model[i] = (unsigned char)(seed * 13u + i * 7u + (i >> 9));
 }
 
+/* A spool that rolls over into dir past max_size, and its stream. */
+static tf_spool *spool_in(const char *dir, size_t max_size, FILE **fp) {
+  tf_spool *s = NULL;
+  tf_opts o = TF_OPTS_INIT;
+  o.dir = dir;
+  ASSERT_OK(tf_spool_create(&s, max_size, &o));
+  ASSERT_OK(tf_spool_stream(s, fp));
+  return s;
+}
+
 /* The spool holds exactly g_model[0, len): through direct calls, then
  * through the stream (from the start); the position is left at the end. */
 static void assert_holds(tf_spool *s, size_t len) {
@@ -76,15 +86,12 @@ static size_t stream_until_error(FILE *fp, size_t from, size_t to,
 TEST(test_spool_stream_rollover_failing_mid_fwrite_keeps_accepted_bytes) {
   char dir[PATH_MAX];
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   size_t accepted;
   int err;
   fill_model(1);
   snprintf(dir, sizeof(dir), "%s/not-yet", tf_test_fast_dir());
-  o.dir = dir;
-  ASSERT_OK(tf_spool_create(&s, 4096, &o));
-  ASSERT_OK(tf_spool_stream(s, &fp));
+  s = spool_in(dir, 4096, &fp);
   accepted = stream_until_error(fp, 0, 300000, &err);
   ASSERT_EQ(err, ENOENT);
   ASSERT(ferror(fp));
@@ -117,10 +124,7 @@ static void sweep_stream_rollover(int err) {
     FILE *fp;
     size_t accepted;
     int got, fired_id;
-    tf_opts o = TF_OPTS_INIT;
-    o.dir = tf_test_fast_dir();
-    ASSERT_OK(tf_spool_create(&s, 4096, &o));
-    ASSERT_OK(tf_spool_stream(s, &fp));
+    s = spool_in(tf_test_fast_dir(), 4096, &fp);
     ASSERT_EQ(fwrite(g_model, 1, 5000, fp), 5000); /* buffered */
     tf__fault_arm(TF_SYS_ANY, nth, err);
     errno = 0;
@@ -176,16 +180,13 @@ TEST(test_spool_stream_rollover_fault_sweep_eintr) {
  * fail until the disk works again; then a flush places them all. */
 TEST(test_spool_stream_failing_disk_keeps_pending_bytes_readable) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   size_t accepted;
   int err;
   fill_model(3);
-  o.dir = tf_test_fast_dir();
-  ASSERT_OK(tf_spool_create(&s, 1000, &o));
+  s = spool_in(tf_test_fast_dir(), 1000, &fp);
   ASSERT_EQ(tf_spool_write(s, g_model, 2000), 2000);
   ASSERT_EQ(tf_spool_rolled(s), 1);
-  ASSERT_OK(tf_spool_stream(s, &fp));
   tf__fault_arm_sticky(TF_SYS_pwrite, 1, ENOSPC);
   accepted = stream_until_error(fp, 2000, 400000, &err);
   ASSERT_EQ(err, ENOSPC);
@@ -216,16 +217,13 @@ TEST(test_spool_stream_failing_disk_keeps_pending_bytes_readable) {
 /* The same on a real full tmpfs, where a truncate makes room. */
 static void stream_fills_small_disk(void) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   size_t accepted;
   int err;
   fill_model(4);
   if (mount("tmpfs", "small", "tmpfs", 0, "size=256k,mode=0700") != 0)
     FAIL("mount tmpfs: %s", strerror(errno));
-  o.dir = "small";
-  ASSERT_OK(tf_spool_create(&s, 4096, &o));
-  ASSERT_OK(tf_spool_stream(s, &fp));
+  s = spool_in("small", 4096, &fp);
   accepted = stream_until_error(fp, 0, sizeof(g_model), &err);
   ASSERT_EQ(err, ENOSPC);
   ASSERT_EQ(tf_spool_rolled(s), 1);
@@ -261,14 +259,11 @@ TEST(test_spool_stream_full_tmpfs_loses_nothing_accepted) {
  * none of the bytes it did not count is written. */
 TEST(test_spool_stream_large_fwrite_failing_is_short_and_exact) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   size_t w;
   fill_model(5);
-  o.dir = tf_test_fast_dir();
-  ASSERT_OK(tf_spool_create(&s, 1000, &o));
+  s = spool_in(tf_test_fast_dir(), 1000, &fp);
   ASSERT_EQ(tf_spool_rollover(s), 0);
-  ASSERT_OK(tf_spool_stream(s, &fp));
   ASSERT_EQ(fwrite(g_model, 1, 100, fp), 100);
   tf__fault_arm_sticky(TF_SYS_pwrite, 1, EIO);
   errno = 0;
@@ -291,14 +286,11 @@ TEST(test_spool_stream_large_fwrite_failing_is_short_and_exact) {
  * keeps the bytes, calls that need them fail, and they land later. */
 TEST(test_spool_stream_exposed_write_failure_keeps_bytes) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   char b[8];
   int fd;
   fill_model(6);
-  o.dir = tf_test_fast_dir();
-  ASSERT_OK(tf_spool_create(&s, 100, &o));
-  ASSERT_OK(tf_spool_stream(s, &fp));
+  s = spool_in(tf_test_fast_dir(), 100, &fp);
   fd = tf_spool_fd(s);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(fwrite(g_model, 1, 3000, fp), 3000);
@@ -323,14 +315,11 @@ TEST(test_spool_stream_exposed_write_failure_keeps_bytes) {
 /* tf_spool_close() with bytes still pending releases them: nothing leaks. */
 TEST(test_spool_stream_close_with_pending_bytes_leaks_nothing) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   long mem = tf__alloc_outstanding();
   fill_model(7);
-  o.dir = tf_test_fast_dir();
-  ASSERT_OK(tf_spool_create(&s, 10, &o));
+  s = spool_in(tf_test_fast_dir(), 10, &fp);
   ASSERT_OK(tf_spool_rollover(s));
-  ASSERT_OK(tf_spool_stream(s, &fp));
   ASSERT_EQ(fwrite(g_model, 1, 1000, fp), 1000);
   ASSERT_EQ(fflush(fp), 0); /* dirty in the spool's buffer */
   ASSERT_EQ(fseeko(fp, 200000, SEEK_SET), 0);
@@ -346,12 +335,9 @@ TEST(test_spool_stream_close_with_pending_bytes_leaks_nothing) {
  * over to store what is about to go. */
 TEST(test_spool_stream_close_does_not_roll_over_for_buffered_bytes) {
   tf_spool *s = NULL;
-  tf_opts o = TF_OPTS_INIT;
   FILE *fp;
   fill_model(8);
-  o.dir = tf_test_fast_dir();
-  ASSERT_OK(tf_spool_create(&s, 100, &o));
-  ASSERT_OK(tf_spool_stream(s, &fp));
+  s = spool_in(tf_test_fast_dir(), 100, &fp);
   ASSERT_EQ(fwrite(g_model, 1, 5000, fp), 5000);
   /* A rollover would allocate its buffer first, then open the file. */
   tf__fault_arm_sticky(TF_SYS_malloc, 1, ENOMEM);
