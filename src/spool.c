@@ -232,7 +232,8 @@ ssize_t tf__spool_place(tf_spool *s, const char *src, size_t n,
              : tf__membuf_write(&s->mem, (size_t)s->pos, src, n, s->max_size);
     if (rc == 0) {
       s->pos += (int64_t)n;
-      s->size = (int64_t)s->mem.size;
+      if ((int64_t)s->mem.size > s->size) /* (pending bytes may be past) */
+        s->size = (int64_t)s->mem.size;
       if (over)
         *roll_err = roll(s);
       return (ssize_t)n;
@@ -286,9 +287,14 @@ int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
   if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
     return -EINVAL;
   if (s->phase == EXPOSED) {
-    int64_t r = tf__sys.lseek(s->fd, offset, whence);
+    int64_t r;
+    /* The file's end is past pending bytes only once they are in it. */
+    if (whence == SEEK_END && (r = settle(s)) < 0)
+      return r;
+    r = tf__sys.lseek(s->fd, offset, whence);
     return r < 0 ? -errno : r;
   }
+  /* (s->size counts pending bytes) */
   base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? s->pos : s->size;
   if (offset > 0 && base > INT64_MAX - offset)
     return -EOVERFLOW;

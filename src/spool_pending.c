@@ -38,8 +38,8 @@ int tf__spool_stash(tf_spool *s, int64_t off, const char *src, size_t n) {
     (void)tf__sys.lseek(s->fd, end, SEEK_SET);
   } else {
     s->pos = end;
-    if (s->phase == ON_DISK && end > s->size)
-      s->size = end; /* reads lay them over the file */
+    if (end > s->size) /* the size counts them (on disk, reads too) */
+      s->size = end;
   }
   return 0;
 }
