@@ -280,7 +280,7 @@ ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n) {
 
 /* ----------------------------------------------------------------- seek */
 
-int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
+static int64_t seek_to(tf_spool *s, int64_t offset, int whence) {
   int64_t base;
   if (s->phase == CLOSED)
     return -EBADF;
@@ -304,29 +304,57 @@ int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
   return s->pos;
 }
 
+/* A failure is remembered for sync_stream(). */
+int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence) {
+  int64_t r = seek_to(s, offset, whence);
+  if (r < 0)
+    s->seek_err = (int)-r;
+  return r;
+}
+
 /* ----------------------------------------------------------- public API */
 
 /* Hand the spool over from the stream to a direct call: the stream's
  * buffered writes reach the spool, its read-ahead is given back, and it
- * forgets the offset it knew.  0, or -errno if its writes failed (what
- * it had accepted is still kept). */
-static int sync_stream(tf_spool *s) {
-  return s->stream != NULL ? tf__spool_sync_stream(s->stream) : 0;
+ * forgets the offset it knew.  0, or -errno if the read-ahead could not
+ * be given back (a failed seek): the spool is then not at the stream's
+ * position and the call must not go on; stdio keeps the read-ahead, so
+ * the next call tries again.  Writes that could not be stored are no
+ * reason to stop (what the stream accepted is kept, and the stream
+ * reports the error): *wrote gets that result, if not NULL. */
+static int sync_stream(tf_spool *s, int *wrote) {
+  int rc = 0;
+  s->seek_err = 0;
+  if (s->stream != NULL)
+    rc = tf__spool_sync_stream(s->stream);
+  if (wrote != NULL)
+    *wrote = rc;
+  return s->seek_err != 0 ? -s->seek_err : 0;
 }
 
 /* sync_stream() then pending bytes first: for the calls that need the
  * spool's store whole (-errno while the pending bytes cannot go). */
 static int sync_all(tf_spool *s) {
-  (void)sync_stream(s);
+  int rc = sync_stream(s, NULL);
+  if (rc < 0)
+    return rc;
   if (s->phase == CLOSED)
     return -EBADF;
   return settle(s);
 }
 
+/* The start of the calls that need the stream handed over only. */
+#define SYNC_OR_RETURN(s)                                                    \
+  do {                                                                       \
+    int synced_ = sync_stream(s, NULL);                                      \
+    if (synced_ < 0)                                                         \
+      return synced_;                                                        \
+  } while (0)
+
 ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n) {
   if (s == NULL)
     return -EINVAL;
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   return tf__spool_write(s, buf, n);
 }
 
@@ -341,7 +369,7 @@ ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
       return -EINVAL;
     total += iov[i].iov_len;
   }
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   if (s->phase == CLOSED)
     return -EBADF;
   total = 0;
@@ -359,14 +387,14 @@ ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
 ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n) {
   if (s == NULL)
     return -EINVAL;
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   return tf__spool_read(s, buf, n);
 }
 
 int64_t tf_spool_seek(tf_spool *s, int64_t offset, int whence) {
   if (s == NULL)
     return -EINVAL;
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   return tf__spool_seek(s, offset, whence);
 }
 
@@ -380,7 +408,7 @@ int64_t tf_spool_truncate(tf_spool *s, int64_t size) {
   int rc;
   if (s == NULL || size < TF_SPOOL_HERE)
     return -EINVAL;
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   if (s->phase == CLOSED)
     return -EBADF;
   /* On disk a truncate needs no write: it may make room on a full disk
@@ -428,7 +456,9 @@ int tf_spool_flush(tf_spool *s) {
   int rc, synced;
   if (s == NULL)
     return -EINVAL;
-  synced = sync_stream(s);
+  rc = sync_stream(s, &synced);
+  if (rc < 0)
+    return rc;
   if (s->phase == CLOSED)
     return -EBADF;
   rc = settle(s);
@@ -442,7 +472,7 @@ int64_t tf_spool_size(tf_spool *s) {
   int rc;
   if (s == NULL)
     return -EINVAL;
-  (void)sync_stream(s);
+  SYNC_OR_RETURN(s);
   if (s->phase == CLOSED)
     return -EBADF;
   if (s->phase == ON_DISK) /* pending bytes count in s->size */
@@ -462,7 +492,7 @@ int64_t tf_spool_size(tf_spool *s) {
 int tf_spool_rolled(const tf_spool *s) {
   if (s == NULL)
     return -EINVAL;
-  (void)sync_stream((tf_spool *)s);
+  (void)sync_stream((tf_spool *)s, NULL);
   return s->rolled;
 }
 

@@ -49,6 +49,7 @@ struct tf_spool {
   int fd;
   struct disk_buf buf;
   FILE *stream;
+  int seek_err; /* errno of the last failed seek (sync_stream() uses it) */
   struct pending *pending, **pending_tail; /* FIFO; NULL when empty */
   size_t pending_bytes;
   /* Where the rollover creates the file: dirfd (owned), or dir (an
