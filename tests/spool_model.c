@@ -4,16 +4,39 @@
  * spool_model.h): every step is done to a spool and to a plain unnamed
  * file, and the two must agree.
  *
- * The rules the model predicts besides the data (from tempfile.h):
+ * The rules the model predicts besides the data (from tempfile.h and
+ * tf_spool_create(3)):
  *  - rollover: a write of n > 0 bytes at pos rolls a spool in memory over
- *    when max_size > 0 and pos + n > max_size (writev: per buffer, stream
- *    writes likewise); truncate(size) when size > max_size (max_size 0:
- *    size > 0); truncate(TF_SPOOL_HERE) when max_size > 0 and pos >
- *    max_size; tf_spool_rollover() and tf_spool_fd() always.  Nothing
- *    else (seeks, reads, flushes) does.
- *  - memory: in memory with max_size > 0 the spool holds at most
- *    max_size bytes; once rolled over at most its 64 KiB buffer; exposed
- *    or closed, nothing.
+ *    when max_size > 0 and pos + n > max_size (writev: per buffer);
+ *    truncate(size) when size > max_size (max_size 0: size > 0);
+ *    truncate(TF_SPOOL_HERE) when max_size > 0 and pos > max_size;
+ *    tf_spool_rollover() and tf_spool_fd() always.  Nothing else (seeks,
+ *    reads, flushes of nothing) does.
+ *  - the stream is buffered (STREAM_BUF, spool.h): its writes reach the
+ *    spool when stdio flushes, and a range [lo, hi) it flushes rolls the
+ *    spool over as a write would (hi > max_size).  What stdio holds is known from
+ *    __fpending() (the bytes [pos - pending, pos) of the file), so the
+ *    model knows, after each call, which bytes stdio has given the spool:
+ *    a stream write's copies and flushes, fflush, fseeko, and the flush
+ *    every direct call starts with (tf_spool_rolled() included).  The
+ *    rollover is observed there, not at the fwrite.
+ *  - bytes the stream accepted (counted by fwrite, fputc, fprintf) are
+ *    never lost: a flush that fails (an injected fault) sets the
+ *    stream's error indicator and errno, and the reference still gets
+ *    every accepted byte; an fwrite whose flush failed returns a short
+ *    count of the bytes it took, which the reference follows, as it
+ *    follows a large fwrite that stdio passed straight through and that
+ *    failed (those bytes are not written).  fprintf's -1 says nothing of
+ *    a count: ftello() says how far it got.  The direct call whose first
+ *    flush failed then works as usual (faults are one-shot).
+ *  - memory: a spool whose stream was asked for also holds the stream's
+ *    buffer, until tf_spool_close(); the bytes a failed flush left
+ *    pending (at most what such flushes gave); and after a failed
+ *    rollover of the stream's bytes, memory past max_size (bounded by
+ *    the chunks that hold them: less than twice their end plus 4 KiB).
+ *    Otherwise: in memory with max_size > 0 at most max_size bytes; once
+ *    rolled over at most its DISK_BUF buffer; exposed, nothing; closed,
+ *    nothing at all.
  *  - after tf_spool_fd() the fd's offset is the position.
  *  - a step failed by an injected fault changes nothing (the reference
  *    does not do it), except that it may have rolled over when the step
@@ -21,24 +44,29 @@
  * Streams follow POSIX: the stream's end-of-file indicator is sticky, so
  * it is cleared before each stream step; before a raw call on the fd the
  * stream is flushed unless a direct call (the checks) did since (POSIX
- * hand-over between handles).  Direct calls must synchronise the stream
- * themselves: nothing else does within a burst.
+ * hand-over between handles), and if a flush failed since, the spool is
+ * flushed too (tf_spool_flush(): the bytes it kept are placed by its own
+ * calls, which the fd does not make).  Direct calls must synchronise the
+ * stream themselves: nothing else does within a burst.
  */
 #include "spool_model.h"
 #include "fault.h"
+#include "spool.h" /* DISK_BUF, STREAM_BUF: the sizes of the buffers */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define DISK_BUF ((size_t)64 << 10) /* the spool's buffer once on disk */
+#define CHUNK_MIN ((int64_t)4096)   /* the memory's first chunk */
+#define FPUTC_MAX ((int64_t)140000) /* the longest run of fputc() */
 #define CAP SPOOL_MODEL_CAP
 #define BIG_MAX SPOOL_MODEL_BIG_MAX
 #define RING 16  /* steps the report shows */
@@ -67,13 +95,21 @@ struct spool_model {
   unsigned burst;   /* steps left to run without tell/size checks */
   int unsynced;     /* the stream may hold a byte since the last check */
   int stream_dir;   /* 'r' or 'w': the stream's last I/O since a sync */
+  size_t dirty;     /* bytes stdio holds for the spool: [pos - dirty, pos) */
+  size_t stream_mem; /* the stream's buffer, once the spool has one */
+  int64_t over_hi;  /* in memory past max_size up to here (a failed
+                       rollover of the stream's bytes), 0 if not */
+  uint64_t pend_max; /* bytes the spool may hold pending (failed flushes) */
+  int maybe_rolled; /* a faulted step in a burst may have rolled over */
+  int settled;      /* the step's calls placed pending bytes */
   unsigned long since_check;
   long allocs_before;
-  /* an injected fault: pending until the next step arms it */
-  int fault_pending, fault_active, fault_fired;
+  /* an injected fault: pending until the next step arms it; sticky ones
+   * stay armed (through the checks too) until spool_model_fault_clear() */
+  int fault_pending, fault_active, fault_fired, sticky;
   int fault_id, fault_err;
   unsigned long fault_nth;
-  int would_roll; /* the step in progress rolls over if it succeeds */
+  int would_roll; /* the step in progress may roll over */
   int failed;
   struct spool_model_stats stats;
   char *a, *b; /* BIG_MAX + 1 bytes each: what the spool / file gave */
@@ -215,6 +251,17 @@ static void mismatch(struct spool_model *m, const char *fmt, ...) {
     used += (size_t)vsnprintf(m->report + used, sizeof(m->report) - used,
                               fmt, ap);
   va_end(ap);
+  if ((m->fault_active || m->fault_fired || m->sticky) &&
+      used < sizeof(m->report))
+    used += (size_t)snprintf(
+        m->report + used, sizeof(m->report) - used,
+        "\n    (a fault was injected in this step: %s call %lu of %s fails "
+        "with %s%s)",
+        m->sticky ? "every" : "the", m->fault_nth, tf__sys_name(m->fault_id),
+        tf_err_name(-m->fault_err),
+        m->fault_fired || (m->fault_active && tf__fault_fired())
+            ? "; it fired"
+            : "");
   if (used < sizeof(m->report))
     used += (size_t)snprintf(m->report + used, sizeof(m->report) - used,
                              "\n    reference position %lld, size %lld; "
@@ -286,6 +333,71 @@ static void refresh(struct spool_model *m) {
     m->size = (int64_t)st.st_size;
 }
 
+/* ------------------------------------------------------ what stdio gave */
+
+/* Whether n bytes written at `at` roll the spool over. */
+static int rolls(const struct spool_model *m, int64_t at, int64_t n) {
+  return !m->exp_rolled && m->max > 0 && n > 0 && at + n > (int64_t)m->max;
+}
+
+/* The errno an injected fault makes a failed call report (0: any).  An allocation that fails is -ENOMEM whatever the injector's
+ * errno; the rollover's file may come another way (tf_tmpfile). */
+static int fault_errno(const struct spool_model *m) {
+  if (m->fault_id == TF_SYS_malloc || m->fault_id == TF_SYS_mapmem)
+    return ENOMEM;
+  if (m->fault_id == TF_SYS_pwrite || m->fault_id == TF_SYS_write)
+    return m->fault_err;
+  return 0;
+}
+
+/* The stream gave the spool the bytes [lo, hi), in one flush or more;
+ * ok: stdio reported them all written (its error indicator is clear).
+ * faulted: a fault was injected, so a flush may have failed.  A flush
+ * that succeeded rolls the spool over when the range passes max_size
+ * (the spool's write placed the pending bytes first); one that failed
+ * kept every byte, maybe pending, maybe in memory past max_size. */
+static void flushed(struct spool_model *m, int64_t lo, int64_t hi, int ok,
+                    int faulted) {
+  if (hi <= lo || m->closed || m->failed)
+    return;
+  if (ok) {
+    if (rolls(m, lo, hi - lo))
+      m->exp_rolled = 1;
+    m->settled = 1;
+    return;
+  }
+  if (!faulted) {
+    mismatch(m, "the stream's flush of [%lld, %lld) failed (error "
+                "indicator set, errno %s) with no fault injected",
+             (long long)lo, (long long)hi, tf_err_name(-errno));
+    return;
+  }
+  m->stats.flush_faults++;
+  if (rolls(m, lo, hi - lo)) {
+    m->would_roll = 1;
+    if (hi > m->over_hi)
+      m->over_hi = hi;
+  }
+  m->pend_max += (uint64_t)(hi - lo);
+}
+
+/* After a call that may have flushed the stream: what stdio gave the
+ * spool since the model last looked.  wrote: the bytes the call itself
+ * took through the stream (a stream write's count), the model's position
+ * being where the call started. */
+static void stream_flushed(struct spool_model *m, int64_t wrote,
+                           int faulted) {
+  size_t now;
+  if (m->fp == NULL) {
+    m->dirty = 0;
+    return;
+  }
+  now = __fpending(m->fp);
+  flushed(m, m->pos - (int64_t)m->dirty, m->pos + wrote - (int64_t)now,
+          !ferror(m->fp), faulted);
+  m->dirty = now;
+}
+
 /* ------------------------------------------------------------- checks */
 
 /* How many bytes to read at a time in a contents check: all sorts, but
@@ -325,7 +437,10 @@ static void contents_direct(struct spool_model *m) {
   long long got, want, save, r;
   int64_t off = 0;
   describe(m, "whole-contents check through tf_spool_read");
+  if (m->fp != NULL)
+    clearerr(m->fp);
   save = tf_spool_tell(m->s);
+  stream_flushed(m, 0, m->sticky);
   CHECKV(save == m->pos, "tf_spool_tell: %lld, the file's position %lld", save,
          (long long)m->pos);
   r = tf_spool_seek(m->s, 0, SEEK_SET);
@@ -349,8 +464,6 @@ static void contents_direct(struct spool_model *m) {
   CHECKV(r == save, "tf_spool_seek(%lld, SET) back: %lld", save, r);
 }
 
-static int64_t stream_read_max(const struct spool_model *m);
-
 static void contents_stream(struct spool_model *m) {
   long long got, want, save;
   int64_t off = 0;
@@ -361,6 +474,7 @@ static void contents_stream(struct spool_model *m) {
   CHECKV(save == m->pos, "ftello: %lld, the file's position %lld", save,
          (long long)m->pos);
   CHECKV(fseeko(fp, 0, SEEK_SET) == 0, "fseeko(0, SET): %s", strerror(errno));
+  stream_flushed(m, 0, m->sticky);
   for (;;) {
     size_t chunk = pick_chunk(m);
     got = (long long)fread(m->a, 1, chunk, fp);
@@ -401,54 +515,117 @@ static void contents_fd(struct spool_model *m) {
   }
 }
 
+static void hand_over(struct spool_model *m);
+
 static void compare_contents(struct spool_model *m) {
   char saved[LINE];
   if (m->failed || m->closed)
     return;
   memcpy(saved, m->cur, sizeof(saved));
   m->stats.checks++;
-  if (m->sfd >= 0 && next(m) % 2 == 0)
-    contents_fd(m);
-  else if (m->fp != NULL && m->size <= stream_read_max(m) && next(m) % 4 == 0)
+  if (m->sfd >= 0 && next(m) % 2 == 0) {
+    hand_over(m); /* the fd does not see what the stream holds */
+    if (!m->failed)
+      contents_fd(m);
+  } else if (m->fp != NULL && next(m) % 4 == 0) {
     contents_stream(m);
-  else
+  } else {
     contents_direct(m);
+  }
   if (!m->failed)
     memcpy(m->cur, saved, sizeof(saved));
 }
 
-/* The checks after every step. */
-static void checks(struct spool_model *m) {
+/* The memory the spool holds (tf__spool_memory()), by the rules. */
+static void check_memory(struct spool_model *m) {
   size_t mem = tf__test_spool_memory(m->s);
-  int rolled;
-  long long got, want;
+  uint64_t extra = (uint64_t)m->stream_mem + m->pend_max, limit;
   if (m->closed) {
     CHECKV(mem == 0, "a closed spool holds %zu bytes of memory", mem);
     return;
   }
+  CHECKV(mem >= m->stream_mem,
+         "it holds %zu bytes of memory, less than the stream's buffer", mem);
+  if (m->sfd >= 0) { /* "From then on the spool buffers nothing" */
+    CHECKV(mem <= extra,
+           "exposed, it holds %zu bytes of memory (the stream's buffer "
+           "%zu, pending at most %llu)",
+           mem, m->stream_mem, (unsigned long long)m->pend_max);
+    return;
+  }
+  if (m->exp_rolled) {
+    CHECKV(mem <= DISK_BUF + extra,
+           "rolled over, it holds %zu bytes of memory (the stream's buffer "
+           "%zu, pending at most %llu)",
+           mem, m->stream_mem, (unsigned long long)m->pend_max);
+    return;
+  }
+  if (m->max == 0)
+    return;
+  limit = m->max;
+  if (m->over_hi > 0) { /* the chunks that took the bytes past max_size */
+    uint64_t hi = (uint64_t)m->over_hi;
+    uint64_t chunks = hi * 2 > hi + CHUNK_MIN ? hi * 2 : hi + CHUNK_MIN;
+    if (chunks > limit)
+      limit = chunks;
+  }
+  if (m->maybe_rolled && limit < DISK_BUF)
+    limit = DISK_BUF;
+  CHECKV(mem <= limit + extra,
+         "in memory it holds %zu bytes, max_size is %zu (in memory up to "
+         "%lld after a failed rollover, the stream's buffer %zu, pending at "
+         "most %llu)",
+         mem, m->max, (long long)m->over_hi, m->stream_mem,
+         (unsigned long long)m->pend_max);
+}
+
+/* tf_spool_rolled() (which flushes the stream first, as every direct
+ * call does) against the rules. */
+static void check_rolled(struct spool_model *m) {
+  int rolled;
+  if (m->fp != NULL)
+    clearerr(m->fp);
   rolled = tf_spool_rolled(m->s);
+  stream_flushed(m, 0, m->sticky);
+  if (m->maybe_rolled && rolled == 1 && !m->exp_rolled)
+    m->exp_rolled = 1; /* a faulted step of the burst did roll over */
+  m->maybe_rolled = 0;
   CHECKV(rolled == m->exp_rolled, "tf_spool_rolled: %d, the rules say %d",
          rolled, m->exp_rolled);
-  if (!rolled && m->max > 0)
-    CHECKV(mem <= m->max, "in memory it holds %zu bytes, max_size is %zu", mem,
-           m->max);
-  if (rolled)
-    CHECKV(mem <= DISK_BUF, "rolled over, it holds %zu bytes of memory", mem);
-  if (m->sfd >= 0) /* "From then on the spool buffers nothing" */
-    CHECKV(mem == 0, "exposed, it holds %zu bytes of memory", mem);
+}
+
+/* The checks after every step. */
+static void checks(struct spool_model *m) {
+  long long got, want;
+  if (m->closed) {
+    check_memory(m);
+    return;
+  }
   if (m->burst > 0) {
     m->burst--;
     m->unsynced = 1;
+    /* tf_spool_rolled() would flush the stream: only without one */
+    if (m->fp == NULL)
+      check_rolled(m);
+    check_memory(m);
     return;
   }
   m->unsynced = 0;
   m->stream_dir = 0;
+  check_rolled(m);
+  check_memory(m);
+  if (m->failed)
+    return;
   got = tf_spool_tell(m->s);
   CHECKV(got == m->pos, "tf_spool_tell: %lld, the file's position %lld", got,
          (long long)m->pos);
   got = tf_spool_size(m->s);
   CHECKV(got == m->size, "tf_spool_size: %lld, the file's size %lld", got,
          (long long)m->size);
+  if (phase(m) != PH_DISK && !m->sticky) {
+    m->pend_max = 0; /* tf_spool_size() placed them */
+    check_memory(m);
+  }
   if (m->sfd >= 0) {
     want = sysret(lseek(m->sfd, 0, SEEK_CUR));
     CHECKV(want == m->pos, "the exposed fd's offset is %lld, the position %lld",
@@ -464,6 +641,11 @@ static void checks(struct spool_model *m) {
 
 static void arm(struct spool_model *m) {
   m->fault_fired = 0;
+  if (m->sticky) { /* again: its "fired" is this step's */
+    m->fault_active = 1;
+    tf__fault_arm_sticky(m->fault_id, 1, m->fault_err);
+    return;
+  }
   if (!m->fault_pending)
     return;
   m->fault_pending = 0;
@@ -478,10 +660,19 @@ static int fault_failed(struct spool_model *m, long long got) {
     return 0;
   m->fault_active = 0;
   m->fault_fired = tf__fault_fired();
-  tf__fault_disarm();
+  if (!m->sticky)
+    tf__fault_disarm();
   if (m->fault_fired)
     m->stats.faults_fired++;
   return m->fault_fired && got < 0 && m->fault_err != EINTR;
+}
+
+/* After a direct call: the fault, then what the flush the call started
+ * with gave the spool.  Whether the call failed because of the fault. */
+static int direct_done(struct spool_model *m, long long got) {
+  int failed = fault_failed(m, got);
+  stream_flushed(m, 0, m->fault_fired || m->sticky);
+  return failed;
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -489,11 +680,24 @@ static int fault_failed(struct spool_model *m, long long got) {
 static int begin(struct spool_model *m) {
   m->would_roll = 0;
   m->fault_fired = 0;
-  return !m->failed;
+  m->settled = 0;
+  if (m->failed)
+    return 0;
+  if (m->fp != NULL) {
+    size_t held = __fpending(m->fp);
+    if (held != m->dirty) {
+      mismatch(m, "the stream holds %zu bytes to write, the model thought "
+                  "%zu (a flush it did not see)",
+               held, m->dirty);
+      return 0;
+    }
+    clearerr(m->fp); /* so the error indicator says what this step did */
+  }
+  return 1;
 }
 
 static long long end(struct spool_model *m, long long got) {
-  int ph;
+  int ph, rolled;
   if (m->fault_active)
     (void)fault_failed(m, -1);
   m->fault_pending = 0;
@@ -507,14 +711,28 @@ static long long end(struct spool_model *m, long long got) {
   if (m->cfg.trace)
     fprintf(stderr, "%s\n", m->ring[(m->ring_n - 1) % RING]);
   ph = phase(m);
-  /* A failed step may have rolled over first, if it was going to. */
-  if (m->fault_fired && !m->closed && !m->exp_rolled &&
-      tf_spool_rolled(m->s)) {
-    if (!m->would_roll) {
-      mismatch(m, "rolled over by a failed step that does not roll over");
-      return got;
+  if (m->settled && !m->fault_fired && !m->sticky)
+    m->pend_max = 0;
+  /* A failed step may have rolled over first, if it was going to.  In a
+   * burst with a stream, looking (tf_spool_rolled()) would flush it:
+   * the next look decides. */
+  if (m->fault_fired && !m->closed && !m->exp_rolled) {
+    if (m->burst > 0 && m->fp != NULL) {
+      if (m->would_roll)
+        m->maybe_rolled = 1;
+    } else {
+      if (m->fp != NULL)
+        clearerr(m->fp);
+      rolled = tf_spool_rolled(m->s);
+      stream_flushed(m, 0, m->sticky);
+      if (rolled == 1 && !m->exp_rolled) {
+        if (!m->would_roll) {
+          mismatch(m, "rolled over by a failed step that does not roll over");
+          return got;
+        }
+        m->exp_rolled = 1;
+      }
     }
-    m->exp_rolled = 1;
   }
   checks(m);
   m->stats.ops++;
@@ -526,11 +744,6 @@ static long long end(struct spool_model *m, long long got) {
 static long long closed_step(struct spool_model *m, long long got) {
   CHECK(got == -EBADF, "a closed spool gave %lld, not -EBADF", got);
   return end(m, got);
-}
-
-/* Whether n bytes written at `at` roll the spool over. */
-static int rolls(const struct spool_model *m, int64_t at, int64_t n) {
-  return !m->exp_rolled && m->max > 0 && n > 0 && at + n > (int64_t)m->max;
 }
 
 static int64_t clip_write(int64_t at, int64_t n) {
@@ -551,22 +764,25 @@ long long spool_model_write(struct spool_model *m, int64_t n) {
   long long got, want;
   const char *src;
   int64_t at = m->pos;
+  int roll;
   if (!begin(m))
     return 0;
   n = clip_write(at, n);
   src = data(m, (size_t)n);
   describe(m, "tf_spool_write(%lld) at %lld", (long long)n, (long long)at);
-  m->would_roll = rolls(m, at, n);
+  roll = rolls(m, at, n);
+  m->would_roll |= roll;
   arm(m);
   got = tf_spool_write(m->s, src, (size_t)n);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
   want = sysret(write(m->ref, src, (size_t)n));
   CHECK(got == want, "returned %lld, the file's write %lld", got, want);
-  if (got > 0 && m->would_roll)
+  if (got > 0 && roll)
     m->exp_rolled = 1;
+  m->settled = n > 0;
   return end(m, got);
 }
 
@@ -605,7 +821,7 @@ long long spool_model_writev(struct spool_model *m, const int64_t *lens,
   describe(m, "tf_spool_writev(%d:%s) at %lld", count, desc, (long long)at);
   arm(m);
   got = tf_spool_writev(m->s, iov, count);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
@@ -627,6 +843,7 @@ long long spool_model_writev(struct spool_model *m, const int64_t *lens,
       m->exp_rolled = 1;
     done += (int64_t)iov[i].iov_len;
   }
+  m->settled = total > 0;
   return end(m, got);
 }
 
@@ -639,7 +856,7 @@ long long spool_model_read(struct spool_model *m, int64_t n) {
   describe(m, "tf_spool_read(%lld) at %lld", (long long)n, (long long)at);
   arm(m);
   got = tf_spool_read(m->s, m->a, (size_t)n);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
@@ -647,6 +864,7 @@ long long spool_model_read(struct spool_model *m, int64_t n) {
   CHECK(got == want, "returned %lld, the file's read %lld", got, want);
   if (got > 0)
     SAME_DATA(m->a, m->b, got, "tf_spool_read");
+  m->settled = n > 0;
   return end(m, got);
 }
 
@@ -662,7 +880,7 @@ long long spool_model_seek(struct spool_model *m, int64_t offset, int whence) {
            whence_name(whence), (long long)m->pos);
   arm(m);
   got = tf_spool_seek(m->s, offset, whence);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
@@ -679,7 +897,7 @@ long long spool_model_tell(struct spool_model *m) {
   describe(m, "tf_spool_tell()");
   arm(m);
   got = tf_spool_tell(m->s);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
@@ -691,6 +909,7 @@ long long spool_model_tell(struct spool_model *m) {
 long long spool_model_truncate(struct spool_model *m, int64_t size) {
   long long got, want;
   int64_t target = size == TF_SPOOL_HERE ? m->pos : size;
+  int roll = 0, on_disk = phase(m) == PH_DISK;
   if (!begin(m))
     return 0;
   if (size == TF_SPOOL_HERE)
@@ -698,12 +917,13 @@ long long spool_model_truncate(struct spool_model *m, int64_t size) {
   else
     describe(m, "tf_spool_truncate(%lld)", (long long)size);
   if (!m->exp_rolled)
-    m->would_roll = size == TF_SPOOL_HERE
-                        ? m->max > 0 && m->pos > (int64_t)m->max
-                        : size >= 0 && (uint64_t)size > (uint64_t)m->max;
+    roll = size == TF_SPOOL_HERE
+               ? m->max > 0 && m->pos > (int64_t)m->max
+               : size >= 0 && (uint64_t)size > (uint64_t)m->max;
+  m->would_roll |= roll;
   arm(m);
   got = tf_spool_truncate(m->s, size);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed && size >= TF_SPOOL_HERE)
     return closed_step(m, got);
@@ -712,8 +932,10 @@ long long spool_model_truncate(struct spool_model *m, int64_t size) {
   else
     want = ftruncate(m->ref, (off_t)target) == 0 ? target : -(long long)errno;
   CHECK(got == want, "returned %lld, expected %lld", got, want);
-  if (got >= 0 && m->would_roll)
+  if (got >= 0 && roll)
     m->exp_rolled = 1;
+  /* On disk a truncate keeps the pending bytes (and cuts them) */
+  m->settled = got >= 0 && !on_disk;
   return end(m, got);
 }
 
@@ -724,27 +946,30 @@ long long spool_model_flush(struct spool_model *m) {
   describe(m, "tf_spool_flush()");
   arm(m);
   got = tf_spool_flush(m->s);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
   CHECK(got == 0, "returned %lld", got);
+  m->settled = 1;
   return end(m, got);
 }
 
 long long spool_model_size_op(struct spool_model *m) {
   long long got;
+  int on_disk = phase(m) == PH_DISK;
   if (!begin(m))
     return 0;
   describe(m, "tf_spool_size()");
   arm(m);
   got = tf_spool_size(m->s);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
   CHECK(got == m->size, "returned %lld, the file's size %lld", got,
         (long long)m->size);
+  m->settled = !on_disk; /* on disk the size counts the pending bytes */
   return end(m, got);
 }
 
@@ -756,12 +981,13 @@ long long spool_model_rollover(struct spool_model *m) {
   m->would_roll = !m->exp_rolled;
   arm(m);
   got = tf_spool_rollover(m->s);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
   CHECK(got == 0, "returned %lld", got);
   m->exp_rolled = 1;
+  m->settled = 1;
   return end(m, got);
 }
 
@@ -773,7 +999,7 @@ long long spool_model_fd(struct spool_model *m) {
   m->would_roll = !m->exp_rolled;
   arm(m);
   got = tf_spool_fd(m->s);
-  if (fault_failed(m, got))
+  if (direct_done(m, got))
     return end(m, got);
   if (m->closed)
     return closed_step(m, got);
@@ -783,6 +1009,7 @@ long long spool_model_fd(struct spool_model *m) {
   m->sfd = (int)got;
   m->exp_rolled = 1;
   m->was_exposed = 1;
+  m->settled = 1;
   off = sysret(lseek(m->sfd, 0, SEEK_CUR));
   CHECK(off == m->pos, "the fd's offset is %lld, the position %lld", off,
         (long long)m->pos);
@@ -796,21 +1023,50 @@ long long spool_model_close_op(struct spool_model *m) {
   describe(m, "tf_spool_close()");
   got = tf_spool_close(m->s);
   CHECK(got == 0, "returned %lld", got);
+  /* (what the stream held goes with the rest) */
   m->closed = 1;
   m->fp = NULL;
   m->sfd = -1;
+  m->dirty = 0;
+  m->stream_mem = 0;
+  m->pend_max = 0;
+  m->over_hi = 0;
   return end(m, got);
 }
 
 /* ------------------------------------------------------- the exposed fd */
 
-/* Before a call on the fd: the stream may hold a byte the spool has
- * passed (ungetc) when no direct call synchronised it since; the caller
- * hands the file over from the stream to the fd as POSIX asks, with
- * fflush(). */
+/* Before a call on the fd: the stream may hold bytes to write, or a byte
+ * the spool has passed (ungetc, read-ahead), when no direct call
+ * synchronised it since; the caller hands the file over from the stream
+ * to the fd as POSIX asks, with fflush().  If a flush of the stream
+ * failed since, the spool keeps those bytes until one of its own calls
+ * places them, which a call on the fd is not: the caller, who saw the
+ * stream's error, calls tf_spool_flush() first. */
 static void hand_over(struct spool_model *m) {
-  if (m->unsynced && m->fp != NULL)
-    (void)fflush(m->fp);
+  if (m->fp != NULL && (m->unsynced || m->dirty > 0)) {
+    clearerr(m->fp);
+    if (fflush(m->fp) != 0 && !m->sticky) {
+      describe(m, "fflush() to hand the file over to the fd");
+      mismatch(m, "failed: %s", strerror(errno));
+      return;
+    }
+    stream_flushed(m, 0, m->sticky);
+  }
+  if (m->pend_max > 0 && !m->failed) {
+    long long rc;
+    if (m->fp != NULL)
+      clearerr(m->fp);
+    rc = tf_spool_flush(m->s);
+    stream_flushed(m, 0, m->sticky);
+    if (rc != 0 && !m->sticky) {
+      describe(m, "tf_spool_flush() to hand the file over to the fd");
+      mismatch(m, "returned %lld", rc);
+      return;
+    }
+    if (rc == 0)
+      m->pend_max = 0;
+  }
   m->unsynced = 0;
   m->stream_dir = 0;
 }
@@ -912,14 +1168,10 @@ long long spool_model_fd_pread(struct spool_model *m, int64_t n,
 
 /* ------------------------------------------------------------ the stream */
 
-/* glibc reads a cookie stream a byte at a time (its xsgetn for them is
- * the default one, which underflows an unbuffered stream byte by byte):
- * a read() per byte once the fd is exposed.  So a long stream read is no
- * different from a short one for the spool, only slower: stream reads
- * stay short. */
-static int64_t stream_read_max(const struct spool_model *m) {
-  return m->sfd >= 0 ? 2048 : 8192;
-}
+/* Reads through the stream go through its buffer (glibc reads a request
+ * of a buffer or more straight into the caller's memory); up to this many
+ * bytes at a time. */
+#define STREAM_READ_MAX ((int64_t)300000)
 
 /* The spool's stream, asked for on first use (and now and then again: it
  * must be the same one).  NULL when the spool is closed; the step is then
@@ -940,6 +1192,10 @@ static FILE *stream(struct spool_model *m) {
   if (m->fp == NULL && m->fault_pending && m->fault_id == TF_SYS_fopencookie)
     arm(m);
   got = tf_spool_stream(m->s, &fp);
+  /* Its buffer is made first, and kept for the next try if the stream
+   * cannot be opened (the only fault armed here) */
+  if (!m->closed && (got == 0 || m->fault_active))
+    m->stream_mem = STREAM_BUF;
   if (fault_failed(m, got)) { /* no stream yet; the next call tries again */
     describe(m, "tf_spool_stream()");
     CHECK(fp == NULL, "failed, but set the stream");
@@ -957,6 +1213,10 @@ static FILE *stream(struct spool_model *m) {
              (void *)m->fp);
     return NULL;
   }
+  if (m->fp == NULL) {
+    CHECK(__fpending(fp) == 0, "a new stream holds %zu bytes", __fpending(fp));
+    m->dirty = 0;
+  }
   m->fp = fp;
   return fp;
 #undef CHECK
@@ -973,30 +1233,51 @@ static FILE *stream(struct spool_model *m) {
  * input, only through a positioning call (or fflush after output): a
  * program does one when it changes direction and nothing synchronised
  * the stream since.  musl means it: an ungetc() byte is dropped, not
- * given back, when a write follows. */
+ * given back, when a write follows.  (Before the step's fault is armed.) */
 static void direction(struct spool_model *m, FILE *fp, int dir) {
   if (m->stream_dir != 0 && m->stream_dir != dir) {
     clearerr(fp);
     if (fseeko(fp, 0, SEEK_CUR) != 0)
       mismatch(m, "fseeko(0, CUR) before changing direction: %s",
                strerror(errno));
+    stream_flushed(m, 0, m->sticky);
+    clearerr(fp);
   }
   m->stream_dir = dir;
 }
 
-/* Bytes written through the stream: the reference follows. */
-static long long stream_wrote(struct spool_model *m, long long got,
-                              int64_t at, int64_t n, const char *src) {
+/* A stream write of n bytes that took got of them (what stdio counted:
+ * copied into its buffer or written through), errno being err after it:
+ * the reference follows, and the model notes what reached the spool.
+ * Only a fault makes the count short, and then the error indicator and
+ * errno say so. */
+static long long stream_wrote(struct spool_model *m, long long got, int64_t n,
+                              const char *src, int err) {
   long long want;
+  int error = ferror(m->fp);
   if (!m->fault_fired || got == n) {
-    CHECK(got == n && !ferror(m->fp), "wrote %lld of %lld (error %d)", got,
-          (long long)n, ferror(m->fp));
+    CHECK(got == n && !error, "wrote %lld of %lld (error %d)", got,
+          (long long)n, error);
+  } else {
+    CHECK(got >= 0 && got < n && error,
+          "a fault fired: wrote %lld of %lld, error indicator %d", got,
+          (long long)n, error);
+    CHECK(fault_errno(m) == 0 || err == fault_errno(m),
+          "a fault fired: errno %s, the fault's %s", tf_err_name(-err),
+          tf_err_name(-fault_errno(m)));
   }
   want = sysret(write(m->ref, src, (size_t)got));
   CHECK(want == got, "the file's write %lld", want);
-  if (got > 0 && rolls(m, at, n))
-    m->exp_rolled = 1;
+  stream_flushed(m, got, m->fault_fired || m->sticky);
   return got;
+}
+
+/* Before a stream write of n bytes at the stream's position: the widest
+ * range it may give the spool (what stdio holds, then the n bytes) may
+ * roll it over. */
+static void stream_write_may_roll(struct spool_model *m, int64_t n) {
+  if (rolls(m, m->pos - (int64_t)m->dirty, n + (int64_t)m->dirty))
+    m->would_roll = 1;
 }
 
 long long spool_model_fwrite(struct spool_model *m, int64_t n) {
@@ -1004,19 +1285,56 @@ long long spool_model_fwrite(struct spool_model *m, int64_t n) {
   const char *src;
   int64_t at = m->pos;
   FILE *fp;
+  int err;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
   n = clip_write(at, n);
   src = data(m, (size_t)n);
-  describe(m, "fwrite(%lld) at %lld", (long long)n, (long long)at);
+  describe(m, "fwrite(%lld) at %lld (%zu held)", (long long)n, (long long)at,
+           m->dirty);
   m->stats.stream_ops++;
-  m->would_roll = rolls(m, at, n);
   clearerr(fp);
   direction(m, fp, 'w');
+  stream_write_may_roll(m, n);
   arm(m);
+  errno = 0;
   got = (long long)fwrite(src, 1, (size_t)n, fp);
+  err = errno;
   (void)fault_failed(m, -1);
-  got = stream_wrote(m, got, at, n, src);
+  got = stream_wrote(m, got, n, src, err);
+  return end(m, got);
+}
+
+long long spool_model_fputc_run(struct spool_model *m, int64_t n) {
+  long long got = -1;
+  const char *src;
+  int64_t at = m->pos, i;
+  FILE *fp;
+  int err = 0, r = 0;
+  if (!begin(m) || (fp = stream(m)) == NULL)
+    return -EBADF;
+  n = clip_write(at, n);
+  if (n > FPUTC_MAX)
+    n = FPUTC_MAX;
+  src = data(m, (size_t)n);
+  describe(m, "fputc() %lld times at %lld (%zu held)", (long long)n,
+           (long long)at, m->dirty);
+  m->stats.stream_ops++;
+  clearerr(fp);
+  direction(m, fp, 'w');
+  stream_write_may_roll(m, n);
+  arm(m);
+  errno = 0;
+  for (i = 0; i < n; i++) {
+    r = fputc((unsigned char)src[i], fp);
+    if (r != (unsigned char)src[i])
+      break;
+  }
+  err = errno;
+  (void)fault_failed(m, -1);
+  /* The char it failed on is not taken; those before were */
+  CHECK(i == n || r == EOF, "fputc(%d) returned %d", (unsigned char)src[i], r);
+  got = stream_wrote(m, (long long)i, n, src, err);
   return end(m, got);
 }
 
@@ -1026,8 +1344,8 @@ long long spool_model_fread(struct spool_model *m, int64_t n) {
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
   n = clip_read(n);
-  if (n > stream_read_max(m))
-    n = n % (stream_read_max(m) + 1);
+  if (n > STREAM_READ_MAX)
+    n = n % (STREAM_READ_MAX + 1);
   describe(m, "fread(%lld) at %lld", (long long)n, (long long)m->pos);
   m->stats.stream_ops++;
   clearerr(fp);
@@ -1043,6 +1361,8 @@ long long spool_model_fread(struct spool_model *m, int64_t n) {
   }
   CHECK(got == want, "returned %lld, the file's read %lld", got, want);
   SAME_DATA(m->a, m->b, got, "fread");
+  CHECK(__fpending(fp) == 0, "after a read the stream holds %zu bytes to write",
+        __fpending(fp));
   return end(m, got);
 }
 
@@ -1050,13 +1370,31 @@ long long spool_model_fseek(struct spool_model *m, int64_t offset,
                             int whence) {
   long long got, want;
   FILE *fp;
+  int err;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
-  describe(m, "fseeko(%lld, %s) from %lld", (long long)offset,
-           whence_name(whence), (long long)m->pos);
+  describe(m, "fseeko(%lld, %s) from %lld (%zu held)", (long long)offset,
+           whence_name(whence), (long long)m->pos, m->dirty);
   m->stats.stream_ops++;
   clearerr(fp);
+  arm(m);
+  errno = 0;
   got = fseeko(fp, (off_t)offset, whence) == 0 ? 0 : -(long long)errno;
+  err = errno;
+  (void)fault_failed(m, -1);
+  /* It writes what the stream holds first */
+  stream_flushed(m, 0, m->fault_fired || m->sticky);
+  CHECK(__fpending(fp) == 0, "fseeko left %zu bytes to write",
+        __fpending(fp));
+  if (ferror(fp)) { /* that failed: no seek */
+    CHECK(got < 0, "returned %lld, with the error indicator set", got);
+    CHECK(fault_errno(m) == 0 || err == fault_errno(m),
+          "errno %s, the fault's %s", tf_err_name(-err),
+          tf_err_name(-fault_errno(m)));
+    return end(m, got);
+  }
+  if (got < 0 && m->fault_fired && m->fault_err != EINTR)
+    return end(m, got); /* the seek itself failed: changes nothing */
   if (got == 0)
     m->stream_dir = 0;
   want = sysret(lseek(m->ref, (off_t)offset, whence));
@@ -1071,21 +1409,56 @@ long long spool_model_ftell(struct spool_model *m) {
   FILE *fp;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
-  describe(m, "ftello()");
+  describe(m, "ftello() (%zu held)", m->dirty);
   m->stats.stream_ops++;
   got = sysret(ftello(fp));
   CHECK(got == m->pos, "returned %lld, the file's position %lld", got,
         (long long)m->pos);
+  CHECK(__fpending(fp) == m->dirty, "ftello wrote: %zu bytes held, not %zu",
+        __fpending(fp), m->dirty);
+  return end(m, got);
+}
+
+long long spool_model_fflush(struct spool_model *m) {
+  long long got;
+  FILE *fp;
+  int err;
+  if (!begin(m) || (fp = stream(m)) == NULL)
+    return -EBADF;
+  describe(m, "fflush() of %zu bytes at %lld", m->dirty,
+           (long long)m->pos - (long long)m->dirty);
+  m->stats.stream_ops++;
+  clearerr(fp);
+  arm(m);
+  errno = 0;
+  got = fflush(fp) == 0 ? 0 : -(long long)errno;
+  err = errno;
+  (void)fault_failed(m, -1);
+  if (got == 0) {
+    CHECK(!ferror(fp), "returned 0 with the error indicator set");
+  } else {
+    CHECK(m->fault_fired && ferror(fp),
+          "returned %lld (error indicator %d), no fault fired", got,
+          ferror(fp));
+    CHECK(fault_errno(m) == 0 || err == fault_errno(m),
+          "errno %s, the fault's %s", tf_err_name(-err),
+          tf_err_name(-fault_errno(m)));
+  }
+  stream_flushed(m, 0, m->fault_fired || m->sticky);
+  CHECK(__fpending(fp) == 0, "fflush left %zu bytes to write",
+        __fpending(fp));
+  if (m->stream_dir == 'w')
+    m->stream_dir = 0;
   return end(m, got);
 }
 
 long long spool_model_fprintf(struct spool_model *m, int variant,
                               unsigned arg) {
-  long long got;
-  int64_t at = m->pos, n;
+  long long got = -1;
+  int64_t at = m->pos, n, took;
   char text[256];
   FILE *fp;
-  int len = 0;
+  int len = 0, r, err;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
   switch (variant & 3) {
@@ -1102,8 +1475,8 @@ long long spool_model_fprintf(struct spool_model *m, int variant,
     describe(m, "fprintf(\"%%.*s\", %u) at %lld", arg % 256, (long long)at);
     break;
   case 2:
-    len = snprintf(m->a, BIG_MAX, "%*d", (int)(arg % 20001), (int)arg);
-    describe(m, "fprintf(\"%%*d\", %u) at %lld", arg % 20001, (long long)at);
+    len = snprintf(m->a, BIG_MAX, "%*d", (int)(arg % 140001), (int)arg);
+    describe(m, "fprintf(\"%%*d\", %u) at %lld", arg % 140001, (long long)at);
     break;
   default:
     len = snprintf(m->a, BIG_MAX, "%s:%lld;", "pos", (long long)at);
@@ -1121,23 +1494,38 @@ long long spool_model_fprintf(struct spool_model *m, int variant,
   m->stats.stream_ops++;
   clearerr(fp);
   direction(m, fp, 'w');
+  stream_write_may_roll(m, n);
+  arm(m);
+  errno = 0;
   switch (variant & 3) {
   case 0:
-    got = fprintf(fp, "%d\n", (int)arg);
+    r = fprintf(fp, "%d\n", (int)arg);
     break;
   case 1:
-    got = fprintf(fp, "%.*s", (int)(arg % 256), text);
+    r = fprintf(fp, "%.*s", (int)(arg % 256), text);
     break;
   case 2:
-    got = fprintf(fp, "%*d", (int)(arg % 20001), (int)arg);
+    r = fprintf(fp, "%*d", (int)(arg % 140001), (int)arg);
     break;
   default:
-    got = fprintf(fp, "%s:%lld;", "pos", (long long)at);
+    r = fprintf(fp, "%s:%lld;", "pos", (long long)at);
     break;
   }
-  CHECK(got == len && !ferror(fp), "returned %lld, expected %d (error %d)", got,
-        len, ferror(fp));
-  got = stream_wrote(m, got, at, n, m->a);
+  err = errno;
+  (void)fault_failed(m, -1);
+  if (r >= 0) {
+    CHECK(r == len, "returned %d, expected %d", r, len);
+    took = len;
+  } else {
+    /* -1 says nothing of what it took: the position does */
+    CHECK(m->fault_fired && ferror(fp),
+          "returned %d (error indicator %d), no fault fired", r, ferror(fp));
+    took = (int64_t)ftello(fp) - at;
+    CHECK(took >= 0 && took < len,
+          "failed, and ftello says it took %lld bytes of %d", (long long)took,
+          len);
+  }
+  got = stream_wrote(m, took, len, m->a, err);
   return end(m, got);
 }
 
@@ -1145,28 +1533,27 @@ long long spool_model_fputc(struct spool_model *m, int c) {
   long long got;
   int64_t at = m->pos;
   FILE *fp;
+  int err;
   if (!begin(m) || (fp = stream(m)) == NULL)
     return -EBADF;
   c &= 0xff;
-  describe(m, "fputc(%d) at %lld", c, (long long)at);
+  describe(m, "fputc(%d) at %lld (%zu held)", c, (long long)at, m->dirty);
   if (at >= CAP) {
     got = sysret(ftello(fp));
     return end(m, got);
   }
   m->stats.stream_ops++;
-  m->would_roll = rolls(m, at, 1);
   m->a[0] = (char)c;
   clearerr(fp);
   direction(m, fp, 'w');
+  stream_write_may_roll(m, 1);
   arm(m);
+  errno = 0;
   got = fputc(c, fp);
+  err = errno;
   (void)fault_failed(m, -1);
-  if (m->fault_fired && got == EOF) {
-    (void)stream_wrote(m, 0, at, 1, m->a);
-  } else {
-    CHECK(got == c, "returned %lld", got);
-    (void)stream_wrote(m, 1, at, 1, m->a);
-  }
+  CHECK(got == c || got == EOF, "returned %lld", got);
+  (void)stream_wrote(m, got == EOF ? 0 : 1, 1, m->a, err);
   return end(m, got);
 }
 
@@ -1274,6 +1661,7 @@ long long spool_model_invalid(struct spool_model *m, int variant) {
     got = tf_spool_write(m->s, NULL, 5);
     break;
   }
+  stream_flushed(m, 0, m->sticky); /* some flush the stream first */
   CHECK(got == -EINVAL, "returned %lld, not -EINVAL", got);
   return end(m, got);
 }
@@ -1288,7 +1676,38 @@ void spool_model_fault(struct spool_model *m, int sys_id, unsigned long nth,
   m->fault_err = err;
 }
 
+void spool_model_fault_sticky(struct spool_model *m, int sys_id, int err) {
+  m->fault_pending = 0;
+  m->sticky = 1;
+  m->fault_id = sys_id;
+  m->fault_nth = 1;
+  m->fault_err = err == EINTR ? EIO : err; /* (EINTR would be retried for
+                                               ever) */
+  tf__fault_arm_sticky(sys_id, 1, m->fault_err);
+}
+
+void spool_model_fault_clear(struct spool_model *m) {
+  if (m->sticky)
+    tf__fault_disarm();
+  m->sticky = 0;
+  m->fault_pending = 0;
+  m->fault_active = 0;
+}
+
 void spool_model_check(struct spool_model *m) { compare_contents(m); }
+
+int spool_model_rolled(struct spool_model *m) {
+  int rolled;
+  if (m->fp != NULL)
+    clearerr(m->fp);
+  rolled = tf_spool_rolled(m->s);
+  stream_flushed(m, 0, m->sticky);
+  return rolled;
+}
+
+size_t spool_model_stream_held(const struct spool_model *m) {
+  return m->dirty;
+}
 
 int spool_model_failed(const struct spool_model *m) { return m->failed; }
 const char *spool_model_message(const struct spool_model *m) {
@@ -1398,6 +1817,7 @@ static int finish(struct spool_model *m, char *msg, size_t msgsize,
                   struct spool_model_stats *stats) {
   int rc, result;
   long left;
+  spool_model_fault_clear(m);
   if (!m->failed && !m->closed) {
     compare_contents(m);
     describe(m, "tf_spool_free()");
@@ -1457,6 +1877,17 @@ static int gentle(const struct spool_model *m, const struct prog *p) {
   return p->gentle && !m->exp_rolled && m->max > 0;
 }
 
+/* In a gentle program, n bytes at `at` clipped to max_size, or one past
+ * now and then. */
+static int64_t gentle_clip(struct spool_model *m, struct prog *p, int64_t at,
+                           int64_t n) {
+  if (gentle(m, p)) {
+    int64_t room = (int64_t)m->max + (u8(p) % 8 == 0) - at;
+    n = room > 0 ? n % (room + 1) : 0;
+  }
+  return n;
+}
+
 /* A transfer length for a transfer starting at `at`: small ones, the
  * boundaries that matter (max_size, 64 KiB buffers and direct writes,
  * the memory chunks at powers of two, the end of the file), up to three
@@ -1511,11 +1942,7 @@ static int64_t dec_len(struct spool_model *m, struct prog *p, int64_t at) {
   }
   if (n < 0)
     n = -n % 17;
-  if (gentle(m, p)) { /* up to max_size, or one past now and then */
-    int64_t room = max + (u8(p) % 8 == 0) - at;
-    n = room > 0 ? n % (room + 1) : 0;
-  }
-  return n;
+  return gentle_clip(m, p, at, n);
 }
 
 /* A position: near the start, the end, the threshold, the boundaries,
@@ -1589,7 +2016,7 @@ static int64_t dec_truncate(struct spool_model *m, struct prog *p) {
 
 enum op {
   W, WV, R, SK, TL, TR, FL, SZ, RO, FD, FDOP, FW, FR, FS, FT, FP, FC, GC, FG,
-  BU, CK, IV, CL, PK, FA
+  BU, CK, IV, CL, PK, FA, FF, FCR, FX
 };
 
 static const unsigned char op_table[] = {
@@ -1597,49 +2024,59 @@ static const unsigned char op_table[] = {
     R,  R,  SK, SK, SK, SK, SK, SK, SK, TL, TL, TR, TR, TR, TR, FL, FL,
     SZ, SZ, RO, FD, FDOP, FDOP, FDOP, FDOP, FW, FW, FW, FR, FR, FR, FS, FS,
     FT, FP, FP, FC, FC, GC, GC, FG, FG, BU, BU, CK, IV, CL, FA, FA, FA,
-    PK, PK};
+    PK, PK, FF, FF, FCR, FCR, FX, FX, FX, FX};
 
 /* The faults the fault op injects: by phase, a call the spool makes
  * there (in memory: chunks, and the rollover's file and copy; on disk:
  * the buffer's write-back and read-ahead; exposed: the fd's calls) and
- * the steps that make it.  The errno comes from fault_errs; EINTR, at
- * any of them, the library's policy hides (made again; at a close,
+ * the steps that make it, the stream's flushes among them (fflush,
+ * fseeko, a write that fills its buffer: they fire when the stream holds
+ * bytes, as in a burst).  The errno comes from fault_errs; EINTR, at any
+ * of them, the library's policy hides (made again; at a close,
  * success). */
 struct fault_kind {
   int id;
   unsigned char ops[8]; /* ended by 0xff */
 };
 #define END 0xff
-static const struct fault_kind fault_kinds[3][6] = {
-    {{TF_SYS_fopencookie, {FW, FR, GC, END}},
-     {TF_SYS_malloc, {W, WV, TR, RO, FD, FW, END}},
-     {TF_SYS_openat, {RO, FD, W, TR, WV, END}},
-     {TF_SYS_pwrite, {RO, FD, W, FW, END}},
-     {TF_SYS_mapmem, {W, TR, WV, END}},
-     {TF_SYS_close, {RO, FD, END}}},
+#define KINDS 8
+static const struct fault_kind fault_kinds[3][KINDS] = {
+    {{TF_SYS_fopencookie, {FW, FR, GC, FCR, END}},
+     {TF_SYS_malloc, {W, WV, TR, RO, FD, FW, FF, FCR}},
+     {TF_SYS_openat, {RO, FD, W, TR, WV, FF, FS, FW}},
+     {TF_SYS_pwrite, {RO, FD, W, FW, FF, FCR, END}},
+     {TF_SYS_mapmem, {W, TR, WV, FW, FF, END}},
+     {TF_SYS_close, {RO, FD, END}},
+     {TF_SYS_openat, {FF, FP, FCR, FS, END}},
+     {TF_SYS_malloc, {FF, FS, FP, END}}},
     {{TF_SYS_fopencookie, {FW, FR, FC, END}},
      {TF_SYS_pwrite, {W, WV, FL, TR, R, FD, FW, FC}},
      {TF_SYS_pread, {R, FR, R, END}},
      {TF_SYS_ftruncate, {TR, END}},
      {TF_SYS_lseek, {FD, END}},
-     {TF_SYS_pwrite, {FL, W, R, END}}},
+     {TF_SYS_pwrite, {FL, W, R, FF, FS, FCR, FP, END}},
+     {TF_SYS_pwrite, {FF, FW, FS, FCR, END}},
+     {TF_SYS_pread, {FR, FS, GC, END}}},
     {{TF_SYS_fopencookie, {FR, FC, END}},
-     {TF_SYS_write, {W, WV, FW, FC, END}},
+     {TF_SYS_write, {W, WV, FW, FC, FF, FCR, END}},
      {TF_SYS_read, {R, FR, END}},
      {TF_SYS_lseek, {SK, TL, TR, END}},
      {TF_SYS_ftruncate, {TR, END}},
-     {TF_SYS_fsize, {SZ, END}}}};
+     {TF_SYS_fsize, {SZ, END}},
+     {TF_SYS_write, {FF, FS, FP, FCR, END}},
+     {TF_SYS_write, {FF, FW, FCR, END}}}};
 static const int fault_errs[] = {ENOSPC, EIO, ENOMEM, EMFILE, EINTR,
                                  EOPNOTSUPP, EDQUOT, EINTR};
+#define N_ERRS (sizeof(fault_errs) / sizeof(fault_errs[0]))
 
 static void do_op(struct spool_model *m, struct prog *p, int op);
 
 static void do_fault(struct spool_model *m, struct prog *p) {
   int ph = phase(m) > PH_EXPOSED ? PH_MEMORY : phase(m);
-  const struct fault_kind *k = &fault_kinds[ph][u8(p) % 6];
+  const struct fault_kind *k = &fault_kinds[ph][u8(p) % KINDS];
   unsigned nops = 0, pick = u8(p);
   unsigned long nth = u8(p) % 4 == 0 ? 2 : 1;
-  int err = fault_errs[u8(p) % (sizeof(fault_errs) / sizeof(fault_errs[0]))];
+  int err = fault_errs[u8(p) % N_ERRS];
   int op;
   while (nops < sizeof(k->ops) && k->ops[nops] != END)
     nops++;
@@ -1648,6 +2085,111 @@ static void do_fault(struct spool_model *m, struct prog *p) {
     op = W;
   spool_model_fault(m, k->id, nth, err);
   do_op(m, p, op);
+  m->fault_pending = 0;
+}
+
+/* A length that fills the stream's buffer, about: what it has room for,
+ * give or take a few bytes, or a buffer and more. */
+static int64_t dec_fill(struct spool_model *m, struct prog *p) {
+  int64_t room = (int64_t)STREAM_BUF - (int64_t)spool_model_stream_held(m);
+  int64_t n = u8(p) % 4 == 0 ? room + (int64_t)STREAM_BUF + delta(p)
+                             : room + delta(p);
+  return gentle_clip(m, p, m->pos, n < 0 ? 0 : n);
+}
+
+/* A fault while the stream flushes what it holds: a stream write in a
+ * burst (no check flushes it), then the fault and a call that flushes:
+ * fflush, fseeko, a stream write that fills the buffer, or a direct
+ * call, which flushes the stream first.  The faults are those of the
+ * spool's writes in each phase: the rollover's file, copy and memory,
+ * the write-back on disk, write(2) once exposed.  (Not lseek(2) once
+ * exposed: glibc's fseeko() may seek the cookie twice, to a block and
+ * then within it, and the first move stays when the second fails.) */
+static void do_flush_fault(struct spool_model *m, struct prog *p) {
+  static const int ids[3][4] = {
+      {TF_SYS_openat, TF_SYS_pwrite, TF_SYS_malloc, TF_SYS_mapmem},
+      {TF_SYS_pwrite, TF_SYS_pwrite, TF_SYS_pwrite, TF_SYS_pread},
+      {TF_SYS_write, TF_SYS_write, TF_SYS_write, TF_SYS_write}};
+  unsigned what = u8(p), act = u8(p);
+  int64_t off;
+  int whence, ph, id, err;
+  unsigned long nth;
+  unsigned burst = m->burst; /* (in a burst already: it goes on) */
+  if (burst == 0)
+    spool_model_burst(m, 1);
+  switch (what % 4) {
+  case 0:
+    spool_model_fwrite(m, dec_len(m, p, m->pos));
+    break;
+  case 1:
+    spool_model_fputc_run(m, dec_len(m, p, m->pos));
+    break;
+  case 2:
+    whence = (int)(u16(p) | (unsigned)u8(p) << 16);
+    if (gentle(m, p))
+      whence %= (int)m->max + 2;
+    spool_model_fprintf(m, (int)what >> 2, (unsigned)whence);
+    break;
+  default:
+    spool_model_fwrite(m, dec_fill(m, p));
+    break;
+  }
+  if (burst == 0)
+    spool_model_burst(m, 0); /* (if that step did not take it) */
+  ph = phase(m) > PH_EXPOSED ? PH_MEMORY : phase(m);
+  id = ids[ph][u8(p) % 4];
+  nth = u8(p) % 4 == 0 ? 2 : 1;
+  err = fault_errs[u8(p) % N_ERRS];
+  spool_model_fault(m, id, nth, err);
+  switch (act % 14) {
+  case 0:
+  case 1:
+    spool_model_fflush(m);
+    break;
+  case 2:
+    dec_seek(m, p, &off, &whence);
+    spool_model_fseek(m, off, whence);
+    break;
+  case 3:
+    spool_model_fwrite(m, dec_fill(m, p));
+    break;
+  case 4:
+    spool_model_fputc_run(m, dec_fill(m, p));
+    break;
+  case 5:
+    spool_model_write(m, dec_len(m, p, m->pos));
+    break;
+  case 6:
+    spool_model_read(m, dec_len(m, p, m->pos));
+    break;
+  case 7:
+    dec_seek(m, p, &off, &whence);
+    spool_model_seek(m, off, whence);
+    break;
+  case 8:
+    spool_model_tell(m);
+    break;
+  case 9:
+    spool_model_size_op(m);
+    break;
+  case 10:
+    spool_model_truncate(m, dec_truncate(m, p));
+    break;
+  case 11:
+    spool_model_flush(m);
+    break;
+  case 12:
+    spool_model_fwrite(m, dec_len(m, p, m->pos));
+    break;
+  default: /* rare, as elsewhere */
+    if (u8(p) < 32)
+      spool_model_fd(m);
+    else if (u8(p) < 64)
+      spool_model_rollover(m);
+    else
+      spool_model_fflush(m);
+    break;
+  }
   m->fault_pending = 0;
 }
 
@@ -1775,6 +2317,15 @@ static void do_op(struct spool_model *m, struct prog *p, int op) {
       spool_model_close_op(m);
     else
       spool_model_flush(m);
+    break;
+  case FF:
+    spool_model_fflush(m);
+    break;
+  case FCR:
+    spool_model_fputc_run(m, dec_len(m, p, m->pos));
+    break;
+  case FX:
+    do_flush_fault(m, p);
     break;
   default:
     do_fault(m, p);

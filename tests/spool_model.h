@@ -6,10 +6,13 @@
  * with read/write/lseek/ftruncate/pread.  Every step does one operation to
  * both and compares what the spool returns (counts, positions, sizes,
  * errors, the bytes read) with what the file does, then checks the
- * position and size (tell and size, which also synchronise the spool's
- * stream; skipped inside a "burst"), the rollover state the rules predict,
- * the memory the spool holds, and every check_every steps the whole
- * contents, read back through the spool's own calls.
+ * rollover state the rules predict, the position and size (rolled, tell
+ * and size flush the spool's buffered stream, as every direct call does;
+ * skipped inside a "burst" when there is a stream), the memory the spool
+ * holds, and every check_every steps the whole contents, read back
+ * through the spool's own calls.  What the stream holds in its buffer is
+ * tracked with __fpending(), so the model knows when its bytes reach the
+ * spool (and may roll it over).
  *
  * spool_model_run() decodes a byte string (a "program") into such steps;
  * the unit tests feed it pseudo-random programs and the fuzz corpus, the
@@ -61,6 +64,7 @@ struct spool_model_stats {
   unsigned long rolled;       /* spools that rolled over */
   unsigned long exposed;      /* spools whose fd was taken */
   unsigned long stream_ops, fd_ops, faults_fired, checks;
+  unsigned long flush_faults; /* stream flushes a fault made fail */
 };
 
 struct spool_model;
@@ -108,6 +112,11 @@ int64_t spool_model_pos(const struct spool_model *m);
 int64_t spool_model_size(const struct spool_model *m);
 /* The rollover state the rules predict. */
 int spool_model_expect_rolled(const struct spool_model *m);
+/* tf_spool_rolled(), which flushes the stream: tests call this, not
+ * tf_spool_rolled() itself, so the model sees the flush. */
+int spool_model_rolled(struct spool_model *m);
+/* Bytes the stream's buffer holds, not yet given to the spool. */
+size_t spool_model_stream_held(const struct spool_model *m);
 
 /*
  * One step each.  Data written comes from the model's generator, lengths
@@ -140,14 +149,21 @@ long long spool_model_fd_pwrite(struct spool_model *m, int64_t n,
 long long spool_model_fd_pread(struct spool_model *m, int64_t n,
                                int64_t offset);
 
-/* Calls on the spool's stream (tf_spool_stream(), asked on first use). */
+/* Calls on the spool's stream (tf_spool_stream(), asked on first use).
+ * The write steps return what stdio counted (fprintf: its result); the
+ * reference gets the bytes stdio took. */
 long long spool_model_fwrite(struct spool_model *m, int64_t n);
+/* fputc() n times (at most 140,000), up to the first that fails; the
+ * count of those that did not. */
+long long spool_model_fputc_run(struct spool_model *m, int64_t n);
+/* fflush(): 0, or -errno. */
+long long spool_model_fflush(struct spool_model *m);
 long long spool_model_fread(struct spool_model *m, int64_t n);
 long long spool_model_fseek(struct spool_model *m, int64_t offset,
                             int whence);
 long long spool_model_ftell(struct spool_model *m);
-/* variant 0: "%d\n", 1: "%.*s" of text, 2: "%*d" (width up to 20000:
- * more than stdio's helper buffer), 3: "%s:%lld;". */
+/* variant 0: "%d\n", 1: "%.*s" of text, 2: "%*d" (width up to 140000:
+ * more than the stream's buffer), 3: "%s:%lld;". */
 long long spool_model_fprintf(struct spool_model *m, int variant,
                               unsigned arg);
 long long spool_model_fputc(struct spool_model *m, int c);
@@ -169,9 +185,17 @@ void spool_model_burst(struct spool_model *m, unsigned n);
 /* Make the nth call of the system-call table entry sys_id (enum
  * tf__sys_id of internal.h) fail with err during the next step.  A step
  * that then fails must have changed nothing (the reference does not do
- * it); EINTR must not be seen at all. */
+ * it); EINTR must not be seen at all.  A fault that fires while the
+ * stream flushes (fflush, fseeko, a write that fills its buffer, the
+ * flush a direct call starts with) loses no byte the stream accepted and
+ * sets its error indicator. */
 void spool_model_fault(struct spool_model *m, int sys_id, unsigned long nth,
                        int err);
+/* Make every call of sys_id fail with err (not EINTR) from the next step
+ * on, the checks' calls included (a full disk), until
+ * spool_model_fault_clear(). */
+void spool_model_fault_sticky(struct spool_model *m, int sys_id, int err);
+void spool_model_fault_clear(struct spool_model *m);
 /* Compare the whole contents now (through the spool, or its stream). */
 void spool_model_check(struct spool_model *m);
 

@@ -5,7 +5,9 @@
  * threshold, the fuzz corpus replayed, and scripted scenarios at the
  * places where spools go wrong (the exact threshold, writev rolling over
  * in the middle, the stream and the direct calls meeting across rollover,
- * the exposed fd, big sparse seeks, failures during rollover).
+ * the exposed fd, big sparse seeks, failures during rollover, and the
+ * buffered stream's flushes failing: a rollover of the bytes it had
+ * accepted, a full disk, write(2) once exposed).
  *
  * A failing random program can be kept: set TF_SPOOL_MODEL_DUMP to a
  * file name and the program is written there (replay it with
@@ -13,6 +15,7 @@
  */
 #include "harness.h"
 #include "fault.h"
+#include "spool.h" /* STREAM_BUF, DISK_BUF */
 #include "spool_model.h"
 
 #include <dirent.h>
@@ -90,6 +93,7 @@ static void run_random(unsigned threshold, uint64_t seed) {
     sum.stream_ops += st.stream_ops;
     sum.fd_ops += st.fd_ops;
     sum.faults_fired += st.faults_fired;
+    sum.flush_faults += st.flush_faults;
     sum.checks += st.checks;
     programs++;
   }
@@ -97,11 +101,11 @@ static void run_random(unsigned threshold, uint64_t seed) {
     fprintf(stderr,
             "    max_size %zu: %lu programs, %lu ops (memory %lu, disk %lu, "
             "exposed %lu, closed %lu), %lu rolled, %lu exposed, %lu stream, "
-            "%lu fd, %lu faults, %lu checks\n",
+            "%lu fd, %lu faults (%lu in a stream's flush), %lu checks\n",
             spool_model_threshold[threshold], programs, sum.ops,
             sum.phase_ops[0], sum.phase_ops[1], sum.phase_ops[2],
             sum.phase_ops[3], sum.rolled, sum.exposed, sum.stream_ops,
-            sum.fd_ops, sum.faults_fired, sum.checks);
+            sum.fd_ops, sum.faults_fired, sum.flush_faults, sum.checks);
   /* The programs must reach every phase, or the test proves little (not
    * checked for the few programs of a slowed-down run). */
   ASSERT_GE(sum.ops, wanted);
@@ -113,6 +117,7 @@ static void run_random(unsigned threshold, uint64_t seed) {
   ASSERT_GT(sum.stream_ops, sum.ops / 20);
   ASSERT_GT(sum.fd_ops, 0);
   ASSERT_GT(sum.faults_fired, 0);
+  ASSERT_GT(sum.flush_faults, 0);
 }
 
 TEST_TIMEOUT(test_spool_diff_random_max0, 60) { run_random(0, 1001); }
@@ -187,8 +192,11 @@ static struct spool_model *model(size_t max) {
 
 static void done(struct spool_model *m) { ASSERT_EQ(spool_model_close(m), 0); }
 
-#define ROLLED(m) tf_spool_rolled(spool_model_spool(m))
+/* (tf_spool_rolled() flushes the stream: the model must see it) */
+#define ROLLED(m) spool_model_rolled(m)
 #define MEMORY(m) tf__test_spool_memory(spool_model_spool(m))
+/* The memory for data: less the stream's buffer, once it has one. */
+#define DATA_MEMORY(m) (MEMORY(m) - STREAM_BUF)
 
 static const size_t some_max[] = {1, 7, 4096, 12289, 65536, 70000,
                                   (size_t)1 << 20};
@@ -216,10 +224,10 @@ TEST_TIMEOUT(test_spool_diff_rollover_exactly_at_max_size, 60) {
     spool_model_fputc(m, 'z');
     spool_model_check(m);
     ASSERT_EQ(ROLLED(m), 0);
-    ASSERT_LE(MEMORY(m), max);
+    ASSERT_LE(DATA_MEMORY(m), max); /* the stream's buffer besides */
     spool_model_write(m, 1);
     ASSERT_EQ(ROLLED(m), 1);
-    ASSERT_LE(MEMORY(m), 64 << 10);
+    ASSERT_LE(DATA_MEMORY(m), DISK_BUF);
     done(m);
 
     /* a seek past max_size rolls nothing, truncating there does */
@@ -258,13 +266,39 @@ TEST_TIMEOUT(test_spool_diff_rollover_exactly_at_max_size, 60) {
     ASSERT_EQ(ROLLED(m), 1);
     done(m);
 
-    /* through the stream */
+    /* through the stream (each step's checks flush it) */
     m = model((size_t)max);
     spool_model_fwrite(m, max);
     spool_model_fseek(m, -1, SEEK_CUR);
     spool_model_fputc(m, 'q');
     ASSERT_EQ(ROLLED(m), 0);
     spool_model_fputc(m, 'r');
+    ASSERT_EQ(ROLLED(m), 1);
+    done(m);
+
+    /* through the stream's buffer: the rollover comes when the stream
+     * gives the spool the byte past max_size (its buffer full, a flush,
+     * a direct call), not at the fwrite */
+    m = model((size_t)max);
+    spool_model_burst(m, 3);
+    spool_model_fwrite(m, max);
+    spool_model_fputc(m, 'q');
+    if (max < (int64_t)STREAM_BUF) { /* all in the stream's buffer */
+      ASSERT_EQ(spool_model_stream_held(m), max + 1);
+      ASSERT_EQ(MEMORY(m), STREAM_BUF); /* no data, no file's buffer */
+    }
+    ASSERT_EQ(spool_model_fflush(m), 0);
+    ASSERT_EQ(ROLLED(m), 1);
+    done(m);
+    m = model((size_t)max);
+    spool_model_burst(m, 2);
+    spool_model_fwrite(m, max - 1);
+    spool_model_fputc(m, 'q');
+    spool_model_tell(m); /* flushes exactly max_size bytes */
+    ASSERT_EQ(ROLLED(m), 0);
+    spool_model_burst(m, 1);
+    spool_model_fputc(m, 'r');
+    spool_model_read(m, 10); /* its flush rolls over */
     ASSERT_EQ(ROLLED(m), 1);
     done(m);
   }
@@ -455,8 +489,10 @@ TEST_TIMEOUT(test_spool_diff_big_sparse_seeks, 60) {
 }
 
 /* A rollover that fails (no fd, no memory, no space: at each call it
- * makes) changes nothing, whichever call rolls over; the same call
- * then succeeds. */
+ * makes) changes nothing, whichever call rolls over (a direct one, or a
+ * large fwrite that stdio passes straight through); the same call then
+ * succeeds.  (Bytes the stream's buffer had accepted are another matter:
+ * test_spool_diff_stream_rollover_fails_while_the_buffer_fills.) */
 TEST_TIMEOUT(test_spool_diff_failed_rollover_changes_nothing, 60) {
   static const struct {
     int id;
@@ -495,8 +531,9 @@ TEST_TIMEOUT(test_spool_diff_failed_rollover_changes_nothing, 60) {
       case 4:
         got = spool_model_writev(m, lens, 2) == 10 ? -1 : 0;
         break;
-      case 5:
-        got = spool_model_fwrite(m, 6) == 0 ? -1 : 0;
+      case 5: /* a buffer's worth from a new stream: stdio passes it
+                 straight through, a write like tf_spool_write()'s */
+        got = spool_model_fwrite(m, STREAM_BUF) == 0 ? -1 : 0;
         break;
       default:
         got = spool_model_truncate(m, TF_SPOOL_HERE);
@@ -506,7 +543,7 @@ TEST_TIMEOUT(test_spool_diff_failed_rollover_changes_nothing, 60) {
         FAIL("fault %zu, step %d: %lld (%lu faults fired)", f, op, got,
              spool_model_stats(m)->faults_fired);
       ASSERT_EQ(ROLLED(m), 0);
-      ASSERT_LE(MEMORY(m), 20000);
+      ASSERT_LE(op == 5 ? DATA_MEMORY(m) : MEMORY(m), 20000);
       spool_model_check(m);
       spool_model_rollover(m);
       ASSERT_EQ(ROLLED(m), 1);
@@ -584,6 +621,270 @@ TEST(test_spool_diff_reads_see_accepted_bytes_while_write_back_fails) {
   ASSERT_OK(spool_model_fd(m));
   ASSERT_GE(spool_model_stats(m)->faults_fired, 4);
   done(m);
+}
+
+/* The stream's buffer fills in the middle of an fwrite and its bytes,
+ * which cross max_size, reach the spool; the rollover they call for
+ * fails (no space for the file, then no space for the copy).  stdio has
+ * counted them: they stay in memory, past max_size, the fwrite returns
+ * the short count of what it took (the reference follows: the model
+ * checks it), its error indicator is set.  Direct reads and the stream
+ * see every byte; the next write past max_size rolls over. */
+TEST_TIMEOUT(test_spool_diff_stream_rollover_fails_while_the_buffer_fills,
+             60) {
+  static const struct {
+    int id;
+    unsigned long nth;
+  } faults[] = {{TF_SYS_openat, 1}, {TF_SYS_pwrite, 1}, {TF_SYS_pwrite, 2}};
+  static const size_t maxes[] = {1, 4096, 70000, 200000};
+  size_t f, i;
+  int retry;
+  for (f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
+    for (i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+      for (retry = 0; retry < 2; retry++) {
+        /* the buffer's bytes cross max_size (and the memory is in two
+         * chunks at least) */
+        int64_t max = (int64_t)maxes[i], pre = max > 10 ? max - 10 : max;
+        int64_t size;
+        long long got;
+        struct spool_model *m = model(maxes[i]);
+        spool_model_write(m, pre);
+        spool_model_burst(m, 1);
+        spool_model_fwrite(m, STREAM_BUF / 2); /* held by stdio */
+        ASSERT_EQ(spool_model_stream_held(m), STREAM_BUF / 2);
+        spool_model_fault(m, faults[f].id, faults[f].nth, ENOSPC);
+        got = spool_model_fwrite(m, STREAM_BUF); /* fills the buffer */
+        ASSERT_GT(spool_model_stats(m)->faults_fired, 0);
+        ASSERT_LT(got, (long long)STREAM_BUF);
+        ASSERT_EQ(ROLLED(m), 0);
+        size = spool_model_size(m);
+        ASSERT_GE(size, pre + (int64_t)STREAM_BUF / 2); /* in memory */
+        spool_model_seek(m, 0, SEEK_SET);
+        spool_model_read(m, 10);
+        spool_model_read(m, STREAM_BUF * 2);
+        spool_model_seek(m, max - 5, SEEK_SET);
+        spool_model_fread(m, 100);
+        spool_model_check(m);
+        spool_model_seek(m, 0, SEEK_END);
+        if (retry) {
+          ASSERT_OK(spool_model_rollover(m));
+        } else {
+          spool_model_fwrite(m, STREAM_BUF - got); /* the rest, again */
+          ASSERT_EQ(spool_model_fflush(m), 0);
+        }
+        ASSERT_EQ(ROLLED(m), 1);
+        ASSERT_LE(DATA_MEMORY(m), DISK_BUF);
+        spool_model_check(m);
+        done(m);
+      }
+    }
+  }
+}
+
+/* A full disk while the stream flushes: the bytes stay pending, in
+ * order; tf_spool_size() counts them, direct and stream reads see them
+ * in place, writes fail with the error (a truncate does not, and cuts
+ * them), and once there is room again the next call writes them. */
+TEST(test_spool_diff_stream_bytes_pending_on_a_full_disk) {
+  struct spool_model *m = model(4096);
+  ASSERT_OK(spool_model_rollover(m));
+  spool_model_write(m, 100000);
+  spool_model_seek(m, 5000, SEEK_SET);
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 70000); /* over the file's bytes: written through */
+  spool_model_fault_sticky(m, TF_SYS_pwrite, ENOSPC);
+  ASSERT_EQ(spool_model_fflush(m), -ENOSPC);
+  ASSERT_GE(MEMORY(m), STREAM_BUF + DISK_BUF + 70000);
+  spool_model_seek(m, 99000, SEEK_SET);
+  spool_model_fwrite(m, 5000); /* past the end: the buffer takes them */
+  spool_model_seek(m, 40000, SEEK_SET);
+  spool_model_fwrite(m, 100); /* the buffer's write-back fails */
+  ASSERT_EQ(spool_model_size_op(m), 104000);
+  spool_model_seek(m, 4000, SEEK_SET);
+  spool_model_read(m, 5000);
+  spool_model_fseek(m, 4990, SEEK_SET);
+  spool_model_fread(m, 4000);
+  spool_model_getc(m);
+  spool_model_fseek(m, 98990, SEEK_SET);
+  spool_model_fread(m, 10000);
+  spool_model_seek(m, 0, SEEK_SET);
+  spool_model_read(m, 200000);
+  spool_model_check(m);
+  ASSERT_EQ(spool_model_write(m, 10), -ENOSPC);
+  ASSERT_EQ(spool_model_flush(m), -ENOSPC);
+  ASSERT_EQ(spool_model_truncate(m, 102000), 102000);
+  spool_model_check(m);
+  spool_model_fault_clear(m);
+  ASSERT_EQ(spool_model_flush(m), 0);
+  ASSERT_GE(spool_model_fd(m), 0);
+  ASSERT_EQ(MEMORY(m), STREAM_BUF); /* all written */
+  spool_model_fd_pread(m, 200000, 0);
+  spool_model_check(m);
+  done(m);
+}
+
+/* Once the fd is exposed, the stream's flush is a write(2) at the fd's
+ * offset; when it fails, the bytes are kept and the offset moves past
+ * them, and the next spool call writes them where they belong: whether
+ * the flush was fflush(), the one a direct call starts with, or that of
+ * an fwrite, fputc or fprintf that fills the buffer. */
+TEST(test_spool_diff_exposed_stream_flush_fails) {
+  struct spool_model *m = model(4096);
+  spool_model_write(m, 10000);
+  ASSERT_GE(spool_model_fd(m), 0);
+  spool_model_seek(m, 100, SEEK_SET);
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 5000);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  ASSERT_EQ(spool_model_fflush(m), -ENOSPC);
+  spool_model_fd_pread(m, 20000, 0); /* after tf_spool_flush() */
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 3000);
+  spool_model_fault(m, TF_SYS_write, 1, EIO);
+  spool_model_read(m, 100); /* its flush fails, it reads */
+  spool_model_burst(m, 1);
+  spool_model_fputc_run(m, 1000);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  spool_model_size_op(m);
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 2000);
+  spool_model_fault(m, TF_SYS_write, 1, EDQUOT);
+  spool_model_tell(m);
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 2000);
+  spool_model_fault(m, TF_SYS_write, 1, EIO);
+  spool_model_fseek(m, 0, SEEK_SET);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  spool_model_fwrite(m, STREAM_BUF * 2 + 100); /* straight through */
+  spool_model_fd_read(m, 100);
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 100);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  spool_model_fputc_run(m, STREAM_BUF + 10); /* fills the buffer */
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 100);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  spool_model_fprintf(m, 2, 140000); /* fills the buffer */
+  spool_model_burst(m, 1);
+  spool_model_fwrite(m, 100);
+  spool_model_fault(m, TF_SYS_write, 1, ENOSPC);
+  spool_model_fwrite(m, STREAM_BUF * 3); /* what it holds goes first */
+  ASSERT_GE(spool_model_stats(m)->flush_faults, 8);
+  spool_model_check(m);
+  spool_model_fd_pread(m, 1 << 20, 0);
+  done(m);
+}
+
+/* tf_spool_seek(..., SEEK_END) and fseeko(..., SEEK_END) right after a
+ * flush of the stream failed (in memory: no memory for the bytes;
+ * exposed: write(2) fails) must count the bytes the spool kept, as
+ * tf_spool_size() and the file do: the stream accepted them. */
+TEST(test_spool_diff_seek_end_counts_the_bytes_a_failed_flush_kept) {
+  static const struct {
+    size_t max;
+    int id;
+  } cases[] = {{0, TF_SYS_malloc}, {1 << 20, TF_SYS_malloc}, {4096, -1}};
+  size_t i;
+  int how;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (how = 0; how < 3; how++) {
+      struct spool_model *m = model(cases[i].max);
+      spool_model_write(m, 100);
+      if (cases[i].id < 0)
+        ASSERT_GE(spool_model_fd(m), 0);
+      spool_model_burst(m, 1);
+      spool_model_fwrite(m, 5000);
+      spool_model_fault(m, cases[i].id < 0 ? TF_SYS_write : cases[i].id, 1,
+                        ENOMEM);
+      if (how == 0) {
+        ASSERT_LT(spool_model_fflush(m), 0);
+        ASSERT_EQ(spool_model_stats(m)->flush_faults, 1);
+        spool_model_burst(m, 1); /* no check in between */
+        ASSERT_EQ(spool_model_seek(m, 0, SEEK_END), 5100);
+      } else if (how == 1) {
+        ASSERT_EQ(spool_model_seek(m, -10, SEEK_END), 5090);
+        ASSERT_EQ(spool_model_stats(m)->flush_faults, 1);
+      } else {
+        ASSERT_LT(spool_model_fflush(m), 0);
+        spool_model_burst(m, 1);
+        ASSERT_EQ(spool_model_fseek(m, -1, SEEK_END), 0);
+        ASSERT_EQ(spool_model_ftell(m), 5099);
+      }
+      spool_model_write(m, 10);
+      spool_model_check(m);
+      done(m);
+    }
+  }
+}
+
+/* Once the fd is exposed, a direct call first gives the stream's
+ * read-ahead back with lseek(fd, -n, SEEK_CUR).  If that lseek fails, the
+ * call must not work at the end of the read-ahead, where the fd's offset
+ * was left: it either works at the stream's position, or fails and
+ * leaves the next call to find that position. */
+TEST(test_spool_diff_direct_call_whose_read_ahead_give_back_fails) {
+  int op;
+  for (op = 0; op < 6; op++) {
+    struct spool_model *m = model(4096);
+    spool_model_write(m, 300000);
+    ASSERT_GE(spool_model_fd(m), 0);
+    spool_model_seek(m, 1000, SEEK_SET);
+    spool_model_burst(m, 1);
+    spool_model_fread(m, 10); /* reads ahead a buffer */
+    spool_model_fault(m, TF_SYS_lseek, 1, EIO);
+    switch (op) {
+    case 0:
+      spool_model_tell(m);
+      break;
+    case 1:
+      spool_model_seek(m, 5, SEEK_CUR);
+      break;
+    case 2:
+      spool_model_write(m, 10);
+      break;
+    case 3:
+      spool_model_read(m, 10);
+      break;
+    case 4:
+      spool_model_truncate(m, TF_SPOOL_HERE);
+      break;
+    default:
+      spool_model_size_op(m);
+      break;
+    }
+    ASSERT_GT(spool_model_stats(m)->faults_fired, 0);
+    spool_model_check(m);
+    done(m);
+  }
+}
+
+/* C's way to turn a stream from output to input: fseeko(fp, 0,
+ * SEEK_CUR).  After a read, a seek (which glibc serves by reading the
+ * block the target is in) and a write, it must stay where the write
+ * ended.  glibc's cookie streams go back to where the write began: the
+ * flush seeks the cookie to the write's start (new_do_write() keeps that
+ * offset) and nothing moves it past the bytes written (only the write of
+ * a stream on an fd does), so SEEK_CUR is taken from there.  Found by the
+ * fuzzer (max_size 7, exposed); any phase does it. */
+TEST(test_spool_diff_stream_seek_cur_after_read_seek_write) {
+  static const size_t maxes[] = {0, 4096, 4096};
+  size_t i;
+  for (i = 0; i < 3; i++) {
+    struct spool_model *m = model(maxes[i]);
+    spool_model_write(m, 300000);
+    if (i == 2)
+      ASSERT_GE(spool_model_fd(m), 0);
+    spool_model_seek(m, 0, SEEK_SET);
+    spool_model_burst(m, 5);
+    spool_model_fread(m, 10);
+    spool_model_fseek(m, 3, SEEK_SET);
+    spool_model_fputc_run(m, 12);
+    spool_model_fseek(m, 0, SEEK_CUR);
+    spool_model_ftell(m);
+    spool_model_getc(m);
+    spool_model_check(m);
+    done(m);
+  }
 }
 
 /* A closed spool answers -EBADF to everything and holds nothing. */
