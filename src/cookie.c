@@ -24,22 +24,37 @@ static const struct tf__stream_ops *ops_of(void *cookie) {
   return ((struct tf__cookie *)cookie)->ops;
 }
 
+/* The cookie's write, as stdio wants it (both adapters; libbsd's
+ * funopen() is glibc's fopencookie() underneath).
+ *  - A write that fails: glibc wants 0, never a negative value (it takes
+ *    -1 for a huge count and writes bytes past the caller's buffer);
+ *    musl and the BSDs mark the stream in error only for -1.  errno
+ *    says why.
+ *  - glibc keeps the offset a seek of the cookie returned (FILE's
+ *    _offset) and its cookie write never moves it past the bytes
+ *    written: after a read, an fseek() within the buffer and a write,
+ *    fseeko(fp, 0, SEEK_CUR) or ftello() would go back to where the
+ *    write began.  Forgetting the offset (-1: unknown) makes glibc ask
+ *    the cookie, which knows. */
+static ssize_t write_through(void *c, const char *buf, size_t n) {
+  ssize_t rc = ops_of(c)->write(c, buf, n);
+#if defined(__GLIBC__)
+  FILE *fp = ((struct tf__cookie *)c)->fp;
+  if (fp != NULL)
+    fp->_offset = -1;
+  return rc < 0 ? 0 : rc;
+#else
+  return rc < 0 ? -1 : rc;
+#endif
+}
+
 #if defined(USE_FOPENCOOKIE)
 static ssize_t cookie_read(void *c, char *buf, size_t n) {
   return ops_of(c)->read(c, buf, n);
 }
 
-/* A write that fails: glibc's fopencookie(3) wants 0, never a negative
- * value (it takes -1 for a huge count and writes bytes past the caller's
- * buffer); musl's marks the stream in error only for -1.  errno says
- * why. */
 static ssize_t cookie_write(void *c, const char *buf, size_t n) {
-  ssize_t rc = ops_of(c)->write(c, buf, n);
-#if defined(__GLIBC__)
-  return rc < 0 ? 0 : rc;
-#else
-  return rc < 0 ? -1 : rc;
-#endif
+  return write_through(c, buf, n);
 }
 
 static int cookie_seek(void *c, off_t *offset, int whence) {
@@ -66,7 +81,7 @@ static int funopen_read(void *c, char *buf, int n) {
 }
 
 static int funopen_write(void *c, const char *buf, int n) {
-  return (int)ops_of(c)->write(c, buf, (size_t)n);
+  return (int)write_through(c, buf, (size_t)n);
 }
 
 /* (off_t: the BSDs' fpos_t is one, and libbsd declares it so) */
@@ -90,6 +105,7 @@ int tf__cookie_open(void *cookie, FILE **out) {
   FILE *fp = open_cookie_stream(cookie);
   if (fp == NULL)
     return -1;
+  c->fp = fp;
   /* setvbuf() may come only once, before any I/O: here. */
   if (c->buf != NULL && setvbuf(fp, c->buf, _IOFBF, c->buf_size) != 0) {
     int err = errno != 0 ? errno : ENOMEM;

@@ -243,11 +243,13 @@ struct tf__stream_ops {
 /* buf: the stream's stdio buffer, buf_size bytes owned by the cookie's
  * owner, so that the write function can tell bytes stdio already
  * accepted (they come from buf) from a caller's own (a large fwrite);
- * NULL: stdio's default buffer. */
+ * NULL: stdio's default buffer.  fp: the stream, once opened (cookie.c
+ * corrects glibc's idea of its offset). */
 struct tf__cookie {
   const struct tf__stream_ops *ops;
   char *buf;
   size_t buf_size;
+  FILE *fp;
 };
 
 /* Does [p, p + n) lie in the cookie's stdio buffer? */

@@ -824,6 +824,12 @@ TEST(test_spool_diff_seek_end_counts_the_bytes_a_failed_flush_kept) {
  * leaves the next call to find that position. */
 TEST(test_spool_diff_direct_call_whose_read_ahead_give_back_fails) {
   int op;
+#if !defined(__GLIBC__)
+  /* musl's fflush() ignores the seek's failure and drops the read-ahead
+   * all the same: the stream's position is gone before the library can
+   * keep it (tf_spool_create(3), NOTES). */
+  SKIP("this libc's fflush() drops a read-ahead it could not give back");
+#endif
   for (op = 0; op < 6; op++) {
     struct spool_model *m = model(4096);
     spool_model_write(m, 300000);
