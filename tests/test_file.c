@@ -127,6 +127,29 @@ TEST(test_named_file_stream_reads_back_what_it_wrote) {
   ASSERT_EQ(tf_test_count_entries("."), 0);
 }
 
+/* glibc keeps a cookie stream's offset from its last seek past a write:
+ * after a read, a seek within the buffer and a write, the position must
+ * still be after the write (and the next read after it too). */
+TEST(test_named_file_stream_position_after_read_seek_write) {
+  tf_file *f = NULL;
+  FILE *fp = NULL;
+  char buf[16];
+  ASSERT_OK(tf_file_create(&f, NULL));
+  ASSERT_OK(tf_file_stream(f, &fp));
+  ASSERT_EQ(fputs("abcdefghijklmnopqrstuvwxyz", fp), 1);
+  ASSERT_EQ(fseeko(fp, 0, SEEK_SET), 0);
+  ASSERT_EQ(fread(buf, 1, 10, fp), 10); /* reads the whole file ahead */
+  ASSERT_EQ(fseeko(fp, 3, SEEK_SET), 0); /* within the buffer */
+  ASSERT_EQ(fwrite("XYZ", 1, 3, fp), 3);
+  ASSERT_EQ(fseeko(fp, 0, SEEK_CUR), 0);
+  ASSERT_EQ(ftello(fp), 6);
+  ASSERT_EQ(fgetc(fp), 'g');
+  ASSERT_EQ(fseeko(fp, 0, SEEK_SET), 0);
+  ASSERT(fgets(buf, sizeof(buf), fp) != NULL);
+  ASSERT_STR_EQ(buf, "abcXYZghijklmno");
+  ASSERT_OK(tf_file_free(f));
+}
+
 TEST(test_named_file_stream_unflushed_data_lands_on_close) {
   tf_opts o = TF_OPTS_INIT;
   tf_file *f = NULL;
