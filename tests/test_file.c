@@ -136,7 +136,7 @@ TEST(test_named_file_stream_position_after_read_seek_write) {
   char buf[16];
   ASSERT_OK(tf_file_create(&f, NULL));
   ASSERT_OK(tf_file_stream(f, &fp));
-  ASSERT_EQ(fputs("abcdefghijklmnopqrstuvwxyz", fp), 1);
+  ASSERT_GE(fputs("abcdefghijklmnopqrstuvwxyz", fp), 0);
   ASSERT_EQ(fseeko(fp, 0, SEEK_SET), 0);
   ASSERT_EQ(fread(buf, 1, 10, fp), 10); /* reads the whole file ahead */
   ASSERT_EQ(fseeko(fp, 3, SEEK_SET), 0); /* within the buffer */
