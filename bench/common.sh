@@ -2,8 +2,8 @@
 # bench/common.sh - how bench/run.sh, cli.sh and streams.sh begin, sourced
 # (". common.sh") with their arguments after they set prog (their name)
 # and USAGE: die and say, their one argument (the program they measure)
-# made absolute in BIN and checked, and the paths HERE (bench/), ROOT and
-# B (build/bench/, created).  POSIX sh.
+# made absolute in BIN and checked, the paths HERE (bench/), ROOT and B
+# (build/bench/, created), and rotate.  POSIX sh.
 die() {
   echo "$prog: $*" >&2
   exit 1
@@ -20,3 +20,17 @@ B=$ROOT/build/bench
 mkdir -p "$B/logs" || die "cannot create build/bench"
 LC_ALL=C
 export LC_ALL
+
+# rotate ROUND LIST...: LIST starting at its (ROUND-1 mod k)-th member, so
+# no implementation always runs first or after the same neighbour.
+rotate() {
+  r_round=$1
+  shift
+  r_skip=$(((r_round - 1) % $#))
+  r_head= r_tail= r_i=0
+  for r_m; do
+    if [ $r_i -lt $r_skip ]; then r_tail="$r_tail $r_m"; else r_head="$r_head $r_m"; fi
+    r_i=$((r_i + 1))
+  done
+  echo $r_head $r_tail
+}

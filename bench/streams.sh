@@ -132,19 +132,6 @@ members() {
   echo $m_list
 }
 
-# rotate ROUND LIST...: LIST starting at its (ROUND-1 mod k)-th member, so
-# no implementation always runs first or after the same neighbour.
-rotate() {
-  r_round=$1
-  shift
-  r_skip=$(((r_round - 1) % $#))
-  r_head= r_tail= r_i=0
-  for r_m; do
-    if [ $r_i -lt $r_skip ]; then r_tail="$r_tail $r_m"; else r_head="$r_head $r_m"; fi
-    r_i=$((r_i + 1))
-  done
-  echo $r_head $r_tail
-}
 
 invoke() { # IMPL WORKLOAD DIR
   case $1 in
