@@ -2118,7 +2118,6 @@ static void do_flush_fault(struct spool_model *m, struct prog *p) {
       {TF_SYS_pwrite, TF_SYS_pwrite, TF_SYS_pwrite, TF_SYS_pread},
       {TF_SYS_write, TF_SYS_write, TF_SYS_write, TF_SYS_write}};
   unsigned what = u8(p), act = u8(p);
-  int64_t off;
   int whence, ph, id, err;
   unsigned long nth;
   unsigned burst = m->burst; /* (in a burst already: it goes on) */
@@ -2153,41 +2152,18 @@ static void do_flush_fault(struct spool_model *m, struct prog *p) {
   case 1:
     spool_model_fflush(m);
     break;
-  case 2:
-    dec_seek(m, p, &off, &whence);
-    spool_model_fseek(m, off, whence);
-    break;
   case 3:
     spool_model_fwrite(m, dec_fill(m, p));
     break;
   case 4:
     spool_model_fputc_run(m, dec_fill(m, p));
     break;
-  case 5:
-    spool_model_write(m, dec_len(m, p, m->pos));
+  case 2: case 5: case 6: case 7: case 8: case 9: case 10: case 11:
+  case 12: { /* the steps themselves, decoded as anywhere else */
+    static const int ops[13] = {0, 0, FS, 0, 0, W, R, SK, TL, SZ, TR, FL, FW};
+    do_op(m, p, ops[act % 14]);
     break;
-  case 6:
-    spool_model_read(m, dec_len(m, p, m->pos));
-    break;
-  case 7:
-    dec_seek(m, p, &off, &whence);
-    spool_model_seek(m, off, whence);
-    break;
-  case 8:
-    spool_model_tell(m);
-    break;
-  case 9:
-    spool_model_size_op(m);
-    break;
-  case 10:
-    spool_model_truncate(m, dec_truncate(m, p));
-    break;
-  case 11:
-    spool_model_flush(m);
-    break;
-  case 12:
-    spool_model_fwrite(m, dec_len(m, p, m->pos));
-    break;
+  }
   default: /* rare, as elsewhere */
     if (u8(p) < 32)
       spool_model_fd(m);
