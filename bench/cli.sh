@@ -196,17 +196,8 @@ bench_mktemp() {
 col() { # GROUP IMPL COLUMN -> the values of that column, one per round
   awk -v g="$1" -v m="$2" -v c="$3" '$1 == g && $2 == m { print $c }' "$RES"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max() { sort -n | tail -n 1; }
 med() { col "$1" "$2" 4 | median; }
-# per_round GROUP A B -> the median over rounds of A's time / B's time
-per_round() {
-  awk -v g="$1" -v a="$2" -v b="$3" '$1 == g && $2 == a { ta[$3] = $4 }
-    $1 == g && $2 == b { tb[$3] = $4 }
-    END { for (r in ta) if (r in tb && tb[r] > 0) print ta[r] / tb[r] }' "$RES" |
-    median | awk '{ printf "%.3f", $1 }'
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b; else print "-" }'; }
 ms() { awk -v n="$1" 'BEGIN { if (n == "") print "-"; else printf "%.0f", n / 1e6 }'; }
 us() { awk -v n="$1" 'BEGIN { if (n == "") print "-"; else printf "%.0f", n / 1e3 }'; }
 

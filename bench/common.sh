@@ -3,7 +3,7 @@
 # (". common.sh") with their arguments after they set prog (their name)
 # and USAGE: die and say, their one argument (the program they measure)
 # made absolute in BIN and checked, the paths HERE (bench/), ROOT and B
-# (build/bench/, created), and rotate.  POSIX sh.
+# (build/bench/, created), and the helpers below.  POSIX sh.
 die() {
   echo "$prog: $*" >&2
   exit 1
@@ -34,3 +34,15 @@ rotate() {
   done
   echo $r_head $r_tail
 }
+
+# median: the median of the numbers on stdin (nothing if none)
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# per_round KEY A B -> the median over the rounds of A's time / B's, from
+# $RES, whose lines are "KEY IMPL ROUND TIME ..."
+per_round() {
+  awk -v k="$1" -v a="$2" -v b="$3" '$1 == k && $2 == a { ta[$3] = $4 }
+    $1 == k && $2 == b { tb[$3] = $4 }
+    END { for (r in ta) if (r in tb && tb[r] > 0) print ta[r] / tb[r] }' "$RES" |
+    median | awk '{ printf "%.3f", $1 }'
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b; else print "-" }'; }

@@ -220,17 +220,8 @@ ELAPSED=$(($(date +%s) - START))
 # ---------------------------------------------------------------- report
 
 text() { printf '%s\n' "$1"; } # (echo may expand backslashes)
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v w="$1" -v m="$2" '$1 == w && $2 == m { print $4 }' "$RES"; }
 med() { col "$1" "$2" | median; }
-# per_round WORKLOAD A B -> the median over the rounds of A's time / B's
-per_round() {
-  awk -v w="$1" -v a="$2" -v b="$3" '$1 == w && $2 == a { ta[$3] = $4 }
-    $1 == w && $2 == b { tb[$3] = $4 }
-    END { for (r in ta) if (r in tb && tb[r] > 0) print ta[r] / tb[r] }' "$RES" |
-    median | awk '{ printf "%.3f", $1 }'
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b; else print "-" }'; }
 mbs() { awk -v n="$1" 'BEGIN { if (n > 0) printf "%.0f", 80000 / n; else print "-" }'; }
 # ns/op as printed: two decimals below 10, one above
 ns1() { awk -v n="$1" 'BEGIN { f = n < 10 ? "%.2f" : "%.1f"; if (n == "") print "-"; else printf f, n }'; }
