@@ -31,6 +31,20 @@
  *   named-at-floor openat(dirfd, name, ...), close, unlinkat(dirfd, name)
  *                  on names made beforehand
  *   named-handle   tf_file_create(&f, {.dir = DIR}), tf_file_free(f)
+ *   named-handle-untracked
+ *                  the same with opts.flags TF_UNTRACKED (its floor is
+ *                  named-floor too)
+ *   dir-handle-empty
+ *                  tf_dir_create(&d, {.dir = DIR}), tf_dir_free(d)
+ *   dir-handle-empty-floor
+ *                  mkdirat(AT_FDCWD, 0700), rmdir on names made beforehand
+ *   dir-handle-3   tf_dir_create(&d, {.dir = DIR}), three one-byte files
+ *                  f0 f1 f2 made inside by path (tf_dir_path(d) + "/f0":
+ *                  openat(AT_FDCWD, O_WRONLY|O_CREAT|O_CLOEXEC, 0600),
+ *                  write 1 byte, close), tf_dir_free(d)
+ *   dir-handle-3-floor
+ *                  mkdirat, the same three files by path, three unlinkat
+ *                  by path, rmdir, on names made beforehand
  *   unnamed        tf_tmpfile({.dir = DIR}), close
  *   unnamed-floor  openat(DIR, O_TMPFILE|O_RDWR|O_EXCL|O_CLOEXEC), close
  *   mkdtemp        tf_mkdtemp(&path, {.dir = DIR}), rmdir(path), free
@@ -173,6 +187,32 @@ static void make_names(long n) {
 
 static const char *name_at(long i) { return g_names + (size_t)i * g_name_size; }
 
+/* dir-handle-3-floor: the paths of the files f0 f1 f2 inside each name,
+ * DIR_FILES per name, made with the names. */
+#define DIR_FILES 3
+#define DIR_FILE_SUFFIX 3 /* "/f0" */
+static char *g_file_names;
+static size_t g_file_name_size;
+
+static void make_file_names(long n) {
+  long i;
+  int k;
+  if (g_file_names == NULL) {
+    g_file_name_size = g_name_size + DIR_FILE_SUFFIX;
+    g_file_names = malloc(g_file_name_size * DIR_FILES * (size_t)n);
+    if (g_file_names == NULL)
+      die("malloc", ENOMEM);
+  }
+  for (i = 0; i < n; i++)
+    for (k = 0; k < DIR_FILES; k++)
+      snprintf(g_file_names + ((size_t)i * DIR_FILES + (size_t)k) * g_file_name_size,
+               g_file_name_size, "%s/f%d", name_at(i), k);
+}
+
+static const char *file_name_at(long i, int k) {
+  return g_file_names + ((size_t)i * DIR_FILES + (size_t)k) * g_file_name_size;
+}
+
 /* The basename part of name_at(i). */
 static const char *base_at(long i) {
   size_t dir_len = strlen(g_dir);
@@ -262,6 +302,90 @@ static void run_named_handle(long n) {
     rc = tf_file_free(f);
     if (rc < 0)
       die("tf_file_free", rc);
+  }
+}
+
+static void run_named_handle_untracked(long n) {
+  tf_opts opts = g_opts;
+  long i;
+  opts.flags = TF_UNTRACKED;
+  for (i = 0; i < n; i++) {
+    tf_file *f;
+    int rc = tf_file_create(&f, &opts);
+    if (rc < 0)
+      die("tf_file_create", rc);
+    rc = tf_file_free(f);
+    if (rc < 0)
+      die("tf_file_free", rc);
+  }
+}
+
+/* A one-byte file made by path, as a caller makes one in a directory it
+ * knows by name. */
+static void dir_file(const char *path) {
+  int fd = openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    die("openat file", errno);
+  if (write(fd, "x", 1) != 1)
+    die("write", errno ? errno : EIO);
+  if (close(fd) != 0)
+    die("close", errno);
+}
+
+static void dir_handle(long n, int files) {
+  char path[4096];
+  long i;
+  for (i = 0; i < n; i++) {
+    tf_dir *d;
+    int k, rc = tf_dir_create(&d, &g_opts);
+    if (rc < 0)
+      die("tf_dir_create", rc);
+    if (files > 0) {
+      const char *p = tf_dir_path(d);
+      size_t len = strlen(p);
+      if (len + DIR_FILE_SUFFIX >= sizeof(path))
+        die("tf_dir_path", ENAMETOOLONG);
+      memcpy(path, p, len);
+      memcpy(path + len, "/f0", DIR_FILE_SUFFIX + 1);
+      for (k = 0; k < files; k++) {
+        path[len + 2] = (char)('0' + k);
+        dir_file(path);
+      }
+    }
+    rc = tf_dir_free(d);
+    if (rc < 0)
+      die("tf_dir_free", rc);
+  }
+}
+
+static void run_dir_handle_empty(long n) { dir_handle(n, 0); }
+static void run_dir_handle_3(long n) { dir_handle(n, DIR_FILES); }
+
+static void run_dir_handle_empty_floor(long n) {
+  long i;
+  for (i = 0; i < n; i++) {
+    const char *path = name_at(i);
+    if (mkdirat(AT_FDCWD, path, 0700) != 0)
+      die("mkdirat", errno);
+    if (rmdir(path) != 0)
+      die("rmdir", errno);
+  }
+}
+
+static void run_dir_handle_3_floor(long n) {
+  long i;
+  int k;
+  for (i = 0; i < n; i++) {
+    const char *path = name_at(i);
+    if (mkdirat(AT_FDCWD, path, 0700) != 0)
+      die("mkdirat", errno);
+    for (k = 0; k < DIR_FILES; k++)
+      dir_file(file_name_at(i, k));
+    for (k = 0; k < DIR_FILES; k++)
+      if (unlinkat(AT_FDCWD, file_name_at(i, k), 0) != 0)
+        die("unlinkat", errno);
+    if (rmdir(path) != 0)
+      die("rmdir", errno);
   }
 }
 
@@ -796,7 +920,7 @@ static void run_named_write(long n) {
 struct workload {
   const char *name;
   void (*run)(long n);
-  int needs_names;
+  int needs_names;             /* 1: names; 2: and DIR_FILES paths in each */
   int tree;                    /* N files per subdirectory, per entry */
   void (*build)(long n);       /* untimed, before each repetition */
   void (*end)(void);           /* untimed, after each repetition */
@@ -810,6 +934,14 @@ static const struct workload workloads[] = {
     {"named-at", run_named_at, 0, 0, NULL, NULL, NULL, NULL},
     {"named-at-floor", run_named_at_floor, 1, 0, NULL, NULL, NULL, NULL},
     {"named-handle", run_named_handle, 0, 0, NULL, NULL, NULL, NULL},
+    {"named-handle-untracked", run_named_handle_untracked, 0, 0, NULL, NULL,
+     NULL, NULL},
+    {"dir-handle-empty", run_dir_handle_empty, 0, 0, NULL, NULL, NULL, NULL},
+    {"dir-handle-empty-floor", run_dir_handle_empty_floor, 1, 0, NULL, NULL,
+     NULL, NULL},
+    {"dir-handle-3", run_dir_handle_3, 0, 0, NULL, NULL, NULL, NULL},
+    {"dir-handle-3-floor", run_dir_handle_3_floor, 2, 0, NULL, NULL, NULL,
+     NULL},
     {"unnamed", run_unnamed, 0, 0, NULL, NULL, NULL, NULL},
     {"unnamed-floor", run_unnamed_floor, 0, 0, NULL, NULL, NULL, NULL},
     {"mkdtemp", run_mkdtemp, 0, 0, NULL, NULL, NULL, NULL},
@@ -981,6 +1113,8 @@ int main(int argc, char **argv) {
   /* Warm-up: one untimed repetition. */
   if (w->needs_names)
     make_names(n);
+  if (w->needs_names == 2)
+    make_file_names(n);
   if (w->build)
     w->build(n);
   w->run(n);
@@ -991,6 +1125,8 @@ int main(int argc, char **argv) {
     double t0;
     if (w->needs_names)
       make_names(n); /* fresh names, outside the timed region */
+    if (w->needs_names == 2)
+      make_file_names(n);
     if (w->build)
       w->build(n); /* a fresh tree, outside the timed region */
     t0 = now_ns();
@@ -1006,5 +1142,6 @@ int main(int argc, char **argv) {
   if (g_dirfd >= 0)
     close(g_dirfd);
   free(g_names);
+  free(g_file_names);
   return 0;
 }

@@ -5,6 +5,12 @@
 
     named         tempfile.mkstemp(dir=DIR), os.close, os.unlink
     named-handle  tempfile.NamedTemporaryFile(dir=DIR), close (deletes)
+    dir-handle-empty
+                  tempfile.TemporaryDirectory(dir=DIR), cleanup()
+    dir-handle-3  the same with three one-byte files f0 f1 f2 made inside
+                  by path between the two (os.open(os.path.join(name,
+                  "f0"), O_WRONLY|O_CREAT|O_CLOEXEC, 0o600), os.write of
+                  one byte, os.close)
     unnamed       tempfile.TemporaryFile(dir=DIR), close
     mkdtemp       tempfile.mkdtemp(dir=DIR), os.rmdir
     tree          tempfile.TemporaryDirectory(dir=DIR) filled with the
@@ -80,6 +86,25 @@ def named_handle(n, d):
     ntf = tempfile.NamedTemporaryFile
     for _ in range(n):
         ntf(dir=d).close()
+
+
+def dir_handle_empty(n, d):
+    td = tempfile.TemporaryDirectory
+    for _ in range(n):
+        td(dir=d).cleanup()
+
+
+def dir_handle_3(n, d):
+    td, join, open_, write, close = (tempfile.TemporaryDirectory,
+                                     os.path.join, os.open, os.write, os.close)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+    for _ in range(n):
+        t = td(dir=d)
+        for f in ("f0", "f1", "f2"):
+            fd = open_(join(t.name, f), flags, 0o600)
+            write(fd, b"x")
+            close(fd)
+        t.cleanup()
 
 
 def unnamed(n, d):
@@ -343,6 +368,8 @@ TEARDOWNS = {"atomic": atomic_teardown}
 WORKLOADS = {
     "named": named,
     "named-handle": named_handle,
+    "dir-handle-empty": dir_handle_empty,
+    "dir-handle-3": dir_handle_3,
     "unnamed": unnamed,
     "mkdtemp": mkdtemp,
     "tree": tree,

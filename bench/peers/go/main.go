@@ -4,11 +4,20 @@
 //	go-peer WORKLOAD N DIR   ->   "WORKLOAD go NS ns/op"
 //
 //	named    os.CreateTemp(DIR, "tmp*"), Close, os.Remove
+//	named-handle
+//	         the same: *os.File is Go's handle, and nothing removes it
+//	         but os.Remove
 //	unnamed  Go has no unnamed-file API: os.CreateTemp, os.Remove at once,
 //	         Close
 //	mkdtemp  os.MkdirTemp(DIR, "tmp*"), os.Remove
 //	tree     os.MkdirTemp(DIR, "tmp*") filled with the tree (untimed),
 //	         then os.RemoveAll timed
+//	dir-handle-empty
+//	         os.MkdirTemp(DIR, "tmp*"), os.RemoveAll
+//	dir-handle-3
+//	         the same with three one-byte files f0 f1 f2 made inside by
+//	         path between the two (os.OpenFile(filepath.Join(dir, "f0"),
+//	         O_WRONLY|O_CREATE, 0600), Write of one byte, Close)
 //
 // Same scheme as tfbench: one untimed repetition of N operations, then
 // REPS (11, or $TFBENCH_REPS) timed ones; the median time per operation
@@ -27,6 +36,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +76,25 @@ func mkdtemp(n int, dir string) {
 	}
 }
 
+func dirHandle(n int, dir string, files []string) {
+	one := []byte("x")
+	for i := 0; i < n; i++ {
+		p, err := os.MkdirTemp(dir, "tmp*")
+		check("MkdirTemp", err)
+		for _, name := range files {
+			f, err := os.OpenFile(filepath.Join(p, name), os.O_WRONLY|os.O_CREATE, 0600)
+			check("OpenFile", err)
+			_, err = f.Write(one)
+			check("Write", err)
+			check("Close", f.Close())
+		}
+		check("RemoveAll", os.RemoveAll(p))
+	}
+}
+
+func dirHandleEmpty(n int, dir string) { dirHandle(n, dir, nil) }
+func dirHandle3(n int, dir string)     { dirHandle(n, dir, []string{"f0", "f1", "f2"}) }
+
 const treeSubdirs = 100
 
 // The workloads: each runs n operations in dir.  setups and teardowns,
@@ -73,7 +102,8 @@ const treeSubdirs = 100
 // and after the last repetition.
 var (
 	workloads = map[string]func(int, string){
-		"named": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
+		"named": named, "named-handle": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
+		"dir-handle-empty": dirHandleEmpty, "dir-handle-3": dirHandle3,
 	}
 	setups    = map[string]func(string){}
 	teardowns = map[string]func(string){}

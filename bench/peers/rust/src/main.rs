@@ -7,6 +7,12 @@
 //!     named-handle  the same: NamedTempFile is the crate's handle
 //!     unnamed       tempfile::tempfile_in(DIR), drop
 //!     mkdtemp       TempDir::new_in(DIR), drop (drop removes it)
+//!     dir-handle-empty
+//!                   TempDir::new_in(DIR), drop
+//!     dir-handle-3  the same with three one-byte files f0 f1 f2 made
+//!                   inside by path between the two (OpenOptions write,
+//!                   create, mode 0o600, open(path.join("f0")), write_all
+//!                   of one byte, drop)
 //!     tree          TempDir::new_in(DIR) filled with the tree (untimed),
 //!                   then .close() timed: std::fs::remove_dir_all, which
 //!                   Debian's tempfile 3.3 reaches through the
@@ -100,6 +106,30 @@ fn mkdtemp(n: usize, dir: &Path) {
         let d = TempDir::new_in(dir).unwrap_or_else(|e| fail("TempDir::new_in", e));
         d.close().unwrap_or_else(|e| fail("TempDir::close", e));
     }
+}
+
+fn dir_handle(n: usize, dir: &Path, files: &[&str]) {
+    for _ in 0..n {
+        let d = TempDir::new_in(dir).unwrap_or_else(|e| fail("TempDir::new_in", e));
+        for name in files {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .mode(0o600)
+                .open(d.path().join(name))
+                .unwrap_or_else(|e| fail("open", e));
+            f.write_all(b"x").unwrap_or_else(|e| fail("write", e));
+        }
+        drop(d);
+    }
+}
+
+fn dir_handle_empty(n: usize, dir: &Path) {
+    dir_handle(n, dir, &[]);
+}
+
+fn dir_handle_3(n: usize, dir: &Path) {
+    dir_handle(n, dir, &["f0", "f1", "f2"]);
 }
 
 const TREE_SUBDIRS: usize = 100;
@@ -388,12 +418,14 @@ fn main() {
         "named" | "named-handle" => Some(named),
         "unnamed" => Some(unnamed),
         "mkdtemp" => Some(mkdtemp),
+        "dir-handle-empty" => Some(dir_handle_empty),
+        "dir-handle-3" => Some(dir_handle_3),
         "tree" => None,
         "spool-mem" => Some(spool_mem),
         "spool" => Some(spool),
         _ if stream.is_some() => None,
         other => {
-            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, tree, spool-mem, spool, spool-stream-{{read,lines,write,putc,printf}}-{{mem,rolled}})", other);
+            eprintln!("rust peer: unknown workload '{}' (named, named-handle, unnamed, mkdtemp, dir-handle-empty, dir-handle-3, tree, spool-mem, spool, spool-stream-{{read,lines,write,putc,printf}}-{{mem,rolled}})", other);
             exit(2);
         }
     };
