@@ -109,6 +109,12 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_BIN := $(BUILD)/bench/tfbench
 STREAM_BIN := $(BUILD)/bench/tfstream
+# The first-call workload: two one-file programs that make one temporary
+# file each and exit (libtempfile's tf_mkstemp, glibc's mkstemp), built
+# and linked the same way, and tfspawn, which times them as whole
+# processes.
+FIRST_CALL_BIN := $(BUILD)/bench/first-call-tf $(BUILD)/bench/first-call-glibc
+SPAWN_BIN := $(BUILD)/bench/tfspawn
 
 # The CLI, on the public API only.  Linked twice from the same objects:
 # $(BUILD)/dist/tmpf, the one installed, with the shared library (as a
@@ -124,7 +130,8 @@ TMPF_DIST := $(BUILD)/dist/tmpf
 .PHONY: all lib tmpf examples tests demo check asan valgrind bench install uninstall clean
 # Objects made through a pattern chain (examples/x.c -> x.o -> x) are kept.
 .SECONDARY:
-all: lib tmpf tests examples $(BENCH_BIN) $(STREAM_BIN) $(BUILD)/tempfile.pc
+all: lib tmpf tests examples $(BENCH_BIN) $(STREAM_BIN) $(FIRST_CALL_BIN) $(SPAWN_BIN) \
+  $(BUILD)/tempfile.pc
 lib: $(STATIC) $(SHARED)
 tmpf: $(TMPF_BIN) $(TMPF_DIST)
 examples: $(EXAMPLE_BIN)
@@ -232,6 +239,22 @@ $(STREAM_BIN): $(BUILD)/bench/tfstream.o $(STATIC)
 	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
 
 $(BUILD)/bench/tfstream.o: bench/tfstream.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -c $< -o $@
+
+# Both dynamically linked against libc and given libtempfile.a, from
+# which only first-call-tf takes anything: no shared object beyond libc's
+# is loaded by either.
+$(FIRST_CALL_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(THREADS) $(LDLIBS)
+
+$(SPAWN_BIN): $(BUILD)/bench/tfspawn.o
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS)
+
+$(FIRST_CALL_BIN:%=%.o) $(SPAWN_BIN).o: $(BUILD)/bench/%.o: bench/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(COMPILE) -c $< -o $@
