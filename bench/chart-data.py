@@ -21,9 +21,10 @@ naming the line, when a table does not fit):
   one per table; a workload without one, such as pool, is left out and
   named on stderr);
 - a goal against the floor is a cell of a `| goal | measured | result |`
-  table reading "`W` <= L x `W-floor`" (the library's groups) or
-  "<= L x the floor" (the command line's, for the workload of the
-  heading above it).
+  table reading "`W` <= L x `W-floor`" (the library's groups; or
+  "`W` <= L x `F-floor`" where W's floor row is another workload's floor,
+  as `named-floor` is the handles') or "<= L x the floor" (the command
+  line's, for the workload of the heading above it).
 """
 
 import re
@@ -165,7 +166,7 @@ def main():
             i += 1
         if head[:3] == ["goal", "measured", "result"]:
             for lineno, r in rows:
-                m = re.search(r"`([a-z0-9-]+)` <= ([0-9.]+) x `\1-floor`", r[0])
+                m = re.search(r"`([a-z0-9-]+)` <= ([0-9.]+) x `[a-z0-9-]+-floor`", r[0])
                 if m:
                     goals.append((m.group(1), float(m.group(2))))
                     continue

@@ -29,6 +29,11 @@
 #      cancel out;
 #   5. writes BENCHMARKS.md (medians, ratios, goals, system calls).
 #
+# The group first-call (a fresh process that makes one file, against the
+# same with glibc's mkstemp) times whole processes: tfspawn, found next
+# to BENCH_BIN with the two programs it spawns (first-call-tf and
+# first-call-glibc, built by make), runs them in paired rounds.
+#
 # The group spool-stream (stdio on a spool's stream, and on a tf_file's
 # and a tf_atomic's against fdopen on the same fd, issue 18) is
 # bench/streams.sh's, which runs build/cc/bench/tfstream (found next to
@@ -38,7 +43,8 @@
 #
 # Environment: BENCH_ROUNDS (11), BENCH_TARGET_MS (400), BENCH_TREE_N (100),
 # BENCH_SPOOL_N (1), BENCH_ATOMIC_N (200), BENCH_DIR (/dev/shm),
-# BENCH_ATOMIC_DIR (/tmp), BENCH_GROUPS (all: the groups to run, e.g.
+# BENCH_ATOMIC_DIR (/tmp), BENCH_FIRSTCALL_ROUNDS (21) and BENCH_FIRSTCALL_N
+# (200: processes of each program per round) for first-call, BENCH_GROUPS (all: the groups to run, e.g.
 # "atomic"; sponge-1g and mktemp are bench/cli.sh's, spool-stream is
 # bench/streams.sh's, see there for their knobs (BENCH_SPONGE_*,
 # BENCH_MKTEMP_*, BENCH_STREAM_*); a run of some groups only writes its report to
@@ -85,12 +91,22 @@ esac
 [ "$ATOMIC_N" -ge 1 ] && [ "$ATOMIC_N" -le 100000 ] ||
   die "BENCH_ATOMIC_N must be a number of replacements from 1 to 100000"
 ATOMIC_BASE=${BENCH_ATOMIC_DIR:-/tmp}
+# first-call: FC_ROUNDS paired rounds of FC_N processes of each program.
+FC_ROUNDS=${BENCH_FIRSTCALL_ROUNDS:-21}
+FC_N=${BENCH_FIRSTCALL_N:-200}
+case $FC_ROUNDS$FC_N in
+*[!0-9]*) die "BENCH_FIRSTCALL_ROUNDS and BENCH_FIRSTCALL_N must be numbers" ;;
+esac
+[ "$FC_ROUNDS" -ge 1 ] && [ "$FC_ROUNDS" -le 1000 ] ||
+  die "BENCH_FIRSTCALL_ROUNDS must be a number of rounds from 1 to 1000"
+[ "$FC_N" -ge 1 ] && [ "$FC_N" -le 100000 ] ||
+  die "BENCH_FIRSTCALL_N must be a number of processes from 1 to 100000"
 BASE=${BENCH_DIR:-/dev/shm}
 REPS=11
 TFBENCH_REPS=$REPS
 export TFBENCH_REPS
 
-GROUPS_ALL="named named-at unnamed mkdtemp named-handle tree spool-mem spool atomic pool"
+GROUPS_ALL="named named-at unnamed mkdtemp named-handle named-handle-untracked dir-handle-empty dir-handle-3 first-call tree spool-mem spool atomic pool"
 # The command line's groups, whole tmpf processes: bench/cli.sh.
 CLI_GROUPS_ALL="sponge-1g mktemp"
 # stdio on a spool's stream: bench/streams.sh.
@@ -144,6 +160,15 @@ selected() { # GROUP: is it measured in this run?
   case " $RUN_GROUPS " in *" $1 "*) return 0 ;; esac
   return 1
 }
+# first-call's programs, built by make next to tfbench.
+FC_SPAWN=$(dirname "$BIN")/tfspawn
+FC_TF=$(dirname "$BIN")/first-call-tf
+FC_GLIBC=$(dirname "$BIN")/first-call-glibc
+if selected first-call; then
+  for p in "$FC_SPAWN" "$FC_TF" "$FC_GLIBC"; do
+    [ -x "$p" ] || die "${p#"$ROOT/"}: no such executable (run make first)"
+  done
+fi
 # A run of some groups only is no full report: it goes to build/bench/.
 PARTIAL=
 [ "$RUN_GROUPS" = "$GROUPS_ALL" ] && [ "$CLI_GROUPS" = "$CLI_GROUPS_ALL" ] &&
@@ -432,7 +457,7 @@ peer_workload_of() {
 
 floor_of() {
   case $1 in
-  named-handle) echo named-floor ;;
+  named-handle | named-handle-untracked) echo named-floor ;;
   *) echo "$1-floor" ;;
   esac
 }
@@ -479,7 +504,12 @@ measure() {
 
 members() { # GROUP -> the implementations measured for it
   case $1 in
-  named-handle) m_list="libtempfile floor python rust" ;;
+  named-handle) m_list="libtempfile floor python rust go" ;;
+  # The peers' handles are those of named-handle: not run again.
+  named-handle-untracked) m_list="libtempfile floor" ;;
+  dir-handle-empty | dir-handle-3) m_list="libtempfile floor python rust go" ;;
+  # Whole processes (tfspawn): libtempfile's and glibc's mkstemp's.
+  first-call) m_list="libtempfile mkstemp" ;;
   tree) m_list="libtempfile handle floor glibc rm python rust go" ;;
   # glibc and Go have no spooled file.
   spool-mem) m_list="libtempfile floor malloc hot python rust" ;;
@@ -490,7 +520,7 @@ members() { # GROUP -> the implementations measured for it
   *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
-    case " libtempfile floor handle malloc hot named-write $PEERS " in
+    case " libtempfile floor handle malloc hot named-write mkstemp $PEERS " in
     *" $m "*) printf '%s ' "$m" ;;
     esac
   done
@@ -511,12 +541,14 @@ is_peer() {
 # (BENCH_SPOOL_N), and one operation is one 4 KiB write (16384 per spool).
 # Nor is atomic: N replacements (BENCH_ATOMIC_N), each of which waits for
 # the disk.  pool has no floor: it is calibrated on named-write, the
-# slower of its two.
+# slower of its two.  Nor is first-call: N is processes of each program
+# per round (BENCH_FIRSTCALL_N).
 : >"$B/n.txt"
 for g in $RUN_GROUPS; do
   fixed=
   case $g in
   tree) fixed=$TREE_N ;;
+  first-call) fixed=$FC_N ;;
   spool-mem | spool) fixed=$SPOOL_N ;;
   atomic) fixed=$ATOMIC_N ;;
   esac
@@ -541,9 +573,39 @@ for g in $RUN_GROUPS; do
 done
 n_of() { awk -v g="$1" -v m="$2" '$1 == g && $2 == m { print $3 }' "$B/n.txt"; }
 
+# first-call: tfspawn runs its FC_ROUNDS paired rounds itself, in one
+# fresh directory (TMPDIR for libtempfile's program, the argument of
+# both), and prints "round R NS_A NS_B", the mean ns per process of each
+# program in round R; kept as us per process.
+run_first_call() {
+  say "first-call: $FC_ROUNDS rounds of $FC_N processes of each program, interleaved"
+  fc_dir=$(mktemp -d "$BASE/tfbench.XXXXXX") || die "mktemp in $BASE failed"
+  "$FC_SPAWN" "$FC_ROUNDS" "$FC_N" "$fc_dir" "$FC_TF" "$FC_GLIBC" \
+    >"$B/first-call.txt" 2>>"$LOG/errors.log"
+  fc_rc=$?
+  if ! rmdir "$fc_dir" 2>/dev/null; then
+    note "first-call left files behind in its directory"
+    rm -rf "$fc_dir"
+  fi
+  if [ $fc_rc -ne 0 ]; then
+    note "first-call: tfspawn failed (exit $fc_rc, see build/bench/logs/errors.log)"
+    return
+  fi
+  awk -v n="$FC_N" '$1 == "round" && NF == 4 {
+      printf "first-call libtempfile %d %.3f %d\n", $2, $3 / 1000, n
+      printf "first-call mkstemp %d %.3f %d\n", $2, $4 / 1000, n }' \
+    "$B/first-call.txt" >>"$B/results.txt"
+  awk '$1 == "round" { printf "bench: first-call round %d/%d: libtempfile %.0f us, mkstemp %.0f us per process\n",
+      $2, r, $3 / 1000, $4 / 1000 }' r="$FC_ROUNDS" "$B/first-call.txt" >&2
+}
+
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for g in $RUN_GROUPS; do
+  if [ "$g" = first-call ]; then
+    run_first_call
+    continue
+  fi
   list=
   for m in $(members "$g"); do
     [ -n "$(n_of "$g" "$m")" ] && list="$list $m"
@@ -610,7 +672,9 @@ paired_line() { grep "^$1-paired ratio " "$B/results.txt" | tail -n 1; }
 # too (per file one openat, write and close in the C programs).  For the
 # spools, S1 and S2 spools of SPOOL_OPS 4 KiB writes: the difference
 # divided by 2 * (S2 - S1) * SPOOL_OPS is per 4 KiB write.  For atomic,
-# A1 and A2 replacements (each waits for the disk twice), per replacement.
+# A1 and A2 replacements (each waits for the disk twice), per replacement;
+# for the directory handles D1 and D2 directories, per directory.  For
+# first-call, one process of each program, all its calls.
 N1=1000
 N2=3000
 T1=20
@@ -619,9 +683,14 @@ S1=1
 S2=2
 A1=50
 A2=150
+# The directory handles: fewer, as each life makes a dozen or more calls
+# (slow under strace) and their counts are whole numbers.
+D1=300
+D2=900
 strace_ns() { # GROUP -> the two N of its strace runs
   case $1 in
   tree) echo "$T1 $T2" ;;
+  dir-handle-*) echo "$D1 $D2" ;;
   spool-mem | spool) echo "$S1 $S2" ;;
   atomic) echo "$A1 $A2" ;;
   *) echo "$N1 $N2" ;;
@@ -629,8 +698,27 @@ strace_ns() { # GROUP -> the two N of its strace runs
 }
 TFBENCH_REPS=1 # nothing is timed from here on
 : >"$B/strace.txt"
+: >"$B/strace-firstcall.txt"
 if command -v strace >/dev/null 2>&1; then
   for g in $RUN_GROUPS; do
+    # first-call: one process of each program, all its calls ("IMPL
+    # SYSCALL CALLS"), start-up and exit included.
+    if [ "$g" = first-call ]; then
+      for m in libtempfile mkstemp; do
+        p=$FC_TF
+        [ $m = mkstemp ] && p=$FC_GLIBC
+        d=$(mktemp -d "$BASE/tfbench-strace.XXXXXX") || die "mktemp failed"
+        raw=$B/strace-raw.txt
+        if env TMPDIR="$d" strace -f -c -o "$raw" "$p" "$d" >/dev/null 2>>"$LOG/errors.log"; then
+          awk -v m="$m" 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print m, $NF, $4 }' \
+            "$raw" >>"$B/strace-firstcall.txt"
+        else
+          note "strace of $m $g failed"
+        fi
+        rm -rf "$d"
+      done
+      continue
+    fi
     for m in $(members "$g"); do
       for n in $(strace_ns "$g"); do
         d=$(mktemp -d "$(base_of "$g")/tfbench-strace.XXXXXX") || die "mktemp failed"
@@ -657,10 +745,11 @@ fi
 # every difference of a call or more is kept, with nine digits; per
 # replacement for atomic)
 awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS \
-  -v a1=$A1 -v a2=$A2 '
+  -v a1=$A1 -v a2=$A2 -v d1=$D1 -v d2=$D2 '
   function spool(g) { return g == "spool-mem" || g == "spool" }
+  function dirh(g) { return g ~ /^dir-handle-/ }
   { key = $1 " " $2 " " $4
-    lo = $1 == "tree" ? t1 : spool($1) ? s1 : $1 == "atomic" ? a1 : n1
+    lo = $1 == "tree" ? t1 : spool($1) ? s1 : $1 == "atomic" ? a1 : dirh($1) ? d1 : n1
     if ($3 == lo) a[key] = $5; else b[key] = $5; k[key] = 1 }
   END { for (x in k) { split(x, f, " ")
           if (spool(f[1])) {
@@ -669,7 +758,7 @@ awk -v n1=$N1 -v n2=$N2 -v t1=$T1 -v t2=$T2 -v s1=$S1 -v s2=$S2 -v so=$SPOOL_OPS
             continue
           }
           div = f[1] == "tree" ? 2 * 100 * (t2 - t1) : \
-            f[1] == "atomic" ? 2 * (a2 - a1) : 2 * (n2 - n1)
+            f[1] == "atomic" ? 2 * (a2 - a1) : dirh(f[1]) ? 2 * (d2 - d1) : 2 * (n2 - n1)
           d = (b[x] - a[x]) / div
           if (d >= 0.0005 || d <= -0.0005) printf "%s %.3f\n", x, d } }' \
   "$B/strace.txt" | sort >"$B/strace-perop.txt"
@@ -721,6 +810,7 @@ impl_name() { # IMPL [GROUP]
   case $1 in
   rm) echo "rm -rf ($(rm --version 2>/dev/null | awk 'NR == 1 { print $2, $3, $4 }' | tr -d '()'))" ;;
   glibc) echo "glibc $(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }')" ;;
+  mkstemp) echo "glibc $(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }') mkstemp, the same process" ;;
   python) echo "CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null)" ;;
   rust) echo "Rust tempfile $(rust_tempfile_version) (${RUST_USED:-rustc})" ;;
   go) echo "Go $(go env GOVERSION 2>/dev/null | sed 's/^go//')" ;;
@@ -729,6 +819,9 @@ impl_name() { # IMPL [GROUP]
   renameio) echo "Go renameio $(dpkg-query -W -f '${Version}' golang-github-google-renameio-dev 2>/dev/null | sed 's/-[^-]*$//') (Go $(go env GOVERSION 2>/dev/null | sed 's/^go//'))" ;;
   atomicwrites) echo "Python atomicwrites $("$PY" -c 'import atomicwrites; print(atomicwrites.__version__)' 2>/dev/null) (CPython $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null))" ;;
   esac
+}
+fc_libs() { # PROGRAM -> its shared objects, as ldd lists them (no addresses)
+  ldd "$1" 2>/dev/null | awk '{ printf "%s%s", sep, $1; sep = ", " }'
 }
 rust_tempfile_version() {
   awk '/^name = "tempfile"/ { f = 1; next } f && /^version/ { gsub(/"/, "", $3); print $3; exit }' \
@@ -765,6 +858,21 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   named-handle:floor) echo 'named-floor: openat, close, unlinkat' ;;
   named-handle:python) echo 'tempfile.NamedTemporaryFile, close' ;;
   named-handle:rust) echo 'NamedTempFile::new_in, drop' ;;
+  named-handle:go) echo 'os.CreateTemp, Close, os.Remove (no handle that deletes)' ;;
+  named-handle-untracked:libtempfile) echo 'tf_file_create({.flags = TF_UNTRACKED}), tf_file_free' ;;
+  named-handle-untracked:floor) echo 'named-floor: openat, close, unlinkat' ;;
+  dir-handle-empty:libtempfile) echo 'tf_dir_create, tf_dir_free' ;;
+  dir-handle-empty:floor) echo 'mkdirat, rmdir' ;;
+  dir-handle-empty:python) echo 'tempfile.TemporaryDirectory, cleanup()' ;;
+  dir-handle-empty:rust) echo 'TempDir::new_in, drop' ;;
+  dir-handle-empty:go) echo 'os.MkdirTemp, os.RemoveAll' ;;
+  dir-handle-3:libtempfile) echo 'tf_dir_create; 3 x (openat(tf_dir_path + "/fK"), write 1 byte, close); tf_dir_free' ;;
+  dir-handle-3:floor) echo 'mkdirat; 3 x (openat by path, write 1 byte, close); 3 x unlinkat by path; rmdir' ;;
+  dir-handle-3:python) echo 'tempfile.TemporaryDirectory; 3 x (os.open(os.path.join), os.write, os.close); cleanup()' ;;
+  dir-handle-3:rust) echo 'TempDir::new_in; 3 x (OpenOptions::open(path.join), write_all, drop); drop' ;;
+  dir-handle-3:go) echo 'os.MkdirTemp; 3 x (os.OpenFile(filepath.Join), Write, Close); os.RemoveAll' ;;
+  first-call:libtempfile) echo 'a process: tf_mkstemp(&path, NULL) with TMPDIR=DIR, unlink, close, free, exit' ;;
+  first-call:mkstemp) echo 'a process: mkstemp("DIR/tmpXXXXXX"), unlink, close, exit' ;;
   tree:libtempfile) echo 'tf_rmtreeat(dirfd, "tree", 0)' ;;
   tree:handle) echo 'tf_dir_cleanup (tf_dir_create, filled through tf_dir_fd)' ;;
   tree:floor) echo 'per file unlinkat(subdirfd, name); per directory openat, close, unlinkat(AT_REMOVEDIR); names known' ;;
@@ -801,31 +909,47 @@ fastest_peer() { # GROUP -> "impl ns" of the fastest peer
   done | sort -g -k2 | head -n 1
 }
 
-# floor_and_peer_goals G PEER_GOAL STRICT: the two goal rows of group G:
-# libtempfile at most 1.05 x G-floor, and against the fastest peer
-# (STRICT 1: faster than it; 0: no slower).
-floor_and_peer_goals() {
-  fg_g=$1 fg_text=$2 fg_strict=$3
+# floor_goal G LIMIT: the goal row "libtempfile at most LIMIT x G's
+# floor" (named by floor_of: G-floor, or named-floor for the handles).
+floor_goal() {
+  fg_g=$1 fg_lim=$2
+  fg_text="\`$fg_g\` <= $fg_lim x \`$(floor_of "$fg_g")\`"
   lib=$(median_of "$fg_g" libtempfile) || lib=
   fl=$(median_of "$fg_g" floor) || fl=
   if [ -n "$lib" ] && [ -n "$fl" ]; then
     ratio=$(div "$lib" "$fl")
     pr=$(paired_ratio "$fg_g" libtempfile floor)
-    goal_row "\`$fg_g\` <= 1.05 x \`$fg_g-floor\`" "$ratio x (per-round $pr x)" \
-      "$(hits 1.05 "$ratio" "$pr" 0)"
+    goal_row "$fg_text" "$ratio x (per-round $pr x)" "$(hits "$fg_lim" "$ratio" "$pr" 0)"
   else
-    goal_row "\`$fg_g\` <= 1.05 x \`$fg_g-floor\`" "not measured" 0
+    goal_row "$fg_text" "not measured" 0
   fi
-  fp=$(fastest_peer "$fg_g")
+}
+# peer_goal G PEER_GOAL STRICT [floor]: the goal row of libtempfile
+# against G's fastest peer (STRICT 1: faster than it; 0: no slower);
+# "floor" adds its time over the floor's to the measured cell.
+peer_goal() {
+  pg_g=$1 pg_text=$2 pg_strict=$3 pg_floor=${4:-}
+  lib=$(median_of "$pg_g" libtempfile) || lib=
+  fp=$(fastest_peer "$pg_g")
   if [ -n "$lib" ] && [ -n "$fp" ]; then
     set -- $fp
     ratio=$(div "$lib" "$2")
-    pr=$(paired_ratio "$fg_g" libtempfile "$1")
-    goal_row "\`$fg_g\` $fg_text" "$ratio x the fastest peer, $1 (per-round $pr x)" \
-      "$(hits 1 "$ratio" "$pr" "$fg_strict")"
+    pr=$(paired_ratio "$pg_g" libtempfile "$1")
+    extra=
+    if [ -n "$pg_floor" ] && fl=$(median_of "$pg_g" floor); then
+      extra="; $(div "$lib" "$fl") x the floor (per-round $(paired_ratio "$pg_g" libtempfile floor) x)"
+    fi
+    goal_row "\`$pg_g\` $pg_text" "$ratio x the fastest peer, $1 (per-round $pr x)$extra" \
+      "$(hits 1 "$ratio" "$pr" "$pg_strict")"
   else
-    goal_row "\`$fg_g\` $fg_text" "not measured" 0
+    goal_row "\`$pg_g\` $pg_text" "not measured" 0
   fi
+}
+# floor_and_peer_goals G PEER_GOAL STRICT: the two goal rows of group G:
+# libtempfile at most 1.05 x G-floor, and against the fastest peer.
+floor_and_peer_goals() {
+  floor_goal "$1" 1.05
+  peer_goal "$@"
 }
 
 GOALS_MISSED=0
@@ -976,6 +1100,14 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     echo "made before the warm-up, whose first acquire makes its one file. N is"
     echo "calibrated on \`named-write\`."
   }
+  selected first-call && {
+    echo
+    echo "\`first-call\` times whole processes, not operations inside one: tfspawn"
+    echo "spawns a program that makes one file and exits, libtempfile's and one"
+    echo "with glibc's mkstemp, $FC_N of each per round, interleaved, for $FC_ROUNDS"
+    echo "rounds (BENCH_FIRSTCALL_N, BENCH_FIRSTCALL_ROUNDS); the table gives the median"
+    echo "of the rounds' mean times per process, in microseconds."
+  }
   echo "Measuring took ${ELAPSED} s."
   echo
   echo "## Goals"
@@ -985,6 +1117,30 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   for g in named unnamed tree; do
     selected "$g" && floor_and_peer_goals "$g" "faster than every peer" 1
   done
+  # The handles (issue 19): as cheap as the bare calls, and faster than
+  # the peers' handles.
+  if selected named-handle; then
+    floor_goal named-handle 1.2
+    peer_goal named-handle "faster than every peer's handle" 1
+  fi
+  selected named-handle-untracked && floor_goal named-handle-untracked 1.1
+  for g in dir-handle-empty dir-handle-3; do
+    selected "$g" && peer_goal "$g" "faster than every peer" 1 floor
+  done
+  # first-call: whole processes, libtempfile's against glibc's mkstemp's.
+  if selected first-call; then
+    text="\`first-call\` <= 1.05 x glibc's (a process making one file with mkstemp)"
+    lib=$(median_of first-call libtempfile) || lib=
+    gl=$(median_of first-call mkstemp) || gl=
+    if [ -n "$lib" ] && [ -n "$gl" ]; then
+      ratio=$(div "$lib" "$gl")
+      pr=$(paired_ratio first-call libtempfile mkstemp)
+      goal_row "$text" "$ratio x (per-round $pr x); $(printf '%.0f vs %.0f' "$lib" "$gl") us per process" \
+        "$(hits 1.05 "$ratio" "$pr" 0)"
+    else
+      goal_row "$text" "not measured" 0
+    fi
+  fi
   for gl in tree:1.05:entry spool-mem:1.15:write spool:1.2:write atomic:1.05:replacement; do
     g=${gl%%:*}
     selected "$g" || continue
@@ -1103,11 +1259,63 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
       echo
     }
     [ "$g" = named-handle ] && {
-      echo "Informational (no goal): the handle that deletes on close, against the"
-      echo "peers' equivalents; the floor is named-floor."
+      echo "The handle that deletes on close, with the default policy (tracked:"
+      echo "registered for cleanup at exit and on signals, with the liveness mark"
+      echo "tf_reap() respects), against the peers' handles: CPython's"
+      echo "NamedTemporaryFile, Rust's NamedTempFile, and Go's *os.File from"
+      echo "os.CreateTemp, removed with os.Remove (Go has no handle that deletes)."
+      echo "The floor is named-floor. Goals: at most 1.2 x the floor, and faster"
+      echo "than every peer."
+      echo
+    }
+    [ "$g" = named-handle-untracked ] && {
+      echo "The same handle made with TF_UNTRACKED: not registered for cleanup at"
+      echo "exit or on signals, no liveness mark. The floor is named-floor; the goal,"
+      echo "at most 1.1 x it. The peers' handles are those of \`named-handle\`"
+      echo "above (not run again)."
+      echo
+    }
+    [ "$g" = dir-handle-empty ] && {
+      echo "A temporary directory's whole life through its handle, made and removed"
+      echo "empty: tf_dir_create({.dir = DIR}), tf_dir_free. The peers do the same with"
+      echo "CPython's TemporaryDirectory(dir=DIR) and cleanup(), Rust's"
+      echo "TempDir::new_in(DIR) and drop, and Go's os.MkdirTemp(DIR, \"tmp*\") and"
+      echo "os.RemoveAll. The floor is mkdirat and rmdir on names made beforehand."
+      echo "Goal: faster than every peer."
+      echo
+    }
+    [ "$g" = dir-handle-3 ] && {
+      echo "The same with three one-byte files, f0 f1 f2, made inside the directory by"
+      echo "path between its creation and its end, all timed: the path is the"
+      echo "directory's (tf_dir_path()) + \"/f0\", opened O_WRONLY|O_CREAT|O_CLOEXEC"
+      echo "(0600), one byte written, closed; the peers make them with their own"
+      echo "calls, and their end removes them, as tf_dir_free() does. The floor:"
+      echo "mkdirat, the same three files by path, three unlinkat by path and rmdir,"
+      echo "on names made beforehand (a removal that knows the names and lists"
+      echo "nothing). Goal: faster than every peer."
       echo
     }
     unit=ns/op
+    [ "$g" = first-call ] && {
+      unit=us/process
+      echo "A fresh process that makes one temporary file and exits, against the same"
+      echo "process with glibc's mkstemp: what a short-lived program pays for the"
+      echo "library, its first call included (libtempfile finds the temporary"
+      echo "directory, TMPDIR here, on that call). The two programs"
+      echo "(bench/first-call-tf.c, bench/first-call-glibc.c) are built and linked by"
+      echo "make the same way: both dynamically linked against libc and given"
+      echo "libtempfile.a, from which only libtempfile's takes anything, so neither"
+      echo "loads a shared object beyond libc's and the row measures the library's"
+      echo "code, not the loading of libtempfile.so. Shared objects (ldd):"
+      echo "libtempfile's $(fc_libs "$FC_TF"); glibc's $(fc_libs "$FC_GLIBC")."
+      echo "tfspawn spawns them (posix_spawn, then waitpid: a process is timed from"
+      echo "the spawn to the end of the wait), each with TMPDIR=DIR and the argument"
+      echo "DIR, $FC_N of each per round, interleaved in pairs whose order alternates"
+      echo "(and starts the other way every other round), after 10 of each untimed;"
+      echo "$FC_ROUNDS rounds. A round's value is the mean time of one process of that"
+      echo "program in the round; N is processes per round."
+      echo
+    }
     [ "$g" = tree ] && {
       unit=ns/entry
       echo "Removal of a directory holding 100 subdirectories of N one-byte files,"
@@ -1192,8 +1400,14 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     done
     # The spools: libtempfile against each baseline, and each peer's time
     # over libtempfile's (the way up of the peer goals); the pool against
-    # named-write.
+    # named-write; first-call's difference.
     case $g in
+    first-call)
+      if lib=$(median_of first-call libtempfile) && gl=$(median_of first-call mkstemp); then
+        echo
+        echo "- libtempfile - glibc: $(awk -v a="$lib" -v b="$gl" 'BEGIN { printf "%+.0f", a - b }') us per process (the medians; per-round ratio $(paired_ratio first-call libtempfile mkstemp) x)"
+      fi
+      ;;
     pool)
       if lib=$(median_of pool libtempfile) && nw=$(median_of pool named-write); then
         echo
@@ -1228,6 +1442,11 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "included (\`unlink(3)\` and \`rmdir(3)\` are the unlink and rmdir system"
   echo "calls on this architecture). Fractions in the Go column come from its"
   echo "runtime's background threads (-f follows them)."
+  { selected dir-handle-empty || selected dir-handle-3; } && {
+  echo
+  echo "\`dir-handle-empty\` and \`dir-handle-3\` are counted the same way from"
+  echo "runs with N = $D1 and $D2 directories."
+  }
   selected tree && {
   echo
   echo "\`tree\` is counted per entry: runs with N = $T1 and $T2 files per"
@@ -1247,6 +1466,11 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "(one call per spool is 0.0001 per write). Every call that differs by"
   echo "one or more between the two runs is listed."
   }
+  selected first-call && {
+  echo
+  echo "\`first-call\` is counted per process: all the calls of one process of"
+  echo "each program (strace -c of one run), start-up and exit included."
+  }
   selected atomic && {
   echo
   echo "\`atomic\` is counted per replacement: runs with N = $A1 and $A2"
@@ -1254,8 +1478,22 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   echo "creation of the target and its check and removal cancel out. A summary"
   echo "per implementation follows the table."
   }
-  if [ -s "$B/strace-perop.txt" ]; then
+  if [ -s "$B/strace-perop.txt" ] || [ -s "$B/strace-firstcall.txt" ]; then
     for g in $RUN_GROUPS; do
+      if [ "$g" = first-call ]; then
+        echo
+        echo "### first-call"
+        echo
+        echo "| system call | libtempfile | glibc mkstemp | difference |"
+        echo "| --- | ---: | ---: | ---: |"
+        awk '{ c[$1 " " $2] = $3; s[$2] = 1 }
+          END { for (x in s) { a = c["libtempfile " x] + 0; b = c["mkstemp " x] + 0
+                  printf "| %s | %d | %d | %+d |\n", x, a, b, a - b } }' \
+          "$B/strace-firstcall.txt" | sort
+        awk '{ t[$1] += $3 } END { printf "| all | %d | %d | %+d |\n", t["libtempfile"],
+          t["mkstemp"], t["libtempfile"] - t["mkstemp"] }' "$B/strace-firstcall.txt"
+        continue
+      fi
       cols=$(members "$g")
       always=
       [ "$g" = tree ] && always="unlinkat getdents64 openat newfstatat statx fstat"
