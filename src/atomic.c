@@ -273,7 +273,7 @@ static int begin(tf_atomic **out, int dirfd, const char *path,
   a->owner = tf__current_pid();
   a->tmp[0] = '\0';
   a->life.slot = NULL;
-  a->life.marked = 0;
+  a->life.mark.rec = NULL;
   a->lockfd = -1;
   a->setid_mode = 0;
   memcpy(a->name, t.name, strlen(t.name) + 1);

@@ -1,32 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dir.c - the temporary directory handle (Python's TemporaryDirectory).
- * It keeps an fd of the directory, an fd of its parent and its name, and
- * the device and inode it was made with.  Cleanup first checks that the
- * name still refers to that directory, so a directory renamed away (for
- * example published under a final name) or replaced is never emptied,
- * then empties it through its own fd (rmtree.c) and removes it relative
- * to the parent's fd, emptying it again while entries keep coming, a
- * bounded number of times.  Only the creating process removes anything.
+ * It holds an anchor of the directory's parent (shared, anchor.c), its
+ * name, and the device and inode it was made with; an fd of the
+ * directory itself is opened when first asked for (tf_dir_fd()), as most
+ * callers only use its path.  Cleanup first tries to remove the
+ * directory as an empty one: that can destroy nothing, whatever took the
+ * name.  One that is not empty is emptied only when its name still
+ * refers to the directory made (device and inode, checked on the fd the
+ * walk empties through), so a directory renamed away (for example
+ * published under a final name) or replaced is never emptied; the walk
+ * (rmtree.c) works through fds only, and empties the directory again
+ * while entries keep coming, a bounded number of times.  Only the
+ * creating process removes anything.
  */
 #include "internal.h"
 
 #include <string.h>
+#include <sys/file.h>
 
 struct tf_dir {
-  int fd;            /* the directory; -1 once removed */
-  int parentfd;      /* anchor of the name */
+  int fd;            /* the directory, once asked for; else -1 */
+  struct tf__anchor *anchor; /* of the name */
   char *path;        /* absolute, or relative to the caller's dirfd */
-  const char *name;  /* basename inside path, relative to parentfd */
+  const char *name;  /* basename inside path, in the anchor */
   dev_t dev;         /* identity it was made with */
   ino_t ino;
   pid_t owner;       /* the creating process */
   unsigned int flags; /* TF_KEEP, TF_IGNORE_ERRORS, TF_UNTRACKED */
-  struct tf__life life; /* mark and registry slot */
+  int gone;          /* removed, or no longer ours to remove */
+  int claimed;       /* fd holds a shared lock (tf_dir_fd()) */
+  struct tf__life life; /* ledger record and registry slot */
 };
 
-/* An fd of the directory just made: for listing, or where its mode
- * denies the owner reading, an O_PATH anchor. */
+/* An fd of the directory: for listing, or where its mode denies the
+ * owner reading, an O_PATH anchor. */
 static int open_made(int parentfd, const char *name) {
   int fd = tf__sys.openat(parentfd, name, TF_DIR_FLAGS & ~O_NONBLOCK, 0);
 #ifdef O_PATH
@@ -37,43 +45,40 @@ static int open_made(int parentfd, const char *name) {
   return fd;
 }
 
-/* Make the directory in parentfd and fill the handle d; path and name
- * are the caller's.  On failure nothing is left. */
-static int dir_make(tf_dir *d, const struct tf__name *n, const tf_opts *o) {
-  struct tf__stat st;
-  char *slot = (char *)d->name;
-  int rc = tf__create_in(d->parentfd, slot, slot, n, TF_KIND_DIR, 0,
-                         tf__opts_mode(o, 0700));
+/* Make the directory at p->name and fill the handle d.  On failure
+ * nothing is left. */
+static int dir_make(tf_dir *d, const struct tf__place *p) {
+  const tf_opts *o = p->o;
+  int parentfd = p->anchor->fd;
+  struct stat st;
+  int rc = tf__create_in(parentfd, d->name, (char *)d->name, p->n,
+                         TF_KIND_DIR, 0, tf__opts_mode(o, 0700));
   if (rc < 0)
     return rc;
-  d->fd = open_made(d->parentfd, d->name);
-  if (d->fd < 0 || tf__sys.statfd(d->fd, &st) != 0) {
+  /* Its identity, which cleanup checks before it empties anything. */
+  if (tf__sys.fstatat(parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
     rc = -errno;
-    tf__close_quiet(d->fd);
-    tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR);
-    return rc;
-  }
-  d->dev = st.dev;
-  d->ino = st.ino;
+  else if (!S_ISDIR(st.st_mode))
+    rc = -ESTALE; /* replaced the moment it was made */
+  d->dev = rc == 0 ? st.st_dev : 0;
+  d->ino = rc == 0 ? st.st_ino : 0;
+  d->fd = -1;
   d->owner = tf__current_pid();
   d->flags = o->flags;
+  d->gone = 0;
+  d->claimed = 0;
   d->life.slot = NULL;
-  d->life.marked = 0;
-  if (!(d->flags & TF_KEEP)) {
-    /* An O_PATH fd can not be locked: such a directory stays unmarked. */
-    rc = tf__life_start(&d->life, d->flags, d->fd, TF_OBJ_DIR, d->parentfd,
-                        d->name, d->dev, d->ino);
-    if (rc < 0) {
-      tf__close_quiet(d->fd);
-      tf__sys.unlinkat(d->parentfd, d->name, AT_REMOVEDIR);
-      return rc;
-    }
-  }
-  return 0;
+  d->life.mark.rec = NULL;
+  if (rc == 0 && !(d->flags & TF_KEEP))
+    rc = tf__life_start(&d->life, d->flags, TF_OBJ_DIR, p->anchor, d->name,
+                        d->dev, d->ino);
+  if (rc < 0)
+    tf__sys.unlinkat(parentfd, d->name, AT_REMOVEDIR);
+  return rc;
 }
 
-/* Make the directory at p->name and the handle (tf__handle_create()'s
- * build function). */
+/* Make the directory and the handle (tf__handle_create()'s build
+ * function). */
 static int dir_build(void *out, const struct tf__place *p) {
   tf_dir *d = tf__malloc(sizeof(*d));
   int rc;
@@ -81,8 +86,8 @@ static int dir_build(void *out, const struct tf__place *p) {
     return -ENOMEM;
   d->path = p->path;
   d->name = p->name;
-  d->parentfd = p->dirfd;
-  rc = dir_make(d, p->n, p->o);
+  d->anchor = p->anchor;
+  rc = dir_make(d, p);
   if (rc < 0) {
     tf__freemem(d);
     return rc;
@@ -103,11 +108,37 @@ int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts) {
 
 const char *tf_dir_path(const tf_dir *d) { return d ? d->path : NULL; }
 
-int tf_dir_fd(const tf_dir *d) {
+/* Opened on first use, and then it carries a claim: a shared lock that
+ * every process it passes to holds, so that tf_reap() leaves the
+ * directory while one of them lives (tf_reap(3)). */
+int tf_dir_fd(const tf_dir *cd) {
+  tf_dir *d = (tf_dir *)cd; /* the fd is the handle's, made on demand */
+  struct tf__stat st;
+  int fd, err;
   if (d == NULL)
     return -EINVAL;
-  if (d->fd < 0)
+  if (d->gone)
     return -EBADF;
+  if (d->fd < 0) {
+    fd = open_made(d->anchor->fd, d->name);
+    if (fd < 0)
+      return errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
+    if (tf__sys.statfd(fd, &st) != 0)
+      err = -errno;
+    else if (st.dev != d->dev || st.ino != d->ino)
+      err = -ESTALE; /* another directory took the name */
+    else
+      err = 0;
+    if (err < 0) {
+      tf__close_quiet(fd);
+      return err;
+    }
+    d->fd = fd;
+  }
+  if (!d->claimed && d->life.mark.rec != NULL) {
+    tf__sys.flock(d->fd, LOCK_SH | LOCK_NB); /* O_PATH: no claim */
+    d->claimed = 1;
+  }
   return d->fd;
 }
 
@@ -115,7 +146,7 @@ int tf_dir_keep(tf_dir *d) {
   if (d == NULL)
     return -EINVAL;
   if (d->owner == tf__current_pid()) {
-    tf__life_unmark(&d->life, d->fd);
+    tf__life_unmark(&d->life);
     tf__life_end(&d->life);
   }
   d->flags |= TF_KEEP;
@@ -125,22 +156,38 @@ int tf_dir_keep(tf_dir *d) {
 static void forget_dir(tf_dir *d) {
   tf__close_quiet(d->fd);
   d->fd = -1;
+  d->gone = 1;
 }
 
 /* Remove the tree if the name still refers to the directory made. */
 static int remove_tree(tf_dir *d) {
+  int parentfd = d->anchor->fd, rc, top, err;
   struct stat st;
-  int rc, top;
-  if (tf__sys.fstatat(d->parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno != ENOENT)
-      return -errno;
-    forget_dir(d); /* removed or renamed away by the caller */
+  /* Empty: removed at once.  Whatever has the name, an empty directory's
+   * removal destroys nothing (and a symlink is no directory to rmdir). */
+  if (tf__sys.unlinkat(parentfd, d->name, AT_REMOVEDIR) == 0 ||
+      errno == ENOENT) { /* or removed or renamed away by the caller */
+    forget_dir(d);
     return 0;
   }
-  if (st.st_dev != d->dev || st.st_ino != d->ino)
-    return -ESTALE;
-  /* Emptied again while entries keep coming, a few times (rmtree.c). */
-  rc = tf__rmtree_dir(d->fd, d->parentfd, d->name, &top);
+  err = errno;
+  if (err == ENOTDIR)
+    return -ESTALE; /* not a directory: another object has the name */
+  if (d->fd < 0) {
+    /* Opened without following a link, and checked, by the walk. */
+    rc = tf__rmtree_named(parentfd, d->name, d->dev, d->ino, &top);
+  } else {
+    if (tf__sys.fstatat(parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT)
+        return -errno;
+      forget_dir(d);
+      return 0;
+    }
+    if (st.st_dev != d->dev || st.st_ino != d->ino)
+      return -ESTALE;
+    /* Emptied again while entries keep coming, a few times (rmtree.c). */
+    rc = tf__rmtree_dir(d->fd, parentfd, d->name, &top);
+  }
   if (top < 0)
     return rc < 0 ? rc : top;
   forget_dir(d);
@@ -149,10 +196,10 @@ static int remove_tree(tf_dir *d) {
 
 int tf_dir_cleanup(tf_dir *d) {
   int rc;
-  if (d == NULL || d->fd < 0 || d->owner != tf__current_pid())
+  if (d == NULL || d->gone || d->owner != tf__current_pid())
     return 0;
   rc = remove_tree(d);
-  if (d->fd < 0)
+  if (d->gone)
     tf__life_end(&d->life); /* removed, or no longer ours to remove */
   return d->flags & TF_IGNORE_ERRORS ? 0 : rc;
 }
@@ -166,7 +213,7 @@ int tf_dir_free(tf_dir *d) {
   if (d->owner == tf__current_pid())
     tf__life_end(&d->life);
   tf__close_quiet(d->fd);
-  tf__close_quiet(d->parentfd);
+  tf__anchor_put(d->anchor);
   tf__freemem(d->path);
   tf__freemem(d);
   return rc;

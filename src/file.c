@@ -3,28 +3,29 @@
  * file.c - the named temporary file handle (Python's NamedTemporaryFile):
  * an fd, a path, a stdio stream on demand, a delete policy, and publishing
  * the file under a final name (the Rust crate's persist).  The handle
- * keeps an fd of its parent directory and does every later removal or
- * rename relative to it, and only the process that created it deletes.
+ * holds an anchor of its parent directory (shared, anchor.c) and does
+ * every later removal or rename relative to it, and only the process that
+ * created it deletes.
  */
 #include "internal.h"
 
 #include <string.h>
+#include <sys/file.h>
 
 struct tf_file {
   int fd;                      /* -1 once closed */
-  int dirfd;                   /* anchor of every later *at() call */
+  struct tf__anchor *anchor;   /* of every later *at() call */
   struct tf__fdstream stream;  /* fp NULL until tf_file_stream() */
   char *path;                  /* absolute path, or relative to the
                                   caller's dirfd for tf_file_createat() */
-  const char *name;            /* basename inside path, relative to dirfd */
+  const char *name;            /* basename inside path, in the anchor */
   unsigned int flags;          /* TF_KEEP, TF_DELETE_ON_FREE */
   pid_t owner;                 /* the creating process */
   int keep;                    /* never delete */
   int deleted;                 /* removed by the handle */
   int published;               /* renamed to its final name */
-  int lockfd;                  /* keeps the liveness lock after close
-                                  (TF_DELETE_ON_FREE), else -1 */
-  struct tf__life life;        /* mark and registry slot */
+  int claimed;                 /* fd holds a shared lock (tf_file_fd()) */
+  struct tf__life life;        /* ledger record and registry slot */
 };
 
 static int owned_here(const tf_file *f) {
@@ -40,22 +41,21 @@ static int file_build(void *out, const struct tf__place *p) {
   if (f == NULL)
     return -ENOMEM;
   /* Created by its basename relative to the directory fd, never by path. */
-  rc = tf__create_in(p->dirfd, p->name, p->name, p->n, TF_KIND_FILE,
+  rc = tf__create_in(p->anchor->fd, p->name, p->name, p->n, TF_KIND_FILE,
                      o->open_flags, tf__opts_mode(o, 0600));
   if (rc < 0)
     goto fail;
   f->fd = rc;
-  f->dirfd = p->dirfd;
+  f->anchor = p->anchor;
   f->path = p->path;
   f->name = p->name;
-  f->lockfd = -1;
   f->life.slot = NULL;
-  f->life.marked = 0;
+  f->life.mark.rec = NULL;
   if (!(o->flags & TF_KEEP)) {
-    rc = tf__life_start(&f->life, o->flags, f->fd, TF_OBJ_FILE, f->dirfd,
-                        f->name, 0, 0);
+    rc = tf__life_start(&f->life, o->flags, TF_OBJ_FILE, f->anchor, f->name,
+                        0, 0);
     if (rc < 0) {
-      tf__sys.unlinkat(f->dirfd, f->name, 0);
+      tf__sys.unlinkat(p->anchor->fd, p->name, 0);
       tf__close_quiet(f->fd);
       goto fail;
     }
@@ -66,6 +66,7 @@ static int file_build(void *out, const struct tf__place *p) {
   f->keep = (f->flags & TF_KEEP) != 0;
   f->deleted = 0;
   f->published = 0;
+  f->claimed = 0;
   *(tf_file **)out = f;
   return 0;
 
@@ -84,11 +85,18 @@ int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts) {
   return tf__handle_create(out, dirfd, 1, opts, FILE_FLAGS, file_build);
 }
 
+/* The descriptor handed out carries a claim: a shared lock that every
+ * process it passes to holds, so that tf_reap() leaves the file while one
+ * of them lives (tf_reap(3)).  Taken once, when first asked for. */
 int tf_file_fd(const tf_file *f) {
   if (f == NULL)
     return -EINVAL;
   if (f->fd < 0)
     return -EBADF;
+  if (!f->claimed && f->life.mark.rec != NULL) {
+    tf__sys.flock(f->fd, LOCK_SH | LOCK_NB);
+    ((tf_file *)f)->claimed = 1;
+  }
   return f->fd;
 }
 
@@ -113,15 +121,11 @@ static int will_delete(const tf_file *f) {
   return !f->keep && !f->deleted && !f->published && owned_here(f);
 }
 
-/* Close the stream if any, then the fd; first error.  A
- * file that outlives the close, to be deleted later (stays), keeps its
- * liveness lock through a second fd of the same open file. */
-static int close_fd(tf_file *f, int stays) {
+/* Close the stream if any, then the fd; first error. */
+static int close_fd(tf_file *f) {
   int rc = 0;
   if (f->fd < 0)
     return 0;
-  if (stays && f->life.marked && f->lockfd < 0 && will_delete(f))
-    f->lockfd = tf__sys.fcntl_dupfd(f->fd);
   rc = tf__fdstream_close(&f->stream);
   if (tf__sys.close(f->fd) != 0 && rc == 0)
     rc = -errno;
@@ -136,15 +140,12 @@ static int delete_file(tf_file *f) {
     return 0;
   /* Removed at exit or by tf_cleanup_all(): the name is not ours now. */
   if (!tf__reg_cleaned(f->life.slot) &&
-      tf__sys.unlinkat(f->dirfd, f->name, 0) != 0 && errno != ENOENT)
+      tf__sys.unlinkat(f->anchor->fd, f->name, 0) != 0 && errno != ENOENT)
     return -errno;
   f->deleted = 1;
   tf__life_end(&f->life);
   return 0;
 }
-
-/* An fd of the file's open description (for its mark), or -1. */
-static int mark_fd(const tf_file *f) { return f->fd >= 0 ? f->fd : f->lockfd; }
 
 int tf_file_close(tf_file *f) {
   int rc, rc_delete = 0;
@@ -154,7 +155,7 @@ int tf_file_close(tf_file *f) {
    * name, so no reaper ever takes this live file for a leftover. */
   if (!(f->flags & TF_DELETE_ON_FREE))
     rc_delete = delete_file(f);
-  rc = close_fd(f, (f->flags & TF_DELETE_ON_FREE) != 0);
+  rc = close_fd(f);
   return rc < 0 ? rc : rc_delete;
 }
 
@@ -164,7 +165,7 @@ int tf_file_keep(tf_file *f) {
   if (f->keep)
     return 0;
   if (will_delete(f)) {
-    tf__life_unmark(&f->life, mark_fd(f));
+    tf__life_unmark(&f->life);
     tf__life_end(&f->life);
   }
   f->keep = 1;
@@ -176,11 +177,10 @@ int tf_file_free(tf_file *f) {
   if (f == NULL)
     return 0;
   rc_delete = delete_file(f); /* first, as in tf_file_close() */
-  rc = close_fd(f, 0);
+  rc = close_fd(f);
   if (owned_here(f))
     tf__life_end(&f->life); /* also when the delete failed */
-  tf__close_quiet(f->lockfd);
-  tf__close_quiet(f->dirfd);
+  tf__anchor_put(f->anchor);
   tf__freemem(f->path);
   tf__freemem(f);
   return rc < 0 ? rc : rc_delete;
@@ -211,11 +211,13 @@ int tf__rename_noclobber(int odir, const char *oname, int ndir,
 /* Apply mode to the file; *old_mode (OUT) gets the mode it had. */
 static int apply_mode(tf_file *f, mode_t mode, mode_t *old_mode) {
   struct stat st;
-  if (tf__sys.fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+  if (f->fd >= 0 ? tf__sys.fstat(f->fd, &st)
+                 : tf__sys.fstatat(f->anchor->fd, f->name, &st,
+                                   AT_SYMLINK_NOFOLLOW))
     return -errno;
   *old_mode = st.st_mode & 07777;
   if (f->fd >= 0 ? tf__sys.fchmod(f->fd, mode)
-                 : tf__sys.fchmodat(f->dirfd, f->name, mode,
+                 : tf__sys.fchmodat(f->anchor->fd, f->name, mode,
                                     AT_SYMLINK_NOFOLLOW))
     return -errno;
   return 0;
@@ -226,7 +228,7 @@ static void restore_mode(tf_file *f, mode_t mode) {
   if (f->fd >= 0)
     tf__sys.fchmod(f->fd, mode);
   else
-    tf__sys.fchmodat(f->dirfd, f->name, mode, AT_SYMLINK_NOFOLLOW);
+    tf__sys.fchmodat(f->anchor->fd, f->name, mode, AT_SYMLINK_NOFOLLOW);
   errno = saved;
 }
 
@@ -244,6 +246,15 @@ static int published_path(int dirfd, const char *target, char **out) {
     *out = tf__strndup(abs, (size_t)len);
   }
   return *out ? 0 : -ENOMEM;
+}
+
+static int rename_to(tf_file *f, int dirfd, const char *target,
+                     unsigned int flags) {
+  if (flags & TF_NOCLOBBER)
+    return tf__rename_noclobber(f->anchor->fd, f->name, dirfd, target);
+  return tf__sys.renameat(f->anchor->fd, f->name, dirfd, target) == 0
+             ? 0
+             : -errno;
 }
 
 int tf_file_publishat(tf_file *f, int dirfd, const char *target,
@@ -275,14 +286,11 @@ int tf_file_publishat(tf_file *f, int dirfd, const char *target,
   }
   /* Under its final name the file must not look like a leftover. */
   if (will_delete(f))
-    tf__life_unmark(&f->life, mark_fd(f));
-  if (flags & TF_NOCLOBBER)
-    rc = tf__rename_noclobber(f->dirfd, f->name, dirfd, target);
-  else
-    rc = tf__sys.renameat(f->dirfd, f->name, dirfd, target) == 0 ? 0 : -errno;
+    tf__life_unmark(&f->life);
+  rc = rename_to(f, dirfd, target, flags);
   if (rc < 0) {
     if (will_delete(f))
-      tf__life_remark(&f->life, mark_fd(f), f->name);
+      tf__life_remark(&f->life);
     if (mode != 0)
       restore_mode(f, old_mode);
     goto fail;

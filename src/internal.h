@@ -185,7 +185,11 @@ struct tf__stat {
     (fd, name, v, n), RETRY)                                                  \
   X(xattr_get, ssize_t, (int fd, const char *name, void *v, size_t n),        \
     (fd, name, v, n), RETRY)                                                  \
-  X(xattr_remove, int, (int fd, const char *name), (fd, name), RETRY)
+  X(xattr_remove, int, (int fd, const char *name), (fd, name), RETRY)        \
+  X(fallocate, int, (int fd, int64_t off, int64_t n), (fd, off, n), RETRY)    \
+  X(mapfile, int, (int fd, int64_t off, size_t n, void **out),               \
+    (fd, off, n, out), RETRY)                                                 \
+  X(unmapfile, int, (void *p, size_t n), (p, n), RELEASE)
 
 /* Every entry returns -1 with errno set on failure (malloc, getcwd,
  * fdopen, fdopendir, readdir and fopencookie are wrapped to this shape in
@@ -200,6 +204,9 @@ struct tf__stat {
  * file system's magic number (statfs f_type; 0 where unknown).  flock
  * is flock(2); xattr_* set, read and remove an extended attribute of an
  * open file (ENOTSUP where the platform or file system has none).
+ * fallocate reserves [off, off + n) of the file (posix_fallocate);
+ * mapfile maps n bytes of the file at off, shared and writable, and
+ * unmapfile unmaps them.
  * fopencookie opens
  * an unbuffered read-write stream whose I/O goes to the functions of the
  * cookie, which must begin with a struct tf__cookie. */
@@ -275,13 +282,19 @@ int tf__cookie_open(void *cookie, FILE **out);
  * stay valid until tf__reg_drop() returns. */
 enum tf__obj_kind { TF_OBJ_FILE, TF_OBJ_DIR };
 struct tf__slot;
+/* rec: the object's ledger record (or NULL), set free once a cleaner
+ * removed the object. */
 int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
-                const char *name, dev_t dev, ino_t ino);
+                const char *name, dev_t dev, ino_t ino, unsigned char *rec);
 void tf__reg_drop(struct tf__slot *s);
 /* 1 once a cleaner took the slot's object: its name may be another's. */
 int tf__reg_cleaned(const struct tf__slot *s);
 int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal);
 int tf__reg_clean_all(pid_t me, int in_signal);
+/* Give back what the library keeps for later objects: the ledger, if
+ * nothing of it is left to reap, and the cached anchors no handle uses
+ * (tf_cleanup_all(); tests, before they count fds). */
+void tf__caches_release(void);
 /* Bracket the making of an object that will be registered (through
  * tf__track_begin/end, which also block the cleanup signals): enter
  * fails with -ECANCELED once a signal cleaner is at work (nothing may be
@@ -307,39 +320,72 @@ void tf__reg_survived_signal(void);
 int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
                            ino_t ino, int in_signal);
 
-/* live.c: a handle's part in the lifecycle: its liveness mark (a shared
- * flock held while the handle may delete the object, and the xattr
- * TF_MARK_XATTR = "libtempfile PID NAME") and its registry slot. */
-#define TF_MARK_XATTR "user.tempfile"
-#define TF_MARK_TAG "libtempfile "
+/* ledger.c: the liveness ledger, one per process, in the ledger home
+ * (TF_LEDGER_HOME, else the temporary directory): a file the process
+ * holds a shared flock on while it lives, mapped, with a record per
+ * tracked object (its directory's identity, its name, live or free).  The
+ * format is tf_reap()'s too (reap.c). */
+#define TF_LEDGER_HOME "/dev/shm"
+#define TF_LEDGER_PREFIX ".tf-live-"
+#define TF_LEDGER_MAGIC "libtempfile ledger 1\n"
+#define TF_LEDGER_SEG 16384 /* bytes reserved and mapped at a time */
+#define TF_LEDGER_HEAD 256  /* bytes at a segment's start that hold no record */
+#define TF_LEDGER_REC 280   /* state, kind, 6 unused, dev, ino, name */
+#define TF_LEDGER_NAME_AT 24
+#define TF_LEDGER_RECS ((TF_LEDGER_SEG - TF_LEDGER_HEAD) / TF_LEDGER_REC)
+#define TF_LEDGER_FREE 0
+#define TF_LEDGER_LIVE 1
+struct tf__anchor;
+struct tf__mark {
+  unsigned char *rec; /* the record in the mapping; NULL: unmarked */
+  size_t index;
+};
+/* The ledger home's path in buf; its length or -errno. */
+int tf__ledger_home(char *buf, size_t size);
+/* Record name (made in the directory of a) as live: 1, or 0 when it can
+ * not be (the object stays unmarked; never an error). */
+int tf__ledger_add(struct tf__anchor *a, enum tf__obj_kind kind,
+                   const char *name, struct tf__mark *m);
+/* Set the record live (1) or free (0), keeping it. */
+void tf__ledger_set(const struct tf__mark *m, int live);
+/* Free the record for reuse; idempotent. */
+void tf__ledger_drop(struct tf__mark *m);
+/* After the registry's cleanup: remove this process's ledger if all its
+ * records are free (async-signal-safe with in_signal). */
+void tf__ledger_remove(pid_t me, int in_signal);
+
+/* live.c: a handle's part in the lifecycle: its ledger record and its
+ * registry slot. */
 struct tf__life {
   struct tf__slot *slot; /* NULL: not registered */
-  int marked;            /* carries the xattr */
+  struct tf__mark mark;  /* rec NULL: unmarked */
 };
-/* Lock and mark the object open at fd as name; 1 if marked.  Never fails
- * the caller: an unmarked object is simply never reaped. */
-int tf__life_mark(struct tf__life *l, unsigned flags, int fd,
-                  const char *name);
-/* Register the object (unless flags has TF_UNTRACKED): 0 or -ENOMEM. */
+/* Register the object (unless flags has TF_UNTRACKED), without a ledger
+ * record (an atomic write's hidden file, which its name and lock mark):
+ * 0 or -ENOMEM. */
 int tf__life_register(struct tf__life *l, unsigned flags,
                       enum tf__obj_kind kind, int dirfd, const char *name,
                       dev_t dev, ino_t ino);
-/* Both; l is zeroed first. */
-int tf__life_start(struct tf__life *l, unsigned flags, int fd,
-                   enum tf__obj_kind kind, int dirfd, const char *name,
-                   dev_t dev, ino_t ino);
-/* The object stays (kept or about to be published): remove the mark
- * through fd (when >= 0).  tf__life_remark() puts it back. */
-void tf__life_unmark(struct tf__life *l, int fd);
-void tf__life_remark(struct tf__life *l, int fd, const char *name);
+/* Mark (unless TF_UNTRACKED) and register the object name made in the
+ * directory of a; l is set first.  0 or -ENOMEM (then nothing is left). */
+int tf__life_start(struct tf__life *l, unsigned flags, enum tf__obj_kind kind,
+                   struct tf__anchor *a, const char *name, dev_t dev,
+                   ino_t ino);
+/* The object stays (kept or about to be published): its record is set
+ * free; tf__life_remark() makes it live again. */
+void tf__life_unmark(struct tf__life *l);
+void tf__life_remark(struct tf__life *l);
 /* tf__reg_enter() and tf__reg_leave() for a creation, unless its object
  * will not be registered (tracked 0). */
 int tf__track_begin(int tracked, struct tf__creation *c);
 void tf__track_end(int tracked, struct tf__creation *c);
-/* Unregister; idempotent. */
+/* Unregister and free the record; idempotent. */
 void tf__life_end(struct tf__life *l);
-/* The pid in the mark of the object open at fd if its recorded name is
- * name, else -1. */
+/* The pid in the mark of earlier versions (the xattr TF_MARK_XATTR =
+ * "libtempfile PID NAME") of the object open at fd if its recorded name
+ * is name, else -1: tf_reap() still takes what they left. */
+#define TF_MARK_XATTR "user.tempfile"
+#define TF_MARK_TAG "libtempfile "
 long tf__mark_pid(int fd, const char *name);
 
 /* rawdir.c, for signal handlers (no table, no lock, no allocation): read
@@ -382,6 +428,9 @@ void tf__lib_init(void);
  * process.c. */
 extern pthread_mutex_t tf__process_lock;
 extern pthread_mutex_t tf__settings_lock;
+/* Hold the table lock m across fork() too (anchor.c, ledger.c; at most
+ * two), before the two above. */
+void tf__hold_across_fork(pthread_mutex_t *m);
 
 /* process.c: the pid of the calling process, without a system call where the
  * platform allows (takes tf__process_lock). */
@@ -467,17 +516,45 @@ size_t tf__head_len(const char *dir, size_t dir_len);
 size_t tf__write_head(char *out, const char *dir, size_t dir_len);
 int tf__abspath(const char *path, char *out, size_t size);
 
+/* anchor.c: the directory fds handles anchor on, shared by every handle
+ * made in a directory given by path.  tf__anchor_get(): the anchor of
+ * dir (len bytes, an absolute path), from the cache or opened now, with
+ * one more reference; with check, a cached one is used only if dir still
+ * leads to it (opts.dir; the temporary directory is not checked).
+ * tf__anchor_own(): an anchor for fd, which it takes (the *at forms'
+ * duplicate of the caller's dirfd).  tf__anchor_put(): one reference
+ * less.  tf__anchor_forget(): the next tf__anchor_get() of its path opens
+ * the directory anew (its directory is gone). */
+struct tf__anchor {
+  int fd;        /* the directory (O_PATH where there is one) */
+  dev_t dev;     /* its identity, unless owned */
+  ino_t ino;
+  int refs;      /* handles using it; under the table's lock */
+  int cached;    /* in the table: stays when refs reaches 0 */
+  int owned;     /* a duplicate of a caller's dirfd */
+  size_t path_len;
+  char path[];   /* the directory's path, "" when owned */
+};
+int tf__anchor_get(const char *dir, size_t len, int check,
+                   struct tf__anchor **out);
+int tf__anchor_own(int fd, struct tf__anchor **out);
+void tf__anchor_put(struct tf__anchor *a);
+void tf__anchor_forget(struct tf__anchor *a);
+/* Close the cached anchors no handle uses (tf_cleanup_all()). */
+void tf__anchors_release(void);
+
 /* handle.c: the creation of a tf_file or tf_dir.  It takes opts
- * (allowing allowed_flags; is_at: the *at form), prepares the name, opens
- * the anchor the handle will own (a duplicate of dirfd, or opts->dir or
- * the temp dir), allocates the path the handle will report, and calls
- * build inside the registry's creation bracket.  build makes the object
- * at p->name relative to p->dirfd and on success takes p->dirfd and
- * p->path into the handle it stores at out; on failure it leaves nothing
- * and owns neither.  tf__dup_anchor(): an fd of dirfd the caller owns (a
- * duplicate, or "." opened now for AT_FDCWD), or -errno. */
+ * (allowing allowed_flags; is_at: the *at form), prepares the name, takes
+ * the anchor the handle will hold (a duplicate of dirfd, or the shared
+ * anchor of opts->dir or the temp dir), allocates the path the handle
+ * will report, and calls build inside the registry's creation bracket.
+ * build makes the object at p->name relative to p->anchor->fd and on
+ * success takes p->anchor and p->path into the handle it stores at out;
+ * on failure it leaves nothing and owns neither.  tf__dup_anchor(): an
+ * fd of dirfd the caller owns (a duplicate, or "." opened now for
+ * AT_FDCWD), or -errno. */
 struct tf__place {
-  int dirfd;                /* the anchor */
+  struct tf__anchor *anchor; /* the directory the name is in */
   char *path;               /* "dir/" + room for the name */
   char *name;               /* in path, where the name goes */
   const struct tf__name *n; /* the name to create under */
@@ -517,6 +594,11 @@ int tf__target_open(struct tf__target *t, int dirfd, const char *path,
  * was gone) or -errno. */
 int tf__rmtree_contents(int dirfd);
 int tf__rmtree_dir(int dirfd, int parentfd, const char *name, int *top);
+/* The same for the directory name in parentfd, opened now without
+ * following a link: only if it is the one with identity (dev, ino), else
+ * -ESTALE (also in *top) and nothing is touched. */
+int tf__rmtree_named(int parentfd, const char *name, dev_t dev, ino_t ino,
+                     int *top);
 
 /* membuf.c: a spool's data in memory, in chunks that are never moved. */
 struct tf__chunk {

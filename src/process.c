@@ -29,14 +29,38 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* The library's locks are taken across fork(), so the child never inherits
  * one held by a thread that does not exist there. */
+/* The tables' locks (anchor.c, ledger.c): taken before the two above,
+ * as they nest (a ledger is made under its lock, and takes random
+ * characters and the pid under the process lock). */
+static pthread_mutex_t *table_locks[2];
+
+void tf__hold_across_fork(pthread_mutex_t *m) {
+  size_t i;
+  pthread_mutex_lock(&tf__process_lock);
+  for (i = 0; i < 2; i++)
+    if (table_locks[i] == NULL || table_locks[i] == m) {
+      table_locks[i] = m;
+      break;
+    }
+  pthread_mutex_unlock(&tf__process_lock);
+}
+
 static void before_fork(void) {
+  size_t i;
+  for (i = 0; i < 2; i++)
+    if (table_locks[i] != NULL)
+      pthread_mutex_lock(table_locks[i]);
   pthread_mutex_lock(&tf__process_lock);
   pthread_mutex_lock(&tf__settings_lock);
 }
 
 static void after_fork(void) {
+  size_t i;
   pthread_mutex_unlock(&tf__settings_lock);
   pthread_mutex_unlock(&tf__process_lock);
+  for (i = 2; i-- > 0;)
+    if (table_locks[i] != NULL)
+      pthread_mutex_unlock(table_locks[i]);
 }
 
 /* A child made by fork() wipes the block itself as well: where madvise()

@@ -48,6 +48,7 @@ struct tf__slot {
   dev_t dev; /* a directory's identity */
   ino_t ino;
   pid_t pid;
+  unsigned char *rec; /* the object's ledger record, or NULL */
   struct tf__slot *next_free; /* under lock */
 };
 
@@ -128,7 +129,7 @@ static int grow(void) {
 }
 
 int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
-                const char *name, dev_t dev, ino_t ino) {
+                const char *name, dev_t dev, ino_t ino, unsigned char *rec) {
   struct tf__slot *s;
   pid_t pid = tf__current_pid();
   pthread_once(&once, init);
@@ -146,6 +147,7 @@ int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
   s->dev = dev;
   s->ino = ino;
   s->pid = pid;
+  s->rec = rec;
   store(&s->state, LIVE);
   pthread_mutex_unlock(&lock);
   *out = s;
@@ -191,6 +193,8 @@ int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
     TF_RAW_RETRY(rc, unlinkat(s->dirfd, s->name, 0)); /* raw: signal-safe */
     rc = rc == 0 ? 1 : errno == ENOENT ? 0 : -1;
   }
+  if (rc >= 0 && s->rec != NULL) /* gone: its record too */
+    __atomic_store_n(&s->rec[0], TF_LEDGER_FREE, __ATOMIC_RELEASE);
   store(&s->state, rc < 0 ? LIVE : CLEANED);
   return rc > 0;
 }
@@ -212,7 +216,8 @@ void tf__reg_leave(void) {
 
 int tf__reg_clean_on_signal(void) {
   struct timespec pause = {0, 1000000};
-  int waited;
+  pid_t me;
+  int waited, n;
   __atomic_store_n(&dying, 1, __ATOMIC_SEQ_CST);
   /* At most a second: a creation stuck in a slow file system must not
    * keep the process from dying. */
@@ -221,7 +226,10 @@ int tf__reg_clean_on_signal(void) {
       break;
     nanosleep(&pause, NULL);
   }
-  return tf__reg_clean_all(getpid(), 1);
+  me = getpid();
+  n = tf__reg_clean_all(me, 1);
+  tf__ledger_remove(me, 1);
+  return n;
 }
 
 void tf__reg_survived_signal(void) {
@@ -237,8 +245,14 @@ int tf__reg_clean_all(pid_t me, int in_signal) {
   return n;
 }
 
+void tf__caches_release(void) {
+  tf__ledger_remove(tf__current_pid(), 0);
+  tf__anchors_release();
+}
+
+/* Then what the library keeps for later objects goes too. */
 int tf_cleanup_all(void) {
-  if (first() == NULL)
-    return 0; /* nothing was ever registered */
-  return tf__reg_clean_all(tf__current_pid(), 0);
+  int n = first() != NULL ? tf__reg_clean_all(tf__current_pid(), 0) : 0;
+  tf__caches_release();
+  return n;
 }

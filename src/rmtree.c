@@ -194,6 +194,30 @@ static int empty_fd(int dirfd, int parentfd, const char *name, int *top) {
   return empty_dir(fd, &st, parentfd, name, top);
 }
 
+int tf__rmtree_named(int parentfd, const char *name, dev_t dev, ino_t ino,
+                     int *top) {
+  struct tf__stat st;
+  int fd = tf__walk_open_dir(NULL, parentfd, name, NULL, &st), rc;
+  if (fd == -ENOENT) { /* removed or renamed away meanwhile */
+    *top = 0;
+    return 0;
+  }
+  if (fd == -ENOTDIR || (fd >= 0 && (st.dev != dev || st.ino != ino))) {
+    if (fd >= 0)
+      tf__close_quiet(fd);
+    *top = -ESTALE;
+    return -ESTALE;
+  }
+  if (fd < 0) {
+    *top = fd;
+    return fd;
+  }
+  rc = empty_dir(fd, &st, parentfd, name, top);
+  if (*top == -ENOENT)
+    *top = 0;
+  return rc;
+}
+
 int tf__rmtree_contents(int dirfd) {
   return empty_fd(dirfd, -1, NULL, NULL);
 }

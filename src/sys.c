@@ -353,6 +353,24 @@ static int real_xattr_remove(int fd, const char *name) {
 #endif
 }
 
+static int real_fallocate(int fd, int64_t off, int64_t n) {
+  int err = posix_fallocate(fd, (off_t)off, (off_t)n);
+  if (err == 0)
+    return 0;
+  errno = err;
+  return -1;
+}
+
+static int real_mapfile(int fd, int64_t off, size_t n, void **out) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+  if (p == MAP_FAILED)
+    return -1;
+  *out = p;
+  return 0;
+}
+
+static int real_unmapfile(void *p, size_t n) { return munmap(p, n); }
+
 struct tf__sys_table tf__sys_os = {
 #define TF_SYS_REAL(name, ret, params, args, eintr) real_##name,
     TF_SYSCALLS(TF_SYS_REAL)

@@ -195,6 +195,10 @@ TF_SYS_FAULT(xattr_set, int,
 TF_SYS_FAULT(xattr_get, ssize_t,
              (int fd, const char *name, void *v, size_t n), (fd, name, v, n))
 TF_SYS_FAULT(xattr_remove, int, (int fd, const char *name), (fd, name))
+TF_SYS_FAULT(fallocate, int, (int fd, int64_t off, int64_t n), (fd, off, n))
+TF_SYS_FAULT(mapfile, int, (int fd, int64_t off, size_t n, void **out),
+             (fd, off, n, out))
+TF_SYS_FAULT(unmapfile, int, (void *p, size_t n), (p, n))
 
 static int fault_mapmem(size_t n, void **out) {
   if (fault_here(TF_SYS_mapmem))
