@@ -130,7 +130,7 @@ static int lock_named(int fd) {
  * it.  0 or -ENOMEM. */
 static int register_hidden(tf_atomic *a) {
   int rc = tf__life_register(&a->life, a->flags, TF_OBJ_FILE, a->dirfd,
-                             a->tmp, 0, 0);
+                             a->tmp);
   if (rc < 0) {
     tf__sys.unlinkat(a->dirfd, a->tmp, 0);
     a->tmp[0] = '\0';

@@ -24,8 +24,7 @@ struct tf_dir {
   struct tf__anchor *anchor; /* of the name */
   char *path;        /* absolute, or relative to the caller's dirfd */
   const char *name;  /* basename inside path, in the anchor */
-  dev_t dev;         /* identity it was made with */
-  ino_t ino;
+  struct tf__stat id; /* identity it was made with, birth time included */
   pid_t owner;       /* the creating process */
   unsigned int flags; /* TF_KEEP, TF_IGNORE_ERRORS, TF_UNTRACKED */
   int gone;          /* removed, or no longer ours to remove */
@@ -50,18 +49,17 @@ static int open_made(int parentfd, const char *name) {
 static int dir_make(tf_dir *d, const struct tf__place *p) {
   const tf_opts *o = p->o;
   int parentfd = p->anchor->fd;
-  struct stat st;
   int rc = tf__create_in(parentfd, d->name, (char *)d->name, p->n,
                          TF_KIND_DIR, 0, tf__opts_mode(o, 0700));
   if (rc < 0)
     return rc;
-  /* Its identity, which cleanup checks before it empties anything. */
-  if (tf__sys.fstatat(parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+  /* Its identity, which cleanup checks before it empties anything: with
+   * no fd held, the birth time tells it from a later directory given the
+   * same inode number. */
+  if (tf__sys.statat(parentfd, d->name, &d->id) != 0)
     rc = -errno;
-  else if (!S_ISDIR(st.st_mode))
+  else if (!S_ISDIR(d->id.mode))
     rc = -ESTALE; /* replaced the moment it was made */
-  d->dev = rc == 0 ? st.st_dev : 0;
-  d->ino = rc == 0 ? st.st_ino : 0;
   d->fd = -1;
   d->owner = tf__current_pid();
   d->flags = o->flags;
@@ -71,7 +69,7 @@ static int dir_make(tf_dir *d, const struct tf__place *p) {
   d->life.mark.rec = NULL;
   if (rc == 0 && !(d->flags & TF_KEEP))
     rc = tf__life_start(&d->life, d->flags, TF_OBJ_DIR, p->anchor, d->name,
-                        d->dev, d->ino);
+                        &d->id);
   if (rc < 0)
     tf__sys.unlinkat(parentfd, d->name, AT_REMOVEDIR);
   return rc;
@@ -125,7 +123,7 @@ int tf_dir_fd(const tf_dir *cd) {
       return errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
     if (tf__sys.statfd(fd, &st) != 0)
       err = -errno;
-    else if (st.dev != d->dev || st.ino != d->ino)
+    else if (!tf__same_object(&st, &d->id))
       err = -ESTALE; /* another directory took the name */
     else
       err = 0;
@@ -162,7 +160,7 @@ static void forget_dir(tf_dir *d) {
 /* Remove the tree if the name still refers to the directory made. */
 static int remove_tree(tf_dir *d) {
   int parentfd = d->anchor->fd, rc, top, err;
-  struct stat st;
+  struct tf__stat st;
   /* Empty: removed at once.  Whatever has the name, an empty directory's
    * removal destroys nothing (and a symlink is no directory to rmdir). */
   if (tf__sys.unlinkat(parentfd, d->name, AT_REMOVEDIR) == 0 ||
@@ -175,15 +173,15 @@ static int remove_tree(tf_dir *d) {
     return -ESTALE; /* not a directory: another object has the name */
   if (d->fd < 0) {
     /* Opened without following a link, and checked, by the walk. */
-    rc = tf__rmtree_named(parentfd, d->name, d->dev, d->ino, &top);
+    rc = tf__rmtree_named(parentfd, d->name, &d->id, &top);
   } else {
-    if (tf__sys.fstatat(parentfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (tf__sys.statat(parentfd, d->name, &st) != 0) {
       if (errno != ENOENT)
         return -errno;
       forget_dir(d);
       return 0;
     }
-    if (st.st_dev != d->dev || st.st_ino != d->ino)
+    if (!tf__same_object(&st, &d->id))
       return -ESTALE;
     /* Emptied again while entries keep coming, a few times (rmtree.c). */
     rc = tf__rmtree_dir(d->fd, parentfd, d->name, &top);
@@ -198,6 +196,12 @@ int tf_dir_cleanup(tf_dir *d) {
   int rc;
   if (d == NULL || d->gone || d->owner != tf__current_pid())
     return 0;
+  /* Removed at exit or by tf_cleanup_all(): the name is not ours now. */
+  if (tf__reg_cleaned(d->life.slot)) {
+    forget_dir(d);
+    tf__life_end(&d->life);
+    return 0;
+  }
   rc = remove_tree(d);
   if (d->gone)
     tf__life_end(&d->life); /* removed, or no longer ours to remove */

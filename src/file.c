@@ -53,7 +53,7 @@ static int file_build(void *out, const struct tf__place *p) {
   f->life.mark.rec = NULL;
   if (!(o->flags & TF_KEEP)) {
     rc = tf__life_start(&f->life, o->flags, TF_OBJ_FILE, f->anchor, f->name,
-                        0, 0);
+                        NULL);
     if (rc < 0) {
       tf__sys.unlinkat(p->anchor->fd, p->name, 0);
       tf__close_quiet(f->fd);

@@ -91,7 +91,19 @@ struct tf__stat {
   ino_t ino;
   mode_t mode;
   int mount_root;
+  int64_t birth_sec; /* 0 and 0 where the file system keeps none */
+  long birth_nsec;
 };
+
+/* Whether a and b describe the same object: device and inode, and the
+ * birth time where both have one, since a removed object's inode number
+ * may be given to the next one made (ext4 does). */
+static inline int tf__same_object(const struct tf__stat *a,
+                                  const struct tf__stat *b) {
+  return a->dev == b->dev && a->ino == b->ino &&
+         (a->birth_sec == 0 || b->birth_sec == 0 ||
+          (a->birth_sec == b->birth_sec && a->birth_nsec == b->birth_nsec));
+}
 
 /*
  * The system-call table (SQLite's aSyscall idea).  Every call the library
@@ -157,6 +169,8 @@ struct tf__stat {
   X(malloc, int, (size_t n, void **out), (n, out), RETRY)                     \
   X(free, void, (void *p), (p), NONE)                                         \
   X(statfd, int, (int fd, struct tf__stat *st), (fd, st), RETRY)              \
+  X(statat, int, (int dirfd, const char *name, struct tf__stat *st),          \
+    (dirfd, name, st), RETRY)                                                 \
   X(fstat, int, (int fd, struct stat *st), (fd, st), RETRY)                   \
   X(fdopendir, int, (int fd, DIR **out), (fd, out), RETRY)                    \
   X(readdir, int, (DIR * d, struct dirent **out), (d, out), RETRY)            \
@@ -204,6 +218,7 @@ struct tf__stat {
  * file system's magic number (statfs f_type; 0 where unknown).  flock
  * is flock(2); xattr_* set, read and remove an extended attribute of an
  * open file (ENOTSUP where the platform or file system has none).
+ * statat is statfd for name in dirfd, never following a link.
  * fallocate reserves [off, off + n) of the file (posix_fallocate);
  * mapfile maps n bytes of the file at off, shared and writable, and
  * unmapfile unmaps them.
@@ -285,7 +300,8 @@ struct tf__slot;
 /* rec: the object's ledger record (or NULL), set free once a cleaner
  * removed the object. */
 int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
-                const char *name, dev_t dev, ino_t ino, unsigned char *rec);
+                const char *name, const struct tf__stat *id,
+                unsigned char *rec);
 void tf__reg_drop(struct tf__slot *s);
 /* 1 once a cleaner took the slot's object: its name may be another's. */
 int tf__reg_cleaned(const struct tf__slot *s);
@@ -315,10 +331,10 @@ int tf__reg_clean_on_signal(void);
 void tf__reg_survived_signal(void);
 
 /* rmtree_signal.c: remove the directory name in parentfd if it is still
- * the one with identity (dev, ino); with in_signal, async-signal-safe.
+ * the one with identity id; with in_signal, async-signal-safe.
  * 1: removed; 0: nothing to remove; -1: it is (partly) still there. */
-int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
-                           ino_t ino, int in_signal);
+int tf__remove_dir_by_name(int parentfd, const char *name,
+                           const struct tf__stat *id, int in_signal);
 
 /* ledger.c: the liveness ledger, one per process, in the ledger home
  * (TF_LEDGER_HOME, else the temporary directory): a file the process
@@ -364,13 +380,13 @@ struct tf__life {
  * record (an atomic write's hidden file, which its name and lock mark):
  * 0 or -ENOMEM. */
 int tf__life_register(struct tf__life *l, unsigned flags,
-                      enum tf__obj_kind kind, int dirfd, const char *name,
-                      dev_t dev, ino_t ino);
+                      enum tf__obj_kind kind, int dirfd, const char *name);
 /* Mark (unless TF_UNTRACKED) and register the object name made in the
- * directory of a; l is set first.  0 or -ENOMEM (then nothing is left). */
+ * directory of a (a directory's identity id, NULL for a file); l is set
+ * first.  0 or -ENOMEM (then nothing is left). */
 int tf__life_start(struct tf__life *l, unsigned flags, enum tf__obj_kind kind,
-                   struct tf__anchor *a, const char *name, dev_t dev,
-                   ino_t ino);
+                   struct tf__anchor *a, const char *name,
+                   const struct tf__stat *id);
 /* The object stays (kept or about to be published): its record is set
  * free; tf__life_remark() makes it live again. */
 void tf__life_unmark(struct tf__life *l);
@@ -403,6 +419,12 @@ ssize_t tf__raw_listing(int fd, void *buf, size_t n);
 int tf__raw_fchmod(int fd, mode_t mode);
 int tf__raw_entry(const void *buf, size_t len, size_t *pos,
                   struct tf__raw_dirent *out);
+
+/* sys.c: the statfd and statat entries' system call (flags:
+ * AT_EMPTY_PATH or 0; a link is never followed), async-signal-safe, for
+ * the signal-time paths that bypass the table. */
+int tf__raw_stat(int dirfd, const char *name, int flags,
+                 struct tf__stat *out);
 
 /* sys.c: close() preserving errno, for cleanup paths. */
 void tf__close_quiet(int fd);
@@ -595,10 +617,10 @@ int tf__target_open(struct tf__target *t, int dirfd, const char *path,
 int tf__rmtree_contents(int dirfd);
 int tf__rmtree_dir(int dirfd, int parentfd, const char *name, int *top);
 /* The same for the directory name in parentfd, opened now without
- * following a link: only if it is the one with identity (dev, ino), else
+ * following a link: only if it is the one with identity id, else
  * -ESTALE (also in *top) and nothing is touched. */
-int tf__rmtree_named(int parentfd, const char *name, dev_t dev, ino_t ino,
-                     int *top);
+int tf__rmtree_named(int parentfd, const char *name,
+                     const struct tf__stat *id, int *top);
 
 /* membuf.c: a spool's data in memory, in chunks that are never moved. */
 struct tf__chunk {

@@ -185,11 +185,15 @@ static struct tf__ledger *ledger_here(void) {
   pid_t me = tf__current_pid();
   if (ledger_pid != me) {
     /* A new process: the parent's ledger stays open (see above), but is
-     * neither written nor unmapped here. */
-    tf__freemem(ledger_pid != 0 ? ledger.free_recs : NULL);
+     * neither written nor unmapped here.  The copy of its free list's
+     * memory is this process's own: kept for its own ledger. */
+    size_t *recs = ledger_pid != 0 ? ledger.free_recs : NULL;
+    size_t cap = ledger_pid != 0 ? ledger.free_cap : 0;
     memset(&ledger, 0, sizeof(ledger));
     ledger.fd = -1;
     ledger.homefd = -1;
+    ledger.free_recs = recs;
+    ledger.free_cap = cap;
     ledger_pid = me;
   }
   if (!ledger.ready && !ledger.failed && open_ledger(&ledger, me) != 0)
@@ -293,8 +297,10 @@ static void retire(struct tf__ledger *l) {
 
 void tf__ledger_remove(pid_t me, int in_signal) {
   int rc;
-  if (!in_signal)
+  if (!in_signal) {
     lock_ledger();
+    ledger.failed = 0; /* a later object tries again */
+  }
   if (ledger_pid == me && __atomic_load_n(&ledger.ready, __ATOMIC_ACQUIRE) &&
       all_free(&ledger)) {
     /* Gone by name while still locked: no reaper takes it meanwhile. */

@@ -14,25 +14,24 @@
 #include <string.h>
 
 int tf__life_register(struct tf__life *l, unsigned flags,
-                      enum tf__obj_kind kind, int dirfd, const char *name,
-                      dev_t dev, ino_t ino) {
+                      enum tf__obj_kind kind, int dirfd, const char *name) {
   l->slot = NULL;
   l->mark.rec = NULL;
   if (flags & TF_UNTRACKED)
     return 0;
-  return tf__reg_add(&l->slot, kind, dirfd, name, dev, ino, NULL);
+  return tf__reg_add(&l->slot, kind, dirfd, name, NULL, NULL);
 }
 
 int tf__life_start(struct tf__life *l, unsigned flags, enum tf__obj_kind kind,
-                   struct tf__anchor *a, const char *name, dev_t dev,
-                   ino_t ino) {
+                   struct tf__anchor *a, const char *name,
+                   const struct tf__stat *id) {
   int rc;
   l->slot = NULL;
   l->mark.rec = NULL;
   if (flags & TF_UNTRACKED)
     return 0;
   tf__ledger_add(a, kind, name, &l->mark);
-  rc = tf__reg_add(&l->slot, kind, a->fd, name, dev, ino, l->mark.rec);
+  rc = tf__reg_add(&l->slot, kind, a->fd, name, id, l->mark.rec);
   if (rc < 0)
     tf__ledger_drop(&l->mark);
   return rc;

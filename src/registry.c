@@ -45,8 +45,7 @@ struct tf__slot {
   enum tf__obj_kind kind;
   int dirfd;
   const char *name;
-  dev_t dev; /* a directory's identity */
-  ino_t ino;
+  struct tf__stat id; /* a directory's identity */
   pid_t pid;
   unsigned char *rec; /* the object's ledger record, or NULL */
   struct tf__slot *next_free; /* under lock */
@@ -129,7 +128,8 @@ static int grow(void) {
 }
 
 int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
-                const char *name, dev_t dev, ino_t ino, unsigned char *rec) {
+                const char *name, const struct tf__stat *id,
+                unsigned char *rec) {
   struct tf__slot *s;
   pid_t pid = tf__current_pid();
   pthread_once(&once, init);
@@ -144,8 +144,8 @@ int tf__reg_add(struct tf__slot **out, enum tf__obj_kind kind, int dirfd,
   s->kind = kind;
   s->dirfd = dirfd;
   s->name = name;
-  s->dev = dev;
-  s->ino = ino;
+  if (id != NULL)
+    s->id = *id;
   s->pid = pid;
   s->rec = rec;
   store(&s->state, LIVE);
@@ -187,8 +187,7 @@ int tf__reg_clean_slot(struct tf__slot *s, pid_t me, int in_signal) {
   if (s->pid != me || !swap_state(&s->state, LIVE, CLEANING))
     return 0;
   if (s->kind == TF_OBJ_DIR) {
-    rc = tf__remove_dir_by_name(s->dirfd, s->name, s->dev, s->ino,
-                                in_signal);
+    rc = tf__remove_dir_by_name(s->dirfd, s->name, &s->id, in_signal);
   } else {
     TF_RAW_RETRY(rc, unlinkat(s->dirfd, s->name, 0)); /* raw: signal-safe */
     rc = rc == 0 ? 1 : errno == ENOENT ? 0 : -1;

@@ -194,15 +194,15 @@ static int empty_fd(int dirfd, int parentfd, const char *name, int *top) {
   return empty_dir(fd, &st, parentfd, name, top);
 }
 
-int tf__rmtree_named(int parentfd, const char *name, dev_t dev, ino_t ino,
-                     int *top) {
+int tf__rmtree_named(int parentfd, const char *name,
+                     const struct tf__stat *id, int *top) {
   struct tf__stat st;
   int fd = tf__walk_open_dir(NULL, parentfd, name, NULL, &st), rc;
   if (fd == -ENOENT) { /* removed or renamed away meanwhile */
     *top = 0;
     return 0;
   }
-  if (fd == -ENOTDIR || (fd >= 0 && (st.dev != dev || st.ino != ino))) {
+  if (fd == -ENOTDIR || (fd >= 0 && !tf__same_object(&st, id))) {
     if (fd >= 0)
       tf__close_quiet(fd);
     *top = -ESTALE;

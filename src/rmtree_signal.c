@@ -164,12 +164,28 @@ static void empty_tree_signal_safe(int topfd, dev_t dev) {
   __atomic_store_n(&walker_busy, 0, __ATOMIC_RELEASE);
 }
 
-int tf__remove_dir_by_name(int parentfd, const char *name, dev_t dev,
-                           ino_t ino, int in_signal) {
+/* Whether the directory open at fd is the one with identity id, birth
+ * time included (its inode number may have been given to another). */
+static int is_made(int fd, const struct tf__stat *id) {
+  struct tf__stat now;
+  int r;
+  TF_RAW_RETRY(r, tf__raw_stat(fd, "", AT_EMPTY_PATH, &now));
+  return r == 0 && tf__same_object(&now, id);
+}
+
+int tf__remove_dir_by_name(int parentfd, const char *name,
+                           const struct tf__stat *id, int in_signal) {
   struct stat st;
+  dev_t dev = id->dev;
+  ino_t ino = id->ino;
   int pass, rc = -1;
   /* Only the directory that was made: not one that took its name. */
   int fd = open_child(parentfd, name, dev, ino);
+  if (fd >= 0 && !is_made(fd, id)) {
+    close(fd);
+    fd = -1;
+    errno = ESTALE;
+  }
   if (fd < 0) /* gone, renamed away, or not ours: nothing to do */
     return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
                    errno == ESTALE

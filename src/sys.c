@@ -149,35 +149,50 @@ struct kernel_statx {
   uint64_t spare[14];
 };
 #define KSTATX_BASIC 0x7ffu
+#define KSTATX_BTIME 0x800u
 #define KSTATX_ATTR_MOUNT_ROOT 0x2000u
 #endif
 
 /* statx() tells a mount root apart, even a bind mount of the same file
- * system; where it is missing, fstat() and mount_root -1. */
-static int real_statfd(int fd, struct tf__stat *out) {
+ * system, and gives the birth time; where it is missing, fstatat(),
+ * mount_root -1 and no birth time. */
+int tf__raw_stat(int dirfd, const char *name, int flags,
+                 struct tf__stat *out) {
   struct stat st;
 #if defined(__linux__) && defined(SYS_statx)
   struct kernel_statx sx;
-  if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
-              KSTATX_BASIC, &sx) == 0) {
+  if (syscall(SYS_statx, dirfd, name, flags | AT_SYMLINK_NOFOLLOW,
+              KSTATX_BASIC | KSTATX_BTIME, &sx) == 0) {
     out->dev = makedev(sx.dev_major, sx.dev_minor);
     out->ino = (ino_t)sx.ino;
     out->mode = sx.mode;
     out->mount_root = (sx.attributes_mask & KSTATX_ATTR_MOUNT_ROOT)
                           ? (sx.attributes & KSTATX_ATTR_MOUNT_ROOT) != 0
                           : -1;
+    out->birth_sec = (sx.mask & KSTATX_BTIME) ? sx.btime.sec : 0;
+    out->birth_nsec = (sx.mask & KSTATX_BTIME) ? (long)sx.btime.nsec : 0;
     return 0;
   }
   if (errno != ENOSYS)
     return -1;
 #endif
-  if (fstat(fd, &st) != 0)
+  if (fstatat(dirfd, name, &st, flags | AT_SYMLINK_NOFOLLOW) != 0)
     return -1;
   out->dev = st.st_dev;
   out->ino = st.st_ino;
   out->mode = st.st_mode;
   out->mount_root = -1;
+  out->birth_sec = 0;
+  out->birth_nsec = 0;
   return 0;
+}
+
+static int real_statfd(int fd, struct tf__stat *out) {
+  return tf__raw_stat(fd, "", AT_EMPTY_PATH, out);
+}
+
+static int real_statat(int dirfd, const char *name, struct tf__stat *out) {
+  return tf__raw_stat(dirfd, name, 0, out);
 }
 
 static int real_fdopendir(int fd, DIR **out) {

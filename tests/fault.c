@@ -168,6 +168,8 @@ TF_SYS_FAULT(fdopen, int, (int fd, const char *mode, FILE **out),
              (fd, mode, out))
 TF_SYS_FAULT(fflush, int, (FILE * fp), (fp))
 TF_SYS_FAULT(statfd, int, (int fd, struct tf__stat *st), (fd, st))
+TF_SYS_FAULT(statat, int, (int dirfd, const char *name, struct tf__stat *st),
+             (dirfd, name, st))
 TF_SYS_FAULT(fstat, int, (int fd, struct stat *st), (fd, st))
 TF_SYS_FAULT(fdopendir, int, (int fd, DIR **out), (fd, out))
 TF_SYS_FAULT(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n))

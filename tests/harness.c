@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -838,4 +839,67 @@ int main(int argc, char **argv) {
   else
     printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
+}
+
+/* ------------------------------------------------------ liveness ledgers */
+
+static uint64_t ledger_u64(const unsigned char *p) {
+  uint64_t v = 0;
+  int i;
+  for (i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* The pid in the header of the ledger open at fd, if it has a live
+ * record for (dev, ino, name); else -1. */
+static long ledger_names(int fd, dev_t dev, ino_t ino, const char *name) {
+  static unsigned char seg[TF_LEDGER_SEG];
+  size_t magic = sizeof(TF_LEDGER_MAGIC) - 1, i;
+  long pid;
+  off_t off;
+  if (pread(fd, seg, TF_LEDGER_SEG, 0) != TF_LEDGER_SEG ||
+      memcmp(seg, TF_LEDGER_MAGIC, magic) != 0)
+    return -1;
+  pid = strtol((char *)seg + magic + 4, NULL, 10);
+  for (off = 0; pread(fd, seg, TF_LEDGER_SEG, off) == TF_LEDGER_SEG;
+       off += TF_LEDGER_SEG)
+    for (i = 0; i < TF_LEDGER_RECS; i++) {
+      const unsigned char *r = seg + TF_LEDGER_HEAD + i * TF_LEDGER_REC;
+      if (r[0] == TF_LEDGER_LIVE && ledger_u64(r + 8) == (uint64_t)dev &&
+          ledger_u64(r + 16) == (uint64_t)ino &&
+          strcmp((const char *)r + TF_LEDGER_NAME_AT, name) == 0)
+        return pid;
+    }
+  return -1;
+}
+
+long tf_test_recorded_pid(const char *path, int *held) {
+  char home[PATH_MAX], dir[PATH_MAX];
+  const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+  struct stat st;
+  struct dirent *e;
+  long pid = -1;
+  DIR *d;
+  snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+           slash ? path : ".");
+  if (stat(dir, &st) != 0 || tf__ledger_home(home, sizeof(home)) < 0 ||
+      (d = opendir(home)) == NULL)
+    return -1;
+  while (pid < 0 && (e = readdir(d)) != NULL) {
+    char p[PATH_MAX + 300];
+    int fd;
+    if (strncmp(e->d_name, TF_LEDGER_PREFIX, strlen(TF_LEDGER_PREFIX)) != 0)
+      continue;
+    snprintf(p, sizeof(p), "%s/%s", home, e->d_name);
+    fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    pid = ledger_names(fd, st.st_dev, st.st_ino, name);
+    if (pid >= 0 && held != NULL)
+      *held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+  }
+  closedir(d);
+  return pid;
 }

@@ -149,6 +149,10 @@ char *tf_test_fd_listing(void);
 
 /* 1 if path exists (lstat), 0 if not. */
 int tf_test_exists(const char *path);
+/* The pid of the liveness ledger (in the ledger home) whose live record
+ * names the object at path, or -1 if none does; *held (if not NULL) is
+ * 1 when some process holds that ledger's lock. */
+long tf_test_recorded_pid(const char *path, int *held);
 
 /* Write a whole file (0600); fail the test on error. */
 void tf_test_write_file(const char *path, const char *content);
