@@ -11,6 +11,61 @@
 
 #include <string.h>
 
+/* Allocate the result for dir (len bytes), then create in it. */
+static int create_in_dir(char **path_out, const char *dir, size_t len,
+                         const struct tf__name *n, const tf_opts *o,
+                         enum tf__kind kind, mode_t mode) {
+  size_t head = tf__head_len(dir, len), total = head + tf__name_len(n) + 1;
+  char *path;
+  int rc;
+  if (total > PATH_MAX)
+    return -ENAMETOOLONG;
+  path = tf__malloc(total);
+  if (path == NULL)
+    return -ENOMEM;
+  tf__write_head(path, dir, len);
+  rc = tf__create_in(AT_FDCWD, path, path + head, n, kind, o->open_flags,
+                     mode);
+  if (rc < 0) {
+    tf__freemem(path);
+    return rc;
+  }
+  *path_out = path;
+  return rc;
+}
+
+/* The first file made in the temporary directory before it is known
+ * (with no open flags of the caller's, which the discovery's own file
+ * would not have): made in each candidate in turn, where it also is the
+ * discovery's probe (a file is made there and takes data), so that a
+ * short-lived process pays for no probe file of its own.  The first
+ * candidate where that works is the temporary directory from then on,
+ * as tf_gettempdir() would have found it. */
+static int create_discovering(char **path_out, const struct tf__name *n,
+                              const tf_opts *o, mode_t mode) {
+  char dir[PATH_MAX];
+  size_t i;
+  for (i = 0;; i++) {
+    char *path;
+    int len = tf__tempdir_candidate(i, dir, sizeof(dir)), fd;
+    if (len == 0)
+      return -ENOENT; /* as tf_gettempdir() */
+    if (len < 0)
+      continue;
+    fd = create_in_dir(&path, dir, (size_t)len, n, o, TF_KIND_FILE, mode);
+    if (fd < 0)
+      continue;
+    if (tf__tempdir_takes_data(fd) == 0) {
+      tf__tempdir_found(dir, (size_t)len);
+      *path_out = path;
+      return fd;
+    }
+    tf__sys.unlinkat(AT_FDCWD, path, 0);
+    tf__close_quiet(fd);
+    tf__freemem(path);
+  }
+}
+
 /* The path forms: validate, find the directory, allocate the result,
  * then create. */
 static int create_path(char **path_out, const tf_opts *opts,
@@ -19,8 +74,6 @@ static int create_path(char **path_out, const tf_opts *opts,
   tf_opts o;
   char buf[PATH_MAX];
   const char *dir;
-  char *path;
-  size_t head, total;
   int rc;
 
   if (path_out == NULL)
@@ -31,25 +84,15 @@ static int create_path(char **path_out, const tf_opts *opts,
   rc = tf__name_init(&n, &o);
   if (rc < 0)
     return rc;
+  if (o.dir == NULL && kind == TF_KIND_FILE && o.open_flags == 0 &&
+      tf__tempdir_known(buf, sizeof(buf)) == 0)
+    return create_discovering(path_out, &n, &o,
+                              tf__opts_mode(&o, default_mode));
   rc = tf__resolve_dir(&o, buf, sizeof(buf), &dir);
   if (rc < 0)
     return rc;
-  head = tf__head_len(dir, (size_t)rc);
-  total = head + tf__name_len(&n) + 1;
-  if (total > PATH_MAX)
-    return -ENAMETOOLONG;
-  path = tf__malloc(total);
-  if (path == NULL)
-    return -ENOMEM;
-  tf__write_head(path, dir, (size_t)rc);
-  rc = tf__create_in(AT_FDCWD, path, path + head, &n, kind, o.open_flags,
-                     tf__opts_mode(&o, default_mode));
-  if (rc < 0) {
-    tf__freemem(path);
-    return rc;
-  }
-  *path_out = path;
-  return rc;
+  return create_in_dir(path_out, dir, (size_t)rc, &n, &o, kind,
+                       tf__opts_mode(&o, default_mode));
 }
 
 /* The *at forms: the name is relative to dirfd; name_out may be NULL. */

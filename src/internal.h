@@ -437,7 +437,9 @@ void tf__close_quiet(int fd);
  * was forked.  Call it with tf__process_lock held.
  */
 struct tf__process {
-  pid_t pid; /* 0 until first use in this process */
+  int started; /* 0 until first use in this process */
+  pid_t pid;   /* 0 until first asked for */
+  unsigned long refills; /* of the pool */
   size_t pool_used; /* name characters in pool[pool_used, pool_len) */
   size_t pool_len;
   unsigned char pool[1024];
@@ -505,6 +507,16 @@ struct tf__candidates {
 };
 int tf__candidate_tempdirs(struct tf__candidates *c);
 void tf__candidates_free(struct tf__candidates *c);
+/* tempdir.c, for a first file made in the temporary directory, which
+ * doubles as the discovery's probe: candidate i, absolute, in out (its
+ * length, 0 past the last, -1 to pass it over); whether the file open at
+ * fd takes the probe's data (0 or -errno; it is emptied again); the
+ * directory found (kept unless another was found first); the one known,
+ * copied to buf (its length, 0 if none is known yet). */
+int tf__tempdir_candidate(size_t i, char *out, size_t size);
+int tf__tempdir_takes_data(int fd);
+void tf__tempdir_found(const char *dir, size_t len);
+int tf__tempdir_known(char *buf, size_t size);
 
 /* create.c: 1 if err is how a file system says it has no O_TMPFILE
  * (support is per mount, so callers fall back for this call only). */

@@ -94,18 +94,19 @@ static void init_once_per_load(void) {
 
 void tf__lib_init(void) { pthread_once(&init_once, init_once_per_load); }
 
+/* The pid is learnt when first asked for: a process that only makes
+ * names never needs it. */
 static void start_process_block(struct tf__process *b, pid_t pid) {
-  memset(b->pool, 0, sizeof(b->pool));
-  b->pool_used = 0;
-  b->pool_len = 0;
+  memset(b, 0, sizeof(*b));
+  b->started = 1;
   b->pid = pid;
 }
 
 struct tf__process *tf__process(void) {
   tf__lib_init();
   if (wiped_on_fork != NULL) {
-    if (wiped_on_fork->pid == 0) /* first use in this process */
-      start_process_block(wiped_on_fork, getpid());
+    if (!wiped_on_fork->started) /* first use in this process */
+      start_process_block(wiped_on_fork, 0);
     return wiped_on_fork;
   }
   {
@@ -117,9 +118,13 @@ struct tf__process *tf__process(void) {
 }
 
 pid_t tf__current_pid(void) {
+  struct tf__process *b;
   pid_t pid;
   pthread_mutex_lock(&tf__process_lock);
-  pid = tf__process()->pid;
+  b = tf__process();
+  if (b->pid == 0)
+    b->pid = getpid();
+  pid = b->pid;
   pthread_mutex_unlock(&tf__process_lock);
   return pid;
 }

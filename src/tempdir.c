@@ -58,6 +58,41 @@ void tf__candidates_free(struct tf__candidates *c) {
     tf__freemem(c->dirs[--c->count]);
 }
 
+/* Candidate i of the discovery (the environment, the fixed places, then
+ * the current directory, named only when it comes to that), absolute, in
+ * out: its length, 0 past the last, -1 for one to pass over. */
+int tf__tempdir_candidate(size_t i, char *out, size_t size) {
+  size_t nenv = sizeof(env_candidates) / sizeof(env_candidates[0]);
+  size_t nfixed = sizeof(fixed_candidates) / sizeof(fixed_candidates[0]);
+  const char *dir;
+  char cwd[PATH_MAX];
+  int len;
+  if (i < nenv) {
+    dir = tf__getenv(env_candidates[i]);
+    if (dir == NULL || dir[0] == '\0')
+      return -1;
+  } else if (i < nenv + nfixed) {
+    dir = fixed_candidates[i - nenv];
+  } else if (i == nenv + nfixed) {
+    if (tf__sys.getcwd(cwd, sizeof(cwd)) != 0)
+      return -1;
+    dir = cwd;
+  } else {
+    return 0;
+  }
+  len = tf__abspath(dir, out, size);
+  return len > 0 ? len : -1;
+}
+
+/* What the probe writes, and whether fd takes it (then emptied again). */
+int tf__tempdir_takes_data(int fd) {
+  static const char blat[] = "blat";
+  if (tf__sys.pwrite(fd, blat, sizeof(blat) - 1, 0) != sizeof(blat) - 1 ||
+      tf__sys.ftruncate(fd, 0) != 0)
+    return -errno;
+  return 0;
+}
+
 /* Prove dir usable: create a file with a fresh name, write to it, remove
  * it.  Whatever fails, the file is removed.  Returns 0 or -errno. */
 static int probe(const char *dir) {
@@ -89,21 +124,14 @@ static int probe(const char *dir) {
 
 /* Run the discovery; write the first usable directory to out. */
 static int discover(char *out, size_t size) {
-  struct tf__candidates c;
   size_t i;
-  int rc = tf__candidate_tempdirs(&c);
-  if (rc < 0)
-    return rc;
-  rc = -ENOENT;
-  for (i = 0; i < c.count; i++) {
-    int len = tf__abspath(c.dirs[i], out, size);
-    if (len >= 0 && probe(out) == 0) {
-      rc = len;
-      break;
-    }
+  for (i = 0;; i++) {
+    int len = tf__tempdir_candidate(i, out, size);
+    if (len == 0)
+      return -ENOENT;
+    if (len > 0 && probe(out) == 0)
+      return len;
   }
-  tf__candidates_free(&c);
-  return rc;
 }
 
 /* Copy the known temporary directory to out; 0 if none is known yet.
@@ -124,6 +152,20 @@ static int copy_known(char *out, size_t size) {
   rc = copy_locked(out, size);
   pthread_mutex_unlock(&tf__settings_lock);
   return rc;
+}
+
+int tf__tempdir_known(char *buf, size_t size) {
+  tf__lib_init();
+  return copy_known(buf, size);
+}
+
+void tf__tempdir_found(const char *dir, size_t len) {
+  pthread_mutex_lock(&tf__settings_lock);
+  if (tempdir[0] == '\0' && len < sizeof(tempdir)) {
+    memcpy(tempdir, dir, len);
+    tempdir[len] = '\0';
+  }
+  pthread_mutex_unlock(&tf__settings_lock);
 }
 
 int tf_gettempdir(char *buf, size_t size) {

@@ -257,8 +257,38 @@ static int op_gettempdir(void *ctx) {
 
 TEST(test_faults_gettempdir_discovery) {
   /* Failures make discovery move on to the next candidate (and succeed
-   * there) or fail with a clean errno; the probe never leaves a file. */
-  ASSERT_GE(sweep_all("tf_gettempdir", op_gettempdir, NULL, NULL), 6);
+   * there) or fail with a clean errno; the probe never leaves a file.
+   * openat, write, close, unlinkat (getcwd only past the fixed places). */
+  ASSERT_GE(sweep_all("tf_gettempdir", op_gettempdir, NULL, NULL), 4);
+}
+
+/* The first file made in the temporary directory doubles as the
+ * discovery's probe: a failure anywhere moves on to the next candidate
+ * or fails cleanly, and no file is left but the one returned. */
+static int op_first_mkstemp(void *ctx) {
+  int fd;
+  (void)ctx;
+  tf_settempdir(NULL);
+  fd = tf_mkstemp(&made.path, NULL);
+  made.fd = fd;
+  return fd;
+}
+
+TEST(test_faults_first_mkstemp_discovers_without_a_probe_file) {
+  char dir[PATH_MAX];
+  /* malloc, openat, pwrite, ftruncate (getrandom when the pool is empty) */
+  ASSERT_GE(sweep_all("first tf_mkstemp", op_first_mkstemp, undo_path_fd,
+                      NULL),
+            4);
+  /* With every call working: the file is in the directory Python's
+   * probe would have chosen, and that is the temporary directory now. */
+  tf_settempdir(NULL);
+  made.fd = tf_mkstemp(&made.path, NULL);
+  ASSERT_GE(made.fd, 0);
+  ASSERT_OK(tf_gettempdir(dir, sizeof(dir)));
+  ASSERT_EQ(strncmp(made.path, dir, strlen(dir)), 0);
+  ASSERT_EQ(made.path[strlen(dir)], '/');
+  undo_path_fd(NULL);
 }
 
 static int op_settempdir(void *ctx) {
