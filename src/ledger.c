@@ -44,6 +44,7 @@
 #include <sys/file.h>
 
 #define MAX_SEGS 4096
+#define NONE ((size_t)-1)
 
 struct tf__ledger {
   int ready;        /* atomic: the fields below may be read */
@@ -53,8 +54,9 @@ struct tf__ledger {
   unsigned char *segs[MAX_SEGS];
   size_t nsegs;
   size_t next;       /* records handed out so far */
-  size_t *free_recs; /* records set free, for reuse */
-  size_t nfree, free_cap;
+  size_t free_head;  /* a record given back, for reuse, or NONE; each
+                        holds the next one's index (bytes 4 to 7) */
+  size_t nfree;      /* records given back */
   int failed;        /* could not be made: do not try again */
 };
 
@@ -119,10 +121,10 @@ static void forget(struct tf__ledger *l) {
     tf__sys.unmapfile(l->segs[i], TF_LEDGER_SEG);
   tf__close_quiet(l->fd);
   tf__close_quiet(l->homefd);
-  tf__freemem(l->free_recs);
   memset(l, 0, sizeof(*l));
   l->fd = -1;
   l->homefd = -1;
+  l->free_head = NONE;
 }
 
 /* One attempt at making the ledger file in the home and locking it. */
@@ -185,15 +187,11 @@ static struct tf__ledger *ledger_here(void) {
   pid_t me = tf__current_pid();
   if (ledger_pid != me) {
     /* A new process: the parent's ledger stays open (see above), but is
-     * neither written nor unmapped here.  The copy of its free list's
-     * memory is this process's own: kept for its own ledger. */
-    size_t *recs = ledger_pid != 0 ? ledger.free_recs : NULL;
-    size_t cap = ledger_pid != 0 ? ledger.free_cap : 0;
+     * neither written nor unmapped here. */
     memset(&ledger, 0, sizeof(ledger));
     ledger.fd = -1;
     ledger.homefd = -1;
-    ledger.free_recs = recs;
-    ledger.free_cap = cap;
+    ledger.free_head = NONE;
     ledger_pid = me;
   }
   if (!ledger.ready && !ledger.failed && open_ledger(&ledger, me) != 0)
@@ -201,19 +199,31 @@ static struct tf__ledger *ledger_here(void) {
   return ledger.ready ? &ledger : NULL;
 }
 
-/* A record to use; (size_t)-1 if none can be had. */
+/* The free list lives in the free records themselves: no memory of
+ * the process's own is held for it. */
+static size_t next_free(const struct tf__ledger *l, size_t i) {
+  uint32_t next;
+  memcpy(&next, record(l, i) + 4, sizeof(next));
+  return next == UINT32_MAX ? NONE : next;
+}
+
+/* A record to use; NONE if none can be had. */
 static size_t take_record(struct tf__ledger *l) {
-  if (l->nfree > 0)
-    return l->free_recs[--l->nfree];
+  size_t i = l->free_head;
+  if (i != NONE) {
+    l->free_head = next_free(l, i);
+    l->nfree--;
+    return i;
+  }
   if (l->next == l->nsegs * TF_LEDGER_RECS && grow(l) != 0)
-    return (size_t)-1;
+    return NONE;
   return l->next++;
 }
 
 int tf__ledger_add(struct tf__anchor *a, enum tf__obj_kind kind,
                    const char *name, struct tf__mark *m) {
   struct tf__ledger *l;
-  size_t len = strlen(name), i = (size_t)-1;
+  size_t len = strlen(name), i = NONE;
   unsigned char *r;
   m->rec = NULL;
   if (len > NAME_MAX)
@@ -229,7 +239,7 @@ int tf__ledger_add(struct tf__anchor *a, enum tf__obj_kind kind,
   l = ledger_here();
   if (l != NULL)
     i = take_record(l);
-  if (i != (size_t)-1) {
+  if (i != NONE) {
     r = record(l, i);
     r[1] = (unsigned char)kind;
     put_u64(r + 8, (uint64_t)a->dev);
@@ -249,20 +259,12 @@ void tf__ledger_set(const struct tf__mark *m, int live) {
                      __ATOMIC_RELEASE);
 }
 
-/* Keep record i for reuse (the lock held). */
+/* Keep record i, free, for reuse (the lock held). */
 static void give_back(struct tf__ledger *l, size_t i) {
-  if (l->nfree == l->free_cap) {
-    size_t cap = l->free_cap ? 2 * l->free_cap : 64;
-    size_t *p = tf__malloc(cap * sizeof(*p));
-    if (p == NULL)
-      return; /* the record stays unused */
-    if (l->nfree > 0)
-      memcpy(p, l->free_recs, l->nfree * sizeof(*p));
-    tf__freemem(l->free_recs);
-    l->free_recs = p;
-    l->free_cap = cap;
-  }
-  l->free_recs[l->nfree++] = i;
+  uint32_t next = l->free_head == NONE ? UINT32_MAX : (uint32_t)l->free_head;
+  memcpy(record(l, i) + 4, &next, sizeof(next));
+  l->free_head = i;
+  l->nfree++;
 }
 
 void tf__ledger_drop(struct tf__mark *m) {
