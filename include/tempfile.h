@@ -361,7 +361,8 @@ TF_EXTERN int tf_file_createat(tf_file **out, int dirfd, const tf_opts *opts);
 #endif
 
 /* The open fd (owned by the handle), -EBADF once closed, -EINVAL if f is
- * NULL. */
+ * NULL.  For a file marked for tf_reap(), the first call takes a shared
+ * flock on it: a program that inherits the fd keeps the file alive. */
 TF_EXTERN int tf_file_fd(const tf_file *f);
 
 /* The path the file has: absolute, except after tf_file_createat() (the
@@ -464,10 +465,12 @@ TF_EXTERN const char *tf_dir_path(const tf_dir *d);
 
 /*
  * An O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the directory, owned by the
- * handle: use it with openat() and friends, do not close it.  (If the
- * mode you chose denies the owner read permission it is an O_PATH fd,
- * usable only as an *at() anchor.)  -EBADF after cleanup, -EINVAL if d
- * is NULL.
+ * handle and opened on the first call: use it with openat() and friends,
+ * do not close it.  (If the mode you chose denies the owner read
+ * permission it is an O_PATH fd, usable only as an *at() anchor.)
+ * -EBADF after cleanup, -ESTALE if another object took the directory's
+ * name before the first call, -EMFILE or -ENFILE if it can not be opened,
+ * -EINVAL if d is NULL.
  */
 #ifdef TF_POSIX_API /* POSIX only: a directory fd */
 TF_EXTERN int tf_dir_fd(const tf_dir *d);
