@@ -431,6 +431,7 @@ invoke() {
   libtempfile) "$@" "$BIN" "$i_w" "$i_n" "$i_d" ;;
   floor) "$@" "$BIN" "$(floor_of "$i_w")" "$i_n" "$i_d" ;;
   handle) "$@" "$BIN" "$i_w-handle" "$i_n" "$i_d" ;;
+  dir) "$@" "$BIN" "$i_w-dir" "$i_n" "$i_d" ;;
   malloc) "$@" "$BIN" "$i_w-malloc" "$i_n" "$i_d" ;;
   hot) "$@" "$BIN" "$i_w-hot" "$i_n" "$i_d" ;;
   named-write) "$@" "$BIN" named-write "$i_n" "$i_d" ;;
@@ -467,6 +468,7 @@ label_of() { # IMPL WORKLOAD: what the program prints as "WORKLOAD NAME"
   libtempfile) echo "$2 libtempfile" ;;
   floor) echo "$(floor_of "$2") libtempfile" ;;
   handle) echo "$2-handle libtempfile" ;;
+  dir) echo "$2-dir libtempfile" ;;
   malloc) echo "$2-malloc libtempfile" ;;
   hot) echo "$2-hot libtempfile" ;;
   named-write) echo "named-write libtempfile" ;;
@@ -504,10 +506,12 @@ measure() {
 
 members() { # GROUP -> the implementations measured for it
   case $1 in
-  named-handle) m_list="libtempfile floor python rust go" ;;
+  # "dir": libtempfile's handle with opts.dir instead of the temporary
+  # directory (informational).
+  named-handle) m_list="libtempfile dir floor python rust go" ;;
   # The peers' handles are those of named-handle: not run again.
   named-handle-untracked) m_list="libtempfile floor" ;;
-  dir-handle-empty | dir-handle-3) m_list="libtempfile floor python rust go" ;;
+  dir-handle-empty | dir-handle-3) m_list="libtempfile dir floor python rust go" ;;
   # Whole processes (tfspawn): libtempfile's and glibc's mkstemp's.
   first-call) m_list="libtempfile mkstemp" ;;
   tree) m_list="libtempfile handle floor glibc rm python rust go" ;;
@@ -520,14 +524,14 @@ members() { # GROUP -> the implementations measured for it
   *) m_list="libtempfile floor glibc python rust go" ;;
   esac
   for m in $m_list; do
-    case " libtempfile floor handle malloc hot named-write mkstemp $PEERS " in
+    case " libtempfile floor handle dir malloc hot named-write mkstemp $PEERS " in
     *" $m "*) printf '%s ' "$m" ;;
     esac
   done
 }
 
 is_peer() {
-  case $1 in libtempfile | floor | handle | malloc | hot | named-write) return 1 ;; *) return 0 ;; esac
+  case $1 in libtempfile | floor | handle | dir | malloc | hot | named-write) return 1 ;; *) return 0 ;; esac
 }
 
 # N per workload: a short calibration run of the floor gives its ns/op,
@@ -803,6 +807,7 @@ impl_name() { # IMPL [GROUP]
   floor:atomic) echo "floor: the durable replacement by hand" ;;
   floor:*) echo "floor: raw system calls" ;;
   handle:*) echo "libtempfile tf_dir handle" ;;
+  dir:*) echo "libtempfile, opts.dir = DIR" ;;
   malloc:*) echo "baseline: malloc(64 MiB)" ;;
   hot:*) echo "baseline: hot buffer (copies only)" ;;
   named-write:*) echo "libtempfile, no pool: a named file per use" ;;
@@ -854,23 +859,26 @@ what_of() { # GROUP IMPL -> the calls one operation makes
   named-at:python) echo 'named: tempfile.mkstemp, os.close, os.unlink' ;;
   named-at:rust) echo 'named: NamedTempFile::new_in, drop' ;;
   named-at:go) echo 'named: os.CreateTemp, Close, os.Remove' ;;
-  named-handle:libtempfile) echo 'tf_file_create, tf_file_free' ;;
+  named-handle:libtempfile) echo 'tf_file_create(NULL) in the temporary directory, tf_file_free' ;;
+  named-handle:dir) echo 'tf_file_create({.dir = DIR}), tf_file_free' ;;
   named-handle:floor) echo 'named-floor: openat, close, unlinkat' ;;
-  named-handle:python) echo 'tempfile.NamedTemporaryFile, close' ;;
-  named-handle:rust) echo 'NamedTempFile::new_in, drop' ;;
-  named-handle:go) echo 'os.CreateTemp, Close, os.Remove (no handle that deletes)' ;;
-  named-handle-untracked:libtempfile) echo 'tf_file_create({.flags = TF_UNTRACKED}), tf_file_free' ;;
+  named-handle:python) echo 'tempfile.NamedTemporaryFile(), close' ;;
+  named-handle:rust) echo 'NamedTempFile::new(), drop' ;;
+  named-handle:go) echo 'os.CreateTemp(""), Close, os.Remove (no handle that deletes)' ;;
+  named-handle-untracked:libtempfile) echo 'tf_file_create({.flags = TF_UNTRACKED}) in the temporary directory, tf_file_free' ;;
   named-handle-untracked:floor) echo 'named-floor: openat, close, unlinkat' ;;
-  dir-handle-empty:libtempfile) echo 'tf_dir_create, tf_dir_free' ;;
+  dir-handle-empty:libtempfile) echo 'tf_dir_create(NULL) in the temporary directory, tf_dir_free' ;;
+  dir-handle-empty:dir) echo 'tf_dir_create({.dir = DIR}), tf_dir_free' ;;
   dir-handle-empty:floor) echo 'mkdirat, rmdir' ;;
-  dir-handle-empty:python) echo 'tempfile.TemporaryDirectory, cleanup()' ;;
-  dir-handle-empty:rust) echo 'TempDir::new_in, drop' ;;
-  dir-handle-empty:go) echo 'os.MkdirTemp, os.RemoveAll' ;;
-  dir-handle-3:libtempfile) echo 'tf_dir_create; 3 x (openat(tf_dir_path + "/fK"), write 1 byte, close); tf_dir_free' ;;
+  dir-handle-empty:python) echo 'tempfile.TemporaryDirectory(), cleanup()' ;;
+  dir-handle-empty:rust) echo 'TempDir::new(), drop' ;;
+  dir-handle-empty:go) echo 'os.MkdirTemp(""), os.RemoveAll' ;;
+  dir-handle-3:libtempfile) echo 'tf_dir_create(NULL); 3 x (openat(tf_dir_path + "/fK"), write 1 byte, close); tf_dir_free' ;;
+  dir-handle-3:dir) echo 'the same with tf_dir_create({.dir = DIR})' ;;
   dir-handle-3:floor) echo 'mkdirat; 3 x (openat by path, write 1 byte, close); 3 x unlinkat by path; rmdir' ;;
-  dir-handle-3:python) echo 'tempfile.TemporaryDirectory; 3 x (os.open(os.path.join), os.write, os.close); cleanup()' ;;
-  dir-handle-3:rust) echo 'TempDir::new_in; 3 x (OpenOptions::open(path.join), write_all, drop); drop' ;;
-  dir-handle-3:go) echo 'os.MkdirTemp; 3 x (os.OpenFile(filepath.Join), Write, Close); os.RemoveAll' ;;
+  dir-handle-3:python) echo 'tempfile.TemporaryDirectory(); 3 x (os.open(os.path.join), os.write, os.close); cleanup()' ;;
+  dir-handle-3:rust) echo 'TempDir::new(); 3 x (OpenOptions::open(path.join), write_all, drop); drop' ;;
+  dir-handle-3:go) echo 'os.MkdirTemp(""); 3 x (os.OpenFile(filepath.Join), Write, Close); os.RemoveAll' ;;
   first-call:libtempfile) echo 'a process: tf_mkstemp(&path, NULL) with TMPDIR=DIR, unlink, close, free, exit' ;;
   first-call:mkstemp) echo 'a process: mkstemp("DIR/tmpXXXXXX"), unlink, close, exit' ;;
   tree:libtempfile) echo 'tf_rmtreeat(dirfd, "tree", 0)' ;;
@@ -1261,11 +1269,17 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     [ "$g" = named-handle ] && {
       echo "The handle that deletes on close, with the default policy (tracked:"
       echo "registered for cleanup at exit and on signals, with the liveness mark"
-      echo "tf_reap() respects), against the peers' handles: CPython's"
-      echo "NamedTemporaryFile, Rust's NamedTempFile, and Go's *os.File from"
-      echo "os.CreateTemp, removed with os.Remove (Go has no handle that deletes)."
-      echo "The floor is named-floor. Goals: at most 1.2 x the floor, and faster"
-      echo "than every peer."
+      echo "tf_reap() respects), made in the temporary directory, which each"
+      echo "implementation is told is DIR the way a program tells it"
+      echo "(tf_settempdir(DIR); tempfile.tempdir = DIR; TMPDIR=DIR for Rust's"
+      echo "env::temp_dir() and Go's os.TempDir()), against the peers' handles:"
+      echo "CPython's NamedTemporaryFile(), Rust's NamedTempFile::new(), and Go's"
+      echo "*os.File from os.CreateTemp(\"\"), removed with os.Remove (Go has no"
+      echo "handle that deletes). The row \"libtempfile, opts.dir = DIR\" is the same"
+      echo "handle given the directory in its options, which the library looks up"
+      echo "again (one stat) before it uses the descriptor it keeps for it"
+      echo "(informational). The floor is named-floor. Goals: at most 1.2 x the"
+      echo "floor, and faster than every peer."
       echo
     }
     [ "$g" = named-handle-untracked ] && {
@@ -1277,11 +1291,12 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
     }
     [ "$g" = dir-handle-empty ] && {
       echo "A temporary directory's whole life through its handle, made and removed"
-      echo "empty: tf_dir_create({.dir = DIR}), tf_dir_free. The peers do the same with"
-      echo "CPython's TemporaryDirectory(dir=DIR) and cleanup(), Rust's"
-      echo "TempDir::new_in(DIR) and drop, and Go's os.MkdirTemp(DIR, \"tmp*\") and"
-      echo "os.RemoveAll. The floor is mkdirat and rmdir on names made beforehand."
-      echo "Goal: faster than every peer."
+      echo "empty, in the temporary directory DIR (as in named-handle):"
+      echo "tf_dir_create(NULL), tf_dir_free. The peers do the same with CPython's"
+      echo "TemporaryDirectory() and cleanup(), Rust's TempDir::new() and drop, and"
+      echo "Go's os.MkdirTemp(\"\", \"tmp*\") and os.RemoveAll. The row \"libtempfile,"
+      echo "opts.dir = DIR\" is informational, as in named-handle. The floor is"
+      echo "mkdirat and rmdir on names made beforehand. Goal: faster than every peer."
       echo
     }
     [ "$g" = dir-handle-3 ] && {

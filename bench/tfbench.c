@@ -30,15 +30,22 @@
  *                  instead of the whole path
  *   named-at-floor openat(dirfd, name, ...), close, unlinkat(dirfd, name)
  *                  on names made beforehand
- *   named-handle   tf_file_create(&f, {.dir = DIR}), tf_file_free(f)
+ *   named-handle   tf_file_create(&f, NULL), tf_file_free(f), in the
+ *                  temporary directory, which is DIR (tf_settempdir(DIR)
+ *                  before the warm-up, as Python's tempfile.tempdir = DIR;
+ *                  the peers set theirs the same way)
  *   named-handle-untracked
  *                  the same with opts.flags TF_UNTRACKED (its floor is
  *                  named-floor too)
+ *   named-handle-dir, dir-handle-empty-dir, dir-handle-3-dir
+ *                  the same as without -dir, with {.dir = DIR}: the
+ *                  directory named anew for each handle (one stat more)
  *   dir-handle-empty
- *                  tf_dir_create(&d, {.dir = DIR}), tf_dir_free(d)
+ *                  tf_dir_create(&d, NULL) in the temporary directory
+ *                  DIR, tf_dir_free(d)
  *   dir-handle-empty-floor
  *                  mkdirat(AT_FDCWD, 0700), rmdir on names made beforehand
- *   dir-handle-3   tf_dir_create(&d, {.dir = DIR}), three one-byte files
+ *   dir-handle-3   tf_dir_create(&d, NULL) in DIR, three one-byte files
  *                  f0 f1 f2 made inside by path (tf_dir_path(d) + "/f0":
  *                  openat(AT_FDCWD, O_WRONLY|O_CREAT|O_CLOEXEC, 0600),
  *                  write 1 byte, close), tf_dir_free(d)
@@ -292,11 +299,15 @@ static void run_named_at_floor(long n) {
   close(dfd);
 }
 
+/* The handles' options: the temporary directory (DIR), or for the -dir
+ * workloads {.dir = DIR}. */
+static tf_opts g_handle_opts = TF_OPTS_INIT;
+
 static void run_named_handle(long n) {
   long i;
   for (i = 0; i < n; i++) {
     tf_file *f;
-    int rc = tf_file_create(&f, &g_opts);
+    int rc = tf_file_create(&f, &g_handle_opts);
     if (rc < 0)
       die("tf_file_create", rc);
     rc = tf_file_free(f);
@@ -306,7 +317,7 @@ static void run_named_handle(long n) {
 }
 
 static void run_named_handle_untracked(long n) {
-  tf_opts opts = g_opts;
+  tf_opts opts = g_handle_opts;
   long i;
   opts.flags = TF_UNTRACKED;
   for (i = 0; i < n; i++) {
@@ -337,7 +348,7 @@ static void dir_handle(long n, int files) {
   long i;
   for (i = 0; i < n; i++) {
     tf_dir *d;
-    int k, rc = tf_dir_create(&d, &g_opts);
+    int k, rc = tf_dir_create(&d, &g_handle_opts);
     if (rc < 0)
       die("tf_dir_create", rc);
     if (files > 0) {
@@ -934,12 +945,16 @@ static const struct workload workloads[] = {
     {"named-at", run_named_at, 0, 0, NULL, NULL, NULL, NULL},
     {"named-at-floor", run_named_at_floor, 1, 0, NULL, NULL, NULL, NULL},
     {"named-handle", run_named_handle, 0, 0, NULL, NULL, NULL, NULL},
+    {"named-handle-dir", run_named_handle, 0, 0, NULL, NULL, NULL, NULL},
     {"named-handle-untracked", run_named_handle_untracked, 0, 0, NULL, NULL,
      NULL, NULL},
     {"dir-handle-empty", run_dir_handle_empty, 0, 0, NULL, NULL, NULL, NULL},
+    {"dir-handle-empty-dir", run_dir_handle_empty, 0, 0, NULL, NULL, NULL,
+     NULL},
     {"dir-handle-empty-floor", run_dir_handle_empty_floor, 1, 0, NULL, NULL,
      NULL, NULL},
     {"dir-handle-3", run_dir_handle_3, 0, 0, NULL, NULL, NULL, NULL},
+    {"dir-handle-3-dir", run_dir_handle_3, 0, 0, NULL, NULL, NULL, NULL},
     {"dir-handle-3-floor", run_dir_handle_3_floor, 2, 0, NULL, NULL, NULL,
      NULL},
     {"unnamed", run_unnamed, 0, 0, NULL, NULL, NULL, NULL},
@@ -1076,6 +1091,15 @@ int main(int argc, char **argv) {
     }
   }
   g_opts.dir = g_dir;
+  if (tf_settempdir(g_dir) < 0) {
+    fprintf(stderr, "tfbench: tf_settempdir %s failed\n", g_dir);
+    exit(2);
+  }
+  {
+    size_t len = strlen(w->name);
+    if (len > 4 && strcmp(w->name + len - 4, "-dir") == 0)
+      g_handle_opts.dir = g_dir;
+  }
   ops = (double)n;
   if (strncmp(w->name, "spool", 5) == 0) {
     spool_init();

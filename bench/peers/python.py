@@ -4,9 +4,12 @@
     python3 python.py WORKLOAD N DIR   ->   "WORKLOAD python NS ns/op"
 
     named         tempfile.mkstemp(dir=DIR), os.close, os.unlink
-    named-handle  tempfile.NamedTemporaryFile(dir=DIR), close (deletes)
+    named-handle  tempfile.NamedTemporaryFile() in the temporary
+                  directory, set to DIR (tempfile.tempdir = DIR), close
+                  (deletes)
     dir-handle-empty
-                  tempfile.TemporaryDirectory(dir=DIR), cleanup()
+                  tempfile.TemporaryDirectory() in the temporary
+                  directory DIR, cleanup()
     dir-handle-3  the same with three one-byte files f0 f1 f2 made inside
                   by path between the two (os.open(os.path.join(name,
                   "f0"), O_WRONLY|O_CREAT|O_CLOEXEC, 0o600), os.write of
@@ -82,24 +85,29 @@ def named(n, d):
         unlink(path)
 
 
+# The handles are made in the temporary directory, set to d the way a
+# program sets it (tempfile.tempdir), as libtempfile's are (tf_settempdir).
 def named_handle(n, d):
     ntf = tempfile.NamedTemporaryFile
+    tempfile.tempdir = d
     for _ in range(n):
-        ntf(dir=d).close()
+        ntf().close()
 
 
 def dir_handle_empty(n, d):
     td = tempfile.TemporaryDirectory
+    tempfile.tempdir = d
     for _ in range(n):
-        td(dir=d).cleanup()
+        td().cleanup()
 
 
 def dir_handle_3(n, d):
     td, join, open_, write, close = (tempfile.TemporaryDirectory,
                                      os.path.join, os.open, os.write, os.close)
     flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+    tempfile.tempdir = d
     for _ in range(n):
-        t = td(dir=d)
+        t = td()
         for f in ("f0", "f1", "f2"):
             fd = open_(join(t.name, f), flags, 0o600)
             write(fd, b"x")

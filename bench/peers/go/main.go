@@ -5,15 +5,17 @@
 //
 //	named    os.CreateTemp(DIR, "tmp*"), Close, os.Remove
 //	named-handle
-//	         the same: *os.File is Go's handle, and nothing removes it
-//	         but os.Remove
+//	         os.CreateTemp("", "tmp*") in the temporary directory, set to
+//	         DIR (TMPDIR, which os.TempDir reads), Close, os.Remove:
+//	         *os.File is Go's handle, and nothing removes it but os.Remove
 //	unnamed  Go has no unnamed-file API: os.CreateTemp, os.Remove at once,
 //	         Close
 //	mkdtemp  os.MkdirTemp(DIR, "tmp*"), os.Remove
 //	tree     os.MkdirTemp(DIR, "tmp*") filled with the tree (untimed),
 //	         then os.RemoveAll timed
 //	dir-handle-empty
-//	         os.MkdirTemp(DIR, "tmp*"), os.RemoveAll
+//	         os.MkdirTemp("", "tmp*") in the temporary directory DIR (as
+//	         named-handle), os.RemoveAll
 //	dir-handle-3
 //	         the same with three one-byte files f0 f1 f2 made inside by
 //	         path between the two (os.OpenFile(filepath.Join(dir, "f0"),
@@ -76,10 +78,25 @@ func mkdtemp(n int, dir string) {
 	}
 }
 
+// The handles are made in the temporary directory, set to dir the way a
+// program sets it (TMPDIR, which os.TempDir() reads).
+func inTempDir(dir string) { check("Setenv", os.Setenv("TMPDIR", dir)) }
+
+func namedHandle(n int, dir string) {
+	inTempDir(dir)
+	for i := 0; i < n; i++ {
+		f, err := os.CreateTemp("", "tmp*")
+		check("CreateTemp", err)
+		check("Close", f.Close())
+		check("Remove", os.Remove(f.Name()))
+	}
+}
+
 func dirHandle(n int, dir string, files []string) {
 	one := []byte("x")
+	inTempDir(dir)
 	for i := 0; i < n; i++ {
-		p, err := os.MkdirTemp(dir, "tmp*")
+		p, err := os.MkdirTemp("", "tmp*")
 		check("MkdirTemp", err)
 		for _, name := range files {
 			f, err := os.OpenFile(filepath.Join(p, name), os.O_WRONLY|os.O_CREATE, 0600)
@@ -102,7 +119,7 @@ const treeSubdirs = 100
 // and after the last repetition.
 var (
 	workloads = map[string]func(int, string){
-		"named": named, "named-handle": named, "unnamed": unnamed, "mkdtemp": mkdtemp,
+		"named": named, "named-handle": namedHandle, "unnamed": unnamed, "mkdtemp": mkdtemp,
 		"dir-handle-empty": dirHandleEmpty, "dir-handle-3": dirHandle3,
 	}
 	setups    = map[string]func(string){}

@@ -4,11 +4,14 @@
 //!     rust-peer WORKLOAD N DIR   ->   "WORKLOAD rust NS ns/op"
 //!
 //!     named         NamedTempFile::new_in(DIR), drop (drop deletes)
-//!     named-handle  the same: NamedTempFile is the crate's handle
+//!     named-handle  NamedTempFile::new() in the temporary directory, set
+//!                   to DIR (TMPDIR, which std::env::temp_dir() reads),
+//!                   drop: NamedTempFile is the crate's handle
 //!     unnamed       tempfile::tempfile_in(DIR), drop
 //!     mkdtemp       TempDir::new_in(DIR), drop (drop removes it)
 //!     dir-handle-empty
-//!                   TempDir::new_in(DIR), drop
+//!                   TempDir::new() in the temporary directory DIR (as
+//!                   named-handle), drop
 //!     dir-handle-3  the same with three one-byte files f0 f1 f2 made
 //!                   inside by path between the two (OpenOptions write,
 //!                   create, mode 0o600, open(path.join("f0")), write_all
@@ -108,9 +111,24 @@ fn mkdtemp(n: usize, dir: &Path) {
     }
 }
 
-fn dir_handle(n: usize, dir: &Path, files: &[&str]) {
+/// The handles are made in the temporary directory, set to dir the way a
+/// program sets it (TMPDIR, which std::env::temp_dir() reads).
+fn in_temp_dir(dir: &Path) {
+    std::env::set_var("TMPDIR", dir);
+}
+
+fn named_handle(n: usize, dir: &Path) {
+    in_temp_dir(dir);
     for _ in 0..n {
-        let d = TempDir::new_in(dir).unwrap_or_else(|e| fail("TempDir::new_in", e));
+        let f = NamedTempFile::new().unwrap_or_else(|e| fail("NamedTempFile::new", e));
+        f.close().unwrap_or_else(|e| fail("NamedTempFile::close", e));
+    }
+}
+
+fn dir_handle(n: usize, dir: &Path, files: &[&str]) {
+    in_temp_dir(dir);
+    for _ in 0..n {
+        let d = TempDir::new().unwrap_or_else(|e| fail("TempDir::new", e));
         for name in files {
             let mut f = OpenOptions::new()
                 .write(true)
@@ -415,7 +433,8 @@ fn main() {
     // None: tree, which times its removal only (its own loop below), and
     // the spool-stream workloads.
     let work: Option<fn(usize, &Path)> = match args[1].as_str() {
-        "named" | "named-handle" => Some(named),
+        "named" => Some(named),
+        "named-handle" => Some(named_handle),
         "unnamed" => Some(unnamed),
         "mkdtemp" => Some(mkdtemp),
         "dir-handle-empty" => Some(dir_handle_empty),
