@@ -191,6 +191,15 @@ void tf__anchor_forget(struct tf__anchor *a) {
   pthread_mutex_unlock(&lock);
 }
 
+void tf__anchor_forget_path(const char *dir, size_t len) {
+  struct tf__anchor **e;
+  lock_table();
+  e = find(dir, len);
+  if (e != NULL)
+    uncache_locked(*e);
+  pthread_mutex_unlock(&lock);
+}
+
 void tf__anchors_release(void) {
   struct tf__anchor *idle[TABLE_SIZE];
   size_t i, n = 0;

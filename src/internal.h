@@ -574,6 +574,9 @@ int tf__anchor_get(const char *dir, size_t len, int check,
 int tf__anchor_own(int fd, struct tf__anchor **out);
 void tf__anchor_put(struct tf__anchor *a);
 void tf__anchor_forget(struct tf__anchor *a);
+/* The same for the anchor cached for dir (len bytes), if any: the
+ * temporary directory is named anew (tf_settempdir()). */
+void tf__anchor_forget_path(const char *dir, size_t len);
 /* Close the cached anchors no handle uses (tf_cleanup_all()). */
 void tf__anchors_release(void);
 

@@ -191,7 +191,7 @@ int tf_gettempdir(char *buf, size_t size) {
 }
 
 int tf_settempdir(const char *dir) {
-  char abs[PATH_MAX];
+  char abs[PATH_MAX], old[PATH_MAX];
   if (dir != NULL) {
     int rc;
     if (dir[0] == '\0')
@@ -202,11 +202,18 @@ int tf_settempdir(const char *dir) {
   }
   tf__lib_init();
   pthread_mutex_lock(&tf__settings_lock);
+  memcpy(old, tempdir, strlen(tempdir) + 1);
   if (dir != NULL)
     memcpy(tempdir, abs, strlen(abs) + 1);
   else
     tempdir[0] = '\0';
   pthread_mutex_unlock(&tf__settings_lock);
+  /* Its directory is looked up anew, even under the same path: handles
+   * made by default use its anchor unchecked (anchor.c).  Outside the
+   * settings lock, which fork() takes after the anchors' (process.c). */
+  tf__anchor_forget_path(old, strlen(old));
+  if (dir != NULL)
+    tf__anchor_forget_path(abs, strlen(abs));
   return 0;
 }
 

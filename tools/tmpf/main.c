@@ -198,10 +198,11 @@ static int help_command(int argc, char **argv) {
   return unknown_command(argv[2]);
 }
 
+/* mktemp needs no guard: it closes every fd it opens before it writes
+ * (and pays no fcntl() per standard fd, as GNU mktemp does not). */
 int main(int argc, char **argv) {
   const char *cmd;
   size_t i;
-  guard_standard_fds();
   if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
     tmpf_program = argv[0]; /* as GNU tools name themselves */
     return tmpf_mktemp(argc, argv);
@@ -225,6 +226,7 @@ int main(int argc, char **argv) {
     tmpf_program = "mktemp";
     return tmpf_mktemp(argc - 1, argv + 1);
   }
+  guard_standard_fds();
   for (i = 0; i < N_COMMANDS; i++)
     if (strcmp(cmd, commands[i].name) == 0)
       return subcommand(commands[i].fn, argc, argv);

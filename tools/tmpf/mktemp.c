@@ -308,6 +308,33 @@ static int open_dir(const struct shape *s) {
   return fd;
 }
 
+/* In an absolute directory: made by its whole path, as GNU mktemp makes
+ * it (one system call; the library uses the directory as given). */
+static int create_by_path(const struct request *r, struct shape *s,
+                          tf_opts *o) {
+  char *dir = strndup(s->path, s->base), *made = NULL;
+  int rc;
+  if (dir == NULL)
+    return -ENOMEM;
+  o->dir = dir;
+  if (r->dry_run)
+    rc = tf_mktemp(&made, o);
+  else if (r->make_dir)
+    rc = tf_mkdtemp(&made, o);
+  else
+    rc = tf_mkstemp(&made, o);
+  free(dir);
+  if (rc < 0)
+    return rc;
+  if (!r->dry_run && !r->make_dir)
+    close(rc);
+  memcpy(s->path + s->x_start, made + strlen(made) - strlen(o->suffix) -
+                                   s->x_count,
+         s->x_count);
+  tf_free(made);
+  return 0;
+}
+
 /* Make the object (or only a name with -u) and put its name in s->path.
  * 0, or a negative errno. */
 static int create(const struct request *r, struct shape *s) {
@@ -323,6 +350,8 @@ static int create(const struct request *r, struct shape *s) {
   o.prefix = prefix;
   o.suffix = s->path + s->x_start + s->x_count;
   o.random_len = (unsigned)s->x_count;
+  if (s->base > 0 && s->path[0] == '/')
+    return create_by_path(r, s, &o);
   dirfd = open_dir(s);
   if (dirfd == -1) {
     /* A name in a missing directory is free: that is all -u asks. */
