@@ -74,6 +74,18 @@ static int open_dir(const char *dir, size_t len, struct tf__stat *st) {
   return fd;
 }
 
+/* Close an anchor no one uses any more.  An fd that was opened for the
+ * cache may have been closed behind the library's back (closefrom()) and
+ * its number reused: it is closed only if it still is the directory. */
+static void close_anchor(struct tf__anchor *a) {
+  struct tf__stat st;
+  if (a->owned ||
+      (tf__sys.statfd(a->fd, &st) == 0 && st.dev == a->dev &&
+       st.ino == a->ino))
+    tf__close_quiet(a->fd);
+  tf__freemem(a);
+}
+
 static struct tf__anchor **find(const char *dir, size_t len) {
   size_t i;
   for (i = 0; i < TABLE_SIZE; i++)
@@ -110,7 +122,7 @@ static void uncache_locked(struct tf__anchor *a) {
 
 int tf__anchor_get(const char *dir, size_t len, int check,
                    struct tf__anchor **out) {
-  struct tf__anchor **e, *a;
+  struct tf__anchor **e, *a, *old = NULL;
   struct tf__stat st;
   int fd;
   lock_table();
@@ -141,14 +153,20 @@ int tf__anchor_get(const char *dir, size_t len, int check,
   a->ino = st.ino;
   lock_table();
   e = find(dir, len);
-  if (e != NULL)
-    uncache_locked(*e); /* this one is newer */
+  if (e != NULL) { /* this one is newer */
+    old = *e;
+    uncache_locked(old);
+    if (old->refs > 0)
+      old = NULL; /* closed by its last handle */
+  }
   e = free_entry();
   if (e != NULL) {
     a->cached = 1;
     *e = a;
   }
   pthread_mutex_unlock(&lock);
+  if (old != NULL)
+    close_anchor(old);
   *out = a;
   return 0;
 }
@@ -162,18 +180,6 @@ int tf__anchor_own(int fd, struct tf__anchor **out) {
   return 0;
 }
 
-/* Close an anchor no one uses any more.  An fd that was opened for the
- * cache may have been closed behind the library's back (closefrom()) and
- * its number reused: it is closed only if it still is the directory. */
-static void close_anchor(struct tf__anchor *a) {
-  struct tf__stat st;
-  if (a->owned ||
-      (tf__sys.statfd(a->fd, &st) == 0 && st.dev == a->dev &&
-       st.ino == a->ino))
-    tf__close_quiet(a->fd);
-  tf__freemem(a);
-}
-
 void tf__anchor_put(struct tf__anchor *a) {
   int last;
   if (a == NULL)
@@ -185,19 +191,32 @@ void tf__anchor_put(struct tf__anchor *a) {
     close_anchor(a);
 }
 
-void tf__anchor_forget(struct tf__anchor *a) {
+/* Take a out of the table; close it if no handle uses it. */
+static void forget(struct tf__anchor *a) {
+  int idle;
   lock_table();
   uncache_locked(a);
+  idle = a->refs == 0;
   pthread_mutex_unlock(&lock);
+  if (idle)
+    close_anchor(a);
 }
 
+void tf__anchor_forget(struct tf__anchor *a) { forget(a); }
+
 void tf__anchor_forget_path(const char *dir, size_t len) {
-  struct tf__anchor **e;
+  struct tf__anchor **e, *a = NULL;
   lock_table();
   e = find(dir, len);
-  if (e != NULL)
-    uncache_locked(*e);
+  if (e != NULL) {
+    a = *e;
+    a->refs++; /* kept until forget() decides */
+  }
   pthread_mutex_unlock(&lock);
+  if (a != NULL) {
+    forget(a);
+    tf__anchor_put(a);
+  }
 }
 
 void tf__anchors_release(void) {
