@@ -355,6 +355,7 @@ struct tf__anchor;
 struct tf__mark {
   unsigned char *rec; /* the record in the mapping; NULL: unmarked */
   size_t index;
+  unsigned gen;       /* which of the process's ledgers holds it */
 };
 /* The ledger home's path in buf; its length or -errno. */
 int tf__ledger_home(char *buf, size_t size);

@@ -57,11 +57,24 @@ struct tf__ledger {
   size_t free_head;  /* a record given back, for reuse, or NONE; each
                         holds the next one's index (bytes 4 to 7) */
   size_t nfree;      /* records given back */
+  unsigned gen;      /* which ledger of this process: marks name it */
   int failed;        /* could not be made: do not try again */
 };
 
+/* A ledger removed (tf_cleanup_all()) while handles still held records
+ * of it: its mapping stays until the last of them is dropped. */
+struct retired {
+  unsigned gen;         /* 0: the entry is free */
+  unsigned char **segs; /* its mapped segments */
+  size_t nsegs;
+  size_t held;          /* records not dropped yet */
+};
+#define MAX_RETIRED 16
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tf__ledger ledger; /* set up by ledger_here() */
+static struct retired retired[MAX_RETIRED];
+static unsigned last_gen;
 static pid_t ledger_pid; /* the process the ledger belongs to */
 
 /* Held across fork() (process.c), so a child never inherits it taken. */
@@ -164,6 +177,9 @@ static int open_ledger(struct tf__ledger *l, pid_t me) {
   for (attempt = 0; attempt < 3; attempt++) {
     rc = try_open(l, me);
     if (rc == 0) {
+      if (++last_gen == 0) /* 0 marks a free retired entry */
+        ++last_gen;
+      l->gen = last_gen;
       __atomic_store_n(&l->ready, 1, __ATOMIC_RELEASE);
       return 0;
     }
@@ -247,6 +263,7 @@ int tf__ledger_add(struct tf__anchor *a, enum tf__obj_kind kind,
     memcpy(r + TF_LEDGER_NAME_AT, name, len + 1);
     __atomic_store_n(&r[0], TF_LEDGER_LIVE, __ATOMIC_RELEASE);
     m->index = i;
+    m->gen = l->gen;
     m->rec = r;
   }
   pthread_mutex_unlock(&lock);
@@ -267,15 +284,34 @@ static void give_back(struct tf__ledger *l, size_t i) {
   l->nfree++;
 }
 
+/* One record of the retired ledger gen dropped (the lock held): the
+ * last one unmaps it. */
+static void drop_retired(unsigned gen) {
+  size_t i, k;
+  for (i = 0; i < MAX_RETIRED; i++) {
+    struct retired *r = &retired[i];
+    if (r->gen != gen || --r->held > 0)
+      continue;
+    for (k = 0; k < r->nsegs; k++)
+      tf__sys.unmapfile(r->segs[k], TF_LEDGER_SEG);
+    tf__freemem(r->segs);
+    memset(r, 0, sizeof(*r));
+    return;
+  }
+}
+
 void tf__ledger_drop(struct tf__mark *m) {
   if (m->rec == NULL)
     return;
   __atomic_store_n(&m->rec[0], TF_LEDGER_FREE, __ATOMIC_RELEASE);
   lock_ledger();
   /* Only into the ledger it came from: not a parent's, in a child. */
-  if (ledger_pid == tf__current_pid() && ledger.ready &&
-      m->index < ledger.next && record(&ledger, m->index) == m->rec)
-    give_back(&ledger, m->index);
+  if (ledger_pid == tf__current_pid()) {
+    if (ledger.ready && m->gen == ledger.gen)
+      give_back(&ledger, m->index);
+    else
+      drop_retired(m->gen);
+  }
   pthread_mutex_unlock(&lock);
   m->rec = NULL;
 }
@@ -289,10 +325,25 @@ static int all_free(const struct tf__ledger *l) {
   return 1;
 }
 
-/* Stop using l, whose file is gone, while handles may still hold records
- * of it: their mapping stays (never unmapped, so a store through one of
- * them is harmless), the rest is closed (the lock held). */
+/* Stop using l, whose file is gone, while handles still hold records of
+ * it: their mapping stays until the last is dropped (where no entry can
+ * be had for that, for the process's life: a store through one of them
+ * must stay harmless), the rest is closed (the lock held). */
 static void retire(struct tf__ledger *l) {
+  size_t i;
+  for (i = 0; i < MAX_RETIRED; i++) {
+    struct retired *r = &retired[i];
+    if (r->gen != 0)
+      continue;
+    r->segs = tf__malloc(l->nsegs * sizeof(*r->segs));
+    if (r->segs == NULL)
+      break;
+    memcpy(r->segs, l->segs, l->nsegs * sizeof(*r->segs));
+    r->nsegs = l->nsegs;
+    r->held = l->next - l->nfree;
+    r->gen = l->gen;
+    break;
+  }
   l->nsegs = 0;
   forget(l);
 }
