@@ -148,10 +148,12 @@ static void ignore_errors(void) {
   static const char *const labels[] = {"flags 0:", "TF_IGNORE_ERRORS:"};
   size_t i;
 
-  puts("\nCleanup when another directory has taken the name:");
+  /* An empty directory under the name would simply be removed (that
+   * destroys nothing); one with something in it is left alone. */
+  puts("\nCleanup when another directory, not empty, has taken the name:");
   for (i = 0; i < 2; i++) {
     tf_opts opts = TF_OPTS_INIT;
-    char path[4096], aside[4200];
+    char path[4096], aside[4200], theirs[4200];
     tf_dir *d;
     int rc;
 
@@ -162,6 +164,8 @@ static void ignore_errors(void) {
       check(-ENAMETOOLONG, "snprintf");
     check_sys(rename(path, aside) == 0, "rename");
     check_sys(mkdir(path, 0700) == 0, "mkdir");
+    snprintf(theirs, sizeof(theirs), "%s/theirs.txt", path);
+    write_file_at(AT_FDCWD, theirs, "someone else's\n");
 
     rc = tf_dir_cleanup(d);
     if (rc != (flags[i] ? 0 : -ESTALE))
@@ -171,6 +175,7 @@ static void ignore_errors(void) {
            strcmp(exists(path), "true") == 0 ? "left alone" : "gone");
 
     /* Put the handle's directory back: now its cleanup removes it. */
+    check_sys(unlink(theirs) == 0, "unlink");
     check_sys(rmdir(path) == 0, "rmdir");
     check_sys(rename(aside, path) == 0, "rename");
     check(tf_dir_free(d), "tf_dir_free");
