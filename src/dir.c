@@ -106,6 +106,14 @@ int tf_dir_createat(tf_dir **out, int dirfd, const tf_opts *opts) {
 
 const char *tf_dir_path(const tf_dir *d) { return d ? d->path : NULL; }
 
+/* Another object has the directory's name: the record that names it for
+ * tf_reap() is set free, so that a reaper never takes that object for
+ * this process's leftover. */
+static void name_taken(tf_dir *d) {
+  if (d->owner == tf__current_pid())
+    tf__life_unmark(&d->life);
+}
+
 /* Opened on first use, and then it carries a claim: a shared lock that
  * every process it passes to holds, so that tf_reap() leaves the
  * directory while one of them lives (tf_reap(3)). */
@@ -129,6 +137,8 @@ int tf_dir_fd(const tf_dir *cd) {
       err = 0;
     if (err < 0) {
       tf__close_quiet(fd);
+      if (err == -ESTALE)
+        name_taken(d);
       return err;
     }
     d->fd = fd;
@@ -203,6 +213,8 @@ int tf_dir_cleanup(tf_dir *d) {
     return 0;
   }
   rc = remove_tree(d);
+  if (rc == -ESTALE)
+    name_taken(d);
   if (d->gone)
     tf__life_end(&d->life); /* removed, or no longer ours to remove */
   return d->flags & TF_IGNORE_ERRORS ? 0 : rc;

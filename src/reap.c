@@ -243,6 +243,21 @@ static int judge_records(struct reap *r, int fd, unsigned char *seg,
   return live;
 }
 
+/* Lock the ledger open at fd exclusively if its process is dead: 1 when
+ * locked.  Its process holds a shared lock while it lives.  Another
+ * reaper holds an exclusive one while it judges it: then this one waits
+ * for it to finish, rather than miss the leftovers it has not taken yet
+ * (a ledger the other removed has no name any more: still_linked()). */
+static int lock_dead_ledger(int fd) {
+  if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) == 0)
+    return 1;
+  if (tf__sys.flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    tf__sys.flock(fd, LOCK_UN);
+    return 0; /* shared: its process (or a child of it) lives */
+  }
+  return tf__sys.flock(fd, LOCK_EX) == 0;
+}
+
 /* A ledger of the home: if no process holds it, the objects its live
  * records name in this directory are leftovers.  It goes once none of
  * its records is live. */
@@ -259,8 +274,8 @@ static void judge_ledger(struct reap *r, int homefd, const char *name,
                       0);
   if (fd < 0)
     return;
-  if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) != 0 || !still_linked(fd))
-    goto out; /* its process lives */
+  if (!lock_dead_ledger(fd) || !still_linked(fd))
+    goto out; /* its process lives, or another reaper took it all */
   pid = ledger_pid(fd, seg);
   /* Without a header, its maker gave up on it (or died making it). */
   if ((pid < 0 || !judge_records(r, fd, seg, pid)) &&

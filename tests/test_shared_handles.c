@@ -1967,3 +1967,102 @@ TEST_TIMEOUT(test_shared_handles_ledger_grows_past_one_segment, 60) {
   CHECK_SYS(rmdir(D));
   munmap(k, sizeof(*k));
 }
+
+/* ------------------------------------------- a taken name, two reapers */
+
+/* Once the handle finds another directory under its name (-ESTALE), its
+ * record is set free: a reaper, after the creator's death, must not take
+ * that directory for its leftover. */
+static void kid_finds_its_name_taken(void *arg, int ready) {
+  char *path = arg, moved[PATH_MAX + 8];
+  tf_dir *d;
+  tf_opts o = TF_OPTS_INIT;
+  o.dir = in_test("arena");
+  ASSERT_OK(tf_dir_create(&d, &o));
+  snprintf(path, PATH_MAX, "%s", tf_dir_path(d));
+  snprintf(moved, sizeof(moved), "%s.moved", path);
+  CHECK_SYS(rename(path, moved));
+  put_dir(path);
+  tf_test_write_file(join(path, "theirs"), "someone else's");
+  ASSERT_EQ(tf_test_recorded_pid(path, NULL), (long)getpid());
+  ASSERT_ERR(tf_dir_cleanup(d), -ESTALE);
+  ASSERT_EQ(tf_test_recorded_pid(path, NULL), -1);
+  signal_ready(ready);
+}
+
+TEST(test_shared_handles_a_taken_name_is_never_reaped_for_the_creator) {
+  char *path = tf_test_shared_alloc(PATH_MAX);
+  char moved[PATH_MAX + 8];
+  pid_t kid;
+  int ready;
+  put_dir(in_test("arena"));
+  kid = start_child(kid_finds_its_name_taken, path, &ready);
+  wait_ready(ready, kid);
+  kill_and_wait(kid);
+  ASSERT_EQ(tf_reap(in_test("arena"), 0, 0, NULL, NULL), 0);
+  ASSERT_STR_EQ(content_of(join(path, "theirs")), "someone else's");
+  snprintf(moved, sizeof(moved), "%s.moved", path);
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, moved, 0));
+  ASSERT_OK(tf_rmtreeat(AT_FDCWD, in_test("arena"), 0));
+  munmap(path, PATH_MAX);
+}
+
+/* Reapers started together on one directory take every leftover of a
+ * killed creator between them, each once: one that finds a dead ledger
+ * locked by another waits for it rather than miss what it has not taken
+ * yet. */
+#define REAPERS 3
+#define REAP_ROUNDS 20
+#define LEFTOVERS 30
+
+static void kid_leaves_files(void *arg, int ready) {
+  tf_opts o = TF_OPTS_INIT;
+  int i;
+  (void)arg;
+  o.dir = in_test("arena");
+  for (i = 0; i < LEFTOVERS; i++) {
+    tf_file *f;
+    ASSERT_OK(tf_file_create(&f, &o));
+  }
+  signal_ready(ready);
+}
+
+TEST_TIMEOUT(test_shared_handles_reapers_at_once_take_everything_once, 120) {
+  int round;
+  put_dir(in_test("arena"));
+  for (round = 0; round < REAP_ROUNDS; round++) {
+    int *taken = tf_test_shared_alloc(REAPERS * sizeof(int));
+    int go[2], ready, i, total = 0;
+    pid_t kid = start_child(kid_leaves_files, NULL, &ready), reapers[REAPERS];
+    wait_ready(ready, kid);
+    kill_and_wait(kid);
+    CHECK_SYS(pipe2(go, O_CLOEXEC));
+    for (i = 0; i < REAPERS; i++) {
+      fflush(NULL);
+      reapers[i] = fork();
+      CHECK_SYS(reapers[i]);
+      if (reapers[i] == 0) {
+        char b;
+        close(go[1]);
+        if (read(go[0], &b, 1) != 0) /* the start: the pipe's end */
+          _exit(3);
+        taken[i] = tf_reap(in_test("arena"), 0, 0, NULL, NULL);
+        _exit(taken[i] < 0);
+      }
+    }
+    close(go[0]);
+    close(go[1]); /* all start at once */
+    for (i = 0; i < REAPERS; i++) {
+      int status;
+      CHECK_SYS(waitpid(reapers[i], &status, 0));
+      ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      total += taken[i];
+    }
+    if (total != LEFTOVERS || tf_test_count_entries(in_test("arena")) != 0)
+      FAIL("round %d: %d reapers took %d (%d, %d, %d) of %d; %d left", round,
+           REAPERS, total, taken[0], taken[1], taken[2], LEFTOVERS,
+           tf_test_count_entries(in_test("arena")));
+    munmap(taken, REAPERS * sizeof(int));
+  }
+  CHECK_SYS(rmdir(in_test("arena")));
+}
