@@ -875,6 +875,11 @@ static long ledger_names(int fd, dev_t dev, ino_t ino, const char *name) {
 }
 
 long tf_test_recorded_pid(const char *path, int *held) {
+  return tf_test_recorded_in(path, held, NULL, 0);
+}
+
+long tf_test_recorded_in(const char *path, int *held, char *ledger,
+                         size_t size) {
   char home[PATH_MAX], dir[PATH_MAX];
   const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
   struct stat st;
@@ -898,6 +903,8 @@ long tf_test_recorded_pid(const char *path, int *held) {
     pid = ledger_names(fd, st.st_dev, st.st_ino, name);
     if (pid >= 0 && held != NULL)
       *held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    if (pid >= 0 && ledger != NULL && strlen(e->d_name) < size)
+      memcpy(ledger, e->d_name, strlen(e->d_name) + 1);
     close(fd);
   }
   closedir(d);

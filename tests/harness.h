@@ -151,8 +151,12 @@ char *tf_test_fd_listing(void);
 int tf_test_exists(const char *path);
 /* The pid of the liveness ledger (in the ledger home) whose live record
  * names the object at path, or -1 if none does; *held (if not NULL) is
- * 1 when some process holds that ledger's lock. */
+ * 1 when some process holds that ledger's lock.  tf_test_recorded_in()
+ * also puts the ledger's name in the home into ledger (size bytes, if
+ * not NULL). */
 long tf_test_recorded_pid(const char *path, int *held);
+long tf_test_recorded_in(const char *path, int *held, char *ledger,
+                         size_t size);
 
 /* Write a whole file (0600); fail the test on error. */
 void tf_test_write_file(const char *path, const char *content);

@@ -228,73 +228,11 @@ static int fds_on_ledgers(void) {
 
 #define LEDGER_NAME_MAX 64
 
-static uint64_t u64_at(const unsigned char *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
 /* The ledger (its name in the ledger home, into out) holding a live
  * record of the object at path: its header's pid, or -1 if no ledger
- * has one.  The object is named by its directory's identity (stat(2) of
- * path's directory) and its name, as the library records it. */
+ * has one. */
 static long ledger_of(const char *path, char *out, size_t size) {
-  static unsigned char seg[TF_LEDGER_SEG];
-  char home[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + NAME_MAX + 2];
-  const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-  size_t magic = sizeof(TF_LEDGER_MAGIC) - 1;
-  struct stat st;
-  struct dirent *e;
-  long found = -1;
-  DIR *d;
-  if (slash == NULL)
-    snprintf(dir, sizeof(dir), ".");
-  else
-    snprintf(dir, sizeof(dir), "%.*s",
-             slash == path ? 1 : (int)(slash - path), path);
-  if (stat(dir, &st) != 0 || tf__ledger_home(home, sizeof(home)) < 0 ||
-      (d = opendir(home)) == NULL)
-    return -1;
-  while (found < 0 && (e = readdir(d)) != NULL) {
-    off_t off;
-    long pid;
-    int fd;
-    if (strncmp(e->d_name, TF_LEDGER_PREFIX, strlen(TF_LEDGER_PREFIX)) != 0)
-      continue;
-    snprintf(p, sizeof(p), "%s/%s", home, e->d_name);
-    fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-      continue;
-    if (pread(fd, seg, TF_LEDGER_SEG, 0) != TF_LEDGER_SEG ||
-        memcmp(seg, TF_LEDGER_MAGIC, magic) != 0) {
-      close(fd);
-      continue;
-    }
-    pid = strtol((char *)seg + magic + 4, NULL, 10);
-    for (off = 0; found < 0 && pread(fd, seg, TF_LEDGER_SEG, off) ==
-                                        TF_LEDGER_SEG;
-         off += TF_LEDGER_SEG) {
-      size_t i;
-      for (i = 0; i < TF_LEDGER_RECS; i++) {
-        const unsigned char *r = seg + TF_LEDGER_HEAD + i * TF_LEDGER_REC;
-        if (r[0] == TF_LEDGER_LIVE && u64_at(r + 8) == (uint64_t)st.st_dev &&
-            u64_at(r + 16) == (uint64_t)st.st_ino &&
-            strncmp((const char *)r + TF_LEDGER_NAME_AT, name,
-                    TF_LEDGER_REC - TF_LEDGER_NAME_AT) == 0) {
-          size_t len = strlen(e->d_name);
-          found = pid;
-          if (out != NULL && len < size)
-            memcpy(out, e->d_name, len + 1);
-          break;
-        }
-      }
-    }
-    close(fd);
-  }
-  closedir(d);
-  return found;
+  return tf_test_recorded_in(path, NULL, out, size);
 }
 
 /* The ledger of the object at path, which must have one, made by pid:
