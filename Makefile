@@ -16,6 +16,12 @@
 # are the user's.  WERROR=1 turns warnings into errors; V=1 shows the
 # compiler's command lines.
 #
+# PROFILE=posix builds the portable profile (build/<compiler>-posix): every
+# Linux-only feature off (src/platform.h lists them), funopen() from
+# libbsd for the streams; the code paths of the BSDs and macOS, run here.
+# CROSS_RUN=CMD runs the unit tests through CMD (qemu-s390x -L ...) for a
+# cross-compiled build.
+#
 # Objects go to build/<compiler>/ (CC with its options, e.g. build/cc,
 # build/gcc-m32), and that directory remembers the compiler and flags it
 # was built with: any change rebuilds everything in it, so objects made
@@ -42,23 +48,33 @@ WERROR ?=
 SAN ?=
 J ?=
 T ?=
+PROFILE ?=
+CROSS_RUN ?=
 
 empty :=
 space := $(empty) $(empty)
 BUILD_NAME := $(subst /,_,$(subst $(space),,$(notdir $(firstword $(CC))) $(wordlist 2,99,$(CC))))
-BUILD ?= build/$(BUILD_NAME)
+BUILD ?= build/$(BUILD_NAME)$(if $(PROFILE),-$(PROFILE))
+
+ifeq ($(PROFILE),posix)
+PROFILE_CPPFLAGS := -DTF_PROFILE_POSIX
+PROFILE_LDLIBS := -lbsd
+else ifneq ($(PROFILE),)
+$(error PROFILE=$(PROFILE): the only profile is posix)
+endif
 
 # ---- flags: ours first, the user's after them so theirs win
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude
+BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PROFILE_CPPFLAGS)
 BASE_CFLAGS := -std=c99 $(WARN)
 COMPILE = $(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
 LIB_COMPILE = $(COMPILE) -fPIC -fvisibility=hidden -DTF_BUILDING
 LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN) $(LDFLAGS)
-THREADS := -pthread
+# (and what the profile's platform calls need: libbsd's funopen)
+THREADS := -pthread $(PROFILE_LDLIBS)
 
 # ---- quiet by default: one short line per step ("make -s": none)
 ifeq ($(V),1)
@@ -75,7 +91,7 @@ endif
 
 # ---- the flags this build directory was made with: rewritten (and so
 # newer than every object) whenever they change
-FLAGS_LINE := $(CC)|$(CPPFLAGS)|$(CFLAGS)|$(LDFLAGS)|$(LDLIBS)|$(SAN)|$(WERROR)|$(AR)
+FLAGS_LINE := $(CC)|$(PROFILE)|$(CPPFLAGS)|$(CFLAGS)|$(LDFLAGS)|$(LDLIBS)|$(SAN)|$(WERROR)|$(AR)
 FLAGS_STAMP := $(BUILD)/flags
 ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
 $(shell mkdir -p $(BUILD))
@@ -285,6 +301,7 @@ demo:
 # J: how many tests run at once (default: every core).
 check: all
 	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" \
+	  TF_TEST_WRAP="$(CROSS_RUN)" PROFILE="$(PROFILE)" \
 	  MAKE="$(MAKE)" sh tests/run-all.sh
 
 # ABI (libabigail; abi/check.sh says how): abi/libtempfile.so.1.abi is

@@ -8,12 +8,14 @@
 #include "internal.h"
 
 /* fopencookie() in glibc and musl; funopen() on the BSDs and macOS, and
- * on Linux with -DTF_USE_FUNOPEN and libbsd (-lbsd), which is how the
- * tests build and run that path here. */
-#if defined(__linux__) && !defined(TF_USE_FUNOPEN)
+ * on Linux with libbsd (make PROFILE=posix, which links -lbsd), which is
+ * how the tests build and run that path here. */
+#if TF_HAVE_FOPENCOOKIE
 #define USE_FOPENCOOKIE 1
+#if TF_HAVE_STDIO_EXT
 #include <stdio_ext.h>
-#elif defined(__linux__)
+#endif
+#elif TF_FUNOPEN_FROM_LIBBSD
 #include <bsd/stdio.h>
 #endif
 
@@ -38,7 +40,7 @@ static const struct tf__stream_ops *ops_of(void *cookie) {
  *    the cookie, which knows. */
 static ssize_t write_through(void *c, const char *buf, size_t n) {
   ssize_t rc = ops_of(c)->write(c, buf, n);
-#if defined(__GLIBC__)
+#if TF_GLIBC_STDIO
   FILE *fp = ((struct tf__cookie *)c)->fp;
   if (fp != NULL)
     fp->_offset = -1;
@@ -113,7 +115,7 @@ int tf__cookie_open(void *cookie, FILE **out) {
     errno = err;
     return -1;
   }
-#if defined(USE_FOPENCOOKIE)
+#if TF_HAVE_STDIO_EXT
   /* A handle is used by one thread at a time (tempfile(3)), its stream
    * too; glibc would otherwise lock a cookie stream around every call,
    * even in a process with one thread, which makes fputc() three times

@@ -36,12 +36,32 @@ struct tf_dir {
  * owner reading, an O_PATH anchor. */
 static int open_made(int parentfd, const char *name) {
   int fd = tf__sys.openat(parentfd, name, TF_DIR_FLAGS & ~O_NONBLOCK, 0);
-#ifdef O_PATH
+#if TF_HAVE_O_PATH
   if (fd < 0 && errno == EACCES)
     fd = tf__sys.openat(parentfd, name,
                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 #endif
   return fd;
+}
+
+/* Without birth times (no statx) the handle holds an fd of its
+ * directory from the start: while it is open, no other directory can be
+ * given its inode number, so device and inode alone identify it. */
+static int hold_made(tf_dir *d, int parentfd) {
+  struct tf__stat st;
+  int fd = open_made(parentfd, d->name), err = 0;
+  if (fd < 0)
+    return errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
+  if (tf__sys.statfd(fd, &st) != 0)
+    err = -errno;
+  else if (!tf__same_object(&st, &d->id))
+    err = -ESTALE;
+  if (err < 0) {
+    tf__close_quiet(fd);
+    return err;
+  }
+  d->fd = fd;
+  return 0;
 }
 
 /* Make the directory at p->name and fill the handle d.  On failure
@@ -55,12 +75,14 @@ static int dir_make(tf_dir *d, const struct tf__place *p) {
     return rc;
   /* Its identity, which cleanup checks before it empties anything: with
    * no fd held, the birth time tells it from a later directory given the
-   * same inode number. */
+   * same inode number (without birth times, an fd is held). */
+  d->fd = -1;
   if (tf__sys.statat(parentfd, d->name, &d->id) != 0)
     rc = -errno;
   else if (!S_ISDIR(d->id.mode))
     rc = -ESTALE; /* replaced the moment it was made */
-  d->fd = -1;
+  else if (!TF_HAVE_STATX)
+    rc = hold_made(d, parentfd);
   d->owner = tf__current_pid();
   d->flags = o->flags;
   d->gone = 0;
@@ -70,8 +92,10 @@ static int dir_make(tf_dir *d, const struct tf__place *p) {
   if (rc == 0 && !(d->flags & TF_KEEP))
     rc = tf__life_start(&d->life, d->flags, TF_OBJ_DIR, p->anchor, d->name,
                         &d->id);
-  if (rc < 0)
+  if (rc < 0) {
+    tf__close_quiet(d->fd);
     tf__sys.unlinkat(parentfd, d->name, AT_REMOVEDIR);
+  }
   return rc;
 }
 

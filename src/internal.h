@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * internal.h - private declarations shared by the library's files: the
- * system-call table, platform switches, and the helpers each file exports
- * to the others (tf__ prefix).  Platform #ifs live here, in the files
- * that wrap the platform (sys.c, rawdir.c, cookie.c, process.c) and in
- * random.c only.
+ * system-call table, and the helpers each file exports to the others
+ * (tf__ prefix).  What the platform offers is decided in platform.h (the
+ * TF_HAVE_* switches); the files that wrap the platform (sys.c,
+ * rawdir.c, cookie.c, process.c) test those switches, the others seldom.
  */
 #ifndef TF_INTERNAL_H
 #define TF_INTERNAL_H
 
 #include "../include/tempfile.h"
+#include "platform.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,14 +32,9 @@
 #define PATH_MAX 4096
 #endif
 
-#if defined(__linux__)
-#define TF_HAVE_RENAMEAT2 1
-#define TF_HAVE_GETRANDOM 1
-#endif
-
 /* O_TMPFILE, or 0 where the platform has none (the callers then go
  * straight to their create-and-unlink fallback). */
-#ifdef O_TMPFILE
+#if TF_HAVE_O_TMPFILE
 #define TF_O_TMPFILE O_TMPFILE
 #else
 #define TF_O_TMPFILE 0
@@ -52,8 +48,10 @@
 #endif
 
 /* The environment, ignored by set-user-ID programs where libc can tell. */
-#if defined(__linux__)
+#if TF_HAVE_SECURE_GETENV
 #define tf__getenv secure_getenv
+#elif TF_HAVE_ISSETUGID
+#define tf__getenv(name) (issetugid() ? NULL : getenv(name))
 #else
 #define tf__getenv getenv
 #endif
@@ -70,12 +68,16 @@
 #endif
 #define TF_OPEN_FLAGS_ALLOWED (O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
 
-/* Directory fds that only anchor *at() calls need no read permission. */
-#ifdef O_PATH
-#define TF_O_DIRANCHOR (O_PATH | O_DIRECTORY | O_CLOEXEC)
+/* Directory fds that only anchor *at() calls need no read permission
+ * where the platform can open one for search only. */
+#if TF_HAVE_O_PATH
+#define TF_O_SEARCH O_PATH
+#elif defined(O_SEARCH)
+#define TF_O_SEARCH O_SEARCH
 #else
-#define TF_O_DIRANCHOR (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#define TF_O_SEARCH O_RDONLY
 #endif
+#define TF_O_DIRANCHOR (TF_O_SEARCH | O_DIRECTORY | O_CLOEXEC)
 
 #define TF_FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
@@ -421,11 +423,11 @@ int tf__raw_fchmod(int fd, mode_t mode);
 int tf__raw_entry(const void *buf, size_t len, size_t *pos,
                   struct tf__raw_dirent *out);
 
-/* sys.c: the statfd and statat entries' system call (flags:
- * AT_EMPTY_PATH or 0; a link is never followed), async-signal-safe, for
- * the signal-time paths that bypass the table. */
-int tf__raw_stat(int dirfd, const char *name, int flags,
-                 struct tf__stat *out);
+/* sys.c: the statat and statfd entries' system calls (a link is never
+ * followed), async-signal-safe, for the signal-time paths that bypass
+ * the table. */
+int tf__raw_stat(int dirfd, const char *name, struct tf__stat *out);
+int tf__raw_statfd(int fd, struct tf__stat *out);
 
 /* sys.c: close() preserving errno, for cleanup paths. */
 void tf__close_quiet(int fd);

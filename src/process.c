@@ -73,7 +73,7 @@ static void after_fork_in_child(void) {
 }
 
 static void map_wiped_block(void) {
-#if defined(MADV_WIPEONFORK)
+#if TF_HAVE_WIPEONFORK
   size_t size = (sizeof(struct tf__process) + 4095) & ~(size_t)4095;
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

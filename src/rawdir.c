@@ -11,16 +11,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#if defined(__linux__)
-#include <stdint.h>
+#if TF_HAVE_FCHMODAT2 || TF_HAVE_GETDENTS64
 #include <sys/syscall.h>
 #endif
 
-#if defined(__linux__) && !defined(SYS_fchmodat2) && \
+#if TF_HAVE_FCHMODAT2 && !defined(SYS_fchmodat2) && \
     (defined(__x86_64__) || defined(__aarch64__) || defined(__i386__))
 #define SYS_fchmodat2 452
 #endif
 
+#if TF_HAVE_O_PATH && TF_HAVE_PROC_FD
 /* "/proc/self/fd/N" for fd, without stdio (also for signal handlers). */
 static void proc_fd_link(char *out, int fd) {
   static const char head[] = "/proc/self/fd/";
@@ -36,6 +36,7 @@ static void proc_fd_link(char *out, int fd) {
     *out++ = digits[--n];
   *out = '\0';
 }
+#endif
 
 /* fchmod() refuses an O_PATH fd (EBADF), the only fd a directory without
  * read permission can be opened as.  Such an fd is changed through the fd
@@ -47,10 +48,10 @@ int tf__raw_fchmod(int fd, mode_t mode) {
   TF_RAW_RETRY(r, fchmod(fd, mode));
   if (r == 0)
     return 0;
-#if defined(__linux__)
+#if TF_HAVE_O_PATH && TF_HAVE_PROC_FD
   if (errno == EBADF && fd >= 0) {
     char link[32];
-#if defined(SYS_fchmodat2)
+#if TF_HAVE_FCHMODAT2 && defined(SYS_fchmodat2)
     TF_RAW_RETRY(r, syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH));
     if (r == 0)
       return 0;
@@ -65,7 +66,7 @@ int tf__raw_fchmod(int fd, mode_t mode) {
   return -1;
 }
 
-#if defined(__linux__) && defined(SYS_getdents64)
+#if TF_HAVE_GETDENTS64 && defined(SYS_getdents64)
 struct raw_dirent64 {
   uint64_t d_ino;
   int64_t d_off;
@@ -76,7 +77,7 @@ struct raw_dirent64 {
 #endif
 
 ssize_t tf__raw_listing(int fd, void *buf, size_t n) {
-#if defined(__linux__) && defined(SYS_getdents64)
+#if TF_HAVE_GETDENTS64 && defined(SYS_getdents64)
   long r; /* EINTR: retried, as the table's readdir */
   TF_RAW_RETRY(r, syscall(SYS_getdents64, fd, buf, n));
   return r;
@@ -89,7 +90,7 @@ ssize_t tf__raw_listing(int fd, void *buf, size_t n) {
 
 int tf__raw_entry(const void *buf, size_t len, size_t *pos,
                   struct tf__raw_dirent *out) {
-#if defined(__linux__) && defined(SYS_getdents64)
+#if TF_HAVE_GETDENTS64 && defined(SYS_getdents64)
   const struct raw_dirent64 *d;
   if (*pos >= len)
     return 0;

@@ -67,7 +67,7 @@ static int sig_fstatat(int dirfd, const char *name, struct stat *st) {
 
 #define DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
 
-#ifdef O_PATH
+#if TF_HAVE_O_PATH
 #define DIR_ANCHOR (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #else
 #define DIR_ANCHOR DIR_OPEN
@@ -169,7 +169,7 @@ static void empty_tree_signal_safe(int topfd, dev_t dev) {
 static int is_made(int fd, const struct tf__stat *id) {
   struct tf__stat now;
   int r;
-  TF_RAW_RETRY(r, tf__raw_stat(fd, "", AT_EMPTY_PATH, &now));
+  TF_RAW_RETRY(r, tf__raw_statfd(fd, &now));
   return r == 0 && tf__same_object(&now, id);
 }
 

@@ -130,14 +130,16 @@ void tf__walk_grant_owner(int fd, const struct tf__stat *st) {
 /* A directory that denies its owner read permission can only be opened
  * as O_PATH.  If it is on the tree's file system (dev) and not a mount
  * root, or it is the top (dev NULL), grant its owner access through that
- * fd and open it for listing.  Returns the fd or -errno as
- * tf__walk_open_dir(). */
+ * fd and open it for listing.  Where there is no O_PATH, access is
+ * granted by name, never through a symlink (AT_SYMLINK_NOFOLLOW), and
+ * the directory then opened is used only if it is the one stat'ed
+ * before.  Returns the fd or -errno as tf__walk_open_dir(). */
 static int open_denied(int parentfd, const char *name, const dev_t *dev,
                        struct tf__stat *st) {
-#ifdef O_PATH
-  int pfd, fd;
-  pfd = tf__sys.openat(parentfd, name,
-                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  int fd;
+#if TF_HAVE_O_PATH
+  int pfd = tf__sys.openat(parentfd, name,
+                           O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (pfd < 0)
     return errno == ELOOP ? -ENOTDIR : -errno;
   if (tf__sys.statfd(pfd, st) != 0)
@@ -153,8 +155,25 @@ static int open_denied(int parentfd, const char *name, const dev_t *dev,
   tf__close_quiet(pfd);
   return fd;
 #else
-  (void)parentfd, (void)name, (void)dev, (void)st;
-  return -EACCES;
+  struct tf__stat now;
+  if (tf__sys.statat(parentfd, name, st) != 0)
+    return -errno;
+  if (!S_ISDIR(st->mode))
+    return -ENOTDIR;
+  if (dev != NULL && (st->dev != *dev || st->mount_root == 1))
+    return -EXDEV;
+  if (tf__sys.fchmodat(parentfd, name, (st->mode & 07777) | 0700,
+                       AT_SYMLINK_NOFOLLOW) != 0)
+    return -EACCES;
+  fd = tf__sys.openat(parentfd, name, TF_DIR_FLAGS, 0);
+  if (fd < 0)
+    return errno == ELOOP ? -ENOTDIR : -errno;
+  if (tf__sys.statfd(fd, &now) != 0 || !tf__same_object(&now, st)) {
+    tf__close_quiet(fd);
+    return -ESTALE; /* another object took the name meanwhile */
+  }
+  st->mode |= 0700;
+  return fd;
 #endif
 }
 

@@ -62,7 +62,7 @@ int tf__spool_sync_stream(FILE *fp) {
   int rc = 0;
   if (tf__sys.fflush(fp) != 0)
     rc = -(errno != 0 ? errno : EIO);
-#if !defined(__linux__) || defined(TF_USE_FUNOPEN)
+#if TF_HAVE_FUNOPEN
   if (fseeko(fp, 0, SEEK_CUR) != 0 && rc == 0)
     rc = -(errno != 0 ? errno : EIO);
 #endif

@@ -20,16 +20,19 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 
-#if defined(TF_HAVE_GETRANDOM)
+#if TF_HAVE_GETRANDOM
 #include <sys/random.h>
 #endif
-#if defined(__linux__)
-#include <stdint.h>
+#if TF_HAVE_RENAMEAT2 || TF_HAVE_STATX
 #include <sys/syscall.h>
+#endif
+#if TF_HAVE_STATX
 #include <sys/sysmacros.h>
+#endif
+#if TF_HAVE_STATFS_TYPE
 #include <sys/vfs.h>
-#include <sys/xattr.h>
-#elif defined(__APPLE__)
+#endif
+#if TF_HAVE_XATTR
 #include <sys/xattr.h>
 #endif
 
@@ -60,7 +63,7 @@ static int real_renameat(int od, const char *op, int nd, const char *np) {
 
 static int real_renameat2(int od, const char *op, int nd, const char *np,
                           unsigned int flags) {
-#if defined(TF_HAVE_RENAMEAT2) && defined(SYS_renameat2)
+#if TF_HAVE_RENAMEAT2 && defined(SYS_renameat2)
   /* The raw call: musl 1.2.3 and older glibc have no wrapper. */
   return (int)syscall(SYS_renameat2, od, op, nd, np, flags);
 #else
@@ -92,7 +95,7 @@ static int real_getcwd(char *buf, size_t size) {
 }
 
 static int real_getrandom(void *buf, size_t n) {
-#if defined(TF_HAVE_GETRANDOM)
+#if TF_HAVE_GETRANDOM
   ssize_t got = getrandom(buf, n, 0);
   if (got < 0)
     return -1;
@@ -131,7 +134,7 @@ static int real_malloc(size_t n, void **out) {
   return 0;
 }
 
-#if defined(__linux__) && defined(SYS_statx)
+#if TF_HAVE_STATX && defined(SYS_statx)
 /* The kernel's struct statx, declared here because musl before 1.2.5 and
  * glibc before 2.28 have none. */
 struct kernel_statx {
@@ -153,46 +156,71 @@ struct kernel_statx {
 #define KSTATX_ATTR_MOUNT_ROOT 0x2000u
 #endif
 
-/* statx() tells a mount root apart, even a bind mount of the same file
- * system, and gives the birth time; where it is missing, fstatat(),
- * mount_root -1 and no birth time. */
-int tf__raw_stat(int dirfd, const char *name, int flags,
-                 struct tf__stat *out) {
-  struct stat st;
-#if defined(__linux__) && defined(SYS_statx)
-  struct kernel_statx sx;
-  if (syscall(SYS_statx, dirfd, name, flags | AT_SYMLINK_NOFOLLOW,
-              KSTATX_BASIC | KSTATX_BTIME, &sx) == 0) {
-    out->dev = makedev(sx.dev_major, sx.dev_minor);
-    out->ino = (ino_t)sx.ino;
-    out->mode = sx.mode;
-    out->mount_root = (sx.attributes_mask & KSTATX_ATTR_MOUNT_ROOT)
-                          ? (sx.attributes & KSTATX_ATTR_MOUNT_ROOT) != 0
-                          : -1;
-    out->birth_sec = (sx.mask & KSTATX_BTIME) ? sx.btime.sec : 0;
-    out->birth_nsec = (sx.mask & KSTATX_BTIME) ? (long)sx.btime.nsec : 0;
-    return 0;
-  }
-  if (errno != ENOSYS)
-    return -1;
-#endif
-  if (fstatat(dirfd, name, &st, flags | AT_SYMLINK_NOFOLLOW) != 0)
-    return -1;
-  out->dev = st.st_dev;
-  out->ino = st.st_ino;
-  out->mode = st.st_mode;
+static void from_stat(const struct stat *st, struct tf__stat *out) {
+  out->dev = st->st_dev;
+  out->ino = st->st_ino;
+  out->mode = st->st_mode;
   out->mount_root = -1;
   out->birth_sec = 0;
   out->birth_nsec = 0;
+}
+
+/* statx() tells a mount root apart, even a bind mount of the same file
+ * system, and gives the birth time; where it is missing, fstatat() or
+ * fstat(), mount_root -1 and no birth time.  1: done, 0: not available
+ * here (fall back), -1: failed. */
+static int stat_by_statx(int dirfd, const char *name, int flags,
+                         struct tf__stat *out) {
+#if TF_HAVE_STATX && defined(SYS_statx)
+  struct kernel_statx sx;
+  if (syscall(SYS_statx, dirfd, name, flags | AT_SYMLINK_NOFOLLOW,
+              KSTATX_BASIC | KSTATX_BTIME, &sx) != 0)
+    return errno == ENOSYS ? 0 : -1;
+  out->dev = makedev(sx.dev_major, sx.dev_minor);
+  out->ino = (ino_t)sx.ino;
+  out->mode = sx.mode;
+  out->mount_root = (sx.attributes_mask & KSTATX_ATTR_MOUNT_ROOT)
+                        ? (sx.attributes & KSTATX_ATTR_MOUNT_ROOT) != 0
+                        : -1;
+  out->birth_sec = (sx.mask & KSTATX_BTIME) ? sx.btime.sec : 0;
+  out->birth_nsec = (sx.mask & KSTATX_BTIME) ? (long)sx.btime.nsec : 0;
+  return 1;
+#else
+  (void)dirfd, (void)name, (void)flags, (void)out;
+  return 0;
+#endif
+}
+
+int tf__raw_stat(int dirfd, const char *name, struct tf__stat *out) {
+  struct stat st;
+  int r = stat_by_statx(dirfd, name, 0, out);
+  if (r != 0)
+    return r > 0 ? 0 : -1;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return -1;
+  from_stat(&st, out);
+  return 0;
+}
+
+int tf__raw_statfd(int fd, struct tf__stat *out) {
+  struct stat st;
+#if TF_HAVE_AT_EMPTY_PATH
+  int r = stat_by_statx(fd, "", AT_EMPTY_PATH, out);
+  if (r != 0)
+    return r > 0 ? 0 : -1;
+#endif
+  if (fstat(fd, &st) != 0)
+    return -1;
+  from_stat(&st, out);
   return 0;
 }
 
 static int real_statfd(int fd, struct tf__stat *out) {
-  return tf__raw_stat(fd, "", AT_EMPTY_PATH, out);
+  return tf__raw_statfd(fd, out);
 }
 
 static int real_statat(int dirfd, const char *name, struct tf__stat *out) {
-  return tf__raw_stat(dirfd, name, 0, out);
+  return tf__raw_stat(dirfd, name, out);
 }
 
 static int real_fdopendir(int fd, DIR **out) {
@@ -286,7 +314,7 @@ static int real_mapmem(size_t n, void **out) {
 static int real_unmapmem(void *p, size_t n) { return munmap(p, page_round(n)); }
 
 static int real_fsync(int fd) {
-#if defined(__APPLE__) && defined(F_FULLFSYNC)
+#if TF_HAVE_FULLFSYNC
   /* fsync() on macOS stops at the drive's cache. */
   if (fcntl(fd, F_FULLFSYNC) == 0)
     return 0;
@@ -304,7 +332,7 @@ static ssize_t real_readlinkat(int dirfd, const char *path, char *buf,
 }
 
 static int real_linkfd(int fd, int dirfd, const char *name) {
-#if defined(__linux__)
+#if TF_HAVE_PROC_FD
   /* The /proc link names exactly the open file; AT_SYMLINK_FOLLOW makes
    * linkat link the file it resolves to, not the link. */
   char link[32];
@@ -318,7 +346,7 @@ static int real_linkfd(int fd, int dirfd, const char *name) {
 }
 
 static int real_fstype(int fd, unsigned long *type) {
-#if defined(__linux__)
+#if TF_HAVE_STATFS_TYPE
   struct statfs sfs;
   if (fstatfs(fd, &sfs) != 0)
     return -1;
@@ -333,10 +361,8 @@ static int real_fstype(int fd, unsigned long *type) {
 static int real_flock(int fd, int op) { return flock(fd, op); }
 
 static int real_xattr_set(int fd, const char *name, const void *v, size_t n) {
-#if defined(__linux__)
+#if TF_HAVE_XATTR
   return fsetxattr(fd, name, v, n, 0);
-#elif defined(__APPLE__)
-  return fsetxattr(fd, name, v, n, 0, 0);
 #else
   (void)fd, (void)name, (void)v, (void)n;
   errno = ENOTSUP;
@@ -345,10 +371,8 @@ static int real_xattr_set(int fd, const char *name, const void *v, size_t n) {
 }
 
 static ssize_t real_xattr_get(int fd, const char *name, void *v, size_t n) {
-#if defined(__linux__)
+#if TF_HAVE_XATTR
   return fgetxattr(fd, name, v, n);
-#elif defined(__APPLE__)
-  return fgetxattr(fd, name, v, n, 0, 0);
 #else
   (void)fd, (void)name, (void)v, (void)n;
   errno = ENOTSUP;
@@ -357,10 +381,8 @@ static ssize_t real_xattr_get(int fd, const char *name, void *v, size_t n) {
 }
 
 static int real_xattr_remove(int fd, const char *name) {
-#if defined(__linux__)
+#if TF_HAVE_XATTR
   return fremovexattr(fd, name);
-#elif defined(__APPLE__)
-  return fremovexattr(fd, name, 0);
 #else
   (void)fd, (void)name;
   errno = ENOTSUP;
@@ -369,11 +391,28 @@ static int real_xattr_remove(int fd, const char *name) {
 }
 
 static int real_fallocate(int fd, int64_t off, int64_t n) {
+#if TF_HAVE_POSIX_FALLOCATE
   int err = posix_fallocate(fd, (off_t)off, (off_t)n);
   if (err == 0)
     return 0;
   errno = err;
   return -1;
+#else
+  /* Zeros written are blocks reserved (the range is new, never data). */
+  static const char zeros[4096];
+  while (n > 0) {
+    size_t chunk = n < (int64_t)sizeof(zeros) ? (size_t)n : sizeof(zeros);
+    ssize_t w = pwrite(fd, zeros, chunk, (off_t)off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    off += w;
+    n -= w;
+  }
+  return 0;
+#endif
 }
 
 static int real_mapfile(int fd, int64_t off, size_t n, void **out) {
@@ -438,7 +477,9 @@ static pthread_once_t proc_once = PTHREAD_ONCE_INIT;
 static int proc_usable;
 
 static void probe_proc(void) {
+#if TF_HAVE_PROC_FD
   proc_usable = access("/proc/self/fd", X_OK) == 0;
+#endif
 }
 
 int tf__can_link_unnamed(void) {

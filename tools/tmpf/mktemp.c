@@ -302,8 +302,10 @@ static int open_dir(const struct shape *s) {
   if (dir == NULL)
     return -1;
   fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES)
+#if TF_HAVE_O_PATH
+  if (fd < 0 && errno == EACCES) /* a directory we may only search */
     fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#endif
   free(dir);
   return fd;
 }

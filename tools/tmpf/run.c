@@ -34,11 +34,11 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
+#include "tmpf.h"
+
+#if TF_HAVE_PR_SET_DUMPABLE
 #include <sys/prctl.h>
 #endif
-
-#include "tmpf.h"
 
 enum { OPT_KEEP = 256, OPT_KEEP_ON_FAILURE, OPT_CD, OPT_HELP };
 
@@ -214,7 +214,7 @@ static void die_of(int sig) {
   struct sigaction dfl;
   sigset_t set;
   int no_core = 0;
-#ifdef PR_SET_DUMPABLE
+#if TF_HAVE_PR_SET_DUMPABLE
   /* Also stops a core_pattern pipe, which ignores RLIMIT_CORE 0. */
   no_core = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
 #endif

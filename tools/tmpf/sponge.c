@@ -6,7 +6,7 @@
  *
  * The input is held in a memory spool up to SIZE (64 MiB).  Past that it
  * spills into the atomic replacement's own temporary file in FILE's
- * directory, and the rest of the input goes there directly (splice), so
+ * directory, and the rest of the input goes there directly, so
  * a large input is written to disk once and the file written is the one
  * that becomes FILE.  Nothing touches FILE before the input ends; a
  * failed read or a signal leaves FILE as it was and nothing behind.

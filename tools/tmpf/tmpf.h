@@ -11,6 +11,9 @@
 
 #include <tempfile.h>
 
+/* The platform's switches (TF_HAVE_*), shared with the library. */
+#include "../../src/platform.h"
+
 /* Exit statuses common to the subcommands (see tmpf(1)). */
 #define TMPF_EXIT_OK 0
 #define TMPF_EXIT_FAILURE 1 /* the operation failed */
