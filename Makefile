@@ -143,11 +143,18 @@ TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
 TMPF_BIN := $(BUILD)/tmpf
 TMPF_DIST := $(BUILD)/dist/tmpf
 
-.PHONY: all lib tmpf examples tests demo check asan valgrind bench install uninstall clean
+# The platform switches this build was made with (src/platform.h), a
+# NAME=0|1 line each: for the tests of one code path, the benchmark's
+# report and `make features`.  From the preprocessor, so a cross build
+# has it too.
+FEATURES := $(BUILD)/features
+
+.PHONY: all lib tmpf examples tests demo check asan valgrind bench install uninstall clean \
+  features
 # Objects made through a pattern chain (examples/x.c -> x.o -> x) are kept.
 .SECONDARY:
 all: lib tmpf tests examples $(BENCH_BIN) $(STREAM_BIN) $(FIRST_CALL_BIN) $(SPAWN_BIN) \
-  $(BUILD)/tempfile.pc
+  $(BUILD)/tempfile.pc $(FEATURES)
 lib: $(STATIC) $(SHARED)
 tmpf: $(TMPF_BIN) $(TMPF_DIST)
 examples: $(EXAMPLE_BIN)
@@ -180,6 +187,16 @@ $(BUILD)/tmpf-obj/%.o: tools/tmpf/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(COMPILE) -c $< -o $@
+
+$(FEATURES): src/platform.h $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)printf '#include "platform.h"\n#define X(n, v) TF_FEATURE n v\nTF_PLATFORM_SWITCHES(X)\n' | \
+	  $(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) -Isrc -E -P -x c - | grep TF_FEATURE | \
+	  sed -e 's/TF_FEATURE/\n/g' -e 's/"//g' | while read -r n v; do \
+	    [ -n "$$n" ] && echo "$$n=$$(( $$v ))"; done > $@.tmp && mv $@.tmp $@
+
+features: $(FEATURES)
+	@cat $(FEATURES)
 
 # ---- libraries
 $(STATIC): $(OBJ)
@@ -301,7 +318,7 @@ demo:
 # J: how many tests run at once (default: every core).
 check: all
 	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" \
-	  TF_TEST_WRAP="$(CROSS_RUN)" PROFILE="$(PROFILE)" \
+	  TF_TEST_WRAP="$(CROSS_RUN)" PROFILE="$(PROFILE)" TF_TEST_LIBS="$(PROFILE_LDLIBS)" \
 	  MAKE="$(MAKE)" sh tests/run-all.sh
 
 # ABI (libabigail; abi/check.sh says how): abi/libtempfile.so.1.abi is

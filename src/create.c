@@ -182,8 +182,12 @@ static int named_then_unlinked(int dirfd, const char *dir, size_t dir_len,
   if (fd < 0)
     return fd;
   if (tf__sys.unlinkat(dirfd, path, 0) != 0) {
+    /* Nothing may be left: one more try once the fd is closed (a
+     * passing failure), and the first error is what is reported. */
     rc = -errno;
     tf__close_quiet(fd);
+    tf__sys.unlinkat(dirfd, path, 0);
+    errno = -rc;
     return rc;
   }
   return fd;

@@ -33,14 +33,13 @@ struct tf_dir {
 };
 
 /* An fd of the directory: for listing, or where its mode denies the
- * owner reading, an O_PATH anchor. */
+ * owner reading, an anchor for search only (O_PATH or O_SEARCH; where
+ * there is neither, EACCES). */
 static int open_made(int parentfd, const char *name) {
   int fd = tf__sys.openat(parentfd, name, TF_DIR_FLAGS & ~O_NONBLOCK, 0);
-#if TF_HAVE_O_PATH
-  if (fd < 0 && errno == EACCES)
+  if (fd < 0 && errno == EACCES && TF_O_SEARCH != O_RDONLY)
     fd = tf__sys.openat(parentfd, name,
-                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-#endif
+                        TF_O_SEARCH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   return fd;
 }
 
@@ -50,6 +49,8 @@ static int open_made(int parentfd, const char *name) {
 static int hold_made(tf_dir *d, int parentfd) {
   struct tf__stat st;
   int fd = open_made(parentfd, d->name), err = 0;
+  if (fd < 0 && errno == EACCES)
+    return 0; /* a mode its owner may not read: device and inode only */
   if (fd < 0)
     return errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
   if (tf__sys.statfd(fd, &st) != 0)

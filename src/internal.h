@@ -69,14 +69,8 @@
 #define TF_OPEN_FLAGS_ALLOWED (O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
 
 /* Directory fds that only anchor *at() calls need no read permission
- * where the platform can open one for search only. */
-#if TF_HAVE_O_PATH
-#define TF_O_SEARCH O_PATH
-#elif defined(O_SEARCH)
-#define TF_O_SEARCH O_SEARCH
-#else
-#define TF_O_SEARCH O_RDONLY
-#endif
+ * where the platform can open one for search only (TF_O_SEARCH,
+ * platform.h). */
 #define TF_O_DIRANCHOR (TF_O_SEARCH | O_DIRECTORY | O_CLOEXEC)
 
 #define TF_FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)

@@ -114,6 +114,18 @@
 #endif
 #endif
 
+/* How a directory is opened for search only (no read permission
+ * needed): O_PATH, else POSIX's O_SEARCH where the platform defines it,
+ * else O_RDONLY (and a directory its owner may not read can not be
+ * opened). */
+#if TF_HAVE_O_PATH
+#define TF_O_SEARCH O_PATH
+#elif defined(O_SEARCH)
+#define TF_O_SEARCH O_SEARCH
+#else
+#define TF_O_SEARCH O_RDONLY
+#endif
+
 #ifndef TF_HAVE_AT_EMPTY_PATH
 #if TF_LINUX && defined(AT_EMPTY_PATH)
 #define TF_HAVE_AT_EMPTY_PATH 1
@@ -214,29 +226,29 @@
 #endif
 
 /* Every switch, for `make features` and the benchmark's report:
- * X(name, value). */
+ * X("NAME", value), the name a string (O_PATH and others are macros). */
 #define TF_PLATFORM_SWITCHES(X)                                               \
-  X(O_TMPFILE, TF_HAVE_O_TMPFILE)                                             \
-  X(PROC_FD, TF_HAVE_PROC_FD)                                                 \
-  X(O_PATH, TF_HAVE_O_PATH)                                                   \
-  X(AT_EMPTY_PATH, TF_HAVE_AT_EMPTY_PATH)                                     \
-  X(STATX, TF_HAVE_STATX)                                                     \
-  X(GETRANDOM, TF_HAVE_GETRANDOM)                                             \
-  X(RENAMEAT2, TF_HAVE_RENAMEAT2)                                             \
-  X(WIPEONFORK, TF_HAVE_WIPEONFORK)                                           \
-  X(FOPENCOOKIE, TF_HAVE_FOPENCOOKIE)                                         \
-  X(FUNOPEN, TF_HAVE_FUNOPEN)                                                 \
-  X(XATTR, TF_HAVE_XATTR)                                                     \
-  X(GETDENTS64, TF_HAVE_GETDENTS64)                                           \
-  X(FCHMODAT2, TF_HAVE_FCHMODAT2)                                             \
-  X(STATFS_TYPE, TF_HAVE_STATFS_TYPE)                                         \
-  X(POSIX_FALLOCATE, TF_HAVE_POSIX_FALLOCATE)                                 \
-  X(SECURE_GETENV, TF_HAVE_SECURE_GETENV)                                     \
-  X(ISSETUGID, TF_HAVE_ISSETUGID)                                             \
-  X(FULLFSYNC, TF_HAVE_FULLFSYNC)                                             \
-  X(COPY_FILE_RANGE, TF_HAVE_COPY_FILE_RANGE)                                 \
-  X(SYNC_FILE_RANGE, TF_HAVE_SYNC_FILE_RANGE)                                 \
-  X(PR_SET_DUMPABLE, TF_HAVE_PR_SET_DUMPABLE)                                 \
-  X(STDIO_EXT, TF_HAVE_STDIO_EXT)
+  X("O_TMPFILE", TF_HAVE_O_TMPFILE)                                           \
+  X("PROC_FD", TF_HAVE_PROC_FD)                                               \
+  X("O_PATH", TF_HAVE_O_PATH)                                                 \
+  X("AT_EMPTY_PATH", TF_HAVE_AT_EMPTY_PATH)                                   \
+  X("STATX", TF_HAVE_STATX)                                                   \
+  X("GETRANDOM", TF_HAVE_GETRANDOM)                                           \
+  X("RENAMEAT2", TF_HAVE_RENAMEAT2)                                           \
+  X("WIPEONFORK", TF_HAVE_WIPEONFORK)                                         \
+  X("FOPENCOOKIE", TF_HAVE_FOPENCOOKIE)                                       \
+  X("FUNOPEN", TF_HAVE_FUNOPEN)                                               \
+  X("XATTR", TF_HAVE_XATTR)                                                   \
+  X("GETDENTS64", TF_HAVE_GETDENTS64)                                         \
+  X("FCHMODAT2", TF_HAVE_FCHMODAT2)                                           \
+  X("STATFS_TYPE", TF_HAVE_STATFS_TYPE)                                       \
+  X("POSIX_FALLOCATE", TF_HAVE_POSIX_FALLOCATE)                               \
+  X("SECURE_GETENV", TF_HAVE_SECURE_GETENV)                                   \
+  X("ISSETUGID", TF_HAVE_ISSETUGID)                                           \
+  X("FULLFSYNC", TF_HAVE_FULLFSYNC)                                           \
+  X("COPY_FILE_RANGE", TF_HAVE_COPY_FILE_RANGE)                               \
+  X("SYNC_FILE_RANGE", TF_HAVE_SYNC_FILE_RANGE)                               \
+  X("PR_SET_DUMPABLE", TF_HAVE_PR_SET_DUMPABLE)                               \
+  X("STDIO_EXT", TF_HAVE_STDIO_EXT)
 
 #endif

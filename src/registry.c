@@ -170,12 +170,18 @@ void tf__reg_drop(struct tf__slot *s) {
   pthread_mutex_unlock(&lock);
 }
 
+/* A cleaner at work (CLEANING) is waited for: it may fail to remove all
+ * of the object (a signal handler that can list no directory, see
+ * platform.h), and then the handle must still remove it and keep its
+ * ledger record until it has. */
 int tf__reg_cleaned(const struct tf__slot *s) {
+  struct timespec pause = {0, 100000};
   int state;
   if (s == NULL)
     return 0;
-  state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-  return state == CLEANING || state == CLEANED;
+  while ((state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == CLEANING)
+    nanosleep(&pause, NULL);
+  return state == CLEANED;
 }
 
 /* Remove the object of one slot if this process registered it and no

@@ -140,6 +140,40 @@ void tf_test_write_file(const char *path, const char *content) {
 
 int tf_test_is_root(void) { return geteuid() == 0; }
 
+const char *tf_test_emulator(void) {
+  const char *e = getenv("TF_TEST_EMULATOR");
+  return e != NULL && *e != '\0' ? e : NULL;
+}
+
+void tf_test_skip_if_wipeonfork_ignored(void) {
+#ifdef MADV_WIPEONFORK
+  size_t size = (size_t)sysconf(_SC_PAGESIZE);
+  unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int status, kept = 0;
+  pid_t pid;
+  if (p == MAP_FAILED)
+    FAIL("mmap: %s", strerror(errno));
+  if (madvise(p, size, MADV_WIPEONFORK) == 0) {
+    *(volatile unsigned char *)p = 1;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+      FAIL("fork: %s", strerror(errno));
+    if (pid == 0)
+      _exit(*(volatile unsigned char *)p);
+    if (waitpid(pid, &status, 0) != pid)
+      FAIL("waitpid: %s", strerror(errno));
+    kept = WIFEXITED(status) && WEXITSTATUS(status) == 1;
+  }
+  munmap(p, size);
+  if (kept)
+    SKIP("madvise(MADV_WIPEONFORK) succeeds but a child's page is not "
+         "wiped (qemu-user ignores the advice): a child made by _Fork(), "
+         "which runs no atfork handler, can not tell it is new");
+#endif
+}
+
 int tf_test_run_unprivileged(void (*fn)(void *), void *arg) {
   int status;
   pid_t pid;
@@ -338,10 +372,47 @@ const char *tf_test_path_name(enum tf_test_path p) {
   return p == UNNAMED ? "O_TMPFILE" : "named";
 }
 
-void tf_test_use_path(enum tf_test_path p) {
+enum tf_test_path tf_test_use_path(enum tf_test_path p) {
   tf_test_restore_syscalls();
   if (p == NAMED)
     tf_test_without_o_tmpfile();
+  return TF_TEST_HAS_UNNAMED ? p : NAMED;
+}
+
+int tf_test_dir_fds_held(mode_t mode) {
+  if (TF_HAVE_STATX)
+    return 0;
+  return geteuid() == 0 || mode == 0 || (mode & 0400) ? 1 : 0;
+}
+
+int tf_test_reap_signal_leftovers(const char *dir, const char *keep) {
+  DIR *d;
+  struct dirent *e;
+  int others = 0;
+  if (TF_HAVE_GETDENTS64)
+    return 0;
+  d = opendir(dir);
+  if (d == NULL)
+    return -1;
+  while ((e = readdir(d)) != NULL) {
+    struct stat st;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+        (keep != NULL && strcmp(e->d_name, keep) == 0))
+      continue;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(st.st_mode))
+      others++;
+  }
+  closedir(d);
+  if (others > 0)
+    return -1;
+  return tf_reap(dir, 0, 0, NULL, NULL) < 0 ? -1 : 0;
+}
+
+void tf_test_need_unnamed(void) {
+  if (!TF_TEST_HAS_UNNAMED)
+    SKIP("built without O_TMPFILE or /proc (platform.h): no unnamed files; "
+         "the named path's twin of this test runs");
 }
 
 /* ----------------------------------------------------------- fault sweep */

@@ -10,6 +10,8 @@
 #define TF_TEST_HARNESS_H
 
 #include "tempfile.h"
+/* The build's platform switches (TF_HAVE_*), for tests of one path. */
+#include "platform.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -203,6 +205,19 @@ void tf_test_skip_unless_mount_ns(void);
 /* 1 if the process runs as root. */
 int tf_test_is_root(void);
 
+/* The emulator this build's programs run under (a cross build:
+ * tests/run-all.sh sets $TF_TEST_EMULATOR to the make variable
+ * CROSS_RUN, "qemu-s390x -L /usr/s390x-linux-gnu"), or NULL.  A test
+ * that runs another program of the build runs it through these words;
+ * the host kernel can not. */
+const char *tf_test_emulator(void);
+
+/* Skip the test (with the reason) where madvise(MADV_WIPEONFORK)
+ * succeeds but a child's copy of the page is not wiped: qemu-user takes
+ * the advice and ignores it.  A kernel without the advice refuses it,
+ * and the test runs (the library then compares pids). */
+void tf_test_skip_if_wipeonfork_ignored(void);
+
 /* Replace entries of the library's system-call table to emulate a
  * platform: a file system without O_TMPFILE (those opens fail with
  * EOPNOTSUPP), a kernel or file system without renameat2 (it fails with
@@ -215,10 +230,32 @@ void tf_test_restore_syscalls(void);
 /* The two ways a file that gets its name later is made: unnamed
  * (O_TMPFILE, where the test directory's file system has it) or named
  * (the fallback, forced by tf_test_without_o_tmpfile()).
- * tf_test_use_path() restores the real table, then forces NAMED. */
+ * tf_test_use_path() restores the real table, then forces NAMED, and
+ * returns the path the library will take: NAMED for UNNAMED too in a
+ * build with no unnamed files (no O_TMPFILE or no /proc to name them). */
 enum tf_test_path { UNNAMED, NAMED };
+#define TF_TEST_HAS_UNNAMED (TF_HAVE_O_TMPFILE && TF_HAVE_PROC_FD)
 const char *tf_test_path_name(enum tf_test_path p);
-void tf_test_use_path(enum tf_test_path p);
+enum tf_test_path tf_test_use_path(enum tf_test_path p);
+/* The fds a new tf_dir of that mode (0: the default 0700) holds from
+ * its creation: none where birth times tell a directory from a later
+ * one given its inode number (statx), else one, for a directory its
+ * owner may read (dir.c). */
+int tf_test_dir_fds_held(mode_t mode);
+/* What a cleanup signal leaves in dir: nothing of the library's where a
+ * signal handler can list a directory (getdents64); in a build without
+ * it, the directories that were not empty, which tf_reap() takes once
+ * their process is gone.  There, if every entry of dir other than keep
+ * (a name, or NULL) is a directory, they are reaped here; so a test of
+ * "a signal leaves nothing" holds in every build.  -1 if an entry that is
+ * not a directory was left (nothing is then reaped). */
+int tf_test_reap_signal_leftovers(const char *dir, const char *keep);
+/* Whether a directory its owner may not read can be opened at all (as an
+ * anchor: O_PATH, or O_SEARCH), so tf_dir_fd() works on a tf_dir of
+ * mode 0300 for a user who is not root. */
+#define TF_TEST_OPENS_UNREADABLE_DIRS (TF_O_SEARCH != O_RDONLY)
+/* Ends the test as skipped in a build with no unnamed files. */
+void tf_test_need_unnamed(void);
 
 /*
  * The fault sweep: for nth = 1, 2, ... make the nth system call made

@@ -288,18 +288,21 @@ static void dir_handles(void *arg) {
     /* The last round: a mode that denies the owner reading, so the
      * directory's fd is an O_PATH one (when not root). */
     tf_opts o = flags_opts(i < 4 ? modes[i] : 0);
+    if (i == 4 && !TF_TEST_OPENS_UNREADABLE_DIRS && geteuid() != 0)
+      break; /* no O_PATH nor O_SEARCH: such a directory has no fd */
     if (i == 4)
       o.mode = 0300;
     for (how = 0; how < 3; how++) {
       /* For the *at forms the parent's fd (the path form shares the
        * cached one); the directory's own is opened when asked for. */
+      int held = tf_test_dir_fds_held(o.mode);
       if (how == 0)
-        LEAVES(0, tf_dir_create(&d, &o));
+        LEAVES(held, tf_dir_create(&d, &o));
       else if (how == 1)
-        LEAVES(1, tf_dir_createat(&d, dirfd, &o));
+        LEAVES(1 + held, tf_dir_createat(&d, dirfd, &o));
       else
-        LEAVES(1, tf_dir_createat(&d, AT_FDCWD, &o));
-      LEAVES(1, tf_dir_fd(d) < 0 ? -1 : 0); /* its own fd, made now */
+        LEAVES(1 + held, tf_dir_createat(&d, AT_FDCWD, &o));
+      LEAVES(1 - held, tf_dir_fd(d) < 0 ? -1 : 0); /* its own fd, now */
       tf_test_make_tree(tf_dir_fd(d), 2, 2, 2);
       /* A subdirectory its owner may not read: the walk opens it O_PATH
        * to grant itself access (when not root). */
@@ -444,7 +447,7 @@ TEST(test_cloexec_lifecycle_reap_rmtree_and_discovery) {
   /* Registration for cleanup keeps no fd of its own. */
   LEAVES(0, tf_cleanup_on_signals(NULL, 0));
   LEAVES(1, tf_file_create(&f, NULL));
-  LEAVES(0, tf_dir_create(&d, NULL));
+  LEAVES(tf_test_dir_fds_held(0), tf_dir_create(&d, NULL));
   tf_test_make_tree(tf_dir_fd(d), 3, 2, 2);
   LEAVES(0, tf_cleanup_all());
   ASSERT_EQ(tf_test_count_entries("."), 0);

@@ -260,6 +260,7 @@ TEST(test_lifecycle_signal_removes_objects_and_keeps_the_exit_status) {
     status = in_child(killed_by, &sigs[i]);
     ASSERT(WIFSIGNALED(status));
     ASSERT_EQ(WTERMSIG(status), sigs[i]);
+    ASSERT_EQ(tf_test_reap_signal_leftovers(".", "target"), 0);
     assert_listing(".", "target\n");
     unlink("target");
   }
@@ -367,6 +368,9 @@ static void signal_cleanup_stops_then_exit(void *arg) {
  * the library's to remove, and exit() does it with the full walk.
  */
 TEST(test_lifecycle_exit_finishes_a_signal_cleanup_that_stopped_partway) {
+  if (!TF_HAVE_GETDENTS64)
+    SKIP("built without getdents64: a signal handler lists no directory, so "
+         "its cleanup never stops partway inside one");
   int status = in_child(signal_cleanup_stops_then_exit, NULL);
   ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_EQ(tf_test_count_entries("."), 0);

@@ -1182,7 +1182,8 @@ static void tf_dir_links_case(struct victim *v, unsigned mode,
 static void tf_dir_links_unprivileged(void *arg) {
   (void)arg;
   tf_dir_links_case(NULL, 0, 0, 1);
-  tf_dir_links_case(NULL, 0300, 0, 1);
+  if (TF_TEST_OPENS_UNREADABLE_DIRS) /* else such a tf_dir has no fd */
+    tf_dir_links_case(NULL, 0300, 0, 1);
   tf_dir_links_case(NULL, 0, TF_IGNORE_ERRORS | TF_KEEP, 1);
 }
 
@@ -2249,6 +2250,10 @@ TEST(test_rmtree_attack_window_denied_dir_swapped_around_o_path_open) {
   struct victim v;
   char *bad;
   int status;
+  if (!TF_HAVE_O_PATH)
+    SKIP("built without O_PATH: the window of its open does not exist; "
+         "test_rmtree_attack_window_denied_dir_swapped_by_name covers the "
+         "portable path's");
   make_victim();
   put_dir("work");
   set_mode("work", 0755);
@@ -2261,6 +2266,119 @@ TEST(test_rmtree_attack_window_denied_dir_swapped_around_o_path_open) {
   rm_tree("work");
   rm_tree("victim");
   fail_if(bad, "after the O_PATH windows");
+  ASSERT_EQ(status, 0);
+}
+
+/* ------------------- denied directories without O_PATH: the by-name window */
+
+/* Where there is no O_PATH (platform.h), a directory that denies its
+ * owner reading is stat'ed, made 0700 by name (never through a symlink)
+ * and opened, and used only if it is the directory stat'ed.  The act
+ * swaps work/t/deny, before the chmod or between it and the open, for a
+ * link to the victim's 0000 directory or for a decoy directory. */
+static int chmod_hook_after;
+static void (*chmod_hook_act)(void);
+static int chmod_hook_fired;
+
+static int hooked_fchmodat(int dfd, const char *path, mode_t mode, int flags) {
+  int rc;
+  int match = chmod_hook_act != NULL && strcmp(path, "deny") == 0 &&
+              !chmod_hook_fired;
+  if (match && !chmod_hook_after) {
+    chmod_hook_fired = 1;
+    chmod_hook_act();
+  }
+  rc = saved_sys.fchmodat(dfd, path, mode, flags);
+  if (match && chmod_hook_after && rc == 0) {
+    chmod_hook_fired = 1;
+    chmod_hook_act();
+  }
+  return rc;
+}
+
+static void park_deny(void) {
+  CHECK_SYS(chmod("work/t/deny", 0700));
+  CHECK_SYS(rename("work/t/deny", "work/park/deny"));
+  CHECK_SYS(chmod("work/park/deny", 0000));
+}
+
+static void swap_in_link(void) {
+  park_deny();
+  CHECK_SYS(symlink(window_target, "work/t/deny"));
+}
+
+static void swap_in_decoy(void) {
+  park_deny();
+  CHECK_SYS(rename("work/decoy", "work/t/deny"));
+}
+
+static void by_name_case(struct victim *v, int after, void (*act)(void)) {
+  int rc;
+  put_dir("work/park");
+  put_dir("work/t");
+  put_dir("work/t/deny");
+  put_file("work/t/deny/inside", "i", 0600);
+  set_mode("work/t/deny", 0000);
+  put_dir("work/decoy");
+  put_file("work/decoy/keep", "k", 0600);
+  abs_path(window_target, sizeof(window_target), "victim/d0000");
+  chmod_hook_after = after;
+  chmod_hook_act = act;
+  chmod_hook_fired = 0;
+  saved_sys = tf__sys;
+  tf__sys.fchmodat = hooked_fchmodat;
+  rc = tf_rmtreeat(AT_FDCWD, "work/t", 0);
+  unhook();
+  chmod_hook_act = NULL;
+  check_victim_now(v, "after the by-name window");
+  ASSERT_EQ(chmod_hook_fired, 1);
+  /* A link in its place is unlinked like any other (rc 0, or an error
+   * for the directory that could not be opened); a decoy directory is
+   * never emptied: the tree's removal fails. */
+  if (act == swap_in_decoy)
+    ASSERT(rc < 0);
+  ASSERT_MODE(mode_of("victim/d0000"), 0000);
+  /* The parked directory was never opened: still 0000, still full. */
+  ASSERT_MODE(mode_of("work/park/deny"), 0000);
+  if (act == swap_in_decoy)
+    ASSERT(tf_test_exists("work/t/deny/keep"));
+  else
+    ASSERT(!tf_test_exists("work/decoy") || tf_test_exists("work/decoy/keep"));
+  set_mode("work/park/deny", 0700);
+  rm_tree("work/t");
+  rm_tree("work/park");
+  rm_tree("work/decoy");
+}
+
+static void by_name_windows_unprivileged(void *arg) {
+  struct victim v; /* as far as the walker can see it */
+  (void)arg;
+  victim_snapshot(&v, 0);
+  by_name_case(&v, 0, swap_in_link);
+  by_name_case(&v, 1, swap_in_link);
+  by_name_case(&v, 1, swap_in_decoy);
+  victim_end(&v);
+}
+
+TEST(test_rmtree_attack_window_denied_dir_swapped_by_name) {
+  struct victim v;
+  char *bad;
+  int status;
+  if (TF_HAVE_O_PATH)
+    SKIP("built with O_PATH: a denied directory is opened through it (the "
+         "O_PATH window's test runs); this is the portable profile's path");
+  make_victim();
+  put_dir("work");
+  set_mode("work", 0755);
+  give("victim");
+  give("work");
+  victim_snapshot(&v, V_NO_WATCH); /* the walker watches it */
+  status = run_as_walker(by_name_windows_unprivileged, NULL);
+  bad = victim_diff(&v);
+  victim_end(&v);
+  rm_tree("work");
+  rm_tree("victim");
+  fail_if(bad, "after the by-name windows");
   ASSERT_EQ(status, 0);
 }
 
@@ -2853,6 +2971,10 @@ static int with_victim_in_mount_ns(void (*fn)(void *)) {
 }
 
 TEST(test_rmtree_attack_bind_mount_of_victim_left_alone_exdev) {
+  if (!TF_HAVE_STATX)
+    SKIP("built without statx: a Linux bind mount of the same file system "
+         "has the same st_dev, and only STATX_ATTR_MOUNT_ROOT tells it "
+         "(the BSDs' nullfs reports its own st_dev)");
   tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(bind_in_ns), 0);
 }
@@ -2909,6 +3031,10 @@ static void denied_bind_in_ns(void *arg) {
 
 TEST(test_rmtree_attack_bind_mount_of_denied_victim_dir_unprivileged) {
   int status;
+  if (!TF_HAVE_STATX)
+    SKIP("built without statx: a Linux bind mount of the same file system "
+         "has the same st_dev, and only STATX_ATTR_MOUNT_ROOT tells it "
+         "(the BSDs' nullfs reports its own st_dev)");
   tf_test_skip_unless_mount_ns();
   make_victim();
   put_dir("work");
@@ -2987,6 +3113,10 @@ static void rewalk_in_ns(void *arg) {
 }
 
 TEST(test_rmtree_attack_window_rewalk_meets_bind_mount_of_victim) {
+  if (!TF_HAVE_STATX)
+    SKIP("built without statx: a Linux bind mount of the same file system "
+         "has the same st_dev, and only STATX_ATTR_MOUNT_ROOT tells it "
+         "(the BSDs' nullfs reports its own st_dev)");
   tf_test_skip_unless_mount_ns();
   ASSERT_EQ(with_victim_in_mount_ns(rewalk_in_ns), 0);
 }
