@@ -1043,6 +1043,10 @@ thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled
   fi
   echo "- load average (1, 5, 15 min) before measuring: ${LOAD_BEFORE:-?}; after: ${LOAD_AFTER:-?} (the benchmark itself adds about 1)"
   echo "- compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1); libtempfile and tfbench built by make (-O2)"
+  features=$(dirname -- "$(dirname -- "$BIN")")/features
+  if [ -f "$features" ]; then
+    echo "- the build's platform features (\`make features\`, src/platform.h): used: $(sed -n 's/=1$//p' "$features" | tr '\n' ' ' | sed 's/ $//'); done without: $(sed -n 's/=0$//p' "$features" | tr '\n' ' ' | sed 's/ $//')"
+  fi
   echo "- peers: $(for p in $PEERS; do printf '%s; ' "$(impl_name "$p")"; done | sed 's/; $//')"
   echo
   echo "## Method"

@@ -1277,9 +1277,13 @@ TEST_TIMEOUT(test_shared_handles_reap_waits_for_passed_descriptors_and_heirs,
 
 /* Skip unless the test directory's file system keeps birth times: only
  * with one can a directory be told from a later one given its inode
- * number, as tf_dir's cleanup documents. */
+ * number, as tf_dir's cleanup documents.  A build without statx runs
+ * the tests: there a tf_dir holds its directory's fd, so the number is
+ * never given to another. */
 static void skip_unless_birth_times(void) {
   struct tf__stat st;
+  if (tf_test_dir_fds_held(0))
+    return;
   if (tf__sys.statat(AT_FDCWD, ".", &st) != 0)
     FAIL("statat: %s", strerror(errno));
   if (st.birth_sec == 0 && st.birth_nsec == 0)
@@ -1320,7 +1324,7 @@ TEST_TIMEOUT(test_shared_handles_dir_whose_inode_is_reused_is_left_alone,
     snprintf(path, sizeof(path), "%s", tf_dir_path(d));
     /* Every other round, the handle's fd was opened before: then it holds
      * the old directory, whose number can not be reused. */
-    opened = tries % 2 == 0;
+    opened = tries % 2 == 0 || tf_test_dir_fds_held(0);
     if (opened)
       ASSERT_GE(tf_dir_fd(d), 0);
     reused = replace_dir(path);
