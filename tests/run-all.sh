@@ -103,8 +103,9 @@ if wanted header; then
   mkdir "$hdir"
   arch=${CC#"${CC%% *}"}   # the options in CC (gcc -m32: -m32)
   strict="-pedantic -Wall -Wextra -Werror -Iinclude"
-  # (a cross build: the user's CPPFLAGS may be where the target's headers are)
-  [ -n "$cross" ] && strict="$strict ${CPPFLAGS:-}"
+  # (a build for another target, cross or -m32: the user's CPPFLAGS may
+  # say where its headers are)
+  [ -n "$cross$arch" ] && strict="$strict ${CPPFLAGS:-}"
   musl=
   case ${CC%% *} in *musl*) musl=1 ;; esac
   # header_case NAME LINKER COMPILER OPTIONS...: compile (with the
