@@ -19,8 +19,11 @@
 # PROFILE=posix builds the portable profile (build/<compiler>-posix): every
 # Linux-only feature off (src/platform.h lists them), funopen() from
 # libbsd for the streams; the code paths of the BSDs and macOS, run here.
-# CROSS_RUN=CMD runs the unit tests through CMD (qemu-s390x -L ...) for a
-# cross-compiled build.
+# CROSS_RUN=CMD runs a cross-compiled build's programs through CMD, a
+# qemu-user emulator (qemu-s390x -L /usr/s390x-linux-gnu, qemu-i386 -L /):
+# the unit tests (and the helper they strace), the header's and install's
+# programs; the command line's scripts, which need a native tmpf, are
+# skipped with the reason (tests/run-all.sh).
 #
 # Objects go to build/<compiler>/ (CC with its options, e.g. build/cc,
 # build/gcc-m32), and that directory remembers the compiler and flags it

@@ -17,9 +17,13 @@
 #   TF_TEST_ONLY   run only the unit tests and suites whose name contains it
 #   TF_TEST_WRAP   a command the unit tests run under (valgrind ...); a
 #                  qemu-user emulator (make CROSS_RUN=...) makes a cross build
+#   PROFILE        the build's profile (make PROFILE=posix), and
+#   TF_TEST_LIBS   what a program linked with libtempfile.a also needs
 BUILD=${BUILD:-build/cc}
 CC=${CC:-cc}
 MAKE=${MAKE:-make}
+PROFILE=${PROFILE:-}
+TF_TEST_LIBS=${TF_TEST_LIBS:-}
 only=${TF_TEST_ONLY:-}
 jobs=${TF_TEST_JOBS:-}
 [ -n "$jobs" ] || jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
@@ -36,6 +40,14 @@ case ${TF_TEST_WRAP%% *} in qemu-* | */qemu-*) cross=1 ;; esac
 xrun=${cross:+$TF_TEST_WRAP}
 TF_TEST_EMULATOR=$xrun
 export TF_TEST_EMULATOR
+
+# The build's platform switches, as TF_HAVE_NAME=0|1 for the command
+# line's tests of one code path (make writes $BUILD/features).
+if [ -f "$BUILD/features" ]; then
+  while IFS='=' read -r name value; do
+    export "TF_HAVE_$name=$value"
+  done < "$BUILD/features"
+fi
 
 passed=0
 failed=0
@@ -125,7 +137,7 @@ if wanted header; then
       skip "header_${hname}_links_and_runs" "$LINKER_WHY"
       return
     fi
-    $hlink $harch $SAN -o "$hdir/$hname" "$hdir/$hname.o" "$BUILD/libtempfile.a" -pthread &&
+    $hlink $harch $SAN -o "$hdir/$hname" "$hdir/$hname.o" "$BUILD/libtempfile.a" -pthread $TF_TEST_LIBS &&
       TMPDIR=$hdir $TF_TEST_WRAP "$hdir/$hname" > /dev/null
     result "header_${hname}_links_and_runs" $?
   }
@@ -188,6 +200,16 @@ if wanted exports; then
     readelf -d "$BUILD/dist/tmpf" | grep -q 'NEEDED.*libtempfile\.so\.[0-9]*\]' &&
       ! readelf -d "$BUILD/dist/tmpf" | grep -q -E 'RPATH|RUNPATH'
     result exports_installed_tmpf_links_the_shared_library_without_rpath $?
+    if [ "$PROFILE" = posix ]; then
+      # The portable profile calls none of the Linux-only functions (nor
+      # any raw system call): what a BSD or macOS libc lacks.
+      linux_only='fopencookie|getrandom|renameat2|statx|[fl]?[gs]etxattr|f?removexattr|secure_getenv|syscall|copy_file_range|sync_file_range|prctl|fstatfs|__fsetlocking'
+      bad=$(nm -u "$BUILD/libtempfile.a" "$BUILD/tmpf" 2>/dev/null |
+            awk '{print $NF}' | sed 's/@.*//' | grep -E -x "$linux_only" | sort -u | tr '\n' ' ')
+      [ -z "$bad" ]
+      result exports_posix_profile_calls_no_linux_only_function $?
+      [ -n "$bad" ] && echo "    called: $bad"
+    fi
   else
     skip exports "no nm or readelf (binutils) to read the libraries with"
   fi
@@ -239,7 +261,7 @@ if wanted install; then
   dest=$scratch/install
   inst="$dest/opt/tf"
   mkdir "$dest"
-  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
+  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PROFILE="$PROFILE" PREFIX=/opt/tf DESTDIR="$dest" install >/dev/null &&
     test -f "$inst/include/tempfile.h" && test -f "$inst/lib/libtempfile.a" &&
     test -L "$inst/lib/libtempfile.so" && test -f "$inst/share/man/man3/tempfile.3" &&
     test -x "$inst/bin/tmpf" && test -f "$inst/share/man/man1/tmpf.1" &&
@@ -250,7 +272,7 @@ if wanted install; then
     LD_LIBRARY_PATH="$inst/lib" $xrun "$inst/bin/tmpf" mktemp -u > /dev/null
   result install_honours_prefix_and_destdir_and_links $?
   rm -f "$dest/use" "$dest/use.c"
-  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PREFIX=/opt/tf DESTDIR="$dest" uninstall >/dev/null &&
+  $MAKE -s BUILD="$BUILD" CC="$CC" SAN="$SAN" PROFILE="$PROFILE" PREFIX=/opt/tf DESTDIR="$dest" uninstall >/dev/null &&
     [ -z "$(find "$dest" -type f -o -type l)" ]
   result install_uninstall_removes_everything_installed $?
 fi
