@@ -2184,12 +2184,17 @@ TEST(test_rmtree_attack_window_listing_to_open_dir_becomes_link_or_fifo) {
  * O_PATH and made 0700 through that fd.  The act swaps it for a link to
  * the victim's 0000 directory (the walker's own, so a chmod through the
  * name would succeed) before or after that O_PATH open. */
-static void denied_act(int dfd) {
-  (void)dfd;
-  /* moving a directory to another parent needs write permission on it */
+/* Moves work/t/deny to work/park, 0000 again there (moving a directory
+ * to another parent needs write permission on it). */
+static void park_deny(void) {
   CHECK_SYS(chmod("work/t/deny", 0700));
   CHECK_SYS(rename("work/t/deny", "work/park/deny"));
   CHECK_SYS(chmod("work/park/deny", 0000));
+}
+
+static void denied_act(int dfd) {
+  (void)dfd;
+  park_deny();
   CHECK_SYS(symlink(window_target, "work/t/deny"));
 }
 
@@ -2246,27 +2251,35 @@ static void denied_windows_unprivileged(void *arg) {
   victim_end(&v);
 }
 
-TEST(test_rmtree_attack_window_denied_dir_swapped_around_o_path_open) {
+/* The victim and work/ given to the walker, who runs windows(); the
+ * victim must come out unchanged. */
+static void denied_windows_as_walker(void (*windows)(void *),
+                                     const char *when) {
   struct victim v;
   char *bad;
   int status;
-  if (!TF_HAVE_O_PATH)
-    SKIP("built without O_PATH: the window of its open does not exist; "
-         "test_rmtree_attack_window_denied_dir_swapped_by_name covers the "
-         "portable path's");
   make_victim();
   put_dir("work");
   set_mode("work", 0755);
   give("victim");
   give("work");
   victim_snapshot(&v, V_NO_WATCH); /* the walker watches it */
-  status = run_as_walker(denied_windows_unprivileged, NULL);
+  status = run_as_walker(windows, NULL);
   bad = victim_diff(&v);
   victim_end(&v);
   rm_tree("work");
   rm_tree("victim");
-  fail_if(bad, "after the O_PATH windows");
+  fail_if(bad, when);
   ASSERT_EQ(status, 0);
+}
+
+TEST(test_rmtree_attack_window_denied_dir_swapped_around_o_path_open) {
+  if (!TF_HAVE_O_PATH)
+    SKIP("built without O_PATH: the window of its open does not exist; "
+         "test_rmtree_attack_window_denied_dir_swapped_by_name covers the "
+         "portable path's");
+  denied_windows_as_walker(denied_windows_unprivileged,
+                           "after the O_PATH windows");
 }
 
 /* ------------------- denied directories without O_PATH: the by-name window */
@@ -2294,12 +2307,6 @@ static int hooked_fchmodat(int dfd, const char *path, mode_t mode, int flags) {
     chmod_hook_act();
   }
   return rc;
-}
-
-static void park_deny(void) {
-  CHECK_SYS(chmod("work/t/deny", 0700));
-  CHECK_SYS(rename("work/t/deny", "work/park/deny"));
-  CHECK_SYS(chmod("work/park/deny", 0000));
 }
 
 static void swap_in_link(void) {
@@ -2361,25 +2368,11 @@ static void by_name_windows_unprivileged(void *arg) {
 }
 
 TEST(test_rmtree_attack_window_denied_dir_swapped_by_name) {
-  struct victim v;
-  char *bad;
-  int status;
   if (TF_HAVE_O_PATH)
     SKIP("built with O_PATH: a denied directory is opened through it (the "
          "O_PATH window's test runs); this is the portable profile's path");
-  make_victim();
-  put_dir("work");
-  set_mode("work", 0755);
-  give("victim");
-  give("work");
-  victim_snapshot(&v, V_NO_WATCH); /* the walker watches it */
-  status = run_as_walker(by_name_windows_unprivileged, NULL);
-  bad = victim_diff(&v);
-  victim_end(&v);
-  rm_tree("work");
-  rm_tree("victim");
-  fail_if(bad, "after the by-name windows");
-  ASSERT_EQ(status, 0);
+  denied_windows_as_walker(by_name_windows_unprivileged,
+                           "after the by-name windows");
 }
 
 /* ------------------------------------------ the ".." reopen past the window */
