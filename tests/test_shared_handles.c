@@ -1439,11 +1439,16 @@ static void race_wait(int stage) {
   pthread_mutex_unlock(&race.lock);
 }
 
+/* Set by the slow thread itself: pthread_create() may store the new
+ * thread's id only after the thread has started (musl does), so
+ * comparing with race.slow could miss its first openat. */
+static __thread int in_slow_thread;
+
 /* In front of the library's openat: the slow thread's anchor opens, then
  * waits for the fast thread. */
 static int openat_slowly(int dirfd, const char *path, int flags, mode_t mode) {
   int fd = race.saved_openat(dirfd, path, flags, mode);
-  if (fd >= 0 && pthread_equal(pthread_self(), race.slow) &&
+  if (fd >= 0 && in_slow_thread &&
       dirfd == AT_FDCWD && (flags & O_DIRECTORY) &&
       strcmp(path, race.dir) == 0 && race.stage == 0) {
     race_stage(1);
@@ -1461,6 +1466,7 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
 static void *slow_creator(void *arg) {
   tf_opts *o = arg;
   tf_file *f = NULL;
+  in_slow_thread = 1;
   if (tf_file_create(&f, o) != 0)
     return NULL;
   return f;
