@@ -247,12 +247,15 @@ int tf_dir_cleanup(tf_dir *d) {
 
 int tf_dir_free(tf_dir *d) {
   int rc = 0;
+  pid_t outer;
   if (d == NULL)
     return 0;
+  outer = tf__pid_scope_begin(); /* its ownership checks: one getpid() */
   if (!(d->flags & TF_KEEP))
     rc = tf_dir_cleanup(d);
   if (d->owner == tf__current_pid())
     tf__life_end(&d->life);
+  tf__pid_scope_end(outer);
   tf__close_quiet(d->fd);
   tf__anchor_put(d->anchor);
   tf__freemem(d->path);

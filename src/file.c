@@ -174,12 +174,15 @@ int tf_file_keep(tf_file *f) {
 
 int tf_file_free(tf_file *f) {
   int rc, rc_delete;
+  pid_t outer;
   if (f == NULL)
     return 0;
+  outer = tf__pid_scope_begin(); /* its ownership checks: one getpid() */
   rc_delete = delete_file(f); /* first, as in tf_file_close() */
   rc = close_fd(f);
   if (owned_here(f))
     tf__life_end(&f->life); /* also when the delete failed */
+  tf__pid_scope_end(outer);
   tf__anchor_put(f->anchor);
   tf__freemem(f->path);
   tf__freemem(f);

@@ -58,8 +58,8 @@ static int build_in(void *out, struct tf__place *p, int is_at,
   return rc;
 }
 
-int tf__handle_create(void *out, int dirfd, int is_at, const tf_opts *opts,
-                      unsigned allowed_flags, tf__build_fn build) {
+static int create_handle(void *out, int dirfd, int is_at, const tf_opts *opts,
+                         unsigned allowed_flags, tf__build_fn build) {
   struct tf__place p;
   struct tf__name n;
   struct tf__creation c;
@@ -103,5 +103,14 @@ int tf__handle_create(void *out, int dirfd, int is_at, const tf_opts *opts,
     tf__freemem(p.path);
     tf__anchor_put(p.anchor);
   }
+  return rc;
+}
+
+/* One pid for the whole creation (name, owner, registry, ledger). */
+int tf__handle_create(void *out, int dirfd, int is_at, const tf_opts *opts,
+                      unsigned allowed_flags, tf__build_fn build) {
+  pid_t outer = tf__pid_scope_begin();
+  int rc = create_handle(out, dirfd, is_at, opts, allowed_flags, build);
+  tf__pid_scope_end(outer);
   return rc;
 }

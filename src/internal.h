@@ -456,6 +456,11 @@ void tf__hold_across_fork(pthread_mutex_t *m);
 /* process.c: the pid of the calling process, without a system call where the
  * platform allows (takes tf__process_lock). */
 pid_t tf__current_pid(void);
+/* Around a library call that checks ownership more than once: where
+ * fork is noticed by getpid() (no MADV_WIPEONFORK), one getpid() serves
+ * the whole call.  begin returns what end restores (calls nest). */
+pid_t tf__pid_scope_begin(void);
+void tf__pid_scope_end(pid_t outer);
 
 /* random.c: len random name characters.  They come from
  * tf__name_source, called with tf__process_lock held: the pool of OS

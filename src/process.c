@@ -63,12 +63,22 @@ static void after_fork(void) {
       pthread_mutex_unlock(table_locks[i]);
 }
 
+/* Where fork is noticed by getpid() (no MADV_WIPEONFORK), the pid of the
+ * process for the rest of one library call, so that the call's checks
+ * of ownership cost one getpid() between them (tf__pid_scope_begin()):
+ * the thread making the call can not change process during it.  0: no
+ * call in progress in this thread. */
+static __thread pid_t scoped_pid;
+
 /* A child made by fork() wipes the block itself as well: where madvise()
  * accepts MADV_WIPEONFORK but does nothing (qemu-user), the child would
- * otherwise take its parent's pid and random names for its own. */
+ * otherwise take its parent's pid and random names for its own.  (And a
+ * fork() from a signal handler interrupting a call leaves the child no
+ * parent's pid in scope.) */
 static void after_fork_in_child(void) {
   if (wiped_on_fork != NULL)
     memset(wiped_on_fork, 0, sizeof(*wiped_on_fork));
+  scoped_pid = 0;
   after_fork();
 }
 
@@ -110,11 +120,27 @@ struct tf__process *tf__process(void) {
     return wiped_on_fork;
   }
   {
-    pid_t pid = getpid();
+    pid_t pid = scoped_pid != 0 ? scoped_pid : getpid();
     if (fallback_block.pid != pid)
       start_process_block(&fallback_block, pid);
   }
   return &fallback_block;
+}
+
+pid_t tf__pid_scope_begin(void) {
+  pid_t outer;
+  tf__lib_init();
+  if (wiped_on_fork != NULL)
+    return 0; /* no getpid() to save: the thread-local is never touched */
+  outer = scoped_pid;
+  if (outer == 0)
+    scoped_pid = getpid();
+  return outer;
+}
+
+void tf__pid_scope_end(pid_t outer) {
+  if (wiped_on_fork == NULL)
+    scoped_pid = outer;
 }
 
 pid_t tf__current_pid(void) {
