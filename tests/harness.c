@@ -379,6 +379,45 @@ enum tf_test_path tf_test_use_path(enum tf_test_path p) {
   return TF_TEST_HAS_UNNAMED ? p : NAMED;
 }
 
+pid_t tf_test_start_child(void (*fn)(void *, int), void *arg, int *ready) {
+  int p[2];
+  pid_t pid;
+  CHECK_SYS(pipe2(p, O_CLOEXEC));
+  fflush(NULL);
+  pid = fork();
+  if (pid < 0)
+    FAIL("fork: %s", strerror(errno));
+  if (pid == 0) {
+    close(p[0]);
+    fn(arg, p[1]);
+    for (;;)
+      pause();
+  }
+  close(p[1]);
+  *ready = p[0];
+  return pid;
+}
+
+void tf_test_signal_ready(int fd, char c) {
+  if (write(fd, &c, 1) != 1)
+    _exit(99);
+}
+
+char tf_test_wait_ready(int fd, pid_t pid) {
+  char c;
+  ssize_t n;
+  do
+    n = read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    int status;
+    waitpid(pid, &status, 0);
+    FAIL("child %ld died before it was ready (status 0x%x)", (long)pid,
+         status);
+  }
+  return c;
+}
+
 int tf_test_dir_fds_held(mode_t mode) {
   if (TF_HAVE_STATX)
     return 0;

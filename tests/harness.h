@@ -14,6 +14,21 @@
 #include "platform.h"
 
 #include <errno.h>
+
+/* Children that exit() holding live handles leak them on purpose: that
+ * is what exit cleanup is for.  LeakSanitizer must not fail them. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LEAK_ON_PURPOSE() __lsan_disable()
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#define LEAK_ON_PURPOSE() __lsan_disable()
+#endif
+#endif
+#ifndef LEAK_ON_PURPOSE
+#define LEAK_ON_PURPOSE() ((void)0)
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +269,14 @@ int tf_test_reap_signal_leftovers(const char *dir, const char *keep);
  * anchor: O_PATH, or O_SEARCH), so tf_dir_fd() works on a tf_dir of
  * mode 0300 for a user who is not root. */
 #define TF_TEST_OPENS_UNREADABLE_DIRS (TF_O_SEARCH != O_RDONLY)
+/* Children that run a scene and wait to be killed: tf_test_start_child()
+ * forks one that runs fn(arg, ready_fd) and then pauses for ever; fn
+ * calls tf_test_signal_ready(ready_fd, c) when its objects are in place,
+ * and the parent's tf_test_wait_ready(*ready, pid) returns that byte, or
+ * fails the test if the child died first (the fd stays open). */
+pid_t tf_test_start_child(void (*fn)(void *, int), void *arg, int *ready);
+void tf_test_signal_ready(int fd, char c);
+char tf_test_wait_ready(int fd, pid_t pid);
 /* Ends the test as skipped in a build with no unnamed files. */
 void tf_test_need_unnamed(void);
 

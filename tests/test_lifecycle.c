@@ -20,21 +20,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* Children that exit() holding live handles leak them on purpose: that
- * is what exit cleanup is for.  LeakSanitizer must not fail them. */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_ON_PURPOSE() __lsan_disable()
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_ON_PURPOSE() __lsan_disable()
-#endif
-#endif
-#ifndef LEAK_ON_PURPOSE
-#define LEAK_ON_PURPOSE() ((void)0)
-#endif
-
 /* dir's listing is exactly expected. */
 static void assert_listing(const char *dir, const char *expected) {
   char *l = tf_test_listing(dir);

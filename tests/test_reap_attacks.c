@@ -143,48 +143,6 @@ static void drop_privileges(void) {
     FAIL("still root after setuid");
 }
 
-/* A child that runs fn(arg, ready_fd) and then waits to be killed: fn
- * writes one byte to ready_fd when its objects are in place. */
-static pid_t start_child(void (*fn)(void *, int), void *arg, int *ready) {
-  int p[2];
-  pid_t pid;
-  CHECK_SYS(pipe2(p, O_CLOEXEC));
-  fflush(NULL);
-  pid = fork();
-  if (pid < 0)
-    FAIL("fork: %s", strerror(errno));
-  if (pid == 0) {
-    close(p[0]);
-    fn(arg, p[1]);
-    for (;;)
-      pause();
-  }
-  close(p[1]);
-  *ready = p[0];
-  return pid;
-}
-
-static void signal_ready(int fd, char c) {
-  if (write(fd, &c, 1) != 1)
-    _exit(99);
-}
-
-/* Wait for the child's byte; fail if it died first. */
-static char wait_ready(int fd, pid_t pid) {
-  char c;
-  ssize_t n;
-  do
-    n = read(fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) {
-    int status;
-    waitpid(pid, &status, 0);
-    FAIL("child %ld died before it was ready (status 0x%x)", (long)pid,
-         status);
-  }
-  return c;
-}
-
 static void kill_and_reap_child(pid_t pid) {
   int status;
   CHECK_SYS(kill(pid, SIGKILL));
@@ -298,7 +256,7 @@ static void kid_files(void *arg, int ready) {
   snprintf(sc->hardlink, sizeof(sc->hardlink), "hardlink-to-leftover");
   snprintf(link_path, sizeof(link_path), ARENA "/%s", sc->hardlink);
   CHECK_SYS(link(tf_file_path(written), link_path));
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* Directories with trees: subdirectories, files, symlinks out of the
@@ -335,7 +293,7 @@ static void kid_dirs(void *arg, int ready) {
   ASSERT_OK(tf_dir_create(&d2, &o));
   fill_tree(tf_dir_fd(d2), sc);
   made_add(&sc->dirs, base(tf_dir_path(d2)), 1);
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* Atomic writes in progress on existing targets: unnamed (nothing named
@@ -359,7 +317,7 @@ static void kid_atomic_unnamed(void *arg, int ready) {
       FAIL("no hidden file for target-unnamed-2");
     made_add(&sc->hidden2, name, 0);
   }
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 static void kid_atomic_named(void *arg, int ready) {
@@ -373,7 +331,7 @@ static void kid_atomic_named(void *arg, int ready) {
   if (!find_entry(ARENA, ".target-named.tf-", name, sizeof(name)))
     FAIL("no hidden file for the named fallback");
   made_add(&sc->hidden, name, 0);
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* Kept and published objects of a process that is then killed: none of
@@ -401,7 +359,7 @@ static void kid_keeper(void *arg, int ready) {
   write_all(tf_file_fd(published), "published");
   ASSERT_OK(tf_file_publish(published, ARENA "/published-final", 0, 0));
   made_add(&sc->keeper, "published-final", 0);
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* The live process: a written file, a closed TF_DELETE_ON_FREE file, a
@@ -435,7 +393,7 @@ static void kid_live(void *arg, int ready) {
   if (!find_entry(ARENA, ".target-live.tf-", name, sizeof(name)))
     FAIL("no hidden file for the live atomic write");
   made_add(&sc->live, name, 0);
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 
   if (read(cmdfd, &cmd, 1) != 1)
     _exit(97);
@@ -462,12 +420,12 @@ static void kid_live(void *arg, int ready) {
   snprintf(path, sizeof(path), ARENA "/%s", sc->live.name[3]);
   if (stat(path, &st) != 0 || st.st_size != 9)
     goto bad;
-  signal_ready(ready, 'k');
+  tf_test_signal_ready(ready, 'k');
   return;
 bad:
   fprintf(stderr, "    live process: an object is lost: %s\n",
           strerror(errno));
-  signal_ready(ready, 'x');
+  tf_test_signal_ready(ready, 'x');
 }
 
 static void assert_arena_has(const char *name) {
@@ -614,14 +572,14 @@ TEST_TIMEOUT(test_reap_attacks_sigkill_then_reap_takes_exactly_the_leftovers,
   /* The live one. */
   CHECK_SYS(pipe2(cmd, O_CLOEXEC));
   box->cmdfd = cmd[0];
-  live = start_child(kid_live, box, &live_ready);
+  live = tf_test_start_child(kid_live, box, &live_ready);
   close(cmd[0]);
-  ASSERT_EQ(wait_ready(live_ready, live), 'r');
+  ASSERT_EQ(tf_test_wait_ready(live_ready, live), 'r');
   /* The ones that die. */
   for (i = 0; i < 5; i++)
-    kids[i] = start_child(kinds[i], sc, &ready[i]);
+    kids[i] = tf_test_start_child(kinds[i], sc, &ready[i]);
   for (i = 0; i < 5; i++) {
-    ASSERT_EQ(wait_ready(ready[i], kids[i]), 'r');
+    ASSERT_EQ(tf_test_wait_ready(ready[i], kids[i]), 'r');
     close(ready[i]);
   }
   for (i = 0; i < 5; i++)
@@ -692,7 +650,7 @@ TEST_TIMEOUT(test_reap_attacks_sigkill_then_reap_takes_exactly_the_leftovers,
 
   /* The live process's objects all still work. */
   ASSERT_EQ(write(cmd[1], "c", 1), 1);
-  ASSERT_EQ(wait_ready(live_ready, live), 'k');
+  ASSERT_EQ(tf_test_wait_ready(live_ready, live), 'k');
   close(cmd[1]);
   close(live_ready);
 
@@ -1327,7 +1285,7 @@ static void churn_child(int ready, int main_blocks) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
   }
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
   for (;;)
     pause();
 }
@@ -1355,7 +1313,7 @@ TEST_TIMEOUT(test_reap_attacks_sigterm_into_creating_threads_leaves_nothing,
       churn_child(p[1], it % 2);
     }
     close(p[1]);
-    (void)wait_ready(p[0], pid);
+    (void)tf_test_wait_ready(p[0], pid);
     close(p[0]);
     rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
     tf_test_sleep_us((long)((rnd >> 33) % 3000));
@@ -1440,7 +1398,7 @@ static void sig_kid_deep(void *arg, int ready) {
   build_deep(tf_dir_fd(d));
   fd = tf_dir_fd(d);
   CHECK_SYS(symlinkat(t->victim, fd, "link-to-victim"));
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* Path of the file at level in top (static). */
@@ -1495,8 +1453,8 @@ TEST_TIMEOUT(test_reap_attacks_signal_walk_empties_a_deep_tree_to_its_limit,
   make_sigdir();
   snprintf(t->victim, sizeof(t->victim), "%s/victim", tf_test_dir());
   put_file("victim", "victim");
-  pid = start_child(sig_kid_deep, t, &ready);
-  (void)wait_ready(ready, pid);
+  pid = tf_test_start_child(sig_kid_deep, t, &ready);
+  (void)tf_test_wait_ready(ready, pid);
   close(ready);
   ASSERT(tf_test_exists(level_file(t->top, DEPTH)));
   sigterm_child(pid);
@@ -1534,7 +1492,7 @@ static void sig_kid_noread(void *arg, int ready) {
   close(SYSV(openat(fd, "nothing/f", O_CREAT | O_WRONLY | O_CLOEXEC,
                          0600)));
   CHECK_SYS(fchmodat(fd, "nothing", 0, 0)); /* no permission at all */
-  signal_ready(ready, 'r');
+  tf_test_signal_ready(ready, 'r');
 }
 
 /*
@@ -1554,8 +1512,8 @@ TEST_TIMEOUT(test_reap_attacks_signal_walk_removes_unreadable_directories,
   int ready, left;
   char path[PATH_MAX], listing[512] = "";
   make_sigdir();
-  pid = start_child(sig_kid_noread, t, &ready);
-  (void)wait_ready(ready, pid);
+  pid = tf_test_start_child(sig_kid_noread, t, &ready);
+  (void)tf_test_wait_ready(ready, pid);
   close(ready);
   sigterm_child(pid);
   left = tf_test_count_entries(SIGDIR);

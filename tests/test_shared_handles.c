@@ -35,21 +35,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Children that exit() holding live handles leak them on purpose: that
- * is what exit cleanup is for.  LeakSanitizer must not fail them. */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_ON_PURPOSE() __lsan_disable()
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_ON_PURPOSE() __lsan_disable()
-#endif
-#endif
-#ifndef LEAK_ON_PURPOSE
-#define LEAK_ON_PURPOSE() ((void)0)
-#endif
-
 /* ---------------------------------------------------------------- helpers */
 
 /* dir/name, in one of a few rotating buffers (so that a result may be
@@ -299,49 +284,6 @@ static int in_child(void (*fn)(void *), void *arg) {
   }
   CHECK_SYS(waitpid(pid, &status, 0));
   return status;
-}
-
-/* A child that runs fn(arg, ready_fd) and then waits to be killed: fn
- * writes one byte to ready_fd when its objects are in place. */
-static pid_t start_child(void (*fn)(void *, int), void *arg, int *ready) {
-  int p[2];
-  pid_t pid;
-  CHECK_SYS(pipe2(p, O_CLOEXEC));
-  fflush(NULL);
-  pid = fork();
-  if (pid < 0)
-    FAIL("fork: %s", strerror(errno));
-  if (pid == 0) {
-    close(p[0]);
-    fn(arg, p[1]);
-    for (;;)
-      pause();
-  }
-  close(p[1]);
-  *ready = p[0];
-  return pid;
-}
-
-static void signal_ready(int fd) {
-  if (write(fd, "r", 1) != 1)
-    _exit(99);
-}
-
-/* Wait for the child's byte (then close the pipe); fail if it died
- * first. */
-static void wait_ready(int fd, pid_t pid) {
-  char c;
-  ssize_t n;
-  do
-    n = read(fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n != 1) {
-    int status;
-    waitpid(pid, &status, 0);
-    FAIL("child %ld died before it was ready (status 0x%x)", (long)pid,
-         status);
-  }
 }
 
 static void kill_and_wait(pid_t pid) {
@@ -955,7 +897,7 @@ static void kid_victim(void *arg, int ready) {
   ASSERT_OK(tf_file_create(&k, &o));
   snprintf(sc->kept, sizeof(sc->kept), "%s", base(tf_file_path(k)));
   ledger_of_must(tf_file_path(f1), getpid(), sc->victim.ledger);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* A live process with a tracked file and directory in the arena. */
@@ -973,7 +915,7 @@ static void kid_live(void *arg, int ready) {
   tree_by_path(tf_dir_path(d));
   made_add(&sc->live, tf_dir_path(d), 1);
   ledger_of_must(tf_file_path(f), getpid(), sc->live.ledger);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 /* A third process's claim: a shared lock on the victim's file. */
@@ -982,7 +924,7 @@ static void kid_claimer(void *arg, int ready) {
   int fd = open(sc->claimed, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) != 0)
     _exit(97);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST_TIMEOUT(test_shared_handles_reap_takes_a_killed_creators_objects_only,
@@ -994,12 +936,15 @@ TEST_TIMEOUT(test_shared_handles_reap_takes_a_killed_creators_objects_only,
   snprintf(sc->arena, sizeof(sc->arena), "%s", in_test("arena"));
   put_dir(sc->arena);
   tf_test_write_file(join(sc->arena, "plain"), "plain");
-  victim = start_child(kid_victim, sc, &ready);
-  wait_ready(ready, victim);
-  live = start_child(kid_live, sc, &ready);
-  wait_ready(ready, live);
-  claimer = start_child(kid_claimer, sc, &ready);
-  wait_ready(ready, claimer);
+  victim = tf_test_start_child(kid_victim, sc, &ready);
+  tf_test_wait_ready(ready, victim);
+  close(ready);
+  live = tf_test_start_child(kid_live, sc, &ready);
+  tf_test_wait_ready(ready, live);
+  close(ready);
+  claimer = tf_test_start_child(kid_claimer, sc, &ready);
+  tf_test_wait_ready(ready, claimer);
+  close(ready);
   ASSERT_EQ(sc->victim.n, 5);
   ASSERT(strcmp(sc->victim.ledger, sc->live.ledger) != 0);
   kill_and_wait(victim);
@@ -1084,7 +1029,7 @@ static void kid_two_dirs(void *arg, int ready) {
   made_add(&t->two, tf_dir_path(dd2), 1);
   ledger_of_must(tf_file_path(f1), getpid(), t->one.ledger);
   ledger_of_must(tf_file_path(f2), getpid(), t->two.ledger);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST(test_shared_handles_reap_keeps_the_ledger_until_every_directory_is_reaped) {
@@ -1097,8 +1042,9 @@ TEST(test_shared_handles_reap_keeps_the_ledger_until_every_directory_is_reaped) 
   snprintf(t->d2, sizeof(t->d2), "%s", in_test("d2"));
   put_dir(t->d1);
   put_dir(t->d2);
-  kid = start_child(kid_two_dirs, t, &ready);
-  wait_ready(ready, kid);
+  kid = tf_test_start_child(kid_two_dirs, t, &ready);
+  tf_test_wait_ready(ready, kid);
+  close(ready);
   ASSERT_STR_EQ(t->one.ledger, t->two.ledger);
   kill_and_wait(kid);
   CHECK_SYS(rename(t->d2, moved));
@@ -1173,7 +1119,7 @@ static void kid_execs_heir(void *arg, int ready) {
   }
   if (pid < 0)
     _exit(96);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 static void kid_forks_heir(void *arg, int ready) {
@@ -1203,7 +1149,7 @@ static void kid_forks_heir(void *arg, int ready) {
   if (pid < 0)
     _exit(96);
   sc->heir_pid = pid;
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST_TIMEOUT(test_shared_handles_reap_waits_for_passed_descriptors_and_heirs,
@@ -1223,14 +1169,16 @@ TEST_TIMEOUT(test_shared_handles_reap_waits_for_passed_descriptors_and_heirs,
   sc->rdy = rdy[1];
   sc->gate = gate[0];
   sc->gate_w = gate[1];
-  k1 = start_child(kid_execs_heir, sc, &ready);
-  wait_ready(ready, k1);
+  k1 = tf_test_start_child(kid_execs_heir, sc, &ready);
+  tf_test_wait_ready(ready, k1);
+  close(ready);
   close(ctl[0]);
   close(rdy[1]);
   ASSERT_EQ(read(rdy[0], &c, 1), 1); /* the program runs: exec'd */
   close(rdy[0]);
-  k2 = start_child(kid_forks_heir, sc, &ready);
-  wait_ready(ready, k2);
+  k2 = tf_test_start_child(kid_forks_heir, sc, &ready);
+  tf_test_wait_ready(ready, k2);
+  close(ready);
   close(gate[0]);
   kill_and_wait(k1);
   kill_and_wait(k2);
@@ -1842,7 +1790,7 @@ static void kid_many(void *arg, int ready) {
   }
   for (i = 0; i < KILLED_OBJECTS; i++)
     assert_in_ledger(m[i].path, k->ledger);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST_TIMEOUT(test_shared_handles_ledger_grows_past_one_segment, 60) {
@@ -1897,8 +1845,9 @@ TEST_TIMEOUT(test_shared_handles_ledger_grows_past_one_segment, 60) {
 
   /* A killed process's 200 live objects: all reaped, the ledger gone. */
   snprintf(k->D, sizeof(k->D), "%s", D);
-  kid = start_child(kid_many, k, &ready);
-  wait_ready(ready, kid);
+  kid = tf_test_start_child(kid_many, k, &ready);
+  tf_test_wait_ready(ready, kid);
+  close(ready);
   kill_and_wait(kid);
   ASSERT(ledger_exists(k->ledger));
   CHECK_SYS(stat(ledger_path(k->ledger), &st));
@@ -1938,7 +1887,7 @@ static void kid_finds_its_name_taken(void *arg, int ready) {
   ASSERT_EQ(tf_test_recorded_pid(path, NULL), (long)getpid());
   ASSERT_ERR(tf_dir_cleanup(d), -ESTALE);
   ASSERT_EQ(tf_test_recorded_pid(path, NULL), -1);
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST(test_shared_handles_a_taken_name_is_never_reaped_for_the_creator) {
@@ -1947,8 +1896,9 @@ TEST(test_shared_handles_a_taken_name_is_never_reaped_for_the_creator) {
   pid_t kid;
   int ready;
   put_dir(in_test("arena"));
-  kid = start_child(kid_finds_its_name_taken, path, &ready);
-  wait_ready(ready, kid);
+  kid = tf_test_start_child(kid_finds_its_name_taken, path, &ready);
+  tf_test_wait_ready(ready, kid);
+  close(ready);
   kill_and_wait(kid);
   ASSERT_EQ(tf_reap(in_test("arena"), 0, 0, NULL, NULL), 0);
   ASSERT_STR_EQ(content_of(join(path, "theirs")), "someone else's");
@@ -1975,7 +1925,7 @@ static void kid_leaves_files(void *arg, int ready) {
     tf_file *f;
     ASSERT_OK(tf_file_create(&f, &o));
   }
-  signal_ready(ready);
+  tf_test_signal_ready(ready, 'r');
 }
 
 TEST_TIMEOUT(test_shared_handles_reapers_at_once_take_everything_once, 120) {
@@ -1984,8 +1934,9 @@ TEST_TIMEOUT(test_shared_handles_reapers_at_once_take_everything_once, 120) {
   for (round = 0; round < REAP_ROUNDS; round++) {
     int *taken = tf_test_shared_alloc(REAPERS * sizeof(int));
     int go[2], ready, i, total = 0;
-    pid_t kid = start_child(kid_leaves_files, NULL, &ready), reapers[REAPERS];
-    wait_ready(ready, kid);
+    pid_t kid = tf_test_start_child(kid_leaves_files, NULL, &ready), reapers[REAPERS];
+    tf_test_wait_ready(ready, kid);
+    close(ready);
     kill_and_wait(kid);
     CHECK_SYS(pipe2(go, O_CLOEXEC));
     for (i = 0; i < REAPERS; i++) {
