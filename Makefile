@@ -101,6 +101,14 @@ $(shell mkdir -p $(BUILD))
 $(file >$(FLAGS_STAMP),$(FLAGS_LINE))
 endif
 
+# ---- Windows (mingw-w64): its own rules, in mk/windows.mk
+TARGET_OS := $(if $(findstring mingw,$(shell $(CC) -dumpmachine 2>/dev/null)),windows,posix)
+PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+ifeq ($(TARGET_OS),windows)
+include mk/windows.mk
+else
+
 # ---- what is built
 SRC := $(wildcard src/*.c)
 OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -212,9 +220,6 @@ $(SHARED): $(OBJ) src/libtempfile.map
 	  -Wl,--version-script,src/libtempfile.map -o $@ $(OBJ) $(THREADS) $(LDLIBS)
 	@ln -sf libtempfile.so.$(VERSION) $(BUILD)/$(SONAME)
 	@ln -sf $(SONAME) $(BUILD)/libtempfile.so
-
-PC_SED := sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 
 $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 	@mkdir -p $(@D)
@@ -405,3 +410,5 @@ $(FUZZ_BIN): fuzz/spool_fuzz.c tests/spool_model.c tests/spool_model.h tests/fau
 	$(FUZZ_CC) -std=c99 $(BASE_CPPFLAGS) $(WARN) -O1 -g \
 	  -fsanitize=fuzzer $(FUZZ_SAN) -Isrc -Itests -o $@ fuzz/spool_fuzz.c \
 	  tests/spool_model.c tests/fault.c $(FUZZ_LIB) $(THREADS)
+
+endif # TARGET_OS

@@ -49,6 +49,16 @@
 #if !defined(_WIN32)
 #include <sys/uio.h>
 #define TF_POSIX_API 1
+#else
+/* The two errnos the library returns that the C runtime lacks, with
+ * Winsock's numbers for them. */
+#include <errno.h>
+#ifndef ESTALE
+#define ESTALE 10070
+#endif
+#ifndef EDQUOT
+#define EDQUOT 10069
+#endif
 #endif
 
 #ifdef __cplusplus
@@ -63,7 +73,9 @@ extern "C" {
 #define TF_VERSION_HEX \
   ((TF_VERSION_MAJOR << 16) | (TF_VERSION_MINOR << 8) | TF_VERSION_PATCH)
 
-#if defined(TF_BUILDING) && defined(__GNUC__)
+#if defined(TF_BUILDING) && defined(_WIN32)
+#define TF_EXTERN __declspec(dllexport) extern
+#elif defined(TF_BUILDING) && defined(__GNUC__)
 #define TF_EXTERN __attribute__((visibility("default"))) extern
 #else
 #define TF_EXTERN extern

@@ -4,7 +4,7 @@
  * returns.  The text is our own (strerror() is not thread-safe
  * everywhere and differs between libcs), from one X-macro table.
  */
-#include "internal.h"
+#include "core.h"
 
 #define TF_ERRORS(X)                                                      \
   X(EPERM, "operation not permitted")                                     \

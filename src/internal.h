@@ -9,7 +9,7 @@
 #ifndef TF_INTERNAL_H
 #define TF_INTERNAL_H
 
-#include "../include/tempfile.h"
+#include "core.h"
 #include "platform.h"
 
 #include <dirent.h>
@@ -25,9 +25,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#ifndef NAME_MAX
-#define NAME_MAX 255
-#endif
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif
@@ -56,17 +53,6 @@
 #define tf__getenv getenv
 #endif
 
-/* open(2) flags a caller may add through tf_opts.open_flags. */
-#ifndef O_DIRECT
-#define O_DIRECT 0
-#endif
-#ifndef O_NOATIME
-#define O_NOATIME 0
-#endif
-#ifndef O_DSYNC
-#define O_DSYNC 0
-#endif
-#define TF_OPEN_FLAGS_ALLOWED (O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
 
 /* Directory fds that only anchor *at() calls need no read permission
  * where the platform can open one for search only (TF_O_SEARCH,
@@ -273,11 +259,6 @@ struct tf__cookie {
 /* Does [p, p + n) lie in the cookie's stdio buffer? */
 int tf__cookie_owns(const struct tf__cookie *c, const char *p, size_t n);
 
-/* memory.c: memory through the table, so tests can fail it and count it. */
-void *tf__malloc(size_t n);
-char *tf__strndup(const char *s, size_t n);
-void tf__freemem(void *p);
-
 /* sys.c: 1 if an unnamed file (O_TMPFILE) can be given a name later
  * (tf__sys.linkfd works: /proc is mounted); probed once per process. */
 int tf__can_link_unnamed(void);
@@ -442,13 +423,11 @@ struct tf__process {
   unsigned char pool[1024];
 };
 struct tf__process *tf__process(void);
-void tf__lib_init(void);
 
 /* The library's two locks: the per-process block (names, ownership) and
  * the process-wide settings (tempdir.c).  Both are held across fork() by
  * process.c. */
 extern pthread_mutex_t tf__process_lock;
-extern pthread_mutex_t tf__settings_lock;
 /* Hold the table lock m across fork() too (anchor.c, ledger.c; at most
  * two), before the two above. */
 void tf__hold_across_fork(pthread_mutex_t *m);
@@ -462,47 +441,11 @@ pid_t tf__current_pid(void);
 pid_t tf__pid_scope_begin(void);
 void tf__pid_scope_end(pid_t outer);
 
-/* random.c: len random name characters.  They come from
- * tf__name_source, called with tf__process_lock held: the pool of OS
- * random bytes, or whatever a test puts in its place (like a tf__sys
- * entry, it is a pointer so that tests can choose the names). */
-int tf__random_name(char *out, size_t len);
-extern int (*tf__name_source)(char *out, size_t len);
-
-/* opts.c: check the caller's options src (NULL: all defaults) and copy
- * them to dst, a struct of this library's version, before any effect:
- * flags outside allowed_flags, and what rules refuse, are -EINVAL.  The
- * copy's strings are still the caller's.  tf__opts_mode() is the copy's
- * mode, or fallback (0600 files, 0700 directories) for the default. */
-#define TF__OPTS_AT 0x1         /* an *at call: no dir */
-#define TF__OPTS_NAME 0x2       /* check a chosen prefix/suffix/length now */
-#define TF__OPTS_FIXED_NAME 0x4 /* no prefix, suffix or random_len */
-#define TF__OPTS_NO_APPEND 0x8  /* no O_APPEND */
-#define TF__OPTS_NO_DIRECT 0x10 /* no O_DIRECT */
-int tf__opts_take(tf_opts *dst, const tf_opts *src, unsigned allowed_flags,
-                  unsigned rules);
-mode_t tf__opts_mode(const tf_opts *o, mode_t fallback);
-
-/* name.c */
-struct tf__name {
-  const char *prefix;
-  size_t prefix_len;
-  const char *suffix;
-  size_t suffix_len;
-  size_t random_len;
-  char prefix_buf[256];
-};
-int tf__name_init(struct tf__name *n, const tf_opts *o);
-int tf__name_next(const struct tf__name *n, char *out);
-size_t tf__name_len(const struct tf__name *n);
-
 /* tempdir.c: the directory to create in, as a string *dir (opts->dir
  * itself when it is absolute, else buf) and its length less trailing
  * slashes.  Returns the length or -errno. */
 int tf__resolve_dir(const tf_opts *o, char *buf, size_t size,
                     const char **dir);
-/* name.c: the default prefix (tf_settempprefix()); its length or -errno. */
-int tf__default_prefix(char *buf, size_t size);
 struct tf__candidates {
   size_t count;
   char *dirs[8];
@@ -528,7 +471,7 @@ int tf__tmpfile_unsupported(int err);
  * already taken: in dirfd for is_at, else in o->dir or the temp dir. */
 int tf__tmpfile(int dirfd, int is_at, const tf_opts *o);
 
-/* name.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
+/* create.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
  * slot, which lies at the end of path (or is path); path, relative to
  * dirfd, is what gets created.  The fd for files, 0 for the other kinds,
  * or -errno (-EEXIST when every name was taken). */

@@ -3,11 +3,10 @@
  * name.c - building names of the form prefix + random part + suffix,
  * checking prefix and suffix (opts.c checks the other options) before any
  * side effect, so a bad argument is always -EINVAL with nothing touched,
- * the default prefix (tempfile.template), and the one bounded retry loop
- * that creates under fresh names (create.c, the handles, and tempdir.c's
- * probe all use it).
+ * and the default prefix (tempfile.template).  Portable: the loops that
+ * create under fresh names are the platforms' (create.c, win/).
  */
-#include "internal.h"
+#include "core.h"
 
 #include <string.h>
 
@@ -17,6 +16,16 @@ static char default_prefix[201] = "tmp";
 /* 0 until tf_settempprefix() is first called: until then the prefix is
  * "tmp" and can be read without the lock (every name needs it). */
 static int prefix_changed;
+
+/* The length of s, or -1 if it contains a separator (on Windows also
+ * ':'): one pass for both. */
+static long length_without_slash(const char *s) {
+  const char *p = s;
+  for (; *p != '\0'; p++)
+    if (tf__name_forbidden(*p))
+      return -1;
+  return (long)(p - s);
+}
 
 int tf__default_prefix(char *buf, size_t size) {
   size_t len;
@@ -28,7 +37,7 @@ int tf__default_prefix(char *buf, size_t size) {
     return 3;
   }
   tf__lib_init();
-  pthread_mutex_lock(&tf__settings_lock);
+  tf__mutex_lock(&tf__settings_lock);
   len = strlen(default_prefix);
   if (len + 1 > size) {
     rc = -ERANGE;
@@ -36,7 +45,7 @@ int tf__default_prefix(char *buf, size_t size) {
     memcpy(buf, default_prefix, len + 1);
     rc = (int)len;
   }
-  pthread_mutex_unlock(&tf__settings_lock);
+  tf__mutex_unlock(&tf__settings_lock);
   return rc;
 }
 
@@ -51,23 +60,14 @@ int tf_settempprefix(const char *new_prefix) {
   if (new_prefix == NULL)
     new_prefix = "tmp";
   len = strlen(new_prefix);
-  if (len >= sizeof(default_prefix) || strchr(new_prefix, '/') != NULL)
+  if (len >= sizeof(default_prefix) || length_without_slash(new_prefix) < 0)
     return -EINVAL;
   tf__lib_init();
-  pthread_mutex_lock(&tf__settings_lock);
+  tf__mutex_lock(&tf__settings_lock);
   memcpy(default_prefix, new_prefix, len + 1);
   __atomic_store_n(&prefix_changed, 1, __ATOMIC_RELEASE);
-  pthread_mutex_unlock(&tf__settings_lock);
+  tf__mutex_unlock(&tf__settings_lock);
   return 0;
-}
-
-/* The length of s, or -1 if it contains a '/': one pass for both. */
-static long length_without_slash(const char *s) {
-  const char *p = s;
-  for (; *p != '\0'; p++)
-    if (*p == '/')
-      return -1;
-  return (long)(p - s);
 }
 
 int tf__name_init(struct tf__name *n, const tf_opts *o) {
@@ -112,42 +112,4 @@ int tf__name_next(const struct tf__name *n, char *out) {
   memcpy(out + n->prefix_len + n->random_len, n->suffix, n->suffix_len);
   out[tf__name_len(n)] = '\0';
   return 0;
-}
-
-/* Try up to TF_ATTEMPTS names.  Each is written at slot, which lies at
- * the end of path (or is path); path, relative to dirfd, is what gets
- * created.  Returns the fd for files, 0 for the other kinds, or -errno;
- * -EEXIST when every name was taken. */
-int tf__create_in(int dirfd, const char *path, char *slot,
-                  const struct tf__name *n, enum tf__kind kind, int oflags,
-                  mode_t mode) {
-  int attempt;
-  for (attempt = 0; attempt < TF_ATTEMPTS; attempt++) {
-    struct stat st;
-    int rc = tf__name_next(n, slot);
-    if (rc < 0)
-      return rc;
-    switch (kind) {
-    case TF_KIND_FILE:
-      rc = tf__sys.openat(dirfd, path, TF_FILE_FLAGS | oflags, mode);
-      if (rc >= 0)
-        return rc;
-      break;
-    case TF_KIND_DIR:
-      if (tf__sys.mkdirat(dirfd, path, mode) == 0)
-        return 0;
-      break;
-    case TF_KIND_NOCREATE:
-      /* As Python's mktemp: only a name lstat() finds is taken; any other
-       * answer (missing, a file or an unsearchable directory on the way)
-       * makes it free.  A bad dirfd is the caller's error. */
-      if (tf__sys.fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return errno == EBADF ? -EBADF : 0;
-      errno = EEXIST;
-      break;
-    }
-    if (errno != EEXIST)
-      return -errno;
-  }
-  return -EEXIST;
 }

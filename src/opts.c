@@ -6,7 +6,7 @@
  * bad option is always -EINVAL with nothing touched) and from then on
  * reads only its own copy, so only this file knows the versions' layouts.
  */
-#include "internal.h"
+#include "core.h"
 
 #include <string.h>
 

@@ -3,9 +3,9 @@
  * scope.c - scope-bound cleanup: the *_freep() functions behind the
  * TF_AUTO_* declarations (tf_pool_freep() is in pool.c), and keep-on-error ending (the tutorial's
  * ManagedTempFile), which keeps a failed run's object for debugging and
- * says where.
+ * says where.  Portable.
  */
-#include "internal.h"
+#include "core.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,27 +40,27 @@ void tf_atomic_freep(tf_atomic **p) {
 
 /* The reporter and its argument change together, under a lock; the
  * report itself runs outside it. */
-static pthread_mutex_t reporter_lock = PTHREAD_MUTEX_INITIALIZER;
+static tf__mutex reporter_lock = TF__MUTEX_INIT;
 static tf_kept_fn reporter; /* NULL: stderr */
 static void *reporter_arg;
 
 void tf_set_kept_reporter(tf_kept_fn fn, void *arg) {
-  pthread_mutex_lock(&reporter_lock);
+  tf__mutex_lock(&reporter_lock);
   reporter = fn;
   reporter_arg = fn != NULL ? arg : NULL;
-  pthread_mutex_unlock(&reporter_lock);
+  tf__mutex_unlock(&reporter_lock);
 }
 
 /* One line on stderr, written at once so lines of threads do not mix. */
 static void report_kept(const char *path, int status) {
   tf_kept_fn fn;
   void *arg;
-  char line[PATH_MAX + 64];
+  char line[4096 + 64];
   int n;
-  pthread_mutex_lock(&reporter_lock);
+  tf__mutex_lock(&reporter_lock);
   fn = reporter;
   arg = reporter_arg;
-  pthread_mutex_unlock(&reporter_lock);
+  tf__mutex_unlock(&reporter_lock);
   if (fn != NULL) {
     fn(path, status, arg);
     return;
@@ -68,7 +68,7 @@ static void report_kept(const char *path, int status) {
   n = snprintf(line, sizeof(line), "libtempfile: kept %s (status %d)\n",
                path, status);
   if (n > 0 && (size_t)n < sizeof(line))
-    (void)!tf__sys.write(STDERR_FILENO, line, (size_t)n);
+    tf__write_stderr(line, (size_t)n);
 }
 
 int tf_file_end(tf_file *f, int status) {

@@ -486,3 +486,7 @@ int tf__can_link_unnamed(void) {
   pthread_once(&proc_once, probe_proc);
   return proc_usable;
 }
+
+void tf__write_stderr(const char *line, size_t n) {
+  (void)!tf__sys.write(STDERR_FILENO, line, n);
+}

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: MIT
+# mk/windows.mk - the Windows target, included by the Makefile when CC
+# makes Windows programs (mingw-w64: make CC=x86_64-w64-mingw32-gcc).
+#
+#   make CC=x86_64-w64-mingw32-gcc          libtempfile.a, libtempfile-1.dll
+#                                           and its import library
+#                                           libtempfile.dll.a, tempfile.pc,
+#                                           the tests and the tour
+#   make CC=x86_64-w64-mingw32-gcc check    the tests, each test in its own
+#                                           process, under $(CROSS_RUN)
+#   make CC=x86_64-w64-mingw32-gcc demo     the tour programs of this target
+#
+# CROSS_RUN names the runner (on Linux: wine64, found by default); every
+# run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
+# the portable files (src/name.c, opts.c, error.c, scope.c) and src/win/.
+# Part 1 of the port: files, directories, removal and atomic replacement;
+# spools, pools and the lifecycle calls return -ENOSYS (src/win/absent_win.c).
+
+EXE := .exe
+WIN_LIBS := -lbcrypt -lntdll -ladvapi32
+ifeq ($(CROSS_RUN),)
+CROSS_RUN := $(firstword $(wildcard /usr/lib/wine/wine64) $(shell command -v wine64 2>/dev/null))
+endif
+
+WIN_CPPFLAGS := -Iinclude
+WIN_COMPILE = $(CC) $(WIN_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
+WIN_LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS)
+
+SRC := src/name.c src/opts.c src/error.c src/scope.c $(wildcard src/win/*.c)
+OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+
+STATIC := $(BUILD)/libtempfile.a
+DLL := $(BUILD)/libtempfile-$(MAJOR).dll
+IMPLIB := $(BUILD)/libtempfile.dll.a
+
+WIN_TEST_SRC := $(wildcard tests/win/*.c)
+WIN_TEST_OBJ := $(WIN_TEST_SRC:tests/win/%.c=$(BUILD)/tests/obj/%.o)
+TEST_BIN := $(BUILD)/tests/unit$(EXE)
+
+# The tour programs this part covers: those that use only its calls.
+WIN_EXAMPLES := 01_named_basics 06_temp_directory 09_naming 10_tempdir_selection \
+  19_atomic_update 20_publish
+EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
+
+.PHONY: all lib tests examples demo check clean features
+.SECONDARY:
+all: lib tests examples $(BUILD)/tempfile.pc
+lib: $(STATIC) $(DLL)
+tests: $(TEST_BIN)
+examples: $(EXAMPLE_BIN)
+
+$(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(WIN_COMPILE) -DTF_BUILDING -c $< -o $@
+
+$(STATIC): $(OBJ)
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rc $@ $^ && $(RANLIB) $@
+
+$(DLL): $(OBJ)
+	$(say) LD $@
+	$(Q)$(WIN_LINK) -shared -o $@ -Wl,--out-implib,$(IMPLIB) $(OBJ) $(WIN_LIBS) $(LDLIBS)
+
+$(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
+	@mkdir -p $(@D)
+	$(Q)$(PC_SED) -e 's|^Libs.private:.*|Libs.private: $(WIN_LIBS)|' $< > $@
+
+# The tests see the library's private headers (src/win/win.h) and link
+# the static library, whose internals they call.
+$(BUILD)/tests/obj/%.o: tests/win/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(WIN_COMPILE) -D__USE_MINGW_ANSI_STDIO=1 -Isrc -Itests/win -c $< -o $@
+
+$(TEST_BIN): $(WIN_TEST_OBJ) $(STATIC)
+	$(say) LD $@
+	$(Q)$(WIN_LINK) -o $@ $(WIN_TEST_OBJ) $(STATIC) $(WIN_LIBS) $(LDLIBS)
+
+$(BUILD)/examples/%.o: examples/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(WIN_COMPILE) -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+
+$(BUILD)/examples/%$(EXE): $(BUILD)/examples/%.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(WIN_LINK) -o $@ $^ $(WIN_LIBS) $(LDLIBS)
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
+
+# Each test runs in its own process (the harness starts itself once per
+# test); tests/win/run.sh gives the run a fresh WINEPREFIX.
+check: all
+	@BUILD=$(BUILD) TF_TEST_ONLY="$(T)" TF_TEST_WRAP="$(CROSS_RUN)" \
+	  sh tests/win/run.sh $(TEST_BIN)
+
+demo: lib examples
+	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(EXAMPLE_BIN)
+
+features:
+	@echo "WINDOWS=1"
+
+clean:
+	rm -rf build

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * handle_win.c - Windows' *at calls: opening relative to a directory
+ * handle (NtCreateFile's RootDirectory, which no Win32 call exposes),
+ * file identities, deleting the object a handle has open (never a name
+ * looked up again), the owner-only security descriptor, and the C
+ * runtime fds the API hands out.
+ */
+#include "win.h"
+
+#include <fcntl.h>
+#include <sddl.h>
+#include <string.h>
+
+int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
+                  ACCESS_MASK access, ULONG attributes, ULONG disposition,
+                  ULONG options, void *sd, HANDLE *out) {
+  UNICODE_STRING us;
+  OBJECT_ATTRIBUTES oa;
+  IO_STATUS_BLOCK io;
+  HANDLE h = NULL;
+  NTSTATUS st;
+  if (len == 0 || len * sizeof(wchar_t) > 0xfffe)
+    return len == 0 ? -ENOENT : -ENAMETOOLONG;
+  us.Buffer = (PWSTR)name;
+  us.Length = us.MaximumLength = (USHORT)(len * sizeof(wchar_t));
+  InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir, sd);
+  memset(&io, 0, sizeof(io));
+  st = NtCreateFile(&h, access | SYNCHRONIZE, &oa, &io, NULL, attributes,
+                    TF_W_SHARE_ALL, disposition,
+                    options | FILE_SYNCHRONOUS_IO_NONALERT |
+                        FILE_OPEN_REPARSE_POINT,
+                    NULL, 0);
+  if (st < 0)
+    return tf__w_nt_err(st);
+  *out = h;
+  return 0;
+}
+
+int tf__w_open_dir(const wchar_t *path, HANDLE *out) {
+  BY_HANDLE_FILE_INFORMATION info;
+  HANDLE h = CreateFileW(path,
+                         FILE_LIST_DIRECTORY | FILE_TRAVERSE |
+                             FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+                         TF_W_SHARE_ALL, NULL, OPEN_EXISTING,
+                         FILE_FLAG_BACKUP_SEMANTICS, NULL);
+  if (h == INVALID_HANDLE_VALUE)
+    return tf__w_last_err();
+  if (!GetFileInformationByHandle(h, &info)) {
+    int rc = tf__w_last_err();
+    CloseHandle(h);
+    return rc;
+  }
+  if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    CloseHandle(h);
+    return -ENOTDIR;
+  }
+  *out = h;
+  return 0;
+}
+
+int tf__w_id_of(HANDLE h, struct tf__w_id *out) {
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info))
+    return tf__w_last_err();
+  out->volume = info.dwVolumeSerialNumber;
+  out->index = ((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow;
+  out->attributes = info.dwFileAttributes;
+  return 0;
+}
+
+/* FILE_DISPOSITION_INFO_EX's flags (Windows 10 1709 and later). */
+#define TF_W_DISPOSITION_DELETE 0x1
+#define TF_W_DISPOSITION_POSIX 0x2
+#define TF_W_DISPOSITION_IGNORE_READONLY 0x10
+
+/* 1 once the system refused the extended disposition: older Windows,
+ * FAT, Wine; the classic one is used from then on. */
+static volatile LONG no_posix_delete;
+
+static int classic_delete(HANDLE h) {
+  FILE_DISPOSITION_INFO d;
+  FILE_BASIC_INFO basic;
+  d.DeleteFile = TRUE;
+  if (SetFileInformationByHandle(h, FileDispositionInfo, &d, sizeof(d)))
+    return 0;
+  if (GetLastError() != ERROR_ACCESS_DENIED)
+    return tf__w_last_err();
+  /* Read-only: clear the attribute on this very object (the handle), never
+   * through a name, and try once more. */
+  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)) ||
+      !(basic.FileAttributes & FILE_ATTRIBUTE_READONLY))
+    return -EACCES;
+  basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+  if (basic.FileAttributes == 0)
+    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
+    return -EACCES;
+  if (SetFileInformationByHandle(h, FileDispositionInfo, &d, sizeof(d)))
+    return 0;
+  return tf__w_last_err();
+}
+
+int tf__w_unlink_handle(HANDLE h) {
+  if (!no_posix_delete) {
+    struct {
+      ULONG Flags;
+    } ex;
+    DWORD err;
+    ex.Flags = TF_W_DISPOSITION_DELETE | TF_W_DISPOSITION_POSIX |
+               TF_W_DISPOSITION_IGNORE_READONLY;
+    if (SetFileInformationByHandle(h, TF_W_FILE_DISPOSITION_INFO_EX, &ex, sizeof(ex)))
+      return 0;
+    err = GetLastError();
+    if (err != ERROR_INVALID_PARAMETER && err != ERROR_INVALID_FUNCTION &&
+        err != ERROR_NOT_SUPPORTED)
+      return tf__w_err(err);
+    InterlockedExchange(&no_posix_delete, 1);
+  }
+  return classic_delete(h);
+}
+
+static INIT_ONCE sd_once = INIT_ONCE_STATIC_INIT;
+static PSECURITY_DESCRIPTOR private_sd;
+
+/* SYSTEM and the calling user, full access, inherited by what is made
+ * inside; "P": nothing inherited from above. */
+static BOOL CALLBACK build_private_sd(PINIT_ONCE once, PVOID param,
+                                      PVOID *ctx) {
+  HANDLE token;
+  union {
+    TOKEN_USER user;
+    unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  } u;
+  DWORD size;
+  LPWSTR sid = NULL;
+  wchar_t sddl[256];
+  (void)once;
+  (void)param;
+  (void)ctx;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+    return TRUE;
+  if (GetTokenInformation(token, TokenUser, &u, sizeof(u), &size) &&
+      ConvertSidToStringSidW(u.user.User.Sid, &sid)) {
+    _snwprintf(sddl, sizeof(sddl) / sizeof(sddl[0]) - 1,
+               L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;%ls)", sid);
+    sddl[sizeof(sddl) / sizeof(sddl[0]) - 1] = L'\0';
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            sddl, SDDL_REVISION_1, &private_sd, NULL))
+      private_sd = NULL;
+    LocalFree(sid);
+  }
+  CloseHandle(token);
+  return TRUE;
+}
+
+void *tf__w_private_sd(void) {
+  InitOnceExecuteOnce(&sd_once, build_private_sd, NULL, NULL);
+  return private_sd;
+}
+
+void *tf__w_sd_for_mode(mode_t mode) {
+  return (mode & 077) == 0 ? tf__w_private_sd() : NULL;
+}
+
+DWORD tf__w_attrs_for_mode(mode_t mode) {
+  return (mode & 0200) ? FILE_ATTRIBUTE_NORMAL : FILE_ATTRIBUTE_READONLY;
+}
+
+int tf__w_fd_for(HANDLE h, int oflags) {
+  int fd = _open_osfhandle((intptr_t)h, oflags | _O_BINARY);
+  if (fd < 0) {
+    CloseHandle(h);
+    return -EMFILE;
+  }
+  return fd;
+}
+
+HANDLE tf__w_handle_of(int fd) { return (HANDLE)_get_osfhandle(fd); }

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * win.h - the Windows platform layer's private declarations (tf__w_
+ * prefix).  The portable files (name.c, opts.c, error.c) are shared with
+ * POSIX through core.h; everything that touches the system on Windows is
+ * in this directory, one concern per file:
+ *   util_win.c     UTF-8 <-> UTF-16, Win32 and NT errors -> errno, paths
+ *   handle_win.c   opening relative to a directory handle (NtCreateFile),
+ *                  identities, delete by handle, owner-only security, fds
+ *   random_win.c   names from the OS CSPRNG (BCryptGenRandom)
+ *   tempdir_win.c  temporary-directory discovery (Python's order)
+ *   create_win.c   tf_mkstemp, tf_mkdtemp, tf_mktemp, tf_tmpfile
+ *   file_win.c     tf_file;  dir_win.c  tf_dir;  rmtree_win.c  removal
+ *   atomic_win.c   tf_atomic, tf_write_file
+ *   absent_win.c   what part 2 brings (spools, pools, lifecycle): -ENOSYS
+ * Objects are anchored as on POSIX: a handle of the parent directory and
+ * the name under it, opened relative to that handle (NtCreateFile's
+ * RootDirectory, Windows' openat), with identities (volume serial and
+ * file id) checked before anything is removed.
+ */
+#ifndef TF_WIN_H
+#define TF_WIN_H
+
+#include "../core.h"
+
+#include <io.h>
+#include <stdio.h>
+#include <wchar.h>
+#include <winternl.h>
+
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#endif
+#ifndef OBJ_CASE_INSENSITIVE
+#define OBJ_CASE_INSENSITIVE 0x00000040L
+#endif
+#ifndef FILE_NON_DIRECTORY_FILE
+#define FILE_NON_DIRECTORY_FILE 0x00000040
+#endif
+#ifndef FILE_OPEN_FOR_BACKUP_INTENT
+#define FILE_OPEN_FOR_BACKUP_INTENT 0x00004000
+#endif
+#ifndef FILE_DELETE_ON_CLOSE
+#define FILE_DELETE_ON_CLOSE 0x00001000
+#endif
+
+/* Information classes of Windows 10 1709 and later (the headers of some
+ * toolchains hide them); the calls fail on older systems, and the
+ * callers fall back to the classic classes. */
+#define TF_W_FILE_DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21)
+#define TF_W_FILE_RENAME_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)22)
+
+/* Longest path handled, in UTF-16 units (the \\?\ limit). */
+#define TF_W_PATH_MAX 32767
+
+/* ---- util_win.c */
+
+/* UTF-8 (len bytes, or up to its NUL for (size_t)-1) to UTF-16, malloc'd
+ * and NUL-terminated in *out.  Returns its length in units, -EINVAL for
+ * bytes that are not UTF-8, -ENOMEM. */
+int tf__w_widen(const char *s, size_t len, wchar_t **out);
+/* UTF-16 (len units) to UTF-8, malloc'd in *out.  Returns its length in
+ * bytes, -EINVAL (unpaired surrogate), -ENOMEM. */
+int tf__w_narrow(const wchar_t *w, size_t len, char **out);
+/* A Win32 error code, an NTSTATUS, as a negative errno. */
+int tf__w_err(DWORD err);
+int tf__w_nt_err(NTSTATUS status);
+/* tf__w_err(GetLastError()). */
+int tf__w_last_err(void);
+/* path made absolute (GetFullPathNameW) in UTF-16, malloc'd, with the
+ * \\?\ prefix when it is longer than MAX_PATH - 12 (so CreateDirectory
+ * and friends take it).  Returns its length in units or -errno. */
+int tf__w_abspath(const char *path, wchar_t **out);
+/* The offset of the last component of w (len units): after the last '\\'
+ * or '/'; len if w ends in one. */
+size_t tf__w_basename_at(const wchar_t *w, size_t len);
+/* w with the \\?\ (or \\?\UNC\) prefix taken off, as UTF-8 with '\\'
+ * separators: what the API returns as a path.  Returns the length. */
+int tf__w_path_for_user(const wchar_t *w, size_t len, char **out);
+
+/* ---- handle_win.c */
+
+/* Open name (len units, relative: one or more components) under the
+ * directory open at dir: NtCreateFile with dir as RootDirectory, case
+ * insensitive as Win32 is, never following a reparse point at name
+ * itself (FILE_OPEN_REPARSE_POINT is always added).  disposition is
+ * FILE_OPEN or FILE_CREATE, options the NT create options
+ * (FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_DELETE_ON_CLOSE,
+ * ...; FILE_SYNCHRONOUS_IO_NONALERT and SYNCHRONIZE are always added),
+ * sd a security descriptor for a new object or NULL.  Returns 0 and the
+ * handle in *out, or -errno (-EEXIST, -ENOENT, -ENOTDIR, -EACCES, ...). */
+int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
+                  ACCESS_MASK access, ULONG attributes, ULONG disposition,
+                  ULONG options, void *sd, HANDLE *out);
+/* The share mode every handle of the library uses: others may read,
+ * write, rename and delete, as POSIX lets them. */
+#define TF_W_SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+/* Open the existing directory at a Win32 path (absolute, UTF-16) as an
+ * anchor: list, traverse, synchronize; shared with everyone, so it can
+ * still be renamed or removed, as a POSIX dirfd allows. */
+int tf__w_open_dir(const wchar_t *path, HANDLE *out);
+
+/* What identifies a file: the volume's serial number and the file's id
+ * (NTFS's includes a sequence number, so a reused record differs), and
+ * its attributes. */
+struct tf__w_id {
+  DWORD volume;
+  uint64_t index;
+  DWORD attributes;
+};
+int tf__w_id_of(HANDLE h, struct tf__w_id *out);
+static inline int tf__w_same(const struct tf__w_id *a,
+                             const struct tf__w_id *b) {
+  return a->volume == b->volume && a->index == b->index;
+}
+/* The attributes of a reparse point (a symbolic link, a junction, a
+ * mount point, a cloud placeholder...): never followed, never entered. */
+#define TF_W_IS_LINK(attrs) (((attrs) & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
+
+/* Mark the object open at h (opened with DELETE) for deletion, so its
+ * name goes when the last handle closes, at once where the file system
+ * has POSIX semantics; a read-only attribute is ignored (or cleared on
+ * this object, never through a name, where the system can not ignore
+ * it).  Returns 0 or -errno (-ENOTEMPTY for a directory with entries). */
+int tf__w_unlink_handle(HANDLE h);
+
+/* The security descriptor of a private object: only its owner (and
+ * SYSTEM) may use it, nothing inherited (a protected DACL; what CPython
+ * 3.13 gives mkdtemp, CVE-2024-4030).  Built once per process; NULL if
+ * it could not be built (the caller then fails with -ENOMEM). */
+void *tf__w_private_sd(void);
+/* The descriptor for a new object of the given POSIX mode: private for a
+ * mode that grants group and others nothing (the default 0600, 0700),
+ * else NULL, so the directory's inherited ACL applies. */
+void *tf__w_sd_for_mode(mode_t mode);
+/* The attributes for a new file of mode: read-only when the owner may
+ * not write (as the C runtime's _open does). */
+DWORD tf__w_attrs_for_mode(mode_t mode);
+
+/* A C runtime fd for h (_open_osfhandle; oflags _O_APPEND, _O_RDONLY, ...).
+ * The fd owns h from then on.  On failure h is closed and -EMFILE is
+ * returned. */
+int tf__w_fd_for(HANDLE h, int oflags);
+/* The handle under a library fd (_get_osfhandle), or INVALID_HANDLE_VALUE. */
+HANDLE tf__w_handle_of(int fd);
+
+/* ---- tempdir_win.c */
+
+/* The directory to create in, as opts->dir made absolute or
+ * tf_gettempdir(): UTF-16 in *dir (malloc'd), its length returned. */
+int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir);
+
+/* ---- create_win.c */
+
+/* What a creation made: the anchor (the parent directory's handle, owned
+ * by the caller), the object's handle, its name in the parent, its full
+ * path for the user and its identity. */
+struct tf__w_made {
+  HANDLE parent;
+  HANDLE h;
+  wchar_t *name; /* malloc'd, NUL-terminated */
+  size_t name_len;
+  char *path;    /* malloc'd UTF-8 */
+  struct tf__w_id id;
+};
+enum tf__w_kind { TF_W_FILE, TF_W_DIR };
+/* Create a file or directory under a fresh name in o->dir (or the
+ * temporary directory), retrying only names that exist, up to
+ * TF_ATTEMPTS.  access and options are added to the kind's own.  On
+ * failure nothing is left and m is untouched. */
+int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
+                 ACCESS_MASK access, ULONG options);
+/* Release what tf__w_create made (closing what is still open); removes
+ * nothing. */
+void tf__w_made_free(struct tf__w_made *m);
+/* Remove what was made, by its name in the parent, if it is still the
+ * object made (-ESTALE if another took the name, -ENOENT if gone). */
+int tf__w_remove_made(struct tf__w_made *m);
+/* The C runtime fd for the file made (open_flags: O_APPEND); the fd owns
+ * the handle from then on (m->h is cleared).  -EMFILE on failure, the
+ * handle closed and the file still there. */
+int tf__w_made_fd(struct tf__w_made *m, int open_flags);
+
+/* ---- rmtree_win.c */
+
+/* Remove name (len units) under the directory open at parent, and
+ * everything under it, never following a reparse point: a link anywhere
+ * in the tree, the top included, is removed as a link.  expect, if not
+ * NULL, is the top's identity: another object there is left alone and
+ * -ESTALE returned.  flags: TF_IGNORE_ERRORS, TF_CONTENTS_ONLY.  Returns
+ * 0 (also when name is already gone), or the first error after removing
+ * all that could be removed (0 under TF_IGNORE_ERRORS). */
+int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
+                    const struct tf__w_id *expect, unsigned flags);
+
+#endif
