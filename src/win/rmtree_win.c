@@ -315,7 +315,7 @@ static void remove_entry(struct walk *w, struct frame *f) {
   const struct entry *e = &w->entries[w->nentries - 1];
   const wchar_t *name = w->entry_names + e->name;
   struct tf__w_id id;
-  HANDLE h, list;
+  HANDLE h, list = NULL;
   int rc = open_object(f->h, name, e->len, &h, &id);
   if (rc == 0 && is_real_dir(&id)) {
     rc = reopen_handle(h, ACCESS_OBJECT | ACCESS_LIST, &list);
@@ -340,18 +340,36 @@ static void remove_entry(struct walk *w, struct frame *f) {
   }
 }
 
+/* 0 if the directory open at f lists nothing, else -ENOTEMPTY (what
+ * TF_CONTENTS_ONLY checks at the end, where no deletion would fail). */
+static int check_empty(struct walk *w, struct frame *f) {
+  const char *p = w->buf;
+  if (!GetFileInformationByHandleEx(f->h, FileFullDirectoryRestartInfo,
+                                    w->buf, LIST_BUFFER)) {
+    DWORD err = GetLastError();
+    return err == ERROR_NO_MORE_FILES || err == ERROR_FILE_NOT_FOUND
+               ? 0
+               : tf__w_err(err);
+  }
+  for (;;) {
+    const FILE_FULL_DIR_INFO *e = (const FILE_FULL_DIR_INFO *)p;
+    size_t len = e->FileNameLength / sizeof(wchar_t);
+    if (len > 0 && !is_dot_or_dotdot(e->FileName, len))
+      return -ENOTEMPTY;
+    if (e->NextEntryOffset == 0)
+      return 0;
+    p += e->NextEntryOffset;
+  }
+}
+
 /* The current directory is listed to the end and its entries are done:
  * delete it (unless it is the top kept by TF_CONTENTS_ONLY), or, if it
  * is found not empty and nothing in it failed, list it again a few
  * times (an entry added meanwhile; a deleted file whose name lingers
  * while another process still holds it open). */
 static void finish_dir(struct walk *w, struct frame *f) {
-  int rc;
-  if (w->depth == 1 && w->keep_top) {
-    pop(w, 0);
-    return;
-  }
-  rc = tf__w_unlink_handle(f->h);
+  int rc = w->depth == 1 && w->keep_top ? check_empty(w, f)
+                                        : tf__w_unlink_handle(f->h);
   if (rc == -ENOTEMPTY && !f->failed && f->rounds < NOT_EMPTY_ROUNDS) {
     Sleep(1u << f->rounds);
     f->rounds++;
@@ -381,6 +399,23 @@ static void run(struct walk *w) {
 }
 
 /* ---- the top */
+
+/* After the walk deleted the top and closed it: is it gone?  Where
+ * names go only at the last close, a deletion that was accepted can
+ * still leave the directory (Wine accepts a directory's deletion while
+ * a deleted file in it is held open, then keeps both).  Returns 0 or
+ * -ENOTEMPTY. */
+static int check_top_gone(HANDLE parent, const wchar_t *name, size_t len,
+                          const struct tf__w_id *top) {
+  struct tf__w_id id;
+  HANDLE h;
+  int still_there;
+  if (open_object(parent, name, len, &h, &id) < 0)
+    return 0;
+  still_there = tf__w_same(&id, top);
+  CloseHandle(h);
+  return still_there ? -ENOTEMPTY : 0;
+}
 
 /* Open the top, check it, and either deal with it at once (a link, a
  * file, another object, nothing) with *list left NULL, or return 0 with
@@ -418,7 +453,7 @@ int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
   struct walk w;
   struct tf__w_id id;
   HANDLE list;
-  int rc;
+  int rc, walked;
   if (parent == NULL || parent == INVALID_HANDLE_VALUE || name == NULL ||
       len == 0 || (flags & ~(unsigned)(TF_IGNORE_ERRORS | TF_CONTENTS_ONLY)))
     return -EINVAL;
@@ -429,10 +464,13 @@ int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
   if (w.buf == NULL)
     return (flags & TF_IGNORE_ERRORS) ? 0 : -ENOMEM;
   rc = open_top(parent, name, len, expect, flags, &list, &id);
-  if (rc == 0 && list != NULL && push(&w, list, &id, name, len) == 0)
+  walked = rc == 0 && list != NULL;
+  if (walked && push(&w, list, &id, name, len) == 0)
     run(&w);
   if (rc == 0)
     rc = w.err;
+  if (rc == 0 && walked && !w.keep_top)
+    rc = check_top_gone(parent, name, len, &id);
   walk_free(&w);
   return (flags & TF_IGNORE_ERRORS) ? 0 : rc;
 }
