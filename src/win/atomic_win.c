@@ -11,8 +11,14 @@
  * file is marked for deletion with the classic disposition (the name
  * stays, writes still work), so the system deletes it when its last
  * handle closes, also when the process dies.  Commit clears the mark
- * just before the rename, and puts it back if the rename fails.  The
- * one window is between the creation and the mark (one system call).
+ * just before the rename, and puts it back if the rename fails.  A kill
+ * inside one of two windows of one system call each (between the
+ * creation and the mark; between clearing the mark and the rename)
+ * leaves the hidden file, as the header allows; never a harmed target
+ * (renaming a marked file would delete the target at the close).  Wine
+ * measured: 2 or 3 of 30 kills of a writer looping over replacements.
+ * TF_UNTRACKED changes nothing: there is no registry on Windows, and the
+ * mark already ends the hidden file with its handle.
  *
  * The rename is FileRenameInformationEx with POSIX semantics where the
  * system has it (Windows 10 1709+ on NTFS: a target that readers hold
@@ -21,6 +27,12 @@
  * handle of the target refuses the rename: such a target, like one held
  * without FILE_SHARE_DELETE, is retried for about a second and then
  * reported as -EBUSY, untouched.
+ *
+ * Unlike POSIX: TF_MUST_EXIST is a check just before the rename (Windows
+ * can not exchange two names), so a target removed between the two is
+ * created; a dangling symbolic link gives -ENOENT (its text is not
+ * read); a stream write that failed earlier fails the commit with -EIO
+ * (the C runtime's stdio keeps no errno).
  */
 #include "win.h"
 
