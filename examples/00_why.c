@@ -200,7 +200,7 @@ static void permissions(const char *shared) {
   check(fd, "tf_mkstemp");
   check_sys(write(fd, "my private data\n", 16) == 16, "write");
   check_sys(close(fd) == 0, "close");
-  printf("libtempfile name: %s, one of 36^%d\n", strrchr(path, '/') + 1,
+  printf("libtempfile name: %s, one of 36^%d\n", base_name(path),
          TF_RANDOM_LEN_DEFAULT);
   show_mode("libtempfile file", path);
 

@@ -110,7 +110,7 @@ static void workspace(void) {
   check_sys(close(sub) == 0, "close");
 
   puts("Directory contents:");
-  base = strrchr(path, '/') + 1;
+  base = base_name(path);
   sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   check_sys(sub >= 0, "openat");
   walk(sub, base, 0);

@@ -31,13 +31,13 @@ int main(void) {
 
   puts("Generated temporary file names:");
   for (i = 0; i < COUNT; i++) {
-    const char *name = strrchr(paths[i], '/') + 1;
+    const char *name = base_name(paths[i]);
     printf("  %s\n", name);
     if (strspn(name + prefix_len, TF_ALPHABET) != TF_RANDOM_LEN_DEFAULT)
       all_in_alphabet = 0;
   }
   printf("\nName length: %zu (\"%s\" + %d random characters)\n",
-         strlen(strrchr(paths[0], '/') + 1), prefix,
+         strlen(base_name(paths[0])), prefix,
          TF_RANDOM_LEN_DEFAULT);
   printf("Random part uses characters: %s (%s)\n", TF_ALPHABET,
          all_in_alphabet ? "checked" : "NOT as documented");

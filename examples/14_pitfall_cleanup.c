@@ -112,7 +112,7 @@ int main(void) {
   printf("process_files failed (%s); files left behind: %d\n",
          tf_err_name(rc), entries(dir));
   for (i = 0; i < FILES; i++) {
-    printf("  leaked: %s\n", strrchr(paths[i], '/') + 1);
+    printf("  leaked: %s\n", base_name(paths[i]));
     check_sys(unlink(paths[i]) == 0, "unlink");
     free(paths[i]);
   }

@@ -130,7 +130,7 @@ int main(void) {
   check(tf_file_create(&mine, &opts), "tf_file_create");
   status = child(dir, ends_with_exit);
   printf("After a forked child exits, the parent's file %s exists: %s\n",
-         strrchr(tf_file_path(mine), '/') + 1, exists(tf_file_path(mine)));
+         base_name(tf_file_path(mine)), exists(tf_file_path(mine)));
 
   status = child(dir, gets_sigkill);
   printf("A child that %s left %s behind (%d with our live file)\n",

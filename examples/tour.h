@@ -18,6 +18,21 @@
 
 #include <tempfile.h>
 
+#ifdef _WIN32
+#define TOUR_WINDOWS 1
+/* The C runtime's names for what the tour asks of open(): no handle
+ * inherited by child processes, binary data; it has no symlinks to
+ * refuse, and lstat() is stat(). */
+#define O_CLOEXEC _O_NOINHERIT
+#define O_NOFOLLOW 0
+#define lstat stat
+#else
+#define TOUR_WINDOWS 0
+#endif
+#ifndef O_BINARY
+#define O_BINARY 0
+#endif
+
 /* rc is a libtempfile result: negative means failed. */
 static inline void check(int rc, const char *what) {
   if (rc < 0) {
@@ -38,6 +53,16 @@ static inline void join(char *buf, size_t size, const char *dir,
                         const char *name) {
   if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
     check(-ENAMETOOLONG, name);
+}
+
+/* The last component of a path the library returned (os.path.basename):
+ * after the last '/', or on Windows '\\' too. */
+static inline const char *base_name(const char *path) {
+  const char *p, *base = path;
+  for (p = path; *p != '\0'; p++)
+    if (*p == '/' || (TOUR_WINDOWS && *p == '\\'))
+      base = p + 1;
+  return base;
 }
 
 /* "true" or "false", as os.path.exists() prints (without following a
@@ -77,7 +102,7 @@ static inline void print_repr(const char *label, const char *s) {
 static inline void show_file(const char *label, const char *path) {
   char buf[256];
   ssize_t n;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_BINARY | O_CLOEXEC);
   check_sys(fd >= 0, path);
   n = read(fd, buf, sizeof(buf) - 1);
   check_sys(n >= 0, "read");

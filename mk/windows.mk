@@ -38,8 +38,10 @@ WIN_TEST_OBJ := $(WIN_TEST_SRC:tests/win/%.c=$(BUILD)/tests/obj/%.o)
 TEST_BIN := $(BUILD)/tests/unit$(EXE)
 
 # The tour programs this part covers: those that use only its calls.
-WIN_EXAMPLES := 01_named_basics 06_temp_directory 09_naming 10_tempdir_selection \
-  19_atomic_update 20_publish
+WIN_EXAMPLES := 01_named_basics 02_named_parameters 03_manual_cleanup \
+  09_naming 10_tempdir_selection 11_customising 12_managed_temp_file \
+  14_pitfall_cleanup 19_atomic_update \
+  20_publish
 EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 
 .PHONY: all lib tests examples demo check clean features

@@ -12,15 +12,18 @@ trap 'rm -rf "$prefix" "$work"' EXIT
 export WINEPREFIX="$prefix" WINEDEBUG=-all
 wrap=${TF_TEST_WRAP:-}
 if [ "${1:-}" = "--tour" ]; then
-  # The tour's temporary directory, as Wine sees it (drive Z: is /), must
-  # be empty at the end: every example removes what it made.
+  # The tour's temporary directory must be empty at the end: every
+  # example removes what it made.  The programs get it as TMPDIR through
+  # the prefix's registry (HKCU\Environment): Wine puts its own TEMP and
+  # TMP there, and its server would take a Unix TMPDIR for itself.
   shift
   tmp="$work/tour"
   mkdir "$tmp"
   wtmp="Z:$(printf '%s' "$tmp" | tr / '\\')"
+  $wrap reg add 'HKCU\Environment' /v TMPDIR /d "$wtmp" /f > /dev/null 2>&1 || exit 1
   for e in "$@"; do
     printf '\n##### %s\n' "$(basename "$e" .exe)"
-    TMPDIR="$wtmp" $wrap "$e" || exit 1
+    $wrap "$e" || exit 1
   done
   if [ -n "$(ls -A "$tmp")" ]; then
     echo "tour: left behind in the temp dir:"; ls -lAR "$tmp"; exit 1
