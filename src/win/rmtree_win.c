@@ -316,10 +316,10 @@ static void remove_entry(struct walk *w, struct frame *f) {
   const wchar_t *name = w->entry_names + e->name;
   struct tf__w_id id;
   HANDLE h, list = NULL;
-  int rc = open_object(f->h, name, e->len, &h, &id);
+  int rc = open_object(f->h, name, e->len, &h, &id), list_rc = 0;
   if (rc == 0 && is_real_dir(&id)) {
-    rc = reopen_handle(h, ACCESS_OBJECT | ACCESS_LIST, &list);
-    if (rc == 0) {
+    list_rc = reopen_handle(h, ACCESS_OBJECT | ACCESS_LIST, &list);
+    if (list_rc == 0) {
       CloseHandle(h);
       /* The entry is done once its frame is: pop it first, the name is
        * copied by push() before anything overwrites it. */
@@ -332,6 +332,8 @@ static void remove_entry(struct walk *w, struct frame *f) {
   }
   if (rc == 0)
     rc = delete_and_close(h);
+  if (rc < 0 && list_rc < 0)
+    rc = list_rc; /* why it could not be emptied */
   w->nentries--;
   w->entry_names_len = e->name;
   if (rc < 0 && rc != -ENOENT) {

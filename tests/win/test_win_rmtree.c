@@ -170,6 +170,58 @@ TEST(test_win_rmtree_removes_a_300_level_tree) {
   ASSERT(!tw_exists("deep"));
 }
 
+struct sampler {
+  volatile LONG stop;
+  DWORD max;
+};
+
+static DWORD WINAPI sample_handle_count(void *arg) {
+  struct sampler *s = arg;
+  while (!s->stop) {
+    DWORD n = tw_handle_count();
+    if (n > s->max)
+      s->max = n;
+  }
+  return 0;
+}
+
+/* While it removes 300 levels, the walk holds 32 directories open at
+ * most (and a child or two for a moment), not one per level. */
+TEST(test_win_rmtree_holds_a_bounded_number_of_handles) {
+  HANDLE parent = open_dir(tw_dir()), dir = mkdir_at(parent, L"deep"), next;
+  HANDLE thread;
+  struct sampler s;
+  DWORD before;
+  int i;
+  if (tw_handle_count() == 0) {
+    CloseHandle(dir);
+    CloseHandle(parent);
+    ASSERT(RemoveDirectoryA("deep"));
+    SKIP("this system does not count a process's handles "
+         "(GetProcessHandleCount reports 0 under Wine)");
+  }
+  for (i = 0; i < 300; i++) {
+    next = mkdir_at(dir, L"d");
+    CloseHandle(dir);
+    dir = next;
+  }
+  CloseHandle(dir);
+  s.stop = 0;
+  s.max = 0;
+  thread = CreateThread(NULL, 0, sample_handle_count, &s, 0, NULL);
+  ASSERT(thread != NULL);
+  Sleep(20);
+  before = s.max;
+  ASSERT_OK(tf__w_rmtree_at(parent, L"deep", 4, NULL, 0));
+  s.stop = 1;
+  WaitForSingleObject(thread, INFINITE);
+  CloseHandle(thread);
+  CloseHandle(parent);
+  ASSERT(!tw_exists("deep"));
+  ASSERT_GT(s.max, before + 16); /* it saw the walk deep down */
+  ASSERT_LE(s.max, before + 32 + 3);
+}
+
 /* 2000 files: many listing calls; and a subdirectory among them, so the
  * listing resumes after it. */
 TEST(test_win_rmtree_removes_a_2000_file_directory) {
