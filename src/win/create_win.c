@@ -39,6 +39,22 @@ static int join_for_user(const wchar_t *dir, size_t dir_len,
   return rc;
 }
 
+/* A file whose owner may not write is read-only, as the C runtime's
+ * _open makes it.  Set again through the new handle: Wine ignores the
+ * attribute when a security descriptor comes with it. */
+static int make_read_only(HANDLE h) {
+  FILE_BASIC_INFO basic;
+  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)))
+    return tf__w_last_err();
+  if (basic.FileAttributes & FILE_ATTRIBUTE_READONLY)
+    return 0;
+  basic.FileAttributes |= FILE_ATTRIBUTE_READONLY;
+  basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_NORMAL;
+  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
+    return tf__w_last_err();
+  return 0;
+}
+
 static int create_under(struct tf__w_made *m, HANDLE parent,
                         const struct tf__name *n, enum tf__w_kind kind,
                         mode_t mode, ACCESS_MASK access, ULONG options) {
@@ -93,6 +109,9 @@ int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
     rc = create_under(&made, made.parent, &n, kind,
                       tf__opts_mode(o, kind == TF_W_FILE ? 0600 : 0700),
                       access, options);
+  if (rc == 0 && kind == TF_W_FILE &&
+      !(tf__opts_mode(o, 0600) & 0200))
+    rc = make_read_only(made.h);
   if (rc == 0)
     rc = tf__w_id_of(made.h, &made.id);
   if (rc == 0)
