@@ -365,7 +365,7 @@ static int check_empty(struct walk *w, struct frame *f) {
 }
 
 /* The current directory is listed to the end and its entries are done:
- * delete it (unless it is the top kept by TF_CONTENTS_ONLY), or, if it
+ * delete it (the top kept by TF_CONTENTS_ONLY: check it is empty), or, if it
  * is found not empty and nothing in it failed, list it again a few
  * times (an entry added meanwhile; a deleted file whose name lingers
  * while another process still holds it open). */
