@@ -471,7 +471,7 @@ int tf__tmpfile_unsupported(int err);
  * already taken: in dirfd for is_at, else in o->dir or the temp dir. */
 int tf__tmpfile(int dirfd, int is_at, const tf_opts *o);
 
-/* create.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
+/* retry.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
  * slot, which lies at the end of path (or is path); path, relative to
  * dirfd, is what gets created.  The fd for files, 0 for the other kinds,
  * or -errno (-EEXIST when every name was taken). */

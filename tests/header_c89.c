@@ -110,6 +110,11 @@ static void names_and_options(void) {
   check(tf_opts_init(&by_call, TF_OPTS_VERSION) == 0 &&
             by_call.version == TF_OPTS_VERSION,
         "tf_opts_init(TF_OPTS_VERSION)");
+  /* The errnos <tempfile.h> defines where the C runtime lacks them
+   * (Windows): the library's names for them everywhere. */
+  check(strcmp(tf_err_name(-ESTALE), "ESTALE") == 0 &&
+            strcmp(tf_err_name(-EDQUOT), "EDQUOT") == 0,
+        "ESTALE and EDQUOT have their names");
   check(tf_opts_init(&by_call, TF_OPTS_VERSION + 1) == -EINVAL,
         "tf_opts_init(TF_OPTS_VERSION + 1) is -EINVAL");
 

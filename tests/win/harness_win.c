@@ -328,6 +328,17 @@ DWORD tw_handle_count(void) {
   return n;
 }
 
+/* The value the next handle gets: where the count is not kept (Wine's
+ * GetProcessHandleCount says 0), a handle left open by a test moves it
+ * up, since free slots are given lowest first (a test that closes one
+ * the process had, as a chdir does, moves it down). */
+static HANDLE next_handle(void) {
+  HANDLE h = CreateEventW(NULL, FALSE, FALSE, NULL);
+  if (h != NULL)
+    CloseHandle(h);
+  return h;
+}
+
 static struct tf_test *find(const char *name, int helper) {
   struct tf_test *t;
   for (t = tests; t != NULL; t = t->next)
@@ -342,6 +353,7 @@ static int run_one(const char *name) {
   wchar_t cwd[MAX_PATH * 2];
   char probe[4];
   DWORD before, after;
+  HANDLE next;
   char *dir;
   if (t == NULL) {
     fprintf(stderr, "no test %s\n", name);
@@ -355,10 +367,14 @@ static int run_one(const char *name) {
    * is not a leak of the test's. */
   tf_random_chars(probe, sizeof(probe));
   before = tw_handle_count();
+  next = next_handle();
   t->fn();
   after = tw_handle_count();
   if (after > before)
     FAIL("leaked %lu handles", (unsigned long)(after - before));
+  if (before == 0 && next_handle() > next)
+    FAIL("leaked a handle (the next handle moved from %p to %p)", (void *)next,
+         (void *)next_handle());
   return 0;
 }
 

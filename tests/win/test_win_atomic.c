@@ -756,7 +756,8 @@ TEST(atomic_killed_writer_leaves_the_old_file_and_nothing_else) {
 static char version_letter(unsigned v) { return (char)('a' + v % 26); }
 
 static void make_version(char *buf, unsigned v) {
-  snprintf(buf, 9, "v%06u\n", v % 1000000);
+  v %= 1000000; /* the six digits are the version: the letter follows them */
+  snprintf(buf, 9, "v%06u\n", v);
   memset(buf + 8, version_letter(v), VERSION_BODY);
 }
 
