@@ -94,7 +94,7 @@ $(BUILD)/examples/%$(EXE): $(BUILD)/examples/%.o $(STATIC)
 # test); tests/win/run.sh gives the run a fresh WINEPREFIX.
 check: all
 	@BUILD=$(BUILD) TF_TEST_ONLY="$(T)" TF_TEST_WRAP="$(CROSS_RUN)" \
-	  sh tests/win/run.sh $(TEST_BIN)
+	  sh tests/win/run.sh $(TEST_BIN) $(DLL) "$(CC)"
 
 demo: lib examples
 	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(EXAMPLE_BIN)

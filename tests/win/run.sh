@@ -3,14 +3,17 @@
 # tests/win/run.sh - runs the Windows tests (or, with --tour, the tour
 # programs) under $TF_TEST_WRAP (wine64 on Linux; empty on Windows), each
 # run with a fresh WINEPREFIX that is removed afterwards.  The unit test
-# program starts one process per test itself and prints the last line,
-# "N passed, N failed, N skipped".
+# program starts one process per test itself; this script adds the checks
+# of the built files (the DLL's exports and imports) and prints the last
+# line, "N passed, N failed, N skipped".
 set -u
 prefix=$(mktemp -d) || exit 1
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$prefix" "$work"' EXIT
 export WINEPREFIX="$prefix" WINEDEBUG=-all
 wrap=${TF_TEST_WRAP:-}
+# A new prefix is made quietly before the first program runs.
+[ -n "$wrap" ] && $wrap wineboot > /dev/null 2>&1
 if [ "${1:-}" = "--tour" ]; then
   # The tour's temporary directory must be empty at the end: every
   # example removes what it made.  The programs get it as TMPDIR through
@@ -31,6 +34,49 @@ if [ "${1:-}" = "--tour" ]; then
   echo "tour: nothing left behind in the temp dir"
   exit 0
 fi
-unit=$1
+
+unit=$1 dll=$2 cc=$3
 case $unit in /*) ;; *) unit="$PWD/$unit" ;; esac
-cd "$work" && $wrap "$unit"
+passed=0 failed=0 skipped=0
+result() { # name status [reason]
+  case $2 in
+    0) echo "PASS $1"; passed=$((passed + 1)) ;;
+    77) echo "SKIP $1: $3"; skipped=$((skipped + 1)) ;;
+    *) echo "FAIL $1"; failed=$((failed + 1)) ;;
+  esac
+}
+
+# The DLL exports the header's functions (those declared on Windows)
+# and nothing else: no tf__ internals.
+objdump=${cc%gcc}objdump
+if command -v "$objdump" > /dev/null 2>&1; then
+  echo '#include "tempfile.h"' | $cc -E -P -Iinclude -x c - | tr '\n' ' ' | tr ';' '\n' |
+    sed -n 's/.*[^a-z0-9_]\(tf_[a-z0-9_]*\) *(.*/\1/p' | sort -u > "$work/declared"
+  "$objdump" -p "$dll" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' |
+    grep -v 'Ordinal' | sed -n 's/.*\] *\([A-Za-z_][A-Za-z0-9_]*\)$/\1/p' | sort -u > "$work/exported"
+  if [ -s "$work/declared" ] && diff "$work/declared" "$work/exported"; then st=0; else st=1; fi
+  result dll_exports_exactly_the_header_functions $st
+  # It needs only the system's own DLLs and the C runtime.
+  "$objdump" -p "$dll" | sed -n 's/^[ \t]*DLL Name: //p' | tr 'A-Z' 'a-z' | sort -u > "$work/imports"
+  if grep -v -x -e kernel32.dll -e ntdll.dll -e advapi32.dll -e bcrypt.dll \
+      -e msvcrt.dll -e 'api-ms-win-crt-.*' -e ucrtbase.dll "$work/imports"; then st=1; else st=0; fi
+  result dll_imports_only_system_libraries $st
+else
+  result dll_exports_exactly_the_header_functions 77 "no $objdump"
+  result dll_imports_only_system_libraries 77 "no $objdump"
+fi
+
+# (Wine's console ends lines with CR LF.)
+(cd "$work" && $wrap "$unit") 2>&1 | tr -d '\r' > "$work/unit.log"
+rc=$(grep -c '^FAIL' "$work/unit.log")
+grep -v -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$work/unit.log"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$work/unit.log" | tail -n 1)
+if [ -z "$line" ]; then
+  echo "FAIL unit: no summary (exit $rc)"
+  failed=$((failed + 1))
+else
+  set -- $(echo "$line" | tr -d ',')
+  passed=$((passed + $1)); failed=$((failed + $3)); skipped=$((skipped + $5))
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$rc" -eq 0 ]
