@@ -7,20 +7,23 @@
  * it, changes nothing), and take the target's name at commit in one
  * rename made by handle, never through the temporary name.
  *
- * A killed writer leaves nothing: right after its creation the hidden
- * file is marked for deletion with the classic disposition (the name
- * stays, writes still work), so the system deletes it when its last
- * handle closes, also when the process dies.  Commit clears the mark
- * just before the rename, and puts it back if the rename fails.  A kill
- * inside one of two windows of one system call each (between the
- * creation and the mark; between clearing the mark and the rename)
- * leaves the hidden file, as the header allows; never a harmed target
- * (renaming a marked file would delete the target at the close).  Wine
- * measured: 2 or 3 of 30 kills of a writer looping over replacements.
+ * A killed writer leaves nothing.  Where the volume has hard links (NTFS,
+ * ReFS) the hidden file is created with FILE_DELETE_ON_CLOSE, so the
+ * system deletes its name whenever its last handle closes, also when the
+ * process dies; commit gives the file the target's name as a second
+ * link (FileLinkInformation, replacing the target in one step as a
+ * rename does), and the close then takes the hidden name away: a kill
+ * at any moment leaves the old file or the new one and nothing else.
+ * Elsewhere (FAT, exFAT, and where a link is refused at commit, after a
+ * copy) the hidden file is marked for deletion with the classic
+ * disposition right after its creation (the name stays, writes still
+ * work), and commit clears the mark just before a rename: a kill inside
+ * one of those two windows of one system call each leaves the hidden
+ * file, as the header allows; never a harmed target.
  * TF_UNTRACKED changes nothing: there is no registry on Windows, and the
- * mark already ends the hidden file with its handle.
+ * hidden file ends with its handle.
  *
- * The rename is FileRenameInformationEx with POSIX semantics where the
+ * The link or rename is the Ex class with POSIX semantics where the
  * system has it (Windows 10 1709+ on NTFS: a target that readers hold
  * open with FILE_SHARE_DELETE is replaced, and they keep reading the old
  * file), else the classic FileRenameInformation, under which any open
@@ -67,6 +70,9 @@
  * byte of the Ex flags. */
 #define NT_FILE_RENAME_INFORMATION ((FILE_INFORMATION_CLASS)10)
 #define NT_FILE_RENAME_INFORMATION_EX ((FILE_INFORMATION_CLASS)65)
+/* FILE_LINK_INFORMATION(_EX): the same layout and flags. */
+#define NT_FILE_LINK_INFORMATION ((FILE_INFORMATION_CLASS)11)
+#define NT_FILE_LINK_INFORMATION_EX ((FILE_INFORMATION_CLASS)72)
 #define RENAME_REPLACE_IF_EXISTS 0x1
 #define RENAME_POSIX_SEMANTICS 0x2
 #define RENAME_IGNORE_READONLY_ATTRIBUTE 0x40
@@ -92,13 +98,32 @@ struct tf_atomic {
   unsigned int flags;
   int sync_file, sync_dir;
   int readonly;    /* the new file gets the read-only attribute */
+  int linked;      /* delete-on-close hidden file, linked at commit */
   enum atomic_state state;
   size_t name_len;
   wchar_t name[NAME_UNITS_MAX + 1]; /* the target's name in dir */
 };
 
-/* 1 once the system said it has no FileRenameInformationEx at all. */
-static volatile LONG no_rename_ex;
+/* 1 once the system said it has no FileRenameInformationEx (index 0),
+ * FileLinkInformationEx (1) at all. */
+static volatile LONG no_ex_class[2];
+
+int tf__w_atomic_mode;
+int tf__w_atomic_links_refused;
+
+/* Whether the hidden file in dir can end by a link: the volume has hard
+ * links.  Wine reports NTFS without the flag, and links work there. */
+static int volume_links(HANDLE dir) {
+  DWORD flags = 0;
+  wchar_t fs[16];
+  if (tf__w_atomic_mode != 0)
+    return tf__w_atomic_mode == 2;
+  if (!GetVolumeInformationByHandleW(dir, NULL, 0, NULL, NULL, &flags, fs,
+                                     sizeof(fs) / sizeof(fs[0])))
+    return 0;
+  return (flags & FILE_SUPPORTS_HARD_LINKS) != 0 || wcscmp(fs, L"NTFS") == 0 ||
+         wcscmp(fs, L"ReFS") == 0;
+}
 
 /* ------------------------------------------------------------ the target */
 
@@ -312,9 +337,11 @@ static int hidden_name(const struct target *t, wchar_t *out) {
   return (int)at;
 }
 
-/* Create the hidden file in t's directory, marked for deletion.  One
+/* Create the hidden file in t's directory, deleted with its last handle:
+ * by FILE_DELETE_ON_CLOSE when linked, else by the classic mark.  One
  * that replaces a file is private until it has the file's DACL. */
-static int create_hidden(const struct target *t, mode_t mode, HANDLE *out) {
+static int create_hidden(const struct target *t, mode_t mode, int linked,
+                         HANDLE *out) {
   ACCESS_MASK access = GENERIC_READ | GENERIC_WRITE | DELETE | WRITE_DAC |
                        FILE_WRITE_ATTRIBUTES;
   wchar_t tmp[NAME_UNITS_MAX + 1];
@@ -337,11 +364,13 @@ static int create_hidden(const struct target *t, mode_t mode, HANDLE *out) {
     if (len < 0)
       return len;
     rc = tf__w_open_at(t->dir, tmp, (size_t)len, access, attrs, FILE_CREATE,
-                       FILE_NON_DIRECTORY_FILE, sd, &h);
+                       FILE_NON_DIRECTORY_FILE |
+                           (linked ? FILE_DELETE_ON_CLOSE : 0),
+                       sd, &h);
   }
   if (rc < 0)
     return rc;
-  rc = set_delete_mark(h, TRUE);
+  rc = linked ? 0 : set_delete_mark(h, TRUE);
   if (rc < 0) {
     tf__w_unlink_handle(h);
     CloseHandle(h);
@@ -431,11 +460,12 @@ static int begin(tf_atomic **out, const char *path, const tf_opts *opts) {
     return rc;
   }
   mode = tf__opts_mode(&o, 0666);
-  rc = create_hidden(&t, mode, &h);
+  a->linked = volume_links(t.dir);
+  rc = create_hidden(&t, mode, a->linked, &h);
   if (rc == 0 && t.meta != NULL) {
     rc = copy_security(h, t.meta, o.flags);
     if (rc < 0)
-      CloseHandle(h); /* marked: the close deletes it */
+      CloseHandle(h); /* the close deletes it */
   }
   if (rc == 0) {
     fd = tf__w_fd_for(h, 0); /* on failure h is closed, so deleted */
@@ -542,28 +572,32 @@ static int close_file(tf_atomic *a) {
 
 /* --------------------------------------------------------------- commit */
 
-/* One rename of the hidden file (by its handle) to the target's name
- * under the anchor.  *classic says whether the classic class was used
- * (its replace fails on a read-only or open target). */
+/* Give the hidden file (by its handle) the target's name under the
+ * anchor, once: a second link when linked, else a rename.  *classic says
+ * whether the classic class was used (its replace fails on a read-only
+ * or open target). */
 static NTSTATUS rename_once(tf_atomic *a, int *classic) {
   struct rename_info r;
   IO_STATUS_BLOCK io;
   ULONG size = (ULONG)(offsetof(struct rename_info, name) +
                        a->name_len * sizeof(wchar_t));
   NTSTATUS st;
-  int replace = !(a->flags & TF_NOCLOBBER);
+  int replace = !(a->flags & TF_NOCLOBBER), linked = a->linked != 0;
+  if (linked && tf__w_atomic_links_refused)
+    return TF_STATUS_NOT_SUPPORTED; /* a test's file system without links */
   memset(&r, 0, sizeof(r));
   r.root = a->dir;
   r.name_bytes = (ULONG)(a->name_len * sizeof(wchar_t));
   memcpy(r.name, a->name, r.name_bytes);
-  if (!no_rename_ex) {
+  if (!no_ex_class[linked]) {
     r.flags = replace ? RENAME_REPLACE_IF_EXISTS | RENAME_POSIX_SEMANTICS |
                             RENAME_IGNORE_READONLY_ATTRIBUTE
                       : 0;
     st = NtSetInformationFile(a->h, &io, &r, size,
-                              NT_FILE_RENAME_INFORMATION_EX);
+                              linked ? NT_FILE_LINK_INFORMATION_EX
+                                     : NT_FILE_RENAME_INFORMATION_EX);
     if (st == TF_STATUS_NOT_IMPLEMENTED || st == TF_STATUS_INVALID_INFO_CLASS)
-      InterlockedExchange(&no_rename_ex, 1); /* before Windows 10 1709 */
+      InterlockedExchange(&no_ex_class[linked], 1); /* before Windows 10 */
     else if (st != TF_STATUS_INVALID_PARAMETER && st != TF_STATUS_NOT_SUPPORTED) {
       *classic = 0;
       return st; /* else: this file system lacks it (FAT, SMB...) */
@@ -571,7 +605,9 @@ static NTSTATUS rename_once(tf_atomic *a, int *classic) {
   }
   *classic = 1;
   r.flags = replace ? 1 : 0;
-  return NtSetInformationFile(a->h, &io, &r, size, NT_FILE_RENAME_INFORMATION);
+  return NtSetInformationFile(a->h, &io, &r, size,
+                              linked ? NT_FILE_LINK_INFORMATION
+                                     : NT_FILE_RENAME_INFORMATION);
 }
 
 /* Open the target under the anchor, not following a link. */
@@ -678,8 +714,8 @@ static int rename_into_place(tf_atomic *a) {
     if (st >= 0)
       return 0;
     rc = tf__w_nt_err(st);
-    if (rc == -EEXIST && (a->flags & TF_NOCLOBBER))
-      return rc;
+    if ((rc == -EEXIST && (a->flags & TF_NOCLOBBER)) || rc == -EOPNOTSUPP)
+      return rc; /* refused for good: no retry makes it work */
     rc = diagnose(a, classic, &st);
     if (rc == 0 && st >= 0)
       return 0;
@@ -697,7 +733,7 @@ static int rename_into_place(tf_atomic *a) {
 /* Unmark the hidden file, give it the read-only attribute if it is to
  * have one (a marked read-only file could not be marked again), rename
  * it; on failure mark it again so that the close deletes it. */
-static int publish(tf_atomic *a) {
+static int publish_marked(tf_atomic *a) {
   DWORD attrs = 0;
   int rc = set_delete_mark(a->h, FALSE);
   if (rc < 0)
@@ -713,6 +749,90 @@ static int publish(tf_atomic *a) {
       set_attrs(a->h, attrs);
     set_delete_mark(a->h, TRUE);
   }
+  return rc;
+}
+
+/* Copy all of the file open at from into the one open at to. */
+static int copy_data(HANDLE from, HANDLE to) {
+  static const DWORD chunk = 64 * 1024;
+  char *buf = tf__malloc(chunk);
+  uint64_t at = 0;
+  int rc = buf != NULL ? 0 : -ENOMEM;
+  while (rc == 0) {
+    OVERLAPPED where;
+    DWORD got = 0, put = 0;
+    memset(&where, 0, sizeof(where));
+    where.Offset = (DWORD)at;
+    where.OffsetHigh = (DWORD)(at >> 32);
+    if (!ReadFile(from, buf, chunk, &got, &where)) {
+      if (GetLastError() != ERROR_HANDLE_EOF)
+        rc = tf__w_last_err();
+      break;
+    }
+    if (got == 0)
+      break;
+    if (!WriteFile(to, buf, got, &put, NULL) || put != got)
+      rc = tf__w_last_err();
+    at += got;
+  }
+  tf__freemem(buf);
+  return rc;
+}
+
+/* The volume refused the link: the contents go to a marked hidden file
+ * (with the same security and attributes), which is renamed instead. */
+static int publish_copy(tf_atomic *a) {
+  struct target t;
+  HANDLE h = NULL;
+  int fd, rc;
+  memset(&t, 0, sizeof(t));
+  t.dir = a->dir;
+  t.name_len = a->name_len;
+  memcpy(t.name, a->name, (a->name_len + 1) * sizeof(wchar_t));
+  rc = create_hidden(&t, 0600, 0, &h);
+  if (rc < 0)
+    return rc;
+  rc = copy_security(h, a->h, a->flags & ~TF_STRICT_OWNER);
+  if (rc == 0)
+    rc = set_attrs(h, attrs_of(a->h) & COPIED_ATTRS);
+  if (rc == 0)
+    rc = copy_data(a->h, h);
+  if (rc == 0 && a->sync_file && !FlushFileBuffers(h))
+    rc = tf__w_last_err();
+  if (rc < 0) {
+    CloseHandle(h); /* marked: the close deletes it */
+    return rc;
+  }
+  fd = tf__w_fd_for(h, 0);
+  if (fd < 0)
+    return fd; /* h closed, so deleted */
+  close_file(a); /* the first hidden file goes with its handle */
+  a->h = h;
+  a->fd = fd;
+  a->linked = 0;
+  return publish_marked(a);
+}
+
+/* The read-only attribute a linked file gets once the hidden name is
+ * gone (a read-only file's name could not be deleted at the close): on
+ * the target, if it is still the file linked. */
+static void make_target_read_only(tf_atomic *a, const struct tf__w_id *id) {
+  struct tf__w_id now;
+  HANDLE target;
+  if (open_target(a, FILE_WRITE_ATTRIBUTES, &target) < 0)
+    return;
+  if (tf__w_id_of(target, &now) == 0 && tf__w_same(&now, id))
+    set_attrs(target, now.attributes | FILE_ATTRIBUTE_READONLY);
+  CloseHandle(target);
+}
+
+static int publish(tf_atomic *a) {
+  int rc;
+  if (!a->linked)
+    return publish_marked(a);
+  rc = rename_into_place(a);
+  if (rc == -EOPNOTSUPP)
+    rc = publish_copy(a); /* a volume without links after all */
   return rc;
 }
 
@@ -747,14 +867,22 @@ int tf_atomic_commit(tf_atomic *a) {
   if (rc == 0)
     rc = publish(a);
   if (rc < 0) {
-    close_file(a); /* marked: the close deletes it */
+    close_file(a); /* the close deletes it */
     a->state = ABORTED;
     return rc;
   }
   a->state = COMMITTED;
   rc = a->sync_dir ? sync_after_rename(a) : 0;
-  close_file(a);
-  return rc; /* renamed; an error here: not durable, committed says 1 */
+  if (a->linked && a->readonly) {
+    struct tf__w_id id;
+    int known = tf__w_id_of(a->h, &id) == 0;
+    close_file(a); /* the hidden name goes */
+    if (known)
+      make_target_read_only(a, &id);
+  } else {
+    close_file(a);
+  }
+  return rc; /* in place; an error here: not durable, committed says 1 */
 }
 
 int tf_atomic_committed(const tf_atomic *a) {

@@ -193,4 +193,10 @@ int tf__w_made_fd(struct tf__w_made *m, int open_flags);
 int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
                     const struct tf__w_id *expect, unsigned flags);
 
+/* ---- atomic_win.c, for the tests: 0 chooses how a replacement's hidden
+ * file ends by its volume, 1 forces the marked rename, 2 the link; and
+ * links_refused makes the link fail as on a volume without them. */
+extern int tf__w_atomic_mode;
+extern int tf__w_atomic_links_refused;
+
 #endif
