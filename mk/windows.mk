@@ -12,7 +12,8 @@
 #
 # CROSS_RUN names the runner (on Linux: wine64, found by default); every
 # run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
-# the portable files (src/name.c, opts.c, error.c, scope.c) and src/win/.
+# the portable files (src/name.c, opts.c, error.c, scope.c, heap.c) and
+# src/win/.
 # Part 1 of the port: files, directories, removal and atomic replacement;
 # spools, pools and the lifecycle calls return -ENOSYS (src/win/absent_win.c).
 
@@ -26,7 +27,7 @@ WIN_CPPFLAGS := -Iinclude
 WIN_COMPILE = $(CC) $(WIN_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
 WIN_LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS)
 
-SRC := src/name.c src/opts.c src/error.c src/scope.c $(wildcard src/win/*.c)
+SRC := src/name.c src/opts.c src/error.c src/scope.c src/heap.c $(wildcard src/win/*.c)
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 
 STATIC := $(BUILD)/libtempfile.a

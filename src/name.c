@@ -113,3 +113,9 @@ int tf__name_next(const struct tf__name *n, char *out) {
   out[tf__name_len(n)] = '\0';
   return 0;
 }
+
+int tf_random_chars(char *buf, size_t n) {
+  if (buf == NULL)
+    return -EINVAL;
+  return tf__random_name(buf, n);
+}

@@ -93,9 +93,3 @@ int tf__random_name(char *out, size_t len) {
   pthread_mutex_unlock(&tf__process_lock);
   return rc;
 }
-
-int tf_random_chars(char *buf, size_t n) {
-  if (buf == NULL)
-    return -EINVAL;
-  return tf__random_name(buf, n);
-}

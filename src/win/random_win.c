@@ -63,9 +63,3 @@ int tf__random_name(char *out, size_t len) {
   tf__mutex_unlock(&pool_lock);
   return rc;
 }
-
-int tf_random_chars(char *buf, size_t n) {
-  if (buf == NULL)
-    return -EINVAL;
-  return tf__random_name(buf, n);
-}

@@ -246,18 +246,7 @@ void tf__write_stderr(const char *line, size_t n) {
 /* The heap: the C runtime's, directly (no fault table on Windows yet). */
 void *tf__malloc(size_t n) { return malloc(n != 0 ? n : 1); }
 
-char *tf__strndup(const char *s, size_t n) {
-  char *p = tf__malloc(n + 1);
-  if (p == NULL)
-    return NULL;
-  memcpy(p, s, n);
-  p[n] = '\0';
-  return p;
-}
-
 void tf__freemem(void *p) { free(p); }
-
-void tf_free(void *ptr) { free(ptr); }
 
 /* Nothing to set up on first use: Windows has no fork() to prepare for,
  * and the locks are initialised statically. */

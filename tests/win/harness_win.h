@@ -51,53 +51,7 @@ void tf_test_register(struct tf_test *t);
   }                                                                          \
   static int fn_name(int argc, char **argv)
 
-void tf_test_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 3, 4)));
-void tf_test_skip(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-#define FAIL(...) tf_test_fail(__FILE__, __LINE__, __VA_ARGS__)
-/* Only for what this system cannot do (Wine makes no symlinks), never to
- * hide a failure; counted apart from passed and failed. */
-#define SKIP(...) tf_test_skip(__VA_ARGS__)
-#define TF_TEST_SKIPPED 77
-
-#define ASSERT(cond)                                                         \
-  do {                                                                       \
-    if (!(cond))                                                             \
-      FAIL("assertion failed: %s", #cond);                                   \
-  } while (0)
-#define ASSERT_INT_OP(a, op, b)                                              \
-  do {                                                                       \
-    long long a_ = (long long)(a), b_ = (long long)(b);                      \
-    if (!(a_ op b_))                                                         \
-      FAIL("%s %s %s: %lld vs %lld", #a, #op, #b, a_, b_);                   \
-  } while (0)
-#define ASSERT_EQ(a, b) ASSERT_INT_OP(a, ==, b)
-#define ASSERT_NE(a, b) ASSERT_INT_OP(a, !=, b)
-#define ASSERT_GE(a, b) ASSERT_INT_OP(a, >=, b)
-#define ASSERT_GT(a, b) ASSERT_INT_OP(a, >, b)
-#define ASSERT_LE(a, b) ASSERT_INT_OP(a, <=, b)
-#define ASSERT_LT(a, b) ASSERT_INT_OP(a, <, b)
-#define ASSERT_STR_EQ(a, b)                                                  \
-  do {                                                                       \
-    const char *a_ = (a), *b_ = (b);                                         \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                     \
-      FAIL("%s == %s: \"%s\" vs \"%s\"", #a, #b, a_ ? a_ : "(null)",         \
-           b_ ? b_ : "(null)");                                              \
-  } while (0)
-#define ASSERT_OK(expr)                                                      \
-  do {                                                                       \
-    long long rc_ = (long long)(expr);                                       \
-    if (rc_ < 0)                                                             \
-      FAIL("%s: %s (%lld)", #expr, tf_err_name((int)rc_), rc_);              \
-  } while (0)
-#define ASSERT_ERR(expr, err)                                                \
-  do {                                                                       \
-    long long rc_ = (long long)(expr);                                       \
-    if (rc_ != (long long)(err))                                             \
-      FAIL("%s: got %s (%lld), want %s", #expr, tf_err_name((int)rc_), rc_,  \
-           tf_err_name((int)(err)));                                         \
-  } while (0)
+#include "../asserts.h"
 
 /* The test's private directory: absolute, UTF-8. */
 const char *tw_dir(void);
