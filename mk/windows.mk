@@ -45,9 +45,11 @@ WIN_EXAMPLES := 01_named_basics 02_named_parameters 03_manual_cleanup \
   20_publish
 EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 
-.PHONY: all lib tests examples demo check clean features
+BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
+
+.PHONY: all lib tests examples demo check clean features bench
 .SECONDARY:
-all: lib tests examples $(BUILD)/tempfile.pc
+all: lib tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(DLL)
 tests: $(TEST_BIN)
 examples: $(EXAMPLE_BIN)
@@ -89,6 +91,15 @@ $(BUILD)/examples/%$(EXE): $(BUILD)/examples/%.o $(STATIC)
 	$(say) LD $@
 	$(Q)$(WIN_LINK) -o $@ $^ $(WIN_LIBS) $(LDLIBS)
 
+$(BUILD)/bench/%.o: bench/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(WIN_COMPILE) -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+
+$(BENCH_BIN): $(BUILD)/bench/winbench.o $(STATIC)
+	$(say) LD $@
+	$(Q)$(WIN_LINK) -o $@ $^ $(WIN_LIBS) $(LDLIBS)
+
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
 
 # Each test runs in its own process (the harness starts itself once per
@@ -99,6 +110,11 @@ check: all
 
 demo: lib examples
 	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(EXAMPLE_BIN)
+
+# libtempfile against the floor and the system's own calls (medians and
+# ratios; under Wine the times are Wine's: compare the ratios).
+bench: $(BENCH_BIN)
+	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --bench $(BENCH_BIN)
 
 features:
 	@echo "WINDOWS=1"

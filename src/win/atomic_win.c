@@ -8,7 +8,7 @@
  * rename made by handle, never through the temporary name.
  *
  * A killed writer leaves nothing.  Where the volume has hard links (NTFS,
- * ReFS) the hidden file is created with FILE_DELETE_ON_CLOSE, so the
+ * ReFS, and everywhere until a volume refuses one) the hidden file is created with FILE_DELETE_ON_CLOSE, so the
  * system deletes its name whenever its last handle closes, also when the
  * process dies; commit gives the file the target's name as a second
  * link (FileLinkInformation, replacing the target in one step as a
@@ -66,6 +66,10 @@
   (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |  \
    FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)
 
+/* The root of a path that names a volume ("C:\\", "\\\\server\\share\\"),
+ * kept up to this many units (a longer one is cut: see links_refused). */
+#define ROOT_UNITS_MAX 63
+
 /* NT's FILE_RENAME_INFORMATION(_EX): classic ReplaceIfExists is the low
  * byte of the Ex flags. */
 #define NT_FILE_RENAME_INFORMATION ((FILE_INFORMATION_CLASS)10)
@@ -99,6 +103,7 @@ struct tf_atomic {
   int sync_file, sync_dir;
   int readonly;    /* the new file gets the read-only attribute */
   int linked;      /* delete-on-close hidden file, linked at commit */
+  wchar_t root[ROOT_UNITS_MAX + 1]; /* the target's volume, by its root */
   enum atomic_state state;
   size_t name_len;
   wchar_t name[NAME_UNITS_MAX + 1]; /* the target's name in dir */
@@ -111,18 +116,55 @@ static volatile LONG no_ex_class[2];
 int tf__w_atomic_mode;
 int tf__w_atomic_links_refused;
 
-/* Whether the hidden file in dir can end by a link: the volume has hard
- * links.  Wine reports NTFS without the flag, and links work there. */
-static int volume_links(HANDLE dir) {
-  DWORD flags = 0;
-  wchar_t fs[16];
+/* The volumes where a link was refused at commit (FAT, exFAT, some
+ * network shares), by the root of the path: there the hidden file is
+ * marked from the start, with no copy at commit.  Asking the volume
+ * instead would cost a query per replacement (0.5 ms under Wine, where
+ * links work although it reports none); a wrong answer costs only time
+ * or the marked way's windows, never the target. */
+static tf__mutex refused_lock = TF__MUTEX_INIT;
+static wchar_t refused[8][ROOT_UNITS_MAX + 1];
+static unsigned refused_count;
+
+static int links_refused(const wchar_t *root) {
+  unsigned i;
+  int found = 0;
+  tf__mutex_lock(&refused_lock);
+  for (i = 0; i < refused_count && i < 8 && !found; i++)
+    found = wcscmp(refused[i], root) == 0;
+  tf__mutex_unlock(&refused_lock);
+  return found;
+}
+
+static void refuse_links(const wchar_t *root) {
+  if (links_refused(root))
+    return;
+  tf__mutex_lock(&refused_lock);
+  wcscpy(refused[refused_count++ % 8], root);
+  tf__mutex_unlock(&refused_lock);
+}
+
+/* The root of the absolute path full: the drive ("C:\\"), the share
+ * ("\\\\server\\share\\", also after \\\\?\\UNC\\), or the volume name. */
+static void path_root(const wchar_t *full, wchar_t *root) {
+  size_t at = 0, seps = 0, want = 1;
+  if (wcsncmp(full, L"\\\\?\\UNC\\", 8) == 0)
+    at = 8, want = 2;
+  else if (wcsncmp(full, L"\\\\?\\", 4) == 0)
+    at = 4;
+  else if (full[0] == L'\\' && full[1] == L'\\')
+    at = 2, want = 2;
+  while (full[at] != L'\0' && at < ROOT_UNITS_MAX && seps < want)
+    seps += full[at++] == L'\\';
+  memcpy(root, full, at * sizeof(wchar_t));
+  root[at] = L'\0';
+}
+
+/* Whether the hidden file ends by a link (tests may choose). */
+static int ends_by_link(const wchar_t *root) {
   if (tf__w_atomic_mode != 0)
     return tf__w_atomic_mode == 2;
-  if (!GetVolumeInformationByHandleW(dir, NULL, 0, NULL, NULL, &flags, fs,
-                                     sizeof(fs) / sizeof(fs[0])))
-    return 0;
-  return (flags & FILE_SUPPORTS_HARD_LINKS) != 0 || wcscmp(fs, L"NTFS") == 0 ||
-         wcscmp(fs, L"ReFS") == 0;
+  return !links_refused(root);
 }
 
 /* ------------------------------------------------------------ the target */
@@ -136,6 +178,7 @@ struct target {
   int64_t size; /* meta's size */
   size_t name_len;
   wchar_t name[NAME_UNITS_MAX + 1];
+  wchar_t root[ROOT_UNITS_MAX + 1]; /* its volume, by the path's root */
 };
 
 static void target_release(struct target *t) {
@@ -168,6 +211,7 @@ static int anchor_on(struct target *t, wchar_t *full, size_t len) {
   t->name_len = len - base;
   memcpy(t->name, full + base, t->name_len * sizeof(wchar_t));
   t->name[t->name_len] = L'\0';
+  path_root(full, t->root);
   return 0;
 }
 
@@ -460,7 +504,7 @@ static int begin(tf_atomic **out, const char *path, const tf_opts *opts) {
     return rc;
   }
   mode = tf__opts_mode(&o, 0666);
-  a->linked = volume_links(t.dir);
+  a->linked = ends_by_link(t.root);
   rc = create_hidden(&t, mode, a->linked, &h);
   if (rc == 0 && t.meta != NULL) {
     rc = copy_security(h, t.meta, o.flags);
@@ -492,6 +536,7 @@ static int begin(tf_atomic **out, const char *path, const tf_opts *opts) {
   a->state = OPEN;
   a->name_len = t.name_len;
   memcpy(a->name, t.name, (t.name_len + 1) * sizeof(wchar_t));
+  memcpy(a->root, t.root, sizeof(a->root));
   if (t.meta != NULL)
     CloseHandle(t.meta);
   *out = a;
@@ -831,8 +876,10 @@ static int publish(tf_atomic *a) {
   if (!a->linked)
     return publish_marked(a);
   rc = rename_into_place(a);
-  if (rc == -EOPNOTSUPP)
-    rc = publish_copy(a); /* a volume without links after all */
+  if (rc == -EOPNOTSUPP) {
+    refuse_links(a->root); /* from now on marked there, no copy */
+    rc = publish_copy(a);
+  }
   return rc;
 }
 

@@ -93,45 +93,54 @@ static int create_under(struct tf__w_made *m, HANDLE parent,
 }
 
 int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
-                 ACCESS_MASK access, ULONG options) {
+                 ACCESS_MASK access, ULONG options, int want_id) {
   struct tf__w_made made = {0};
   struct tf__name n;
-  wchar_t *dir = NULL;
-  int dir_len, rc;
-  rc = tf__name_init(&n, o);
+  mode_t mode = tf__opts_mode(o, kind == TF_W_FILE ? 0600 : 0700);
+  int rc = tf__name_init(&n, o);
   if (rc < 0)
     return rc;
-  dir_len = tf__w_resolve_dir(o, &dir);
-  if (dir_len < 0)
-    return dir_len;
-  rc = tf__w_open_dir(dir, &made.parent);
-  if (rc == 0)
-    rc = create_under(&made, made.parent, &n, kind,
-                      tf__opts_mode(o, kind == TF_W_FILE ? 0600 : 0700),
-                      access, options);
-  if (rc == 0 && kind == TF_W_FILE &&
-      !(tf__opts_mode(o, 0600) & 0200))
+  rc = tf__w_anchor_get(o, &made.parent);
+  if (rc < 0)
+    return rc;
+  rc = create_under(&made, made.parent->h, &n, kind, mode, access, options);
+  if (rc == -ENOENT && made.parent->shared) {
+    /* The temporary directory went away since it was opened: once more,
+     * in the directory its path names now. */
+    tf__w_anchor_stale(made.parent);
+    tf__w_anchor_put(made.parent);
+    made.parent = NULL;
+    rc = tf__w_anchor_get(o, &made.parent);
+    if (rc == 0)
+      rc = create_under(&made, made.parent->h, &n, kind, mode, access,
+                        options);
+  }
+  if (rc == 0 && kind == TF_W_FILE && !(mode & 0200))
     rc = make_read_only(made.h);
-  if (rc == 0)
+  if (rc == 0 && want_id) {
     rc = tf__w_id_of(made.h, &made.id);
+    made.has_id = rc == 0;
+  }
   if (rc == 0)
-    rc = join_for_user(dir, (size_t)dir_len, made.name, made.name_len,
-                       &made.path);
-  if (rc < 0 && made.h != NULL)
-    tf__w_remove_made(&made);
+    rc = join_for_user(made.parent->path, made.parent->len, made.name,
+                       made.name_len, &made.path);
+  if (rc < 0 && made.h != NULL && tf__w_unlink_handle(made.h) < 0) {
+    /* Its handle has no DELETE access: by name (checked where known). */
+    CloseHandle(made.h);
+    made.h = NULL;
+    (void)tf__w_remove_made(&made);
+  }
   if (rc < 0)
     tf__w_made_free(&made);
   else
     *m = made;
-  tf__freemem(dir);
   return rc < 0 ? rc : 0;
 }
 
 void tf__w_made_free(struct tf__w_made *m) {
   if (m->h != NULL)
     CloseHandle(m->h);
-  if (m->parent != NULL)
-    CloseHandle(m->parent);
+  tf__w_anchor_put(m->parent);
   tf__freemem(m->name);
   tf__freemem(m->path);
   memset(m, 0, sizeof(*m));
@@ -140,13 +149,13 @@ void tf__w_made_free(struct tf__w_made *m) {
 int tf__w_remove_made(struct tf__w_made *m) {
   HANDLE h;
   struct tf__w_id id;
-  int rc = tf__w_open_at(m->parent, m->name, m->name_len,
+  int rc = tf__w_open_at(m->parent->h, m->name, m->name_len,
                          DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
                          0, FILE_OPEN, 0, NULL, &h);
   if (rc < 0)
     return rc;
-  rc = tf__w_id_of(h, &id);
-  if (rc == 0 && !tf__w_same(&id, &m->id))
+  rc = m->has_id ? tf__w_id_of(h, &id) : 0;
+  if (rc == 0 && m->has_id && !tf__w_same(&id, &m->id))
     rc = -ESTALE; /* another object took the name: not ours to remove */
   if (rc == 0)
     rc = tf__w_unlink_handle(h);
@@ -173,7 +182,7 @@ int tf_mkstemp(char **path_out, const tf_opts *opts) {
     return -EINVAL;
   rc = tf__opts_take(&o, opts, 0, TF__OPTS_NAME);
   if (rc == 0)
-    rc = tf__w_create(&m, &o, TF_W_FILE, 0, 0);
+    rc = tf__w_create(&m, &o, TF_W_FILE, 0, 0, 0);
   if (rc < 0)
     return rc;
   fd = tf__w_made_fd(&m, o.open_flags);
@@ -195,7 +204,7 @@ int tf_mkdtemp(char **path_out, const tf_opts *opts) {
     return -EINVAL;
   rc = tf__opts_take(&o, opts, 0, TF__OPTS_NAME);
   if (rc == 0)
-    rc = tf__w_create(&m, &o, TF_W_DIR, 0, 0);
+    rc = tf__w_create(&m, &o, TF_W_DIR, 0, 0, 0);
   if (rc < 0)
     return rc;
   *path_out = m.path;
@@ -268,8 +277,7 @@ int tf_tmpfile(const tf_opts *opts) {
     return rc;
   /* Deleted when its last handle closes, also when the process is
    * killed; a temporary file, kept in memory where the cache allows. */
-  rc = tf__w_create(&m, &o, TF_W_FILE, DELETE,
-                    FILE_DELETE_ON_CLOSE);
+  rc = tf__w_create(&m, &o, TF_W_FILE, DELETE, FILE_DELETE_ON_CLOSE, 0);
   if (rc < 0)
     return rc;
   /* Where the file system has POSIX semantics the name goes now, as

@@ -35,7 +35,7 @@ int tf_dir_create(tf_dir **out, const tf_opts *opts) {
   if (d == NULL)
     return -ENOMEM;
   memset(d, 0, sizeof(*d));
-  rc = tf__w_create(&d->made, &o, TF_W_DIR, 0, 0);
+  rc = tf__w_create(&d->made, &o, TF_W_DIR, 0, 0, 1);
   if (rc < 0) {
     tf__freemem(d);
     return rc;
@@ -56,7 +56,7 @@ int tf_dir_cleanup(tf_dir *d) {
   int rc;
   if (d == NULL || d->cleaned)
     return 0;
-  rc = tf__w_rmtree_at(d->made.parent, d->made.name, d->made.name_len,
+  rc = tf__w_rmtree_at(d->made.parent->h, d->made.name, d->made.name_len,
                        &d->made.id, d->flags & TF_IGNORE_ERRORS);
   if (rc == 0)
     d->cleaned = 1;

@@ -53,7 +53,7 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
   f->open_flags = o.open_flags;
   f->kept = (o.flags & TF_KEEP) != 0;
   rc = tf__w_create(&f->made, &o, TF_W_FILE,
-                    deletes_on_close(f) ? DELETE : 0, 0);
+                    deletes_on_close(f) ? DELETE : 0, 0, 1);
   if (rc == 0) {
     f->fd = tf__w_made_fd(&f->made, o.open_flags);
     if (f->fd < 0) {
@@ -225,7 +225,7 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
   if (len < 0)
     return len;
   /* A handle that may rename it, on the very file made. */
-  rc = tf__w_open_at(f->made.parent, f->made.name, f->made.name_len,
+  rc = tf__w_open_at(f->made.parent->h, f->made.name, f->made.name_len,
                      DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, 0,
                      FILE_OPEN, FILE_NON_DIRECTORY_FILE, NULL, &h);
   if (rc == 0) {

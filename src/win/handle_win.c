@@ -12,9 +12,10 @@
 #include <sddl.h>
 #include <string.h>
 
-int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
-                  ACCESS_MASK access, ULONG attributes, ULONG disposition,
-                  ULONG options, void *sd, HANDLE *out) {
+/* NtCreateFile, synchronous, shared with everyone. */
+static int nt_open(HANDLE root, const wchar_t *name, size_t len,
+                   ACCESS_MASK access, ULONG attributes, ULONG disposition,
+                   ULONG options, void *sd, HANDLE *out) {
   UNICODE_STRING us;
   OBJECT_ATTRIBUTES oa;
   IO_STATUS_BLOCK io;
@@ -24,48 +25,79 @@ int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
     return len == 0 ? -ENOENT : -ENAMETOOLONG;
   us.Buffer = (PWSTR)name;
   us.Length = us.MaximumLength = (USHORT)(len * sizeof(wchar_t));
-  InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir, sd);
+  InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, root, sd);
   memset(&io, 0, sizeof(io));
   st = NtCreateFile(&h, access | SYNCHRONIZE, &oa, &io, NULL, attributes,
                     TF_W_SHARE_ALL, disposition,
-                    options | FILE_SYNCHRONOUS_IO_NONALERT |
-                        FILE_OPEN_REPARSE_POINT,
-                    NULL, 0);
+                    options | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
   if (st < 0)
     return tf__w_nt_err(st);
   *out = h;
   return 0;
 }
 
+int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
+                  ACCESS_MASK access, ULONG attributes, ULONG disposition,
+                  ULONG options, void *sd, HANDLE *out) {
+  return nt_open(dir, name, len, access, attributes, disposition,
+                 options | FILE_OPEN_REPARSE_POINT, sd, out);
+}
+
+/* The NT form of an absolute Win32 path: \??\C:\dir, \??\UNC\server\share
+ * (from \\?\ and \\server forms too).  malloc'd; its length. */
+static int nt_path(const wchar_t *path, wchar_t **out) {
+  const wchar_t *rest = path, *prefix = L"\\??\\";
+  size_t len, plen;
+  wchar_t *nt;
+  if (wcsncmp(path, L"\\\\?\\", 4) == 0 || wcsncmp(path, L"\\\\.\\", 4) == 0) {
+    rest = path + 4;
+  } else if (path[0] == L'\\' && path[1] == L'\\') {
+    rest = path + 2;
+    prefix = L"\\??\\UNC\\";
+  }
+  len = wcslen(rest);
+  plen = wcslen(prefix);
+  nt = tf__malloc((plen + len + 1) * sizeof(*nt));
+  if (nt == NULL)
+    return -ENOMEM;
+  memcpy(nt, prefix, plen * sizeof(*nt));
+  memcpy(nt + plen, rest, (len + 1) * sizeof(*nt));
+  *out = nt;
+  return (int)(plen + len);
+}
+
+/* One call: NtCreateFile refuses what is not a directory
+ * (FILE_DIRECTORY_FILE), and follows links on the way as CreateFileW. */
 int tf__w_open_dir(const wchar_t *path, HANDLE *out) {
-  BY_HANDLE_FILE_INFORMATION info;
-  HANDLE h = CreateFileW(path,
-                         FILE_LIST_DIRECTORY | FILE_TRAVERSE |
-                             FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-                         TF_W_SHARE_ALL, NULL, OPEN_EXISTING,
-                         FILE_FLAG_BACKUP_SEMANTICS, NULL);
-  if (h == INVALID_HANDLE_VALUE)
-    return tf__w_last_err();
-  if (!GetFileInformationByHandle(h, &info)) {
-    int rc = tf__w_last_err();
-    CloseHandle(h);
-    return rc;
-  }
-  if (!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
-    CloseHandle(h);
-    return -ENOTDIR;
-  }
-  *out = h;
-  return 0;
+  wchar_t *nt;
+  int rc, len = nt_path(path, &nt);
+  if (len < 0)
+    return len;
+  rc = nt_open(NULL, nt, (size_t)len,
+               FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES, 0,
+               FILE_OPEN, FILE_DIRECTORY_FILE, NULL, out);
+  tf__freemem(nt);
+  return rc;
 }
 
 int tf__w_id_of(HANDLE h, struct tf__w_id *out) {
-  BY_HANDLE_FILE_INFORMATION info;
-  if (!GetFileInformationByHandle(h, &info))
-    return tf__w_last_err();
-  out->volume = info.dwVolumeSerialNumber;
-  out->index = ((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow;
-  out->attributes = info.dwFileAttributes;
+  struct {
+    LARGE_INTEGER index; /* FILE_INTERNAL_INFORMATION */
+  } internal;
+  struct {
+    ULONG attributes; /* FILE_ATTRIBUTE_TAG_INFORMATION */
+    ULONG reparse_tag;
+  } tag;
+  IO_STATUS_BLOCK io;
+  NTSTATUS st = NtQueryInformationFile(h, &io, &internal, sizeof(internal),
+                                       TF_W_FILE_INTERNAL_INFORMATION);
+  if (st >= 0)
+    st = NtQueryInformationFile(h, &io, &tag, sizeof(tag),
+                                TF_W_FILE_ATTRIBUTE_TAG_INFORMATION);
+  if (st < 0)
+    return tf__w_nt_err(st);
+  out->index = (uint64_t)internal.index.QuadPart;
+  out->attributes = tag.attributes;
   return 0;
 }
 

@@ -21,7 +21,14 @@ static wchar_t *tempdir_w;
 static size_t tempdir_w_len;
 static char *tempdir_utf8;
 
+/* The temporary directory's anchor, once a creation opened it. */
+static struct tf__w_anchor *tempdir_anchor;
+
 static void forget(void) {
+  if (tempdir_anchor != NULL) {
+    tf__w_anchor_put(tempdir_anchor); /* its handles keep it meanwhile */
+    tempdir_anchor = NULL;
+  }
   tf__freemem(tempdir_w);
   tf__freemem(tempdir_utf8);
   tempdir_w = NULL;
@@ -184,6 +191,69 @@ int tf_settempdir(const char *dir) {
     forget();
   tf__mutex_unlock(&tf__settings_lock);
   return rc < 0 ? rc : 0;
+}
+
+static int anchor_open(const wchar_t *path, size_t len,
+                       struct tf__w_anchor **out) {
+  struct tf__w_anchor *a = tf__malloc(sizeof(*a) + len * sizeof(wchar_t));
+  int rc;
+  if (a == NULL)
+    return -ENOMEM;
+  memcpy(a->path, path, len * sizeof(wchar_t));
+  a->path[len] = L'\0';
+  a->len = len;
+  a->refs = 1;
+  a->shared = 0;
+  rc = tf__w_open_dir(a->path, &a->h);
+  if (rc < 0) {
+    tf__freemem(a);
+    return rc;
+  }
+  *out = a;
+  return 0;
+}
+
+int tf__w_anchor_get(const tf_opts *o, struct tf__w_anchor **out) {
+  int rc = 0;
+  if (o->dir != NULL) {
+    wchar_t *w;
+    int len = tf__w_abspath(o->dir, &w);
+    if (len < 0)
+      return len;
+    rc = anchor_open(w, trim(w, (size_t)len), out);
+    tf__freemem(w);
+    return rc;
+  }
+  tf__mutex_lock(&tf__settings_lock);
+  if (tempdir_w == NULL)
+    rc = discover();
+  if (rc == 0 && tempdir_anchor == NULL) {
+    rc = anchor_open(tempdir_w, tempdir_w_len, &tempdir_anchor);
+    if (rc == 0)
+      tempdir_anchor->shared = 1;
+  }
+  if (rc == 0) {
+    InterlockedIncrement(&tempdir_anchor->refs);
+    *out = tempdir_anchor;
+  }
+  tf__mutex_unlock(&tf__settings_lock);
+  return rc;
+}
+
+void tf__w_anchor_put(struct tf__w_anchor *a) {
+  if (a != NULL && InterlockedDecrement(&a->refs) == 0) {
+    CloseHandle(a->h);
+    tf__freemem(a);
+  }
+}
+
+void tf__w_anchor_stale(struct tf__w_anchor *a) {
+  tf__mutex_lock(&tf__settings_lock);
+  if (a == tempdir_anchor) {
+    tempdir_anchor = NULL;
+    tf__w_anchor_put(a);
+  }
+  tf__mutex_unlock(&tf__settings_lock);
 }
 
 int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir) {

@@ -50,6 +50,13 @@
 #define TF_W_FILE_DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21)
 #define TF_W_FILE_RENAME_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)22)
 
+/* NtQueryInformationFile's classes the library asks (winternl.h names
+ * only a few). */
+#define TF_W_FILE_INTERNAL_INFORMATION ((FILE_INFORMATION_CLASS)6)
+#define TF_W_FILE_ATTRIBUTE_TAG_INFORMATION ((FILE_INFORMATION_CLASS)35)
+NTSTATUS NTAPI NtQueryInformationFile(HANDLE, PIO_STATUS_BLOCK, PVOID, ULONG,
+                                      FILE_INFORMATION_CLASS);
+
 /* Longest path handled, in UTF-16 units (the \\?\ limit). */
 #define TF_W_PATH_MAX 32767
 
@@ -100,18 +107,21 @@ int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
  * still be renamed or removed, as a POSIX dirfd allows. */
 int tf__w_open_dir(const wchar_t *path, HANDLE *out);
 
-/* What identifies a file: the volume's serial number and the file's id
- * (NTFS's includes a sequence number, so a reused record differs), and
- * its attributes. */
+/* What identifies a file: its id on its volume (NTFS's carries a
+ * sequence number, so a reused record differs), and its attributes.
+ * Ids are compared only between objects found under one directory
+ * handle, which are on that directory's volume: a volume mounted there
+ * is a reparse point, opened as itself and never entered.  (Two
+ * NtQueryInformationFile calls; GetFileInformationByHandle would also
+ * ask the volume's serial number, 250 times slower under Wine.) */
 struct tf__w_id {
-  DWORD volume;
   uint64_t index;
   DWORD attributes;
 };
 int tf__w_id_of(HANDLE h, struct tf__w_id *out);
 static inline int tf__w_same(const struct tf__w_id *a,
                              const struct tf__w_id *b) {
-  return a->volume == b->volume && a->index == b->index;
+  return a->index == b->index;
 }
 /* The attributes of a reparse point (a symbolic link, a junction, a
  * mount point, a cloud placeholder...): never followed, never entered. */
@@ -146,6 +156,25 @@ HANDLE tf__w_handle_of(int fd);
 
 /* ---- tempdir_win.c */
 
+/* A directory that objects are made in, held open: the handle is the
+ * anchor every later removal or rename is relative to.  The temporary
+ * directory's is opened once per process and shared (as POSIX's
+ * anchor.c holds it), counted by refs; a directory given in opts.dir is
+ * opened for the call and its handles. */
+struct tf__w_anchor {
+  HANDLE h;
+  volatile LONG refs;
+  int shared; /* the temporary directory's */
+  size_t len; /* of path, in units */
+  wchar_t path[1];
+};
+/* The anchor for o->dir, or the temporary directory's (a reference). */
+int tf__w_anchor_get(const tf_opts *o, struct tf__w_anchor **out);
+void tf__w_anchor_put(struct tf__w_anchor *a);
+/* The temporary directory was found gone through a: the next
+ * tf__w_anchor_get() opens it anew. */
+void tf__w_anchor_stale(struct tf__w_anchor *a);
+
 /* The directory to create in, as opts->dir made absolute or
  * tf_gettempdir(): UTF-16 in *dir (malloc'd), its length returned. */
 int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir);
@@ -156,25 +185,28 @@ int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir);
  * by the caller), the object's handle, its name in the parent, its full
  * path for the user and its identity. */
 struct tf__w_made {
-  HANDLE parent;
+  struct tf__w_anchor *parent;
   HANDLE h;
   wchar_t *name; /* malloc'd, NUL-terminated */
   size_t name_len;
   char *path;    /* malloc'd UTF-8 */
   struct tf__w_id id;
+  int has_id;    /* asked for: the handles check it before removing */
 };
 enum tf__w_kind { TF_W_FILE, TF_W_DIR };
 /* Create a file or directory under a fresh name in o->dir (or the
  * temporary directory), retrying only names that exist, up to
- * TF_ATTEMPTS.  access and options are added to the kind's own.  On
- * failure nothing is left and m is untouched. */
+ * TF_ATTEMPTS.  access and options are added to the kind's own; want_id
+ * also learns its identity.  On failure nothing is left and m is
+ * untouched. */
 int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
-                 ACCESS_MASK access, ULONG options);
+                 ACCESS_MASK access, ULONG options, int want_id);
 /* Release what tf__w_create made (closing what is still open); removes
  * nothing. */
 void tf__w_made_free(struct tf__w_made *m);
 /* Remove what was made, by its name in the parent, if it is still the
- * object made (-ESTALE if another took the name, -ENOENT if gone). */
+ * object made where its identity is known (-ESTALE if another took the
+ * name, -ENOENT if gone). */
 int tf__w_remove_made(struct tf__w_made *m);
 /* The C runtime fd for the file made (open_flags: O_APPEND); the fd owns
  * the handle from then on (m->h is cleared).  -EMFILE on failure, the

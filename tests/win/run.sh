@@ -35,6 +35,13 @@ if [ "${1:-}" = "--tour" ]; then
   exit 0
 fi
 
+if [ "${1:-}" = "--bench" ]; then
+  bench=$2
+  case $bench in /*) ;; *) bench="$PWD/$bench" ;; esac
+  (cd "$work" && $wrap "$bench") | tr -d '\r'
+  exit
+fi
+
 unit=$1 dll=$2 cc=$3
 case $unit in /*) ;; *) unit="$PWD/$unit" ;; esac
 passed=0 failed=0 skipped=0
