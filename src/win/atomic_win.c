@@ -428,18 +428,12 @@ static int create_hidden(const struct target *t, mode_t mode, int linked,
  * (taking ownership for another user needs SeRestorePrivilege); a
  * refusal counts only with TF_STRICT_OWNER (-EPERM). */
 static int copy_owner(HANDLE h, PSID owner, unsigned int flags) {
-  PSECURITY_DESCRIPTOR mine = NULL;
-  PSID my_owner = NULL;
-  DWORD err = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION,
-                              &my_owner, NULL, NULL, NULL, &mine);
-  if (err != ERROR_SUCCESS)
-    return tf__w_err(err);
-  if (owner == NULL || EqualSid(owner, my_owner))
-    err = ERROR_SUCCESS;
-  else
-    err = SetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION,
-                          owner, NULL, NULL, NULL);
-  LocalFree(mine);
+  PSID mine = tf__w_default_owner(); /* what the new file has */
+  DWORD err;
+  if (owner == NULL || (mine != NULL && EqualSid(owner, mine)))
+    return 0;
+  err = SetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner,
+                        NULL, NULL, NULL);
   if (err == ERROR_SUCCESS)
     return 0;
   if (!(flags & TF_STRICT_OWNER) &&

@@ -154,9 +154,15 @@ int tf__w_unlink_handle(HANDLE h) {
 
 static INIT_ONCE sd_once = INIT_ONCE_STATIC_INIT;
 static PSECURITY_DESCRIPTOR private_sd;
+/* The owner the process gives what it creates (its token's). */
+static union {
+  TOKEN_OWNER owner;
+  unsigned char bytes[sizeof(TOKEN_OWNER) + SECURITY_MAX_SID_SIZE];
+} default_owner;
+static int have_default_owner;
 
 /* SYSTEM and the calling user, full access, inherited by what is made
- * inside; "P": nothing inherited from above. */
+ * inside; "P": nothing inherited from above.  And the default owner. */
 static BOOL CALLBACK build_private_sd(PINIT_ONCE once, PVOID param,
                                       PVOID *ctx) {
   HANDLE token;
@@ -182,8 +188,15 @@ static BOOL CALLBACK build_private_sd(PINIT_ONCE once, PVOID param,
       private_sd = NULL;
     LocalFree(sid);
   }
+  have_default_owner = GetTokenInformation(token, TokenOwner, &default_owner,
+                                           sizeof(default_owner), &size) != 0;
   CloseHandle(token);
   return TRUE;
+}
+
+void *tf__w_default_owner(void) {
+  InitOnceExecuteOnce(&sd_once, build_private_sd, NULL, NULL);
+  return have_default_owner ? default_owner.owner.Owner : NULL;
 }
 
 void *tf__w_private_sd(void) {

@@ -436,6 +436,9 @@ static int open_top(HANDLE parent, const wchar_t *name, size_t len,
     rc = (flags & TF_CONTENTS_ONLY) ? -ENOTDIR : tf__w_unlink_handle(h);
   else if (!(id->attributes & FILE_ATTRIBUTE_DIRECTORY))
     rc = -ENOTDIR;
+  else if (!(flags & TF_CONTENTS_ONLY) && tf__w_unlink_handle(h) == 0)
+    rc = 0; /* it was empty: gone with no listing (refused otherwise, also
+               for a deleted entry still held open in it) */
   else
     rc = reopen_handle(h, ACCESS_OBJECT | ACCESS_LIST, list);
   CloseHandle(h);

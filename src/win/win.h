@@ -139,6 +139,10 @@ int tf__w_unlink_handle(HANDLE h);
  * 3.13 gives mkdtemp, CVE-2024-4030).  Built once per process; NULL if
  * it could not be built (the caller then fails with -ENOMEM). */
 void *tf__w_private_sd(void);
+/* The SID that owns what the process creates (its token's default
+ * owner: the user, or Administrators for an elevated one); NULL if
+ * unknown. */
+void *tf__w_default_owner(void);
 /* The descriptor for a new object of the given POSIX mode: private for a
  * mode that grants group and others nothing (the default 0600, 0700),
  * else NULL, so the directory's inherited ACL applies. */

@@ -744,6 +744,23 @@ HELPER(atomic_writer_half_done) {
   return 0;
 }
 
+/* A killed process's handles may be closed a moment after it is
+ * reported dead (Wine's server does it so): wait up to two seconds for a
+ * hidden file that goes with its handle before counting what is left. */
+static void settle_hidden(const char *target_name) {
+  char pattern[MAX_PATH];
+  WIN32_FIND_DATAA fd;
+  int tries;
+  snprintf(pattern, sizeof(pattern), "%s\\.%s.tf-*", tw_dir(), target_name);
+  for (tries = 0; tries < 100; tries++) {
+    HANDLE find = FindFirstFileA(pattern, &fd);
+    if (find == INVALID_HANDLE_VALUE)
+      return;
+    FindClose(find);
+    Sleep(20);
+  }
+}
+
 static void killed_half_done_writer(const char *mode) {
   char *t = in_dir("precious.txt");
   HANDLE helper;
@@ -755,6 +772,7 @@ static void killed_half_done_writer(const char *mode) {
   tw_kill(helper);
   remove_file("ready");
   assert_contents(t, "old and whole");
+  settle_hidden("precious.txt");
   ASSERT_EQ(tw_count_entries(tw_dir()), 1);
   remove_file(t);
   free(t);
@@ -861,9 +879,12 @@ static int kill_writers_at_random_points(const char *mode) {
     wait_for("ready");
     seed = seed * 1103515245u + 12345u;
     Sleep((seed >> 16) % 40);
+    if (WaitForSingleObject(helper, 0) != WAIT_TIMEOUT)
+      FAIL("the writer stopped by itself (exit %d)", tw_wait(helper));
     tw_kill(helper);
     remove_file("ready");
     assert_whole_version(t);
+    settle_hidden("versions.txt");
     leftovers += remove_hidden_leftover("versions.txt");
   }
   printf("  %d of %d kills left a hidden file\n", leftovers, rounds);
