@@ -9,7 +9,10 @@
 set -u
 prefix=$(mktemp -d) || exit 1
 work=$(mktemp -d) || exit 1
-trap 'rm -rf "$prefix" "$work"' EXIT
+# Wine's server outlives the programs by a moment: wait for it to save
+# and leave before its prefix goes.
+server=$(command -v wineserver || ls /usr/lib/wine/wineserver64 2>/dev/null)
+trap '[ -n "$server" ] && "$server" -w 2>/dev/null; rm -rf "$prefix" "$work"' EXIT
 export WINEPREFIX="$prefix" WINEDEBUG=-all
 wrap=${TF_TEST_WRAP:-}
 # A new prefix is made quietly before the first program runs.
@@ -71,6 +74,38 @@ if command -v "$objdump" > /dev/null 2>&1; then
 else
   result dll_exports_exactly_the_header_functions 77 "no $objdump"
   result dll_imports_only_system_libraries 77 "no $objdump"
+fi
+
+# A program linked with the DLL's import library (as a distribution's
+# users link it) runs with the DLL beside it: makes a file, a directory,
+# an atomic replacement, and cleans up.
+if command -v "$cc" > /dev/null 2>&1; then
+  mkdir "$work/dll"
+  cat > "$work/dll/smoke.c" <<'SMOKE'
+#include <stdio.h>
+#include <tempfile.h>
+int main(void) {
+  tf_file *f = NULL;
+  tf_dir *d = NULL;
+  char target[4096];
+  if (tf_file_create(&f, NULL) != 0 || tf_dir_create(&d, NULL) != 0)
+    return 1;
+  snprintf(target, sizeof(target), "%s\\config", tf_dir_path(d));
+  if (tf_write_file(target, "v1", 2, NULL) != 0 || tf_file_free(f) != 0 ||
+      tf_dir_free(d) != 0)
+    return 2;
+  puts(tf_version_string());
+  return 0;
+}
+SMOKE
+  st=1
+  if $cc -Iinclude -o "$work/dll/smoke.exe" "$work/dll/smoke.c" -L"$(dirname "$dll")" -ltempfile &&
+     cp "$dll" "$work/dll/" &&
+     out=$(cd "$work/dll" && TMPDIR= $wrap ./smoke.exe | tr -d '\r') &&
+     [ "$out" = "$(sed -n 's/^#define TF_VERSION_STRING "\(.*\)"/\1/p' include/tempfile.h)" ]; then
+    st=0
+  fi
+  result dll_import_library_links_and_runs $st
 fi
 
 # (Wine's console ends lines with CR LF.)
