@@ -10,12 +10,10 @@
 
 #include "harness_win.h"
 
-/* Shared with test_win_create.c (defined there). */
 int twc_inheritable(int fd);
 void twc_require_stored_security(void);
 void twc_assert_private_dacl(const char *path);
-char *twc_long(const char *path);
-const char *twc_base(const char *path);
+#include "checks_win.h"
 void twc_assert_random_part(const char *s, size_t n);
 
 /* ---- helpers */
