@@ -204,6 +204,15 @@ static void remove_tree_w(const wchar_t *path) {
     DeleteFileW(path);
 }
 
+int tw_remove_file(const char *path) {
+  wchar_t *w = tw_wide(path);
+  BOOL ok;
+  SetFileAttributesW(w, FILE_ATTRIBUTE_NORMAL);
+  ok = DeleteFileW(w);
+  free(w);
+  return ok ? 0 : -1;
+}
+
 void tw_remove_tree(const char *path) {
   wchar_t *w = tw_wide(path);
   remove_tree_w(w);

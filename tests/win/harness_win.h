@@ -73,6 +73,8 @@ char *tw_read(const char *path, size_t *n);
 void tw_mkdir(const char *path);
 /* The entries of dir, "." and ".." not counted. */
 size_t tw_count_entries(const char *dir);
+/* Remove the file at path, read-only or not: 0, or -1 if it could not be. */
+int tw_remove_file(const char *path);
 /* Remove a tree the test made (plain Win32, no library code), for the
  * tests' own cleanup. */
 void tw_remove_tree(const char *path);

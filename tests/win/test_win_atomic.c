@@ -21,11 +21,8 @@ static char *in_dir(const char *name) { return tw_join(tw_dir(), name); }
 
 /* Remove a file the test made, read-only or not. */
 static void remove_file(const char *path) {
-  wchar_t *w = tw_wide(path);
-  SetFileAttributesW(w, FILE_ATTRIBUTE_NORMAL);
-  if (!DeleteFileW(w))
+  if (tw_remove_file(path) < 0)
     FAIL("DeleteFileW %s: error %lu", path, (unsigned long)GetLastError());
-  free(w);
 }
 
 static void assert_contents(const char *path, const char *want) {

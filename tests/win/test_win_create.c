@@ -24,18 +24,9 @@
 
 /* ==================================================== local helpers */
 
-static int remove_file(const char *path) {
-  wchar_t *w = tw_wide(path);
-  BOOL ok;
-  SetFileAttributesW(w, FILE_ATTRIBUTE_NORMAL);
-  ok = DeleteFileW(w);
-  free(w);
-  return ok ? 0 : -1;
-}
-
 static void close_and_remove(int fd, char *path) {
   ASSERT_EQ(_close(fd), 0);
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   free(path);
 }
 
@@ -472,7 +463,7 @@ TEST(test_non_directory) {
       FAIL("creator %u: %s, want ENOTDIR", (unsigned)i, tf_err_name(rc));
   }
   ASSERT_EQ(tw_count_entries(tw_dir()), 1);
-  ASSERT_EQ(remove_file(file), 0);
+  ASSERT_EQ(tw_remove_file(file), 0);
   free(file);
 }
 
@@ -548,7 +539,7 @@ TEST(test_collision_is_case_insensitive) {
   ASSERT_OK(fd);
   ASSERT_STR_EQ(twc_base(path), "tmpbbb");
   close_and_remove(fd, path);
-  ASSERT_EQ(remove_file(upper), 0);
+  ASSERT_EQ(tw_remove_file(upper), 0);
   free(upper);
 }
 
@@ -576,7 +567,7 @@ TEST(test_exhausted_names_give_eexist_after_tf_attempts) {
   restore_name_source();
   ASSERT_STR_EQ(path, "untouched");
   ASSERT_EQ(tw_count_entries(tw_dir()), 1);
-  ASSERT_EQ(remove_file(taken), 0);
+  ASSERT_EQ(tw_remove_file(taken), 0);
   free(taken);
 }
 
@@ -743,7 +734,7 @@ TEST(test_mktemp_basic_and_many) {
     CloseHandle(h);
   }
   for (i = 0; i < 100; i++) {
-    ASSERT_EQ(remove_file(paths[i]), 0);
+    ASSERT_EQ(tw_remove_file(paths[i]), 0);
     free(paths[i]);
   }
 }
@@ -762,7 +753,7 @@ TEST(test_mktemp_skips_existing_names) {
   restore_name_source();
   ASSERT_STR_EQ(twc_base(path), "tmpccc");
   free(path);
-  ASSERT_EQ(remove_file(file), 0);
+  ASSERT_EQ(tw_remove_file(file), 0);
   remove_dir(dir);
   free(file);
 }
@@ -783,7 +774,7 @@ TEST(test_mktemp_gives_a_name_where_python_does) {
   ASSERT_OK(tf_mktemp(&path, &o));
   assert_named(path, file, "tmp", TF_RANDOM_LEN_DEFAULT, "");
   free(path);
-  ASSERT_EQ(remove_file(file), 0);
+  ASSERT_EQ(tw_remove_file(file), 0);
   free(file);
 }
 
@@ -873,7 +864,7 @@ TEST(test_tmpfile_of_a_killed_process_leaves_nothing) {
   int i;
   twc_wait_for(ready);
   tw_kill(child);
-  ASSERT_EQ(remove_file(ready), 0);
+  ASSERT_EQ(tw_remove_file(ready), 0);
   for (i = 0; i < 200 && tw_count_entries(tw_dir()) != 0; i++)
     Sleep(10); /* the system closes the dead process's handles */
   ASSERT_EQ(tw_count_entries(tw_dir()), 0);
@@ -968,7 +959,7 @@ TEST(test_gettempdir_candidate_order) {
   remove_dir(a);
   remove_dir(b);
   remove_dir(c);
-  ASSERT_EQ(remove_file(file), 0);
+  ASSERT_EQ(tw_remove_file(file), 0);
   free(file);
   free(missing);
 }

@@ -32,15 +32,6 @@ static void put(tf_file *f, const char *s) {
   ASSERT_EQ(_write(tf_file_fd(f), s, (unsigned)n), n);
 }
 
-static int remove_file(const char *path) {
-  wchar_t *w = tw_wide(path);
-  BOOL ok;
-  SetFileAttributesW(w, FILE_ATTRIBUTE_NORMAL);
-  ok = DeleteFileW(w);
-  free(w);
-  return ok ? 0 : -1;
-}
-
 static void move(const char *from, const char *to) {
   wchar_t *a = tw_wide(from), *b = tw_wide(to);
   BOOL ok = MoveFileExW(a, b, 0);
@@ -275,7 +266,7 @@ TEST(test_named_keep_never_deletes) {
   ASSERT(tw_exists(path));
   ASSERT_OK(tf_file_free(f));
   assert_content(path, "kept");
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   free(path);
 }
 
@@ -287,7 +278,7 @@ TEST(test_named_keep_called_later_stops_deletion) {
   ASSERT(tw_exists(path));
   ASSERT_OK(tf_file_free(f));
   ASSERT(tw_exists(path));
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   f = make_file(TF_DELETE_ON_FREE, NULL);
   free(path);
   path = _strdup(tf_file_path(f));
@@ -295,7 +286,7 @@ TEST(test_named_keep_called_later_stops_deletion) {
   ASSERT_OK(tf_file_keep(f));
   ASSERT_OK(tf_file_free(f));
   ASSERT(tw_exists(path));
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   free(path);
 }
 
@@ -307,7 +298,7 @@ TEST(test_named_deleted_by_the_caller_is_fine) {
     tf_file *f = make_file(policies[i], NULL);
     if (policies[i] == TF_DELETE_ON_FREE)
       ASSERT_OK(tf_file_close(f));
-    ASSERT_EQ(remove_file(tf_file_path(f)), 0);
+    ASSERT_EQ(tw_remove_file(tf_file_path(f)), 0);
     ASSERT_OK(tf_file_close(f));
     ASSERT_OK(tf_file_free(f));
     ASSERT_EQ(tw_count_entries(tw_dir()), 0);
@@ -349,7 +340,7 @@ TEST(test_named_stream_unflushed_data_lands_on_close) {
   ASSERT_ERR(tf_file_stream(f, &fp), -EBADF);
   ASSERT_OK(tf_file_free(f));
   assert_content(path, "a\nb");
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   free(path);
 }
 
@@ -368,7 +359,7 @@ TEST(test_named_stream_appends_with_o_append) {
   ASSERT(fputs("34", fp) >= 0);
   ASSERT_OK(tf_file_free(f));
   assert_content(path, "1234");
-  ASSERT_EQ(remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
   free(path);
 }
 
@@ -390,7 +381,7 @@ TEST(test_publish_to_a_new_name) {
   ASSERT(tw_exists(target)); /* never deleted after */
   ASSERT_OK(tf_file_free(f));
   assert_content(target, "complete");
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
   free(old);
 }
@@ -404,7 +395,7 @@ TEST(test_publish_replaces_an_existing_target) {
   ASSERT_OK(tf_file_free(f));
   assert_content(target, "new");
   ASSERT_EQ(tw_count_entries(tw_dir()), 1);
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
 }
 
@@ -422,10 +413,10 @@ TEST(test_publish_noclobber_is_eexist_and_target_untouched) {
   {
     char *other = tw_join(tw_dir(), "other.txt");
     assert_content(other, "mine");
-    ASSERT_EQ(remove_file(other), 0);
+    ASSERT_EQ(tw_remove_file(other), 0);
     free(other);
   }
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
   free(old);
 }
@@ -437,7 +428,7 @@ TEST(test_publish_mode_0444_is_read_only) {
   ASSERT(tw_attributes(target) & FILE_ATTRIBUTE_READONLY);
   ASSERT_OK(tf_file_free(f));
   ASSERT(tw_exists(target));
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
 }
 
@@ -476,7 +467,7 @@ TEST(test_publish_after_delete_on_free_close) {
   ASSERT_OK(tf_file_publish(f, "final.txt", 0, 0));
   ASSERT_OK(tf_file_free(f));
   assert_content(target, "x");
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
 }
 
@@ -487,7 +478,7 @@ TEST(test_publish_of_a_deleted_file_is_enoent) {
   ASSERT_OK(tf_file_free(f));
   f = make_file(TF_DELETE_ON_FREE, NULL);
   ASSERT_OK(tf_file_close(f));
-  ASSERT_EQ(remove_file(tf_file_path(f)), 0);
+  ASSERT_EQ(tw_remove_file(tf_file_path(f)), 0);
   ASSERT_ERR(tf_file_publish(f, "final.txt", 0, 0), -ENOENT);
   ASSERT_OK(tf_file_free(f));
   ASSERT_EQ(tw_count_entries(tw_dir()), 0);
@@ -503,7 +494,7 @@ TEST(test_publish_utf8_and_long_target) {
   ASSERT_STR_EQ(tf_file_path(f), target);
   ASSERT_OK(tf_file_free(f));
   ASSERT(tw_exists(target));
-  ASSERT_EQ(remove_file(target), 0);
+  ASSERT_EQ(tw_remove_file(target), 0);
   free(target);
   memset(name, 'd', sizeof(name) - 1);
   name[sizeof(name) - 1] = '\0';
@@ -551,7 +542,7 @@ TEST(test_named_delete_is_anchored_on_parent_dir_not_path) {
   ASSERT_OK(tf_file_free(f));
   assert_content(decoy, "victim");
   ASSERT_EQ(tw_count_entries(moved), 0);
-  ASSERT_EQ(remove_file(decoy), 0);
+  ASSERT_EQ(tw_remove_file(decoy), 0);
   ASSERT(RemoveDirectoryA(parent));
   ASSERT(RemoveDirectoryA(moved));
   free(decoy);
@@ -617,7 +608,7 @@ TEST(test_named_close_after_parent_renamed_deletes_the_right_file) {
   ASSERT_EQ(tw_count_entries(moved), 0);
   ASSERT_OK(tf_file_free(f));
   assert_content(decoy, "victim");
-  ASSERT_EQ(remove_file(decoy), 0);
+  ASSERT_EQ(tw_remove_file(decoy), 0);
   ASSERT(RemoveDirectoryA(parent));
   ASSERT(RemoveDirectoryA(moved));
   free(decoy);
@@ -641,8 +632,8 @@ TEST(test_named_replaced_file_is_not_deleted) {
   ASSERT(rc == 0 || rc == -ESTALE);
   assert_content(path, "theirs");
   assert_content(aside, "ours");
-  ASSERT_EQ(remove_file(path), 0);
-  ASSERT_EQ(remove_file(aside), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(aside), 0);
   free(path);
   free(aside);
 }
@@ -655,7 +646,7 @@ TEST(test_named_renamed_away_is_left_alone) {
   move(tf_file_path(f), mine);
   ASSERT_OK(tf_file_free(f));
   ASSERT(tw_exists(mine));
-  ASSERT_EQ(remove_file(mine), 0);
+  ASSERT_EQ(tw_remove_file(mine), 0);
   free(mine);
 }
 
@@ -672,8 +663,8 @@ TEST(test_publish_of_a_replaced_file_publishes_nothing) {
   assert_content(path, "theirs");
   (void)tf_file_free(f);
   assert_content(path, "theirs");
-  ASSERT_EQ(remove_file(path), 0);
-  ASSERT_EQ(remove_file(aside), 0);
+  ASSERT_EQ(tw_remove_file(path), 0);
+  ASSERT_EQ(tw_remove_file(aside), 0);
   free(path);
   free(aside);
   free(target);
