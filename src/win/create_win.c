@@ -73,8 +73,13 @@ static int create_under(struct tf__w_made *m, HANDLE parent,
     options |= FILE_DIRECTORY_FILE;
     attrs = FILE_ATTRIBUTE_NORMAL;
   }
-  if (options & FILE_DELETE_ON_CLOSE)
+  if (options & FILE_DELETE_ON_CLOSE) {
+    /* An unnamed file: kept in memory while the cache allows; no one can
+     * open it by name, so a read-only attribute would mean nothing (and
+     * the system refuses it with FILE_DELETE_ON_CLOSE). */
     access |= DELETE;
+    attrs = FILE_ATTRIBUTE_TEMPORARY;
+  }
   for (attempt = 0; attempt < TF_ATTEMPTS && rc == -EEXIST; attempt++) {
     wchar_t *name;
     int len = next_name(n, buf, &name);
@@ -115,7 +120,8 @@ int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
       rc = create_under(&made, made.parent->h, &n, kind, mode, access,
                         options);
   }
-  if (rc == 0 && kind == TF_W_FILE && !(mode & 0200))
+  if (rc == 0 && kind == TF_W_FILE && !(mode & 0200) &&
+      !(options & FILE_DELETE_ON_CLOSE))
     rc = make_read_only(made.h);
   if (rc == 0 && want_id) {
     rc = tf__w_id_of(made.h, &made.id);

@@ -285,3 +285,41 @@ TEST(win_gettempdir_falls_back_to_the_system_default) {
   ASSERT(GetFileAttributesA(got) & FILE_ATTRIBUTE_DIRECTORY);
   tf__freemem(want);
 }
+
+/* An unnamed file is FILE_ATTRIBUTE_TEMPORARY (kept in memory while the
+ * cache allows), and a mode that denies the owner write still gives a
+ * writable file: the attribute would mean nothing on a file no one can
+ * open by name, and the system refuses it with delete-on-close. */
+/* Whether this system reports the temporary attribute it was given
+ * (Wine keeps none). */
+static int keeps_temporary_attribute(void) {
+  char *p = tw_join(tw_dir(), "probe");
+  wchar_t *w = tw_wide(p);
+  HANDLE h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+                         FILE_ATTRIBUTE_TEMPORARY, NULL);
+  DWORD a;
+  ASSERT(h != INVALID_HANDLE_VALUE);
+  CloseHandle(h);
+  a = GetFileAttributesW(w);
+  ASSERT(DeleteFileW(w));
+  free(w);
+  free(p);
+  return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_TEMPORARY);
+}
+
+TEST(win_tmpfile_is_temporary_and_takes_any_mode) {
+  tf_opts o = TF_OPTS_INIT;
+  FILE_BASIC_INFO basic;
+  int fd;
+  o.mode = 0400;
+  fd = tf_tmpfile(&o);
+  ASSERT_OK(fd);
+  ASSERT(GetFileInformationByHandleEx(tf__w_handle_of(fd), FileBasicInfo,
+                                      &basic, sizeof(basic)));
+  if (keeps_temporary_attribute())
+    ASSERT(basic.FileAttributes & FILE_ATTRIBUTE_TEMPORARY);
+  ASSERT(!(basic.FileAttributes & FILE_ATTRIBUTE_READONLY));
+  ASSERT_EQ(_write(fd, "data", 4), 4);
+  ASSERT_EQ(_close(fd), 0);
+  ASSERT_EQ(tw_count_entries(tw_dir()), 0);
+}
