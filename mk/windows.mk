@@ -9,6 +9,8 @@
 #   make CC=x86_64-w64-mingw32-gcc check    the tests, each test in its own
 #                                           process, under $(CROSS_RUN)
 #   make CC=x86_64-w64-mingw32-gcc demo     the tour programs of this target
+#   make CC=x86_64-w64-mingw32-gcc bench    libtempfile against the floor
+#   make CC=x86_64-w64-mingw32-gcc install  DLL to bin/, libraries to lib/
 #
 # CROSS_RUN names the runner (on Linux: wine64, found by default); every
 # run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
@@ -47,7 +49,7 @@ EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
-.PHONY: all lib tests examples demo check clean features bench
+.PHONY: all lib tests examples demo check clean features bench install uninstall
 .SECONDARY:
 all: lib tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(DLL)
@@ -115,6 +117,20 @@ demo: lib examples
 # ratios; under Wine the times are Wine's: compare the ratios).
 bench: $(BENCH_BIN)
 	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --bench $(BENCH_BIN)
+
+# As mingw-w64 packages lay it out: the DLL in bin/, the static and
+# import libraries in lib/.
+install: lib $(BUILD)/tempfile.pc
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 644 $(STATIC) $(IMPLIB) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(DLL) $(DESTDIR)$(BINDIR)/
+	$(PC_SED) -e 's|^Libs.private:.*|Libs.private: $(WIN_LIBS)|' tempfile.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/tempfile.h $(DESTDIR)$(BINDIR)/$(notdir $(DLL))
+	rm -f $(DESTDIR)$(LIBDIR)/libtempfile.a $(DESTDIR)$(LIBDIR)/libtempfile.dll.a
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
 
 features:
 	@echo "WINDOWS=1"
