@@ -433,7 +433,7 @@ extern pthread_mutex_t tf__process_lock;
 void tf__hold_across_fork(pthread_mutex_t *m);
 
 /* process.c: the pid of the calling process, without a system call where the
- * platform allows (takes tf__process_lock). */
+ * platform allows, and without a lock. */
 pid_t tf__current_pid(void);
 /* Around a library call that checks ownership more than once: where
  * fork is noticed by getpid() (no MADV_WIPEONFORK), one getpid() serves

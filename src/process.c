@@ -143,14 +143,19 @@ void tf__pid_scope_end(pid_t outer) {
     scoped_pid = outer;
 }
 
+/* Without a lock: a handle's end asks for it with the cleanup signals
+ * open, and a signal cleaner in that thread must not hold a lock that a
+ * creation in flight elsewhere waits for (registry.c).  Two threads that
+ * both find no pid store the same one. */
 pid_t tf__current_pid(void) {
-  struct tf__process *b;
   pid_t pid;
-  pthread_mutex_lock(&tf__process_lock);
-  b = tf__process();
-  if (b->pid == 0)
-    b->pid = getpid();
-  pid = b->pid;
-  pthread_mutex_unlock(&tf__process_lock);
+  tf__lib_init();
+  if (wiped_on_fork == NULL)
+    return scoped_pid != 0 ? scoped_pid : getpid();
+  pid = __atomic_load_n(&wiped_on_fork->pid, __ATOMIC_ACQUIRE);
+  if (pid == 0) {
+    pid = getpid();
+    __atomic_store_n(&wiped_on_fork->pid, pid, __ATOMIC_RELEASE);
+  }
   return pid;
 }
