@@ -39,22 +39,6 @@ static int join_for_user(const wchar_t *dir, size_t dir_len,
   return rc;
 }
 
-/* A file whose owner may not write is read-only, as the C runtime's
- * _open makes it.  Set again through the new handle: Wine ignores the
- * attribute when a security descriptor comes with it. */
-static int make_read_only(HANDLE h) {
-  FILE_BASIC_INFO basic;
-  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)))
-    return tf__w_last_err();
-  if (basic.FileAttributes & FILE_ATTRIBUTE_READONLY)
-    return 0;
-  basic.FileAttributes |= FILE_ATTRIBUTE_READONLY;
-  basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_NORMAL;
-  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
-    return tf__w_last_err();
-  return 0;
-}
-
 static int create_under(struct tf__w_made *m, HANDLE parent,
                         const struct tf__name *n, enum tf__w_kind kind,
                         mode_t mode, ACCESS_MASK access, ULONG options) {
@@ -122,7 +106,9 @@ int tf__w_create(struct tf__w_made *m, const tf_opts *o, enum tf__w_kind kind,
   }
   if (rc == 0 && kind == TF_W_FILE && !(mode & 0200) &&
       !(options & FILE_DELETE_ON_CLOSE))
-    rc = make_read_only(made.h);
+    /* As _open makes it; set again through the handle because Wine
+     * drops the attribute when a security descriptor comes with it. */
+    rc = tf__w_set_read_only(made.h, 1);
   if (rc == 0 && want_id) {
     rc = tf__w_id_of(made.h, &made.id);
     made.has_id = rc == 0;

@@ -170,23 +170,6 @@ static int target_paths(const char *target, wchar_t **out, char **user) {
   return (int)(4 + len - skip);
 }
 
-/* The file's attributes and, for a mode open to others, its ACL given
- * back to inheritance from its new directory. */
-static int apply_mode(HANDLE h, unsigned mode) {
-  FILE_BASIC_INFO basic;
-  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)))
-    return tf__w_last_err();
-  if (mode & 0200)
-    basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
-  else
-    basic.FileAttributes |= FILE_ATTRIBUTE_READONLY;
-  if (basic.FileAttributes == 0)
-    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
-  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
-    return tf__w_last_err();
-  return 0;
-}
-
 /* Rename the file open at h to the NT path nt (len units). */
 static int rename_handle(HANDLE h, const wchar_t *nt, size_t len,
                          int replace) {
@@ -233,7 +216,7 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
     if (rc == 0 && !tf__w_same(&id, &f->made.id))
       rc = -ENOENT; /* ours was removed and another took the name */
     if (rc == 0 && mode != 0)
-      rc = apply_mode(h, mode);
+      rc = tf__w_set_read_only(h, !(mode & 0200)); /* as _open would */
     if (rc == 0)
       rc = rename_handle(h, nt, (size_t)len, !(flags & TF_NOCLOBBER));
     CloseHandle(h);

@@ -110,9 +110,26 @@ int tf__w_id_of(HANDLE h, struct tf__w_id *out) {
  * FAT, Wine; the classic one is used from then on. */
 static volatile LONG no_posix_delete;
 
+int tf__w_set_read_only(HANDLE h, int on) {
+  FILE_BASIC_INFO basic;
+  DWORD want;
+  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)))
+    return tf__w_last_err();
+  want = on ? FILE_ATTRIBUTE_READONLY : 0;
+  if ((basic.FileAttributes & FILE_ATTRIBUTE_READONLY) == want)
+    return 0;
+  /* NORMAL is valid only alone; no attribute at all is written NORMAL. */
+  basic.FileAttributes &= ~(DWORD)(FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_NORMAL);
+  basic.FileAttributes |= want;
+  if (basic.FileAttributes == 0)
+    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
+    return tf__w_last_err();
+  return 0;
+}
+
 static int classic_delete(HANDLE h) {
   FILE_DISPOSITION_INFO d;
-  FILE_BASIC_INFO basic;
   d.DeleteFile = TRUE;
   if (SetFileInformationByHandle(h, FileDispositionInfo, &d, sizeof(d)))
     return 0;
@@ -120,13 +137,7 @@ static int classic_delete(HANDLE h) {
     return tf__w_last_err();
   /* Read-only: clear the attribute on this very object (the handle), never
    * through a name, and try once more. */
-  if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)) ||
-      !(basic.FileAttributes & FILE_ATTRIBUTE_READONLY))
-    return -EACCES;
-  basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
-  if (basic.FileAttributes == 0)
-    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
-  if (!SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof(basic)))
+  if (tf__w_set_read_only(h, 0) < 0)
     return -EACCES;
   if (SetFileInformationByHandle(h, FileDispositionInfo, &d, sizeof(d)))
     return 0;

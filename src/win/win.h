@@ -127,6 +127,10 @@ static inline int tf__w_same(const struct tf__w_id *a,
  * mount point, a cloud placeholder...): never followed, never entered. */
 #define TF_W_IS_LINK(attrs) (((attrs) & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
 
+/* Give the object open at h the read-only attribute, or take it away
+ * (nothing done if it is already so).  0 or -errno. */
+int tf__w_set_read_only(HANDLE h, int on);
+
 /* Mark the object open at h (opened with DELETE) for deletion, so its
  * name goes when the last handle closes, at once where the file system
  * has POSIX semantics; a read-only attribute is ignored (or cleared on
