@@ -29,7 +29,12 @@ WIN_CPPFLAGS := -Iinclude
 WIN_COMPILE = $(CC) $(WIN_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
 WIN_LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS)
 
-SRC := src/name.c src/opts.c src/error.c src/scope.c src/heap.c $(wildcard src/win/*.c)
+# The POSIX library's files the Windows build shares beyond the portable
+# core, compiled against src/win/ (spooled files, pools).
+WIN_SHARED_SRC :=
+
+SRC := src/name.c src/opts.c src/error.c src/scope.c src/heap.c \
+  $(WIN_SHARED_SRC) $(wildcard src/win/*.c)
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 
 STATIC := $(BUILD)/libtempfile.a

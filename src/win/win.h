@@ -239,4 +239,17 @@ int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
 extern int tf__w_atomic_mode;
 extern int tf__w_atomic_links_refused;
 
+/* ledger_win.c: the liveness ledger tf_reap() reads (reap_win.c).  A
+ * tracked object is recorded when made and its record set free when it
+ * is removed, kept or published.  Recording never fails a creation: an
+ * object that can not be recorded has slot -1 and is never reaped. */
+struct tf__w_mark {
+  long slot; /* -1: not recorded */
+};
+/* Record name (len units, in the directory open at dir). */
+void tf__w_ledger_add(HANDLE dir, const wchar_t *name, size_t len, int is_dir,
+                      struct tf__w_mark *m);
+/* The object is no longer this process's to delete; idempotent. */
+void tf__w_ledger_drop(struct tf__w_mark *m);
+
 #endif

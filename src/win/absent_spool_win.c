@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * absent_win.c - what part 2 of the Windows port brings: spooled files,
- * pools, and the lifecycle calls (cleanup at exit and on signals,
- * reaping).  Until then each returns -ENOSYS, as tempfile(3) documents;
- * the calls that end a handle accept NULL as everywhere (no handle can
- * exist) and return 0.
+ * absent_spool_win.c - spooled files and pools, which part 2 of the Windows port brings.
+ * Until then each returns -ENOSYS, as tempfile(3) documents; the calls
+ * that end a handle accept NULL as everywhere (no handle can exist) and
+ * return 0.
  */
 #include "win.h"
 
@@ -118,20 +117,3 @@ void tf_pool_freep(tf_pool **p) {
     *p = NULL;
 }
 
-int tf_cleanup_on_signals(const int *signals, size_t count) {
-  (void)signals;
-  (void)count;
-  return -ENOSYS;
-}
-
-int tf_cleanup_all(void) { return -ENOSYS; }
-
-int tf_reap(const char *dir, unsigned int flags, unsigned int min_age,
-            tf_reap_fn fn, void *arg) {
-  (void)dir;
-  (void)flags;
-  (void)min_age;
-  (void)fn;
-  (void)arg;
-  return -ENOSYS;
-}
