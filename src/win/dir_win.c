@@ -56,11 +56,13 @@ int tf_dir_cleanup(tf_dir *d) {
   int rc;
   if (d == NULL || d->cleaned)
     return 0;
+  /* The error is swallowed for the caller only: a tree not removed
+   * stays the handle's to remove, at the next cleanup or at its end. */
   rc = tf__w_rmtree_at(d->made.parent->h, d->made.name, d->made.name_len,
-                       &d->made.id, d->flags & TF_IGNORE_ERRORS);
+                       &d->made.id, 0);
   if (rc == 0)
     d->cleaned = 1;
-  return rc;
+  return d->flags & TF_IGNORE_ERRORS ? 0 : rc;
 }
 
 int tf_dir_keep(tf_dir *d) {
