@@ -16,6 +16,11 @@
  * possible name planted it gives up with EEXIST and the victim is intact.
  * Last, a naive file gets the umask's permissions (0644 under the common
  * umask 022: everyone may read it), ours gets 0600.
+ *
+ * On Windows, where a symbolic link needs a privilege, the attacker
+ * plants a file of its own under the name and keeps it open: the naive
+ * open writes into it, and the attacker reads the data back.  The
+ * permissions there are an ACL, not mode bits (08_permissions shows it).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,13 +39,30 @@
 /* Replace the file at path with text (following nothing: O_NOFOLLOW). */
 static void write_file(const char *path, const char *text) {
   size_t len = strlen(text);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+                          O_BINARY,
                 0600);
   check_sys(fd >= 0, path);
   check_sys(write(fd, text, len) == (ssize_t)len, "write");
   check_sys(close(fd) == 0, "close");
 }
 
+/* The attacker's move: plant something under path that the victim's
+ * open will not refuse.  POSIX: a symbolic link to important.conf (-1
+ * returned).  Windows: a file the attacker makes and keeps open (its fd
+ * returned), into which whoever opens the name writes. */
+static int plant(const char *path) {
+#ifdef _WIN32
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_BINARY, 0666);
+  check_sys(fd >= 0, "open");
+  return fd;
+#else
+  check_sys(symlink("important.conf", path) == 0, "symlink");
+  return -1;
+#endif
+}
+
+#ifndef _WIN32
 /* The permission bits of path, as ls -l shows them. */
 static void show_mode(const char *label, const char *path) {
   static const char rwx[] = "rwxrwxrwx";
@@ -55,6 +77,7 @@ static void show_mode(const char *label, const char *path) {
          (unsigned)(st.st_mode & 0777),
          (st.st_mode & S_IROTH) ? "true" : "false");
 }
+#endif
 
 /* Process a generated input through a temporary file. */
 static void why_temp_files(void) {
@@ -100,9 +123,10 @@ static void why_temp_files(void) {
 static void race_condition(const char *shared) {
   char victim[4096], naive[4096], name[64], planted[4096];
   tf_opts opts = TF_OPTS_INIT;
-  char *path;
+  char *path, stolen[64];
   FILE *fp;
-  int fd, i;
+  int fd, i, attacker;
+  ssize_t n;
 
   puts("\n=== The Race Condition Problem ===");
   printf("Stand-in for a shared temp dir: %s\n", shared);
@@ -114,20 +138,30 @@ static void race_condition(const char *shared) {
   snprintf(name, sizeof(name), "myapp_%ld.tmp", (long)getpid());
   join(naive, sizeof(naive), shared, name);
   printf("Naive name: %s, exists: %s\n", name, exists(naive));
-  /* Between the check and the open, the attacker plants a link. */
-  check_sys(symlink("important.conf", naive) == 0, "symlink");
-  puts("Attacker plants a symlink under that name -> important.conf");
-  fp = fopen(naive, "w"); /* follows the link */
+  /* Between the check and the open, the attacker plants a link (on
+   * Windows: a file of its own, kept open). */
+  attacker = plant(naive);
+  puts(attacker < 0
+           ? "Attacker plants a symlink under that name -> important.conf"
+           : "Attacker creates a file under that name and keeps it open");
+  fp = fopen(naive, "w"); /* follows the link, or opens the attacker's */
   check_sys(fp != NULL, "fopen");
   check_sys(fputs("my private data\n", fp) != EOF, "fputs");
   check_sys(fclose(fp) == 0, "fclose");
-  show_file("Victim file after the naive write", victim);
+  if (attacker < 0) {
+    show_file("Victim file after the naive write", victim);
+  } else {
+    n = pread(attacker, stolen, sizeof(stolen) - 1, 0);
+    check_sys(n >= 0 && close(attacker) == 0, "read");
+    stolen[n] = '\0';
+    print_repr("The attacker reads through its own fd", stolen);
+  }
   check_sys(unlink(naive) == 0, "unlink");
   write_file(victim, "precious settings\n");
 
   /* The library's way: a random name, created with O_EXCL|O_NOFOLLOW.
    * With one random character there are 36 possible names; plant a link
-   * under every one and every attempt is refused. */
+   * (a file) under every one and every attempt is refused. */
   opts.dir = shared;
   opts.prefix = "myapp_";
   opts.suffix = ".tmp";
@@ -135,16 +169,19 @@ static void race_condition(const char *shared) {
   for (i = 0; TF_ALPHABET[i] != '\0'; i++) {
     snprintf(name, sizeof(name), "myapp_%c.tmp", TF_ALPHABET[i]);
     join(planted, sizeof(planted), shared, name);
-    check_sys(symlink("important.conf", planted) == 0, "symlink");
+    attacker = plant(planted);
+    check_sys(attacker < 0 || close(attacker) == 0, "close");
   }
-  printf("Attacker plants a symlink under all %d names myapp_?.tmp\n", i);
+  printf("Attacker plants a %s under all %d names myapp_?.tmp\n",
+         TOUR_WINDOWS ? "file" : "symlink", i);
   fd = tf_mkstemp(&path, &opts);
   if (fd >= 0) {
     close(fd);
     check(-EINVAL, "tf_mkstemp followed a planted name");
   }
   printf("tf_mkstemp with 1 random character: %s (%s): every planted "
-         "name refused, none followed\n", tf_err_name(fd), tf_strerror(fd));
+         "name refused, none %s\n", tf_err_name(fd), tf_strerror(fd),
+         TOUR_WINDOWS ? "opened" : "followed");
   show_file("Victim file", victim);
   if (fd != -EEXIST)
     check(fd, "tf_mkstemp");
@@ -172,7 +209,9 @@ static void race_condition(const char *shared) {
 static void permissions(const char *shared) {
   tf_opts opts = TF_OPTS_INIT;
   char naive[4096], name[64];
-  mode_t old_umask;
+#ifndef _WIN32
+  mode_t old_umask = umask(022); /* the common umask */
+#endif
   char *path;
   FILE *fp;
   int fd;
@@ -185,40 +224,49 @@ static void permissions(const char *shared) {
   printf("Naive name: %s, one of 1000 possible names\n", name);
 
   /* Problem 2: the default permissions, under the common umask 022. */
-  old_umask = umask(022);
   fp = fopen(naive, "w");
   check_sys(fp != NULL, "fopen");
   check_sys(fputs("my private data\n", fp) != EOF, "fputs");
   check_sys(fclose(fp) == 0, "fclose");
+#ifndef _WIN32
   show_mode("Naive file", naive);
+#endif
 
   opts.dir = shared;
   opts.prefix = "app_temp_";
   opts.suffix = ".txt";
   fd = tf_mkstemp(&path, &opts);
+#ifndef _WIN32
   umask(old_umask);
+#endif
   check(fd, "tf_mkstemp");
   check_sys(write(fd, "my private data\n", 16) == 16, "write");
   check_sys(close(fd) == 0, "close");
   printf("libtempfile name: %s, one of 36^%d\n", base_name(path),
          TF_RANDOM_LEN_DEFAULT);
+#ifdef _WIN32
+  puts("Permissions: the naive file's ACL is its directory's; ours allows "
+       "only its owner (08_permissions lists them)");
+#else
   show_mode("libtempfile file", path);
+#endif
 
   check_sys(unlink(naive) == 0 && unlink(path) == 0, "unlink");
   free(path);
 }
 
 int main(void) {
-  char *shared;
+  char shared[4096];
+  tf_dir *d;
 
   why_temp_files();
 
   /* Everything below happens in a private directory of our own. */
-  check(tf_mkdtemp(&shared, NULL), "tf_mkdtemp");
+  check(tf_dir_create(&d, NULL), "tf_dir_create");
+  snprintf(shared, sizeof(shared), "%s", tf_dir_path(d));
   race_condition(shared);
   permissions(shared);
-  check(tf_rmtreeat(AT_FDCWD, shared, 0), "tf_rmtreeat");
+  check(tf_dir_free(d), "tf_dir_free");
   printf("\nRemoved %s, exists: %s\n", shared, exists(shared));
-  free(shared);
   return 0;
 }

@@ -3,10 +3,11 @@
  * 06_temp_directory.c - the tour's TemporaryDirectory: a private
  * directory that goes away with everything in it when its handle ends.
  * Files and a subdirectory are made inside through the handle's
- * directory fd, the tree is listed the way os.walk() lists it, and the
- * directory is gone after tf_dir_free().  Then the two switches Python
- * gives TemporaryDirectory: TF_KEEP (delete=False) and TF_IGNORE_ERRORS
- * (ignore_cleanup_errors=True).
+ * directory fd (by its path on Windows, which has no directory fds: see
+ * open_in() in tour.h), the tree is listed the way os.walk() lists it,
+ * and the directory is gone after tf_dir_free().  Then the two switches
+ * Python gives TemporaryDirectory: TF_KEEP (delete=False) and
+ * TF_IGNORE_ERRORS (ignore_cleanup_errors=True).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,29 +22,33 @@
 
 #define MAX_ENTRIES 16
 
-/* Create name in the directory open at dirfd and write text to it. */
-static void write_file_at(int dirfd, const char *name, const char *text) {
+/* Write text to the new file open at fd (named name), and close it. */
+static void fill(int fd, const char *name, const char *text) {
   size_t len = strlen(text);
-  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   check_sys(fd >= 0, name);
   check_sys(write(fd, text, len) == (ssize_t)len, "write");
   check_sys(close(fd) == 0, "close");
+}
+
+/* Create name (a relative path) in the directory of d, holding text. */
+static void write_file_in(const tf_dir *d, const char *name,
+                          const char *text) {
+  fill(open_in(d, name, O_WRONLY | O_CREAT | O_EXCL), name, text);
 }
 
 static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Print the directory open at fd as the tutorial's os.walk() loop does: its
+/* Print the directory at path as the tutorial's os.walk() loop does: its
  * name, then its files one level in, then each subdirectory the same
- * way (names sorted, as a listing's order is the file system's).
- * Takes fd. */
-static void walk(int fd, const char *name, int level) {
-  char *files[MAX_ENTRIES], *dirs[MAX_ENTRIES];
+ * way (names sorted, as a listing's order is the file system's). */
+static void walk(const char *path, const char *name, int level) {
+  char *files[MAX_ENTRIES], *dirs[MAX_ENTRIES], sub[4096];
   size_t nfiles = 0, ndirs = 0, i;
   struct dirent *de;
-  DIR *d = fdopendir(fd);
-  check_sys(d != NULL, "fdopendir");
+  DIR *d = opendir(path);
+  check_sys(d != NULL, "opendir");
   printf("%*s%s/\n", 2 * level, "", name);
   errno = 0;
   while ((de = readdir(d)) != NULL) {
@@ -51,8 +56,8 @@ static void walk(int fd, const char *name, int level) {
     char *copy;
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    check_sys(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0,
-              "fstatat");
+    join(sub, sizeof(sub), path, de->d_name);
+    check_sys(lstat(sub, &st) == 0, "lstat");
     if (nfiles + ndirs == MAX_ENTRIES)
       check(-E2BIG, "listing");
     copy = malloc(strlen(de->d_name) + 1);
@@ -65,6 +70,7 @@ static void walk(int fd, const char *name, int level) {
     errno = 0;
   }
   check_sys(errno == 0, "readdir");
+  check_sys(closedir(d) == 0, "closedir");
   qsort(files, nfiles, sizeof(files[0]), by_name);
   qsort(dirs, ndirs, sizeof(dirs[0]), by_name);
   for (i = 0; i < nfiles; i++) {
@@ -72,13 +78,10 @@ static void walk(int fd, const char *name, int level) {
     free(files[i]);
   }
   for (i = 0; i < ndirs; i++) {
-    int sub = openat(dirfd(d), dirs[i],
-                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    check_sys(sub >= 0, dirs[i]);
+    join(sub, sizeof(sub), path, dirs[i]);
     walk(sub, dirs[i], level + 1);
     free(dirs[i]);
   }
-  check_sys(closedir(d) == 0, "closedir");
 }
 
 /* Copy the handle's path, which ends with the handle. */
@@ -93,27 +96,19 @@ static void workspace(void) {
   char path[4096];
   const char *base;
   tf_dir *d;
-  int fd, sub;
 
   check(tf_dir_create(&d, NULL), "tf_dir_create");
   copy_path(path, sizeof(path), d);
   printf("Temporary directory: %s\n", path);
 
   /* Everything is made relative to the handle's fd, never by a path. */
-  fd = tf_dir_fd(d);
-  check(fd, "tf_dir_fd");
-  write_file_at(fd, "file1.txt", "Content of file 1\n");
-  check_sys(mkdirat(fd, "subdir", 0700) == 0, "mkdirat");
-  sub = openat(fd, "subdir", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  check_sys(sub >= 0, "openat");
-  write_file_at(sub, "file2.txt", "Content of file 2\n");
-  check_sys(close(sub) == 0, "close");
+  write_file_in(d, "file1.txt", "Content of file 1\n");
+  check_sys(mkdir_in(d, "subdir") == 0, "mkdir");
+  write_file_in(d, "subdir/file2.txt", "Content of file 2\n");
 
   puts("Directory contents:");
   base = base_name(path);
-  sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  check_sys(sub >= 0, "openat");
-  walk(sub, base, 0);
+  walk(path, base, 0);
 
   printf("Directory exists: %s\n", exists(path));
   /* The end of the handle is Python's end of the with block. */
@@ -122,7 +117,8 @@ static void workspace(void) {
 }
 
 /* delete=False: the directory outlives its handle; the program removes
- * it when it is done with it. */
+ * it when it is done with it (on POSIX with tf_rmtreeat(); on Windows,
+ * which has no such call, what it put there and then the directory). */
 static void keep(void) {
   tf_opts opts = TF_OPTS_INIT;
   char path[4096];
@@ -131,12 +127,22 @@ static void keep(void) {
   opts.flags = TF_KEEP;
   check(tf_dir_create(&d, &opts), "tf_dir_create TF_KEEP");
   copy_path(path, sizeof(path), d);
-  write_file_at(tf_dir_fd(d), "result.txt", "kept for later\n");
+  write_file_in(d, "result.txt", "kept for later\n");
   check(tf_dir_free(d), "tf_dir_free");
   printf("\nTF_KEEP (delete=False): %s\n", path);
   printf("Exists after tf_dir_free: %s\n", exists(path));
+#ifdef TF_POSIX_API
   check(tf_rmtreeat(AT_FDCWD, path, 0), "tf_rmtreeat");
   printf("Exists after tf_rmtreeat: %s\n", exists(path));
+#else
+  {
+    char result[4200];
+    join(result, sizeof(result), path, "result.txt");
+    check_sys(unlink(result) == 0 && rmdir(path) == 0, "remove");
+    printf("Exists after removing result.txt and the directory: %s\n",
+           exists(path));
+  }
+#endif
 }
 
 /* ignore_cleanup_errors=True: cleanup removes what it can and reports
@@ -164,8 +170,9 @@ static void ignore_errors(void) {
       check(-ENAMETOOLONG, "snprintf");
     check_sys(rename(path, aside) == 0, "rename");
     check_sys(mkdir(path, 0700) == 0, "mkdir");
-    snprintf(theirs, sizeof(theirs), "%s/theirs.txt", path);
-    write_file_at(AT_FDCWD, theirs, "someone else's\n");
+    join(theirs, sizeof(theirs), path, "theirs.txt");
+    fill(open(theirs, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), theirs,
+         "someone else's\n");
 
     rc = tf_dir_cleanup(d);
     if (rc != (flags[i] ? 0 : -ESTALE))

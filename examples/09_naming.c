@@ -41,8 +41,9 @@ int main(void) {
          TF_RANDOM_LEN_DEFAULT);
   printf("Random part uses characters: %s (%s)\n", TF_ALPHABET,
          all_in_alphabet ? "checked" : "NOT as documented");
-  puts("Names come from the OS CSPRNG (getrandom): 5.17 bits per "
-       "character, 62 bits per name - unpredictable");
+  printf("Names come from the OS CSPRNG (%s): 5.17 bits per character, "
+         "62 bits per name - unpredictable\n",
+         TOUR_WINDOWS ? "BCryptGenRandom" : "getrandom");
 
   check(tf_random_chars(token, sizeof(token) - 1), "tf_random_chars");
   token[sizeof(token) - 1] = '\0'; /* tf_random_chars adds no NUL */

@@ -21,7 +21,12 @@ int main(void) {
   puts("1. TMPDIR environment variable");
   puts("2. TEMP environment variable");
   puts("3. TMP environment variable");
-  puts("4. Fixed locations: /tmp, /var/tmp, /usr/tmp");
+  if (TOUR_WINDOWS)
+    puts("4. The system's default (GetTempPath2W), then %USERPROFILE%"
+         "\\AppData\\Local\\Temp, %SYSTEMROOT%\\Temp, c:\\temp, c:\\tmp, "
+         "\\temp, \\tmp");
+  else
+    puts("4. Fixed locations: /tmp, /var/tmp, /usr/tmp");
   puts("5. Current working directory (last resort)");
   puts("The first one where a file can be created, written and removed "
        "wins; the answer is cached for the process.");

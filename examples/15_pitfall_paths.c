@@ -9,6 +9,10 @@
  * truncation and a single separator.  Better still is not to build paths
  * at all: a tf_dir's fd with openat() names files relative to the
  * directory itself, whatever its path is or becomes.
+ *
+ * Windows separates with '\\' (and accepts '/'), and returns paths with
+ * '\\'; it has no directory fds, so there the file is named by its path
+ * in the tf_dir (open_in() in tour.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,22 +24,29 @@
 
 #include "tour.h"
 
-/* buf = dir + "/" + name, with one separator; -ENAMETOOLONG if it does
+/* The separator paths are built with, and those they are split at. */
+#define SEP (TOUR_WINDOWS ? "\\" : "/")
+#define SEPS (TOUR_WINDOWS ? "\\/" : "/")
+
+/* buf = dir + SEP + name, with one separator; -ENAMETOOLONG if it does
  * not fit (never a silently cut path). */
 static int path_join(char *buf, size_t size, const char *dir,
                      const char *name) {
   size_t len = strlen(dir);
-  const char *sep = (len > 0 && dir[len - 1] == '/') ? "" : "/";
+  const char *sep = (len > 0 && strchr(SEPS, dir[len - 1])) ? "" : SEP;
   int n = snprintf(buf, size, "%s%s%s", dir, sep, name);
   return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
 }
 
-/* Split path at its last '/': dir (without the separator, "/" for the
- * root) and the final name. */
+/* Split path at its last separator: dir (without the separator, "/" for
+ * the root) and the final name. */
 static int path_split(const char *path, char *dir, size_t size,
                       const char **name) {
-  const char *slash = strrchr(path, '/');
+  const char *p, *slash = NULL;
   size_t len;
+  for (p = path; *p != '\0'; p++)
+    if (strchr(SEPS, *p) != NULL)
+      slash = p;
   if (slash == NULL)
     return -EINVAL;
   len = slash == path ? 1 : (size_t)(slash - path);
@@ -74,7 +85,8 @@ int main(void) {
   printf("  directory is the temp dir: %s\n",
          strcmp(directory, tempdir) == 0 ? "true" : "false");
 
-  /* Joining gives the same path back, with a trailing '/' or without. */
+  /* Joining gives the same path back, with a trailing separator or
+   * without. */
   check(path_join(joined, sizeof(joined), directory, filename), "path_join");
   printf("  joined again: %s (same file: %s)\n", joined,
          strcmp(joined, tf_file_path(f)) == 0 ? "true" : "false");
@@ -84,14 +96,12 @@ int main(void) {
 
   /* BETTER: no paths at all, names relative to the directory's fd. */
   check(tf_dir_create(&d, NULL), "tf_dir_create");
-  fd = openat(tf_dir_fd(d), "notes.txt",
-              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  check_sys(fd >= 0, "openat");
+  fd = open_in(d, "notes.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+  check_sys(fd >= 0, "open_in");
   check_sys(write(fd, "relative to the directory\n", 26) == 26, "write");
-  check_sys(close(fd) == 0, "close");
-  check_sys(fstatat(tf_dir_fd(d), "notes.txt", &st, AT_SYMLINK_NOFOLLOW) == 0,
-            "fstatat");
-  printf("Created notes.txt through the fd of %s: %lld bytes\n",
+  check_sys(fstat(fd, &st) == 0 && close(fd) == 0, "fstat");
+  printf("Created notes.txt %s %s: %lld bytes\n",
+         TOUR_WINDOWS ? "by its path in" : "through the fd of",
          tf_dir_path(d), (long long)st.st_size);
   check(tf_dir_free(d), "tf_dir_free"); /* removes notes.txt too */
   puts("Temporary directory and its file removed");

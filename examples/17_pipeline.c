@@ -8,6 +8,9 @@
  * the previous file and writes a new named temporary file there (created
  * relative to the workspace's fd), the last one is read back as the
  * result, and the workspace goes with everything in it at tf_dir_free().
+ * Windows has no directory fds: there the stage files are made in the
+ * workspace by its path, and the workspace is private through its
+ * owner-only DACL rather than a mode.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -50,14 +53,19 @@ static void read_all(int fd, char *buf, size_t size) {
 }
 
 /* A new named temporary file in the workspace holding text. */
-static tf_file *stage_file(int workspace, const char *prefix,
+static tf_file *stage_file(const tf_dir *workspace, const char *prefix,
                            const char *text) {
   tf_opts opts = TF_OPTS_INIT;
   size_t len = strlen(text);
   tf_file *f;
   opts.prefix = prefix;
   opts.suffix = ".tmp";
-  check(tf_file_createat(&f, workspace, &opts), "tf_file_createat");
+#ifdef TF_POSIX_API
+  check(tf_file_createat(&f, tf_dir_fd(workspace), &opts), "tf_file_createat");
+#else
+  opts.dir = tf_dir_path(workspace);
+  check(tf_file_create(&f, &opts), "tf_file_create");
+#endif
   check_sys(write(tf_file_fd(f), text, len) == (ssize_t)len, "write");
   return f;
 }
@@ -70,29 +78,33 @@ int main(void) {
   char results[3][MAX_DATA], current[MAX_DATA], next[MAX_DATA];
   char workspace_path[4096], prefix[32];
   size_t i, j;
-  struct stat st;
   tf_dir *workspace;
-  int wfd;
+#ifdef TF_POSIX_API
+  struct stat st;
+#endif
 
   puts("=== Secure File Processing Pipeline ===");
   check(tf_dir_create(&workspace, NULL), "tf_dir_create");
-  wfd = tf_dir_fd(workspace);
-  check_sys(fstat(wfd, &st) == 0, "fstat");
   snprintf(workspace_path, sizeof(workspace_path), "%s",
            tf_dir_path(workspace));
+#ifdef TF_POSIX_API
+  check_sys(fstat(tf_dir_fd(workspace), &st) == 0, "fstat");
   printf("Private workspace: %s (mode %04o)\n",
          workspace_path, (unsigned)(st.st_mode & 07777));
+#else
+  printf("Private workspace: %s (an owner-only DACL)\n", workspace_path);
+#endif
 
   for (i = 0; i < 3; i++) {
     tf_file *prev;
     snprintf(prefix, sizeof(prefix), "input_%zu_", i);
-    prev = stage_file(wfd, prefix, inputs[i]);
+    prev = stage_file(workspace, prefix, inputs[i]);
     for (j = 0; j < 3; j++) {
       tf_file *out;
       read_all(tf_file_fd(prev), current, sizeof(current));
       stages[j](current, next, sizeof(next));
       snprintf(prefix, sizeof(prefix), "stage_%zu_", j);
-      out = stage_file(wfd, prefix, next);
+      out = stage_file(workspace, prefix, next);
       check(tf_file_free(prev), "tf_file_free"); /* deletes the input */
       prev = out;
       printf("File %zu, Stage %zu: %zu chars in %s\n", i, j, strlen(next),

@@ -24,14 +24,13 @@
 #define RECORD_MAX 64
 
 /* Write the chunk (len bytes) to a new file "chunk_N.tmp" in the
- * directory open at dirfd. */
-static void write_chunk(int dirfd, int number, const char *chunk,
+ * directory of dir. */
+static void write_chunk(const tf_dir *dir, int number, const char *chunk,
                         size_t len) {
   char name[32];
   int fd;
   snprintf(name, sizeof(name), "chunk_%d.tmp", number);
-  fd = openat(dirfd, name,
-              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  fd = open_in(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
   check_sys(fd >= 0, name);
   check_sys(write(fd, chunk, len) == (ssize_t)len, "write");
   check_sys(close(fd) == 0, "close");
@@ -39,14 +38,14 @@ static void write_chunk(int dirfd, int number, const char *chunk,
 
 /* Transform every record of chunk file N into the result stream; returns
  * the number of records. */
-static long process_chunk(int dirfd, int number, FILE *result) {
+static long process_chunk(const tf_dir *dir, int number, FILE *result) {
   char name[32], line[RECORD_MAX * 2];
   long count = 0;
   size_t i;
   FILE *in;
   int fd;
   snprintf(name, sizeof(name), "chunk_%d.tmp", number);
-  fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = open_in(dir, name, O_RDONLY | O_NOFOLLOW);
   check_sys(fd >= 0, name);
   in = fdopen(fd, "r");
   check_sys(in != NULL, "fdopen");
@@ -85,7 +84,7 @@ int main(void) {
     check_sys(n > 0 && (size_t)n < sizeof(chunk) - used, "snprintf");
     used += (size_t)n;
     if (++in_chunk == CHUNK_RECORDS) {
-      write_chunk(tf_dir_fd(dir), chunks, chunk, used);
+      write_chunk(dir, chunks, chunk, used);
       printf("Wrote chunk %d: %ld records\n", chunks, in_chunk);
       total += in_chunk;
       chunks++;
@@ -94,7 +93,7 @@ int main(void) {
     }
   }
   if (in_chunk > 0) { /* the remaining records */
-    write_chunk(tf_dir_fd(dir), chunks, chunk, used);
+    write_chunk(dir, chunks, chunk, used);
     printf("Wrote final chunk %d: %ld records\n", chunks, in_chunk);
     total += in_chunk;
     chunks++;
@@ -107,7 +106,7 @@ int main(void) {
   snprintf(result_path, sizeof(result_path), "%s", tf_file_path(result));
   check(tf_file_stream(result, &out), "tf_file_stream");
   for (c = 0; c < chunks; c++)
-    processed += process_chunk(tf_dir_fd(dir), c, out);
+    processed += process_chunk(dir, c, out);
   check_sys(fflush(out) == 0, "fflush");
   printf("Processed %ld total records into %s\n", processed, result_path);
   if (processed != total || total != RECORDS)

@@ -8,16 +8,32 @@
  * parent's objects alone, and tf_reap() removing what a process killed
  * with SIGKILL (which no handler can catch) left behind, while a live
  * process's file stays.
+ *
+ * Windows has no fork() and no SIGKILL: there each child is this program
+ * started again with its role on the command line, and the kill is
+ * TerminateProcess(), after which nothing of the process runs.  The
+ * signals the cleanup takes are the C runtime's (SIGINT, SIGTERM,
+ * SIGBREAK); a child is given none of its parent's handles, so it can
+ * not end its parent's objects.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <process.h>
+#include <windows.h>
+#else
+#include <sys/wait.h>
+#endif
 
 #include "tour.h"
+
+/* The exit code a killed child is given on Windows (TerminateProcess()
+ * sets it; nothing of the child runs). */
+#define KILLED_CODE 99
 
 /* A file and a directory with a file inside, made in dir and left open. */
 static void make_objects(const char *dir) {
@@ -28,11 +44,70 @@ static void make_objects(const char *dir) {
   opts.dir = dir;
   check(tf_file_create(&f, &opts), "tf_file_create");
   check(tf_dir_create(&d, &opts), "tf_dir_create");
-  fd = openat(tf_dir_fd(d), "data.bin", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  check_sys(fd >= 0, "openat");
+  fd = open_in(d, "data.bin", O_CREAT | O_WRONLY);
+  check_sys(fd >= 0, "open_in");
   close(fd);
 }
 
+static void ends_with_exit(const char *dir) {
+  make_objects(dir);
+  exit(0); /* the handles are never freed */
+}
+
+static void gets_sigterm(const char *dir) {
+  check(tf_cleanup_on_signals(NULL, 0), "tf_cleanup_on_signals");
+  make_objects(dir);
+  raise(SIGTERM);
+  exit(1); /* not reached: the signal ends the process */
+}
+
+static void gets_killed(const char *dir) {
+  make_objects(dir);
+#ifdef _WIN32
+  TerminateProcess(GetCurrentProcess(), KILLED_CODE);
+#else
+  kill(getpid(), SIGKILL);
+#endif
+}
+
+#ifdef _WIN32
+/* The child's roles, named on its command line. */
+static const struct {
+  const char *name;
+  void (*run)(const char *dir);
+} roles[] = {{"exit", ends_with_exit}, {"sigterm", gets_sigterm},
+             {"kill", gets_killed}};
+
+/* Run this program again as a child in the role of how, and wait for it;
+ * its exit code.  (The C runtime joins the arguments with spaces: each
+ * is quoted.) */
+static int child(const char *dir, void (*how)(const char *)) {
+  char self[4096], quoted_self[4200], quoted_dir[4200];
+  const char *role = NULL;
+  size_t i;
+  intptr_t code;
+  for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+    if (roles[i].run == how)
+      role = roles[i].name;
+  check_sys(GetModuleFileNameA(NULL, self, sizeof(self)) < sizeof(self),
+            "GetModuleFileName");
+  snprintf(quoted_self, sizeof(quoted_self), "\"%s\"", self);
+  snprintf(quoted_dir, sizeof(quoted_dir), "\"%s\"", dir);
+  fflush(NULL);
+  code = _spawnl(_P_WAIT, self, quoted_self, role, quoted_dir, (char *)NULL);
+  check_sys(code != -1, "_spawnl");
+  return (int)code;
+}
+
+/* How a child ended, as the end of a sentence. */
+static const char *ending(int code) {
+  static char buf[64];
+  if (code == KILLED_CODE)
+    return "was killed by TerminateProcess()";
+  snprintf(buf, sizeof(buf), "exited with status %d", code);
+  return buf;
+}
+#else
 /* Run how in a child; its wait status. */
 static int child(const char *dir, void (*how)(const char *)) {
   int status;
@@ -46,23 +121,6 @@ static int child(const char *dir, void (*how)(const char *)) {
   }
   check_sys(waitpid(pid, &status, 0) == pid, "waitpid");
   return status;
-}
-
-static void ends_with_exit(const char *dir) {
-  make_objects(dir);
-  exit(0); /* the handles are never freed */
-}
-
-static void gets_sigterm(const char *dir) {
-  check(tf_cleanup_on_signals(NULL, 0), "tf_cleanup_on_signals");
-  make_objects(dir);
-  kill(getpid(), SIGTERM);
-  pause();
-}
-
-static void gets_sigkill(const char *dir) {
-  make_objects(dir);
-  kill(getpid(), SIGKILL);
 }
 
 /* How a child ended, as the end of a sentence: "was killed by SIGTERM"
@@ -88,6 +146,7 @@ static const char *ending(int status) {
   snprintf(buf, sizeof(buf), "was killed by signal %d", WTERMSIG(status));
   return buf;
 }
+#endif
 
 /* "1 entry", "2 entries" */
 static const char *count(int n, const char *one, const char *many) {
@@ -105,13 +164,25 @@ static int report(const char *name, int is_dir, long pid, void *arg) {
   return 0;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   tf_dir *work;
   tf_file *mine;
   tf_opts opts = TF_OPTS_INIT;
   const char *dir;
   int status, n;
 
+#ifdef _WIN32
+  if (argc == 3) { /* a child: its role and the directory */
+    size_t i;
+    for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+      if (strcmp(argv[1], roles[i].name) == 0)
+        roles[i].run(argv[2]);
+    return 2;
+  }
+#else
+  (void)argc;
+  (void)argv;
+#endif
   puts("=== Lifecycle: exit, signals, fork and crash leftovers ===");
   check(tf_dir_create(&work, NULL), "tf_dir_create");
   dir = tf_dir_path(work);
@@ -129,10 +200,11 @@ int main(void) {
   opts.dir = dir;
   check(tf_file_create(&mine, &opts), "tf_file_create");
   status = child(dir, ends_with_exit);
-  printf("After a forked child exits, the parent's file %s exists: %s\n",
-         base_name(tf_file_path(mine)), exists(tf_file_path(mine)));
+  printf("After a %schild exits, the parent's file %s exists: %s\n",
+         TOUR_WINDOWS ? "" : "forked ", base_name(tf_file_path(mine)),
+         exists(tf_file_path(mine)));
 
-  status = child(dir, gets_sigkill);
+  status = child(dir, gets_killed);
   printf("A child that %s left %s behind (%d with our live file)\n",
          ending(status), count(entries(dir) - 1, "entry", "entries"),
          entries(dir));

@@ -19,18 +19,37 @@
 #include <tempfile.h>
 
 #ifdef _WIN32
+#include <direct.h>
+#include <io.h>
 #define TOUR_WINDOWS 1
 /* The C runtime's names for what the tour asks of open(): no handle
  * inherited by child processes, binary data; it has no symlinks to
- * refuse, and lstat() is stat(). */
+ * refuse, and lstat() is stat().  Its mkdir() takes no mode: a new
+ * directory inherits its parent's ACL. */
 #define O_CLOEXEC _O_NOINHERIT
 #define O_NOFOLLOW 0
 #define lstat stat
+#define mkdir(path, mode) _mkdir(path)
 #else
 #define TOUR_WINDOWS 0
 #endif
 #ifndef O_BINARY
 #define O_BINARY 0
+#endif
+
+#ifdef _WIN32
+/* POSIX's pread(): n bytes at offset, the fd's own offset unchanged (the
+ * C runtime has no such call; one thread at a time). */
+static inline ssize_t pread(int fd, void *buf, size_t n, long long offset) {
+  long long here = _lseeki64(fd, 0, SEEK_CUR);
+  int got;
+  if (here < 0 || _lseeki64(fd, offset, SEEK_SET) < 0)
+    return -1;
+  got = _read(fd, buf, n > 0x7fffffff ? 0x7fffffff : (unsigned int)n);
+  if (_lseeki64(fd, here, SEEK_SET) < 0)
+    return -1;
+  return got;
+}
 #endif
 
 /* rc is a libtempfile result: negative means failed. */
@@ -47,11 +66,12 @@ static inline void check_sys(int ok, const char *what) {
     check(errno != 0 ? -errno : -EIO, what);
 }
 
-/* buf = dir + "/" + name (os.path.join); a path too long ends the
- * program as any failed call does. */
+/* buf = dir + "/" + name (os.path.join; "\\" on Windows); a path too
+ * long ends the program as any failed call does. */
 static inline void join(char *buf, size_t size, const char *dir,
                         const char *name) {
-  if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
+  if (snprintf(buf, size, TOUR_WINDOWS ? "%s\\%s" : "%s/%s", dir, name) >=
+      (int)size)
     check(-ENAMETOOLONG, name);
 }
 
@@ -90,6 +110,8 @@ static inline void print_repr(const char *label, const char *s) {
   for (; *s != '\0'; s++) {
     if (*s == '\n')
       fputs("\\n", stdout);
+    else if (*s == '\r')
+      fputs("\\r", stdout);
     else if (*s == '\'' || *s == '\\')
       printf("\\%c", *s);
     else
@@ -109,6 +131,33 @@ static inline void show_file(const char *label, const char *path) {
   check_sys(close(fd) == 0, "close");
   buf[n] = '\0';
   print_repr(label, buf);
+}
+
+/* Open name (a relative path) inside the directory of d, with open()'s
+ * flags (O_CLOEXEC added) and mode 0600 for a new file.  POSIX names it
+ * relative to the directory's own fd (openat()), so the directory's path
+ * plays no part; Windows has no directory fds (tf_dir_fd() is POSIX
+ * only), so there the name is joined to tf_dir_path(). */
+static inline int open_in(const tf_dir *d, const char *name, int flags) {
+#ifdef TF_POSIX_API
+  return openat(tf_dir_fd(d), name, flags | O_CLOEXEC, 0600);
+#else
+  char path[4096];
+  join(path, sizeof(path), tf_dir_path(d), name);
+  return open(path, flags | O_BINARY | O_CLOEXEC, 0600);
+#endif
+}
+
+/* Make the directory name (a relative path) inside the directory of d,
+ * as open_in() names it. */
+static inline int mkdir_in(const tf_dir *d, const char *name) {
+#ifdef TF_POSIX_API
+  return mkdirat(tf_dir_fd(d), name, 0700);
+#else
+  char path[4096];
+  join(path, sizeof(path), tf_dir_path(d), name);
+  return mkdir(path, 0700);
+#endif
 }
 
 #endif

@@ -45,12 +45,14 @@ WIN_TEST_SRC := $(wildcard tests/win/*.c)
 WIN_TEST_OBJ := $(WIN_TEST_SRC:tests/win/%.c=$(BUILD)/tests/obj/%.o)
 TEST_BIN := $(BUILD)/tests/unit$(EXE)
 
-# The tour programs this part covers: those that use only its calls.
-WIN_EXAMPLES := 01_named_basics 02_named_parameters 03_manual_cleanup \
-  09_naming 10_tempdir_selection 11_customising 12_managed_temp_file \
-  14_pitfall_cleanup 19_atomic_update \
-  20_publish
+# The tour: every program builds for Windows.
+WIN_EXAMPLES := $(patsubst examples/%.c,%,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
+# Built but not run by demo while their calls return -ENOSYS in this
+# tree (spools, pools, the lifecycle calls: part 2); empty this list when
+# they land.
+WIN_TOUR_BUILD_ONLY := 05_spooled_file 13_pool 21_lifecycle
+WIN_TOUR_RUN := $(filter-out $(WIN_TOUR_BUILD_ONLY:%=$(BUILD)/examples/%$(EXE)),$(EXAMPLE_BIN))
 
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
@@ -116,7 +118,7 @@ check: all
 	  sh tests/win/run.sh $(TEST_BIN) $(DLL) "$(CC)"
 
 demo: lib examples
-	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(EXAMPLE_BIN)
+	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(WIN_TOUR_RUN)
 
 # libtempfile against the floor and the system's own calls (medians and
 # ratios; under Wine the times are Wine's: compare the ratios).
