@@ -53,6 +53,9 @@ EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 # they land.
 WIN_TOUR_BUILD_ONLY := 05_spooled_file 13_pool 21_lifecycle
 WIN_TOUR_RUN := $(filter-out $(WIN_TOUR_BUILD_ONLY:%=$(BUILD)/examples/%$(EXE)),$(EXAMPLE_BIN))
+# The command line's tour, examples/22_tmpf.cmd, runs with this tmpf.exe
+# when it exists (and says so when it does not).
+WIN_TMPF_BIN := $(BUILD)/tmpf$(EXE)
 
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
@@ -118,7 +121,8 @@ check: all
 	  sh tests/win/run.sh $(TEST_BIN) $(DLL) "$(CC)"
 
 demo: lib examples
-	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" sh tests/win/run.sh --tour $(WIN_TOUR_RUN)
+	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" TF_TOUR_TMPF="$(WIN_TMPF_BIN)" \
+	  sh tests/win/run.sh --tour $(WIN_TOUR_RUN)
 
 # libtempfile against the floor and the system's own calls (medians and
 # ratios; under Wine the times are Wine's: compare the ratios).

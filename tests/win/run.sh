@@ -31,6 +31,17 @@ if [ "${1:-}" = "--tour" ]; then
     printf '\n##### %s\n' "$(basename "$e" .exe)"
     $wrap "$e" || exit 1
   done
+  # The command line's tour: examples/22_tmpf.cmd, 22_tmpf.sh for
+  # cmd.exe, given tmpf.exe ($TF_TOUR_TMPF), when the build has one.
+  printf '\n##### 22_tmpf.cmd\n'
+  tmpf=${TF_TOUR_TMPF:-}
+  if [ -n "$tmpf" ] && [ -f "$tmpf" ]; then
+    case $tmpf in /*) ;; *) tmpf="$PWD/$tmpf" ;; esac
+    $wrap cmd /c "Z:$(printf '%s' "$PWD/examples/22_tmpf.cmd" | tr / '\\')" \
+      "Z:$(printf '%s' "$tmpf" | tr / '\\')" || exit 1
+  else
+    echo "not run: this build has no tmpf.exe (${tmpf:-TF_TOUR_TMPF unset})"
+  fi
   if [ -n "$(ls -A "$tmp")" ]; then
     echo "tour: left behind in the temp dir:"; ls -lAR "$tmp"; exit 1
   fi
