@@ -32,7 +32,7 @@ int main(void) {
 
   puts("=== Atomic File Operations Demo ===");
   check(tf_mkdtemp(&dir, NULL), "tf_mkdtemp");
-  snprintf(target, sizeof(target), "%s/test_atomic.txt", dir);
+  join(target, sizeof(target), dir, "test_atomic.txt");
   check(tf_write_file(target, original, strlen(original), NULL),
         "tf_write_file");
   check_sys(chmod(target, 0640) == 0, "chmod");
@@ -72,7 +72,7 @@ int main(void) {
    * (Windows lets only privileged or developer-mode users make links.) */
 #ifndef _WIN32
   puts("=== A Symlinked Target ===");
-  snprintf(link, sizeof(link), "%s/current", dir);
+  join(link, sizeof(link), dir, "current");
   check_sys(symlink("test_atomic.txt", link) == 0, "symlink");
   check(tf_write_file(link, "Through the link\n", 17, NULL), "tf_write_file");
   check_sys(lstat(link, &st) == 0, "lstat");

@@ -35,8 +35,7 @@ int main(void) {
 
   puts("=== Publishing a Finished File ===");
   check(tf_mkdtemp(&dir, NULL), "tf_mkdtemp"); /* a place for the target */
-  check_sys(snprintf(target, sizeof(target), "%s/report.txt", dir) <
-                (int)sizeof(target), "snprintf");
+  join(target, sizeof(target), dir, "report.txt");
 
   first = draft(dir, "report, version 1\n");
   check(tf_file_publish(first, target, 0644, 0), "tf_file_publish");
