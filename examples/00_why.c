@@ -39,9 +39,8 @@
 /* Replace the file at path with text (following nothing: O_NOFOLLOW). */
 static void write_file(const char *path, const char *text) {
   size_t len = strlen(text);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
-                          O_BINARY,
-                0600);
+  int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_BINARY;
+  int fd = open(path, flags, 0600);
   check_sys(fd >= 0, path);
   check_sys(write(fd, text, len) == (ssize_t)len, "write");
   check_sys(close(fd) == 0, "close");

@@ -31,8 +31,7 @@ static void fill(int fd, const char *name, const char *text) {
 }
 
 /* Create name (a relative path) in the directory of d, holding text. */
-static void write_file_in(const tf_dir *d, const char *name,
-                          const char *text) {
+static void write_file_in(const tf_dir *d, const char *name, const char *text) {
   fill(open_in(d, name, O_WRONLY | O_CREAT | O_EXCL), name, text);
 }
 
