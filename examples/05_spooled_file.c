@@ -67,7 +67,7 @@ static long read_all(tf_spool *s) {
 int main(void) {
   const size_t max_size = 1024; /* 1 KiB threshold */
   const char *past = "and this line takes it past 1 KiB\n";
-  char dir[4096], missing[4200];
+  char dir[4096], missing[4200], name[32];
   tf_opts o = TF_OPTS_INIT;
   tf_spool *s;
 #ifndef _WIN32
@@ -104,7 +104,8 @@ int main(void) {
 
   puts("\nBeyond Python: a rollover that fails loses nothing");
   check(tf_gettempdir(dir, sizeof(dir)), "tf_gettempdir");
-  snprintf(missing, sizeof(missing), "%s/spool-demo-%d", dir, (int)getpid());
+  snprintf(name, sizeof(name), "spool-demo-%d", (int)getpid());
+  join(missing, sizeof(missing), dir, name);
   o.dir = missing;
   check(tf_spool_create(&s, max_size, &o), "tf_spool_create");
   fp = text_stream(s);

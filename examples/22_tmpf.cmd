@@ -30,8 +30,9 @@ rmdir "%d%"
 
 echo.
 echo -- tmpf sponge: filter a file in place (moreutils' sponge, made atomic)
-rem The list is named relative to its directory (no spaces to quote); the
-rem filter is a for loop in a cmd of its own, whose output the pipe takes.
+rem From here on files are named relative to the temporary directory, so
+rem no path with spaces needs quoting inside a quoted command.  The filter
+rem is a for loop in a cmd of its own, whose output the pipe takes.
 pushd "%base%"
 set "list=names.txt"
 echo carol> %list%
@@ -43,22 +44,24 @@ for /f "delims=" %%l in ('type %list%') do call set "kept=%%kept%% %%l"
 if not "%kept%"==" carol alice" (echo tour: FAILED: sponge>&2& exit /b 1)
 echo without bob:%kept%
 del %list%
-popd
 
 echo.
 echo -- tmpf run: a private TMPDIR for one command, removed afterwards
-rem %%TMPDIR%% reaches the command as %TMPDIR%: its own, expanded there.
-rem (Exit statuses are tested with "if errorlevel": Wine's cmd takes || and
+rem %%TMPDIR%% reaches the command as %TMPDIR%: its own, expanded there;
+rem the command line has no quotes inside, which tmpf would escape in a
+rem way cmd does not read (cd needs none around a path with spaces).
+rem Exit statuses are tested with "if errorlevel": Wine's cmd takes || and
 rem && after a quoted command the wrong way.  No labels either: cmd finds
-rem them unreliably in a file with LF line ends, as this tree keeps it.)
-"%TMPF%" run cmd /c "echo TMPDIR=%%TMPDIR%%& mkdir "%%TMPDIR%%\deep"& echo %%TMPDIR%%> "%base%\run-dir""
+rem them unreliably in a file with LF line ends, as this tree keeps it.
+"%TMPF%" run cmd /c "echo TMPDIR=%%TMPDIR%%& echo %%TMPDIR%%>run-dir& cd /d %%TMPDIR%%& mkdir deep"
 if errorlevel 1 (echo tour: FAILED: run>&2& exit /b 1)
-set /p ran=< "%base%\run-dir"
-del "%base%\run-dir"
+set /p ran=< run-dir
+del run-dir
 if exist "%ran%\" (echo tour: FAILED: %ran% left behind>&2& exit /b 1)
 echo afterwards %ran% is gone
 "%TMPF%" run cmd /c exit 3
 set "status=%errorlevel%"
 if not "%status%"=="3" (echo tour: FAILED: run exit status %status%>&2& exit /b 1)
 echo the command's exit status is passed through: %status%
+popd
 exit /b 0
