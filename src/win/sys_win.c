@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sys_win.c - the system-call table of the files Windows shares with
- * POSIX (internal_win.h): C runtime fds, their handles for what the
- * runtime lacks (pread and pwrite at an offset, a size set without
- * writing), and memory from the system for a spool's large chunks.
+ * POSIX (internal_win.h): C runtime fds, and their handles for the I/O
+ * (at the file pointer, or at an offset: pread and pwrite) and for a
+ * size set without writing; memory from the system for a spool's large
+ * chunks.
  * Each entry returns -1 with errno set on failure, as POSIX's calls do.
  */
 #include "win.h"
@@ -12,18 +13,9 @@
 
 #include <string.h>
 
-/* The C runtime reads and writes at most INT_MAX bytes a call; callers
- * loop on short counts. */
-static unsigned int crt_count(size_t n) {
-  return n > (size_t)INT_MAX ? (unsigned int)INT_MAX : (unsigned int)n;
-}
-
-static ssize_t sys_read(int fd, void *buf, size_t n) {
-  return _read(fd, buf, crt_count(n));
-}
-
-static ssize_t sys_write(int fd, const void *buf, size_t n) {
-  return _write(fd, buf, crt_count(n));
+/* One call moves at most 2 GiB - 1; callers loop on short counts. */
+static DWORD io_count(size_t n) {
+  return n > (size_t)INT_MAX ? (DWORD)INT_MAX : (DWORD)n;
 }
 
 /* Set errno from a Win32 error; -1. */
@@ -37,6 +29,34 @@ static HANDLE handle_or_ebadf(int fd) {
   if (h == INVALID_HANDLE_VALUE)
     errno = EBADF;
   return h;
+}
+
+/* read and write at the file pointer go to the handle, not to _read and
+ * _write: Wine's C runtime remembers an end of file met by _read and
+ * reads nothing more until an _lseek, even after the file has grown
+ * (Windows' does so only in text mode), and the spool's fd meets the end
+ * of a file that grows through its stream's fd.  The library's fds are
+ * binary and never appending, so the runtime has nothing to add. */
+static ssize_t sys_read(int fd, void *buf, size_t n) {
+  HANDLE h = handle_or_ebadf(fd);
+  DWORD got = 0;
+  if (h == INVALID_HANDLE_VALUE)
+    return -1;
+  if (!ReadFile(h, buf, io_count(n), &got, NULL)) {
+    DWORD err = GetLastError();
+    return err == ERROR_HANDLE_EOF ? 0 : fail_win32(err);
+  }
+  return (ssize_t)got;
+}
+
+static ssize_t sys_write(int fd, const void *buf, size_t n) {
+  HANDLE h = handle_or_ebadf(fd);
+  DWORD put = 0;
+  if (h == INVALID_HANDLE_VALUE)
+    return -1;
+  if (!WriteFile(h, buf, io_count(n), &put, NULL))
+    return fail_win32(GetLastError());
+  return (ssize_t)put;
 }
 
 static OVERLAPPED at_offset(int64_t off) {
@@ -58,7 +78,7 @@ static ssize_t sys_pread(int fd, void *buf, size_t n, int64_t off) {
     errno = EINVAL;
     return -1;
   }
-  if (!ReadFile(h, buf, crt_count(n), &got, &ov)) {
+  if (!ReadFile(h, buf, io_count(n), &got, &ov)) {
     DWORD err = GetLastError();
     return err == ERROR_HANDLE_EOF ? 0 : fail_win32(err);
   }
@@ -75,7 +95,7 @@ static ssize_t sys_pwrite(int fd, const void *buf, size_t n, int64_t off) {
     errno = EINVAL;
     return -1;
   }
-  if (!WriteFile(h, buf, crt_count(n), &put, &ov))
+  if (!WriteFile(h, buf, io_count(n), &put, &ov))
     return fail_win32(GetLastError());
   return (ssize_t)put;
 }
