@@ -5,6 +5,7 @@
  * (tf__ prefix).  What the platform offers is decided in platform.h (the
  * TF_HAVE_* switches); the files that wrap the platform (sys.c,
  * rawdir.c, cookie.c, process.c) test those switches, the others seldom.
+ * What the files the Windows build shares need is declared in shared.h.
  */
 #ifndef TF_INTERNAL_H
 #define TF_INTERNAL_H

@@ -83,7 +83,8 @@ int tf__membuf_each(const struct tf__membuf *m,
                     void *ctx);
 void tf__membuf_release(struct tf__membuf *m);
 
-/* stream.c: a stream on a spool (tf_spool_stream()), and the spool's
+/* stream.c (Windows: win/spool_stream_win.c, a stream on the rolled-over
+ * file): a stream on a spool (tf_spool_stream()), and the spool's
  * internal calls it makes, which leave the stream alone. */
 int tf__spool_open_stream(tf_spool *s, FILE **out);
 ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n);

@@ -23,7 +23,7 @@ int tf__spool_open_stream(tf_spool *s, FILE **out) {
     return fd;
   dup = tf__sys.dup(fd);
   if (dup < 0)
-    return errno == EMFILE ? -EMFILE : -ENOMEM;
+    return -(errno != 0 ? errno : EMFILE);
   if (tf__sys.fdopen(dup, "r+b", &fp) != 0) {
     rc = -errno;
     tf__close_quiet(dup);
