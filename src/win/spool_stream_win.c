@@ -40,11 +40,16 @@ int tf__spool_open_stream(tf_spool *s, FILE **out) {
  * position (the file pointer less read-ahead not consumed, plus
  * buffered writes), writes the buffered bytes out, drops the
  * read-ahead and sets the shared file pointer there.  (fflush first
- * would not do: the runtime may drop read-ahead without moving the
- * pointer back.)  A failure is reported as a failed write: what the
- * stream had buffered did not reach the file. */
+ * would not do: the runtime drops read-ahead without moving the pointer
+ * back.)  The runtime's fseek does not report a failed write of the
+ * buffered bytes, which it then drops; the stream's error indicator
+ * does, and so the spool's call reports it (-errno of the write). */
 int tf__spool_sync_stream(FILE *fp) {
+  int had_error = ferror(fp) != 0;
+  errno = 0;
   if (_fseeki64(fp, 0, SEEK_CUR) != 0)
+    return -(errno != 0 ? errno : EIO);
+  if (!had_error && ferror(fp))
     return -(errno != 0 ? errno : EIO);
   return 0;
 }

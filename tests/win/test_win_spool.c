@@ -15,6 +15,8 @@
 #include "shared.h" /* tf__spool_memory */
 #include "sysfault_win.h"
 
+#include <sys/stat.h>
+
 /* ---- helpers */
 
 static tf_spool *new_spool(size_t max_size) {
@@ -691,6 +693,39 @@ TEST(win_spool_exposed_write_failure_changes_nothing) {
   tws_clear();
   put_str(s, "def");
   assert_contents(s, "abcdef");
+  ASSERT_OK(tf_spool_free(s));
+}
+
+/* The stream's buffered bytes that cannot be written (its fd made, for
+ * the flush, one of a read-only file) are reported by the spool's next
+ * call, which hands the stream over, and the stream's error indicator is
+ * set; the C runtime drops them, so the spool is unchanged. */
+TEST(win_spool_stream_write_failure_is_reported_by_flush) {
+  tf_spool *s = new_spool(10);
+  FILE *fp;
+  int saved, ro;
+  ASSERT_OK(tf_spool_stream(s, &fp));
+  ASSERT_GE(fputs("abc", fp), 0);
+  ASSERT_OK(tf_spool_flush(s));
+  ASSERT_GE(fputs("lost", fp), 0); /* accepted into the buffer */
+  saved = _dup(_fileno(fp));
+  ro = _open("ro", _O_RDONLY | _O_CREAT | _O_BINARY, _S_IREAD | _S_IWRITE);
+  ASSERT_GE(saved, 0);
+  ASSERT_GE(ro, 0);
+  ASSERT_EQ(_dup2(ro, _fileno(fp)), 0);
+  ASSERT_LT(tf_spool_flush(s), 0);
+  ASSERT(ferror(fp));
+  ASSERT_EQ(_dup2(saved, _fileno(fp)), 0);
+  ASSERT_EQ(_close(saved), 0);
+  ASSERT_EQ(_close(ro), 0);
+  ASSERT_EQ(tw_remove_file("ro"), 0);
+  clearerr(fp);
+  ASSERT_EQ(tf_spool_size(s), 3);
+  ASSERT_OK(tf_spool_flush(s)); /* reported once */
+  ASSERT_EQ(tf_spool_seek(s, 0, SEEK_END), 3);
+  ASSERT_EQ(fputc('d', fp), 'd');
+  ASSERT_OK(tf_spool_flush(s));
+  assert_contents(s, "abcd");
   ASSERT_OK(tf_spool_free(s));
 }
 
