@@ -37,7 +37,7 @@ struct tf__cookie {
  * in out (size bytes); its length or -errno. */
 int tf__abspath(const char *path, char *out, size_t size);
 
-/* POSIX: create.c; Windows: win/shared_win.c.  An unnamed file
+/* POSIX: create.c; Windows: win/create_win.c.  An unnamed file
  * (tf_tmpfile() less the checks) for options already taken: in dirfd for
  * is_at, else in o->dir or the temp dir. */
 int tf__tmpfile(int dirfd, int is_at, const tf_opts *o);
