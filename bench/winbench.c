@@ -11,6 +11,11 @@
  *              CloseHandle, DeleteFileW: what any safe creation costs
  *   GetTempFileNameW  the Win32 call (at most 65,535 names, predictable)
  *   _mktemp_s + _open  the C runtime's (26 names per template)
+ *
+ * Spools and pools against what a program would do without them: small
+ * writes and reads in memory against a malloc'd buffer; a spool that
+ * rolls over against an unnamed file written directly; a pool's
+ * acquire and release against making and closing a file each time.
  */
 #include "tempfile.h"
 
@@ -132,7 +137,7 @@ static void tf_dir_handle(void) {
 
 /* A small replacement, without flushes: the bare sequence of a temp
  * file written and moved over the target, against tf_write_file. */
-static const char payload[] = "key = value\n";
+static const char payload[128] = "key = value\n";
 
 static void floor_replace(void) {
   wchar_t tmp[MAX_PATH + 32], target[MAX_PATH + 32];
@@ -143,7 +148,7 @@ static void floor_replace(void) {
   _snwprintf(target, MAX_PATH + 31, L"%ls\\floor.cfg", dir_w);
   target[MAX_PATH + 31] = L'\0';
   h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-  if (h == INVALID_HANDLE_VALUE || !WriteFile(h, payload, sizeof(payload) - 1, &n, NULL))
+  if (h == INVALID_HANDLE_VALUE || !WriteFile(h, payload, (DWORD)strlen(payload), &n, NULL))
     die("CreateFileW/WriteFile");
   CloseHandle(h);
   if (!MoveFileExW(tmp, target, MOVEFILE_REPLACE_EXISTING))
@@ -155,9 +160,115 @@ static void tf_replace(void) {
   tf_opts o = TF_OPTS_INIT;
   o.flags = TF_SYNC_NONE;
   snprintf(target, sizeof(target), "%s\\tf.cfg", dir_a);
-  if (tf_write_file(target, payload, sizeof(payload) - 1, &o) < 0)
+  if (tf_write_file(target, payload, strlen(payload), &o) < 0)
     die("tf_write_file");
 }
+
+/* ---- spools: 256 writes of 64 bytes, then the 16 KiB read back */
+
+#define SMALL_WRITES 256
+#define SMALL_SIZE 64
+static char small[SMALL_SIZE], back[SMALL_WRITES * SMALL_SIZE];
+
+static void floor_memory(void) {
+  size_t cap = 0, len = 0, i;
+  char *buf = NULL;
+  for (i = 0; i < SMALL_WRITES; i++) {
+    if (len + SMALL_SIZE > cap) { /* grown by doubling, as a program would */
+      char *grown = realloc(buf, cap = cap ? cap * 2 : 1024);
+      if (grown == NULL)
+        die("realloc");
+      buf = grown;
+    }
+    memcpy(buf + len, small, SMALL_SIZE);
+    len += SMALL_SIZE;
+  }
+  memcpy(back, buf, len);
+  free(buf);
+}
+
+static void spool_in_memory(void) {
+  tf_spool *s = NULL;
+  size_t i;
+  if (tf_spool_create(&s, (size_t)1 << 20, NULL) < 0)
+    die("tf_spool_create");
+  for (i = 0; i < SMALL_WRITES; i++)
+    if (tf_spool_write(s, small, SMALL_SIZE) != SMALL_SIZE)
+      die("tf_spool_write");
+  if (tf_spool_seek(s, 0, SEEK_SET) != 0 ||
+      tf_spool_read(s, back, sizeof(back)) != (ssize_t)sizeof(back) ||
+      tf_spool_free(s) < 0)
+    die("tf_spool_read/free");
+}
+
+/* ---- spools that roll over: 128 KiB in 4 KiB writes, max_size 32 KiB */
+
+#define ROLL_TOTAL ((size_t)128 << 10)
+#define ROLL_PIECE ((size_t)4 << 10)
+static char roll_data[ROLL_TOTAL];
+
+static void tmpfile_write_once(void) {
+  int fd = tf_tmpfile(NULL);
+  if (fd < 0 || _write(fd, roll_data, (unsigned)ROLL_TOTAL) != (int)ROLL_TOTAL)
+    die("tf_tmpfile/_write");
+  _close(fd);
+}
+
+static void tmpfile_write_pieces(void) {
+  int fd = tf_tmpfile(NULL);
+  size_t at;
+  if (fd < 0)
+    die("tf_tmpfile");
+  for (at = 0; at < ROLL_TOTAL; at += ROLL_PIECE)
+    if (_write(fd, roll_data + at, (unsigned)ROLL_PIECE) != (int)ROLL_PIECE)
+      die("_write");
+  _close(fd);
+}
+
+static void spool_rolling_over(void) {
+  tf_spool *s = NULL;
+  size_t at;
+  if (tf_spool_create(&s, (size_t)32 << 10, NULL) < 0)
+    die("tf_spool_create");
+  for (at = 0; at < ROLL_TOTAL; at += ROLL_PIECE)
+    if (tf_spool_write(s, roll_data + at, ROLL_PIECE) != (ssize_t)ROLL_PIECE)
+      die("tf_spool_write");
+  if (tf_spool_rolled(s) != 1 || tf_spool_free(s) < 0)
+    die("tf_spool_rolled/free");
+}
+
+/* ---- pools: a scratch file for 100 bytes */
+
+static tf_pool *pool, *named_pool;
+
+static void floor_scratch(void) {
+  wchar_t path[MAX_PATH + 32];
+  DWORD n;
+  HANDLE h;
+  _snwprintf(path, MAX_PATH + 31, L"%ls\\scratch%lu", dir_w, counter++);
+  path[MAX_PATH + 31] = L'\0';
+  h = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_NEW,
+                  FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+  if (h == INVALID_HANDLE_VALUE || !WriteFile(h, payload, 100, &n, NULL))
+    die("CreateFileW/WriteFile");
+  CloseHandle(h);
+}
+
+static void tmpfile_scratch(void) {
+  int fd = tf_tmpfile(NULL);
+  if (fd < 0 || _write(fd, payload, 100) != 100)
+    die("tf_tmpfile/_write");
+  _close(fd);
+}
+
+static void scratch_from(tf_pool *p) {
+  int fd = tf_pool_acquire(p);
+  if (fd < 0 || _write(fd, payload, 100) != 100 || tf_pool_release(p, fd) < 0)
+    die("tf_pool_acquire/_write/release");
+}
+
+static void pool_scratch(void) { scratch_from(pool); }
+static void named_pool_scratch(void) { scratch_from(named_pool); }
 
 static int compare(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -191,7 +302,17 @@ int main(void) {
       {"dir", "tf_dir_create + tf_dir_free", tf_dir_handle, 0, {0}},
       {"replace", "floor: CreateFileW + WriteFile + MoveFileExW", floor_replace, 1, {0}},
       {"replace", "tf_write_file (TF_SYNC_NONE)", tf_replace, 0, {0}},
+      {"spool", "floor: malloc'd buffer, 256 x 64 B in, 16 KiB out", floor_memory, 1, {0}},
+      {"spool", "tf_spool in memory, the same + create/free", spool_in_memory, 0, {0}},
+      {"rollover", "floor: tf_tmpfile + one 128 KiB _write + close", tmpfile_write_once, 1, {0}},
+      {"rollover", "tf_tmpfile + 32 x 4 KiB _write + close", tmpfile_write_pieces, 0, {0}},
+      {"rollover", "tf_spool (32 KiB max) 32 x 4 KiB + free", spool_rolling_over, 0, {0}},
+      {"pool", "floor: CreateFileW(DELETE_ON_CLOSE) + 100 B + close", floor_scratch, 1, {0}},
+      {"pool", "tf_tmpfile + 100 B + close", tmpfile_scratch, 0, {0}},
+      {"pool", "tf_pool_acquire + 100 B + tf_pool_release", pool_scratch, 0, {0}},
+      {"pool", "the same, TF_POOL_NAMED", named_pool_scratch, 0, {0}},
   };
+  tf_opts named = TF_OPTS_INIT;
   size_t n = sizeof(rows) / sizeof(rows[0]), i;
   int r, k;
   double floor_ns = 0;
@@ -204,6 +325,9 @@ int main(void) {
   WideCharToMultiByte(CP_UTF8, 0, dir_w, -1, dir_a, sizeof(dir_a), NULL, NULL);
   if (tf_settempdir(dir_a) < 0) /* the temporary directory of the rows */
     die("tf_settempdir");
+  named.flags = TF_POOL_NAMED;
+  if (tf_pool_create(&pool, 4, NULL) < 0 || tf_pool_create(&named_pool, 4, &named) < 0)
+    die("tf_pool_create");
   for (i = 0; i < n; i++) /* warm up: first calls, caches */
     rows[i].fn();
   for (r = 0; r < ROUNDS; r++)
@@ -213,14 +337,16 @@ int main(void) {
         rows[i].fn();
       rows[i].t[r] = (now_ns() - t0) / OPS;
     }
-  printf("%-8s %-48s %12s %8s\n", "workload", "", "median/op", "x floor");
+  printf("%-8s %-52s %12s %8s\n", "workload", "", "median/op", "x floor");
   for (i = 0; i < n; i++) {
     double m = median(rows[i].t);
     if (rows[i].is_floor)
       floor_ns = m;
-    printf("%-8s %-48s %9.1f us %7.2fx\n", rows[i].workload, rows[i].name,
+    printf("%-8s %-52s %9.1f us %7.2fx\n", rows[i].workload, rows[i].name,
            m / 1000.0, m / floor_ns);
   }
+  if (tf_pool_free(pool) < 0 || tf_pool_free(named_pool) < 0)
+    die("tf_pool_free");
   /* What the replacements left: their two targets. */
   {
     wchar_t p[MAX_PATH + 32];

@@ -16,8 +16,8 @@
 # run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
 # the portable files (src/name.c, opts.c, error.c, scope.c, heap.c) and
 # src/win/.
-# Part 1 of the port: files, directories, removal and atomic replacement;
-# spools, pools and the lifecycle calls return -ENOSYS (src/win/absent_win.c).
+# Files, directories, removal, atomic replacement, spooled files and
+# pools; the calls src/win/absent_*.c holds return -ENOSYS.
 
 EXE := .exe
 WIN_LIBS := -lbcrypt -lntdll -ladvapi32
@@ -30,8 +30,12 @@ WIN_COMPILE = $(CC) $(WIN_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -MMD -M
 WIN_LINK = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS)
 
 # The POSIX library's files the Windows build shares beyond the portable
-# core, compiled against src/win/ (spooled files, pools).
-WIN_SHARED_SRC :=
+# core (spooled files, pools, the write loop): they include internal.h,
+# which is POSIX, so src/win/internal_win.h is forced in first and stands
+# in for it (it explains how).
+WIN_SHARED_SRC := src/spool.c src/spool_disk.c src/spool_pending.c \
+  src/membuf.c src/pool.c src/write_all.c
+$(WIN_SHARED_SRC:src/%.c=$(BUILD)/obj/%.o): WIN_CPPFLAGS += -include src/win/internal_win.h
 
 SRC := src/name.c src/opts.c src/error.c src/scope.c src/heap.c \
   $(WIN_SHARED_SRC) $(wildcard src/win/*.c)

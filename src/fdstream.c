@@ -99,28 +99,3 @@ int tf__fdstream_close(struct tf__fdstream *s) {
   release_buffer(s);
   return rc;
 }
-
-/* The library's one write loop: every write-all and pwrite-all is this. */
-int tf__pwrite_all(int fd, const void *buf, size_t n, int64_t off,
-                   size_t *done) {
-  const char *p = buf;
-  size_t did = 0;
-  int rc = 0;
-  while (did < n) {
-    ssize_t w = off < 0 ? tf__sys.write(fd, p + did, n - did)
-                        : tf__sys.pwrite(fd, p + did, n - did,
-                                         off + (int64_t)did);
-    if (w <= 0) {
-      rc = w < 0 ? -errno : -EIO; /* 0: no progress, never loop on it */
-      break;
-    }
-    did += (size_t)w;
-  }
-  if (done != NULL)
-    *done = did;
-  return rc;
-}
-
-int tf__write_all(int fd, const void *buf, size_t n) {
-  return tf__pwrite_all(fd, buf, n, -1, NULL);
-}

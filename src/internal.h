@@ -5,12 +5,14 @@
  * (tf__ prefix).  What the platform offers is decided in platform.h (the
  * TF_HAVE_* switches); the files that wrap the platform (sys.c,
  * rawdir.c, cookie.c, process.c) test those switches, the others seldom.
+ * What the files the Windows build shares need is declared in shared.h.
  */
 #ifndef TF_INTERNAL_H
 #define TF_INTERNAL_H
 
 #include "core.h"
 #include "platform.h"
+#include "shared.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -244,17 +246,6 @@ struct tf__stream_ops {
   int (*seek)(void *cookie, int64_t *offset, int whence);
   int (*close)(void *cookie);
 };
-/* buf: the stream's stdio buffer, buf_size bytes owned by the cookie's
- * owner, so that the write function can tell bytes stdio already
- * accepted (they come from buf) from a caller's own (a large fwrite);
- * NULL: stdio's default buffer.  fp: the stream, once opened (cookie.c
- * corrects glibc's idea of its offset). */
-struct tf__cookie {
-  const struct tf__stream_ops *ops;
-  char *buf;
-  size_t buf_size;
-  FILE *fp;
-};
 
 /* Does [p, p + n) lie in the cookie's stdio buffer? */
 int tf__cookie_owns(const struct tf__cookie *c, const char *p, size_t n);
@@ -404,9 +395,6 @@ int tf__raw_entry(const void *buf, size_t len, size_t *pos,
 int tf__raw_stat(int dirfd, const char *name, struct tf__stat *out);
 int tf__raw_statfd(int fd, struct tf__stat *out);
 
-/* sys.c: close() preserving errno, for cleanup paths. */
-void tf__close_quiet(int fd);
-
 /*
  * process.c: what belongs to one process and must not be inherited by a
  * forked child: the pool of random bytes for names, and the pid that
@@ -467,10 +455,6 @@ int tf__tempdir_known(char *buf, size_t size);
  * (support is per mount, so callers fall back for this call only). */
 int tf__tmpfile_unsupported(int err);
 
-/* create.c: an unnamed file (tf_tmpfile() less the checks) for options
- * already taken: in dirfd for is_at, else in o->dir or the temp dir. */
-int tf__tmpfile(int dirfd, int is_at, const tf_opts *o);
-
 /* retry.c: the retry loop.  Try up to TF_ATTEMPTS names, each written at
  * slot, which lies at the end of path (or is path); path, relative to
  * dirfd, is what gets created.  The fd for files, 0 for the other kinds,
@@ -488,12 +472,10 @@ static inline int tf__bad_dirfd(int dirfd) {
 }
 
 /* path.c: "dir/" for the first dir_len bytes of dir: its length, and
- * writing it (no NUL) to out, which has room for tf__head_len() bytes.
- * tf__abspath(): the absolute form of path in out (size bytes); its
- * length or -errno. */
+ * writing it (no NUL) to out, which has room for tf__head_len() bytes
+ * (tf__abspath() is in shared.h). */
 size_t tf__head_len(const char *dir, size_t dir_len);
 size_t tf__write_head(char *out, const char *dir, size_t dir_len);
-int tf__abspath(const char *path, char *out, size_t size);
 
 /* anchor.c: the directory fds handles anchor on, shared by every handle
  * made in a directory given by path.  tf__anchor_get(): the anchor of
@@ -582,36 +564,6 @@ int tf__rmtree_dir(int dirfd, int parentfd, const char *name, int *top);
 int tf__rmtree_named(int parentfd, const char *name,
                      const struct tf__stat *id, int *top);
 
-/* membuf.c: a spool's data in memory, in chunks that are never moved. */
-struct tf__chunk {
-  char *data;
-  size_t start; /* offset of data[0] */
-  size_t cap;
-};
-struct tf__membuf {
-  struct tf__chunk *chunks;
-  size_t count, slots;
-  size_t cap;  /* bytes in chunks */
-  size_t size; /* bytes of data */
-  size_t hint; /* the chunk touched last */
-};
-/* Write n bytes at pos, zeros filling any gap after the end; new chunks
- * keep the capacity within limit (0: none) if pos + n is.  0 or -ENOMEM
- * with the data unchanged. */
-int tf__membuf_write(struct tf__membuf *m, size_t pos, const void *src,
-                     size_t n, size_t limit);
-/* Up to n bytes from pos; the count (0 at or past the end). */
-size_t tf__membuf_read(struct tf__membuf *m, size_t pos, void *dst, size_t n);
-/* Cut to size, or extend with zeros; 0 or -ENOMEM (unchanged). */
-int tf__membuf_resize(struct tf__membuf *m, size_t size, size_t limit);
-/* fn on each piece of data in order; stops at and returns its first
- * negative result. */
-int tf__membuf_each(const struct tf__membuf *m,
-                    int (*fn)(void *ctx, const void *data, size_t n,
-                              size_t start),
-                    void *ctx);
-void tf__membuf_release(struct tf__membuf *m);
-
 /* fdstream.c: the buffered stream of a tf_file or tf_atomic, on its fd,
  * recording the errno of a failed write (err) so the handle can report
  * it.  The stream never closes fd.  flush and close return 0 or the real
@@ -625,34 +577,6 @@ struct tf__fdstream {
 int tf__fdstream_open(struct tf__fdstream *s, int fd);
 int tf__fdstream_flush(struct tf__fdstream *s);
 int tf__fdstream_close(struct tf__fdstream *s);
-/* Write all n bytes at fd's offset, retrying short writes; 0 or
- * -errno.  tf__pwrite_all() writes at off instead (at fd's offset when
- * off < 0) and tells in *done (unless NULL) how many bytes made it. */
-int tf__write_all(int fd, const void *buf, size_t n);
-int tf__pwrite_all(int fd, const void *buf, size_t n, int64_t off,
-                   size_t *done);
-
-/* stream.c: a stream on a spool (tf_spool_stream()), and the spool's
- * internal calls it makes, which leave the stream alone. */
-int tf__spool_open_stream(tf_spool *s, FILE **out);
-ssize_t tf__spool_read(tf_spool *s, void *buf, size_t n);
-ssize_t tf__spool_write(tf_spool *s, const void *buf, size_t n);
-int64_t tf__spool_seek(tf_spool *s, int64_t offset, int whence);
-void tf__spool_stream_closed(tf_spool *s);
-/* Hand the stream over to a direct call (buffered writes out, read-ahead
- * given back): 0 or -errno. */
-int tf__spool_sync_stream(FILE *fp);
-/* spool_pending.c: the write of bytes from the stream's own buffer,
- * which stdio has already reported written: they are kept whatever
- * fails.  n, or the -errno to report (a failed rollover, a full disk),
- * the bytes placed or kept all the same; -ENOMEM when even keeping them
- * failed. */
-ssize_t tf__spool_accept(tf_spool *s, const char *src, size_t n);
-
-/* spool.c: bytes of memory the spool holds for data (chunks while in
- * memory, the write buffer after rollover, the stream's buffer, pending
- * bytes). */
-size_t tf__spool_memory(const tf_spool *s);
 
 
 #endif /* TF_INTERNAL_H */

@@ -69,7 +69,7 @@ static int save_opts(tf_spool *s, const tf_opts *o) {
   return 0;
 }
 
-static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
+int tf__spool_new(tf_spool **out, size_t max_size, int is_at,
                   const tf_opts *opts) {
   tf_spool *s;
   tf_opts o;
@@ -92,12 +92,6 @@ static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
   s->fd = -1;
   s->dirfd = -1;
   rc = save_opts(s, &o);
-  if (rc == 0 && is_at) {
-    /* The spool owns its anchor. */
-    s->dirfd = tf__dup_anchor(dirfd);
-    if (s->dirfd < 0)
-      rc = s->dirfd;
-  }
   if (rc < 0) {
     tf__freemem(s->names);
     tf__freemem(s);
@@ -108,14 +102,7 @@ static int create(tf_spool **out, size_t max_size, int dirfd, int is_at,
 }
 
 int tf_spool_create(tf_spool **out, size_t max_size, const tf_opts *opts) {
-  return create(out, max_size, AT_FDCWD, 0, opts);
-}
-
-int tf_spool_createat(tf_spool **out, size_t max_size, int dirfd,
-                      const tf_opts *opts) {
-  if (tf__bad_dirfd(dirfd))
-    return -EBADF;
-  return create(out, max_size, dirfd, 1, opts);
+  return tf__spool_new(out, max_size, 0, opts);
 }
 
 /* ------------------------------------------------------------ rollover */
@@ -343,6 +330,8 @@ static int sync_all(tf_spool *s) {
   return settle(s);
 }
 
+int tf__spool_handover(tf_spool *s) { return sync_stream(s, NULL); }
+
 /* The start of the calls that need the stream handed over only. */
 #define SYNC_OR_RETURN(s)                                                    \
   do {                                                                       \
@@ -356,32 +345,6 @@ ssize_t tf_spool_write(tf_spool *s, const void *buf, size_t n) {
     return -EINVAL;
   SYNC_OR_RETURN(s);
   return tf__spool_write(s, buf, n);
-}
-
-ssize_t tf_spool_writev(tf_spool *s, const struct iovec *iov, int iovcnt) {
-  size_t total = 0;
-  int i;
-  if (s == NULL || iovcnt < 0 || iovcnt > IOV_MAX ||
-      (iovcnt > 0 && iov == NULL))
-    return -EINVAL;
-  for (i = 0; i < iovcnt; i++) {
-    if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
-      return -EINVAL;
-    total += iov[i].iov_len;
-  }
-  SYNC_OR_RETURN(s);
-  if (s->phase == CLOSED)
-    return -EBADF;
-  total = 0;
-  for (i = 0; i < iovcnt; i++) {
-    ssize_t w = tf__spool_write(s, iov[i].iov_base, iov[i].iov_len);
-    if (w < 0)
-      return total > 0 ? (ssize_t)total : w;
-    total += (size_t)w;
-    if ((size_t)w < iov[i].iov_len)
-      break;
-  }
-  return (ssize_t)total;
 }
 
 ssize_t tf_spool_read(tf_spool *s, void *buf, size_t n) {

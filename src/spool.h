@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spool.h - the spool's state, shared by spool.c (phases, memory,
- * rollover, public calls), spool_disk.c (the file phase's buffer) and
- * spool_pending.c (the stream's bytes not stored yet).  Private to those
- * three files.
+ * rollover, public calls), spool_disk.c (the file phase's buffer),
+ * spool_pending.c (the stream's bytes not stored yet), spool_posix.c
+ * (the calls POSIX alone has) and the stream (stream.c, or on Windows
+ * win/spool_stream_win.c).  Private to those files.
  */
 #ifndef TF_SPOOL_H
 #define TF_SPOOL_H
@@ -58,6 +59,14 @@ struct tf_spool {
   tf_opts opts; /* dir, prefix and suffix point into names */
   char *names;
 };
+
+/* spool.c, for spool_posix.c.  new: a spool (nothing opened yet; the
+ * options taken as an *at form's for is_at), in *out; 0 or -errno with
+ * *out untouched.  handover: hand the stream over to a direct call, as
+ * every public call does first (0, or -errno: the call must stop). */
+int tf__spool_new(tf_spool **out, size_t max_size, int is_at,
+                  const tf_opts *opts);
+int tf__spool_handover(tf_spool *s);
 
 /* spool_disk.c, for the ON_DISK phase.  flush_dirty writes the buffer's
  * dirty bytes back (what failed to go stays dirty); cut_buffer forgets

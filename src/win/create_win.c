@@ -10,6 +10,8 @@
  */
 #include "win.h"
 
+#include "../shared.h"
+
 #include <fcntl.h>
 #include <string.h>
 
@@ -260,22 +262,28 @@ int tf_mktemp(char **path_out, const tf_opts *opts) {
   return rc;
 }
 
-int tf_tmpfile(const tf_opts *opts) {
+/* The shared files' unnamed file (shared.h), for options already taken.
+ * Windows has no *at form, so is_at is never set and dirfd is unused. */
+int tf__tmpfile(int dirfd, int is_at, const tf_opts *o) {
   struct tf__w_made m;
-  tf_opts o;
   int rc, fd;
-  rc = tf__opts_take(&o, opts, 0, TF__OPTS_NAME);
-  if (rc < 0)
-    return rc;
+  (void)dirfd;
+  (void)is_at;
   /* Deleted when its last handle closes, also when the process is
    * killed; a temporary file, kept in memory where the cache allows. */
-  rc = tf__w_create(&m, &o, TF_W_FILE, DELETE, FILE_DELETE_ON_CLOSE, 0);
+  rc = tf__w_create(&m, o, TF_W_FILE, DELETE, FILE_DELETE_ON_CLOSE, 0);
   if (rc < 0)
     return rc;
   /* Where the file system has POSIX semantics the name goes now, as
    * O_TMPFILE's never exists; elsewhere it stays until the close. */
   (void)tf__w_unlink_handle(m.h);
-  fd = tf__w_made_fd(&m, o.open_flags);
+  fd = tf__w_made_fd(&m, o->open_flags);
   tf__w_made_free(&m);
   return fd;
+}
+
+int tf_tmpfile(const tf_opts *opts) {
+  tf_opts o;
+  int rc = tf__opts_take(&o, opts, 0, TF__OPTS_NAME);
+  return rc < 0 ? rc : tf__tmpfile(-1, 0, &o);
 }

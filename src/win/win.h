@@ -12,7 +12,9 @@
  *   create_win.c   tf_mkstemp, tf_mkdtemp, tf_mktemp, tf_tmpfile
  *   file_win.c     tf_file;  dir_win.c  tf_dir;  rmtree_win.c  removal
  *   atomic_win.c   tf_atomic, tf_write_file
- *   absent_win.c   what part 2 brings (spools, pools, lifecycle): -ENOSYS
+ *   sys_win.c, shared_win.c, spool_stream_win.c  what the files shared
+ *                  with POSIX need (spools, pools: internal_win.h)
+ *   absent_*.c     what part 2 brings (lifecycle...): -ENOSYS
  * Objects are anchored as on POSIX: a handle of the parent directory and
  * the name under it, opened relative to that handle (NtCreateFile's
  * RootDirectory, Windows' openat), with identities (volume serial and
