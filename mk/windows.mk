@@ -55,7 +55,7 @@ EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 # Built but not run by demo while their calls return -ENOSYS in this
 # tree (spools, pools, the lifecycle calls: part 2); empty this list when
 # they land.
-WIN_TOUR_BUILD_ONLY := 05_spooled_file 13_pool 21_lifecycle
+WIN_TOUR_BUILD_ONLY := 21_lifecycle
 WIN_TOUR_RUN := $(filter-out $(WIN_TOUR_BUILD_ONLY:%=$(BUILD)/examples/%$(EXE)),$(EXAMPLE_BIN))
 # The command line's tour, examples/22_tmpf.cmd, runs with this tmpf.exe
 # when it exists (and says so when it does not).
