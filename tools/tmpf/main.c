@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <io.h>
+#endif
 
 #include "tmpf.h"
 
@@ -112,7 +115,23 @@ int64_t tmpf_parse_size(const char *s) {
 
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
+#ifdef _WIN32
+  const char *back = strrchr(path, '\\');
+  if (back != NULL && (slash == NULL || back > slash))
+    slash = back;
+#endif
   return slash ? slash + 1 : path;
+}
+
+/* Whether tmpf runs under the name mktemp (mktemp.exe on Windows, in
+ * any case). */
+static int named_mktemp(const char *argv0) {
+  const char *name = base_name(argv0);
+#ifdef _WIN32
+  return _stricmp(name, "mktemp") == 0 || _stricmp(name, "mktemp.exe") == 0;
+#else
+  return strcmp(name, "mktemp") == 0;
+#endif
 }
 
 static void usage(FILE *to) {
@@ -141,10 +160,18 @@ static void usage(FILE *to) {
 static void guard_standard_fds(void) {
   int fd;
   for (fd = 0; fd <= 2; fd++) {
+#ifdef _WIN32
+    /* A free fd gives -1 (a console's missing handle -2, not free). */
+    if (_get_osfhandle(fd) != -1)
+      continue;
+    if (open("NUL", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+      _exit(TMPF_EXIT_FAILURE);
+#else
     if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
       continue;
     if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
       _exit(TMPF_EXIT_FAILURE);
+#endif
   }
 }
 
@@ -200,10 +227,14 @@ static int help_command(int argc, char **argv) {
 
 /* mktemp needs no guard: it closes every fd it opens before it writes
  * (and pays no fcntl() per standard fd, as GNU mktemp does not). */
+#ifdef _WIN32
+int tmpf_main(int argc, char **argv) {
+#else
 int main(int argc, char **argv) {
+#endif
   const char *cmd;
   size_t i;
-  if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
+  if (argc > 0 && named_mktemp(argv[0])) {
     tmpf_program = argv[0]; /* as GNU tools name themselves */
     return tmpf_mktemp(argc, argv);
   }
