@@ -45,13 +45,21 @@ int tmpf_usage_error(const char *cmd, const char *fmt, ...) {
   return TMPF_EXIT_USAGE;
 }
 
+/* Windows paths are full of backslashes: separators there, not escapes
+ * (GNU's tools built for Windows leave them too). */
+#ifdef _WIN32
+#define BACKSLASH_IS_SEPARATOR 1
+#else
+#define BACKSLASH_IS_SEPARATOR 0
+#endif
+
 const char *tmpf_quote(const char *s) {
   static char out[4 * 4096 + 3];
   size_t o = 0;
   out[o++] = '\'';
   for (; *s != '\0' && o < sizeof(out) - 6; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c == '\'' || c == '\\') {
+    if (c == '\'' || (c == '\\' && !BACKSLASH_IS_SEPARATOR)) {
       out[o++] = '\\';
       out[o++] = (char)c;
     } else if (c < 0x20 || c == 0x7f) {

@@ -55,6 +55,18 @@ static const char *last_separator(const char *s) {
   return last;
 }
 
+/* The separator to add after dir: on Windows '/' where dir has only
+ * those, so "a/b" gives "a/b/name" and "C:\\x" "C:\\x\\name". */
+static char separator_of(const char *dir) {
+#ifdef _WIN32
+  if (strchr(dir, '/') != NULL && strchr(dir, '\\') == NULL)
+    return '/';
+#else
+  (void)dir;
+#endif
+  return SEPARATOR;
+}
+
 static int is_absolute(const char *path) {
 #ifdef _WIN32
   if (isalpha((unsigned char)path[0]) && path[1] == ':')
@@ -273,8 +285,9 @@ static const char *pick_dir(const struct request *r, int *status) {
 }
 
 /* dir + "/" + name, as GNU's file_name_concat joins them: dir's trailing
- * slashes dropped, unless it is nothing but slashes.  (On Windows "\\",
- * and a drive's own directory "C:" is joined as "C:name".) */
+ * slashes dropped, unless it is nothing but slashes.  (On Windows the
+ * separator dir uses, "\\" by default, and a drive's current directory
+ * "C:" is joined as "C:name".) */
 static char *join(const char *dir, const char *name) {
   size_t len = strlen(dir);
   char *out = malloc(len + strlen(name) + 2);
@@ -285,7 +298,7 @@ static char *join(const char *dir, const char *name) {
       len--;
   memcpy(out, dir, len);
   if (len > 0 && !is_separator(dir[len - 1]) && !(SEPARATOR == '\\' && dir[len - 1] == ':'))
-    out[len++] = SEPARATOR;
+    out[len++] = separator_of(dir);
   strcpy(out + len, name);
   return out;
 }
