@@ -55,7 +55,7 @@ static HANDLE finished;
 static void help(void) {
   puts("Usage: tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
        "Run COMMAND with TMP, TEMP and TMPDIR set to a new private directory\n"
-       "(only its owner, SYSTEM and Administrators may enter it), then remove\n"
+       "(only its owner and SYSTEM may enter it), then remove\n"
        "that directory and everything in it, without following links or\n"
        "junctions, however COMMAND ends.  Ctrl-C and Ctrl-Break reach COMMAND\n"
        "through the console; tmpf waits for it before the directory goes.\n\n"
