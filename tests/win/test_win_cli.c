@@ -262,6 +262,46 @@ static void remove_file(const char *path) {
     FAIL("cannot remove %s", path);
 }
 
+/* tmpf ARGS is a bad command line of CMD, as tests/cli/messages.sh
+ * wants it: status 2, nothing on stdout, "tmpf: CMD: ..." lines (at
+ * least one) then "Try 'tmpf CMD --help' for more information.". */
+static void assert_usage_error(const char *args, const char *cmd) {
+  char *out = NULL, *err = NULL, *try_line = fmt("Try 'tmpf %s --help' for more "
+                                                 "information.\n", cmd);
+  char *prefix = fmt("tmpf: %s: ", cmd), *line;
+  size_t lines = 0;
+  int code = tmpf(args, "", &out, &err);
+  if (code != 2 || out[0] != '\0')
+    FAIL("tmpf %s: status %d, stdout \"%s\"", args, code, out);
+  for (line = err; *line != '\0'; line = strchr(line, '\n') + 1, lines++) {
+    if (strchr(line, '\n') == NULL)
+      FAIL("tmpf %s: stderr does not end a line: \"%s\"", args, err);
+    if (strcmp(line, try_line) == 0)
+      break;
+    if (strncmp(line, prefix, strlen(prefix)) != 0)
+      FAIL("tmpf %s: stderr line not of %s: \"%s\"", args, cmd, err);
+  }
+  if (lines < 1 || strcmp(line, try_line) != 0)
+    FAIL("tmpf %s: stderr \"%s\"", args, err);
+  free(out);
+  free(err);
+  free(try_line);
+  free(prefix);
+}
+
+/* tmpf ARGS fails with status want and one line "tmpf: CMD: ...". */
+static void assert_failure(const char *args, const char *cmd, int want,
+                           const char *reason) {
+  char *err = NULL, *prefix = fmt("tmpf: %s: ", cmd);
+  int code = tmpf(args, "", NULL, &err);
+  if (code != want || strncmp(err, prefix, strlen(prefix)) != 0 ||
+      strchr(err, '\n') != err + strlen(err) - 1 || strstr(err, reason) == NULL)
+    FAIL("tmpf %s: status %d (wanted %d), stderr \"%s\" (wanted %s)", args, code,
+         want, err, reason);
+  free(err);
+  free(prefix);
+}
+
 /* ---- mktemp */
 
 TEST(cli_mktemp_default_is_a_file_in_tmpdir) {
@@ -442,6 +482,18 @@ TEST(cli_mktemp_absolute_templates) {
     free(args);
     free(expect);
   }
+  /* "Z:name": the drive's current directory, the test's */
+  args = fmt("mktemp %c:relXXXX", tw_dir()[0]);
+  ASSERT_EQ(tmpf(args, NULL, &out, NULL), 0);
+  chomp(out);
+  ASSERT_EQ(strlen(out), 9);
+  ASSERT_EQ(strncmp(out + 1, ":rel", 4), 0);
+  free(args);
+  args = tw_join(tw_dir(), out + 2);
+  ASSERT(tw_exists(args));
+  remove_file(args);
+  free(args);
+  free(out);
   args = fmt("mktemp \"%s\\absXXXX\"", tw_dir());
   ASSERT_EQ(tmpf(args, NULL, &out, NULL), 0);
   chomp(out);
@@ -730,16 +782,21 @@ TEST(cli_sponge_refuses_a_directory) {
 }
 
 TEST(cli_sponge_bad_command_lines_are_status_2) {
-  static const char *const bad[] = {"sponge -z", "sponge a b",
-                                    "sponge --durable --no-sync x",
-                                    "sponge -m 12Q x", "sponge --bogus"};
+  static const char *const bad[] = {
+      "sponge --bogus", "sponge -x", "sponge -m", "sponge -m 5Q",
+      "sponge --memory=-1", "sponge a b", "sponge --durable --no-sync",
+      "sponge --no-sync --durable f", "sponge --append=yes"};
   size_t i;
-  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    char *err = NULL;
-    ASSERT_EQ(tmpf(bad[i], "", NULL, &err), 2);
-    ASSERT(strstr(err, "Try 'tmpf sponge --help' for more information.") != NULL);
-    free(err);
-  }
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_usage_error(bad[i], "sponge");
+  ASSERT_EQ(tw_count_entries(tw_dir()), 0);
+}
+
+TEST(cli_sponge_into_a_missing_directory_is_status_1) {
+  assert_failure("sponge missing\\f", "sponge", 1,
+                 "cannot replace 'missing\\f': No such file or directory");
+  assert_failure("sponge missing/f", "sponge", 1,
+                 "cannot replace 'missing/f': No such file or directory");
   ASSERT_EQ(tw_count_entries(tw_dir()), 0);
 }
 
@@ -973,15 +1030,118 @@ TEST(cli_run_command_not_found_is_127) {
 }
 
 TEST(cli_run_bad_command_lines_are_status_2) {
-  static const char *const bad[] = {"run", "run --bogus x", "run -p"};
+  static const char *const bad[] = {"run", "run --", "run --bogus x", "run -p"};
   size_t i;
-  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    char *err = NULL;
-    ASSERT_EQ(tmpf(bad[i], NULL, NULL, &err), 2);
-    ASSERT(strstr(err, "Try 'tmpf run --help' for more information.") != NULL);
-    free(err);
-  }
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_usage_error(bad[i], "run");
   ASSERT_EQ(tw_count_entries(tw_dir()), 0);
+}
+
+/* As tests/cli/messages.sh: a missing or non-directory -p, a directory
+ * as COMMAND (126). */
+TEST(cli_run_failures) {
+  char *file = tw_join(tw_dir(), "file"), *sub = tw_join(tw_dir(), "d");
+  tw_write(file, "", 0);
+  tw_mkdir(sub);
+  assert_failure("run -p missing cmd", "run", 1,
+                 "cannot use directory 'missing': No such file or directory");
+  assert_failure("run -p file cmd", "run", 1,
+                 "cannot use directory 'file': Not a directory");
+  assert_failure("run d", "run", 126, "'d': ");
+  ASSERT_EQ(tw_count_entries(tw_dir()), 2);
+  remove_dir(sub);
+  remove_file(file);
+  free(sub);
+  free(file);
+}
+
+/* COMMAND starts a process that outlives it holding a file open without
+ * sharing: that file can not be removed while it is held (Windows), and
+ * tmpf says so and exits 1, the directory left; once the holder is gone
+ * it can be removed. */
+HELPER(cli_child_leaves_a_holder) {
+  char *self = NULL, *line;
+  wchar_t path[MAX_PATH], *w;
+  STARTUPINFOW si;
+  PROCESS_INFORMATION pi;
+  (void)argc;
+  (void)argv;
+  GetModuleFileNameW(NULL, path, MAX_PATH);
+  line = malloc(MAX_PATH * 4);
+  self = malloc(MAX_PATH * 3);
+  WideCharToMultiByte(CP_UTF8, 0, path, -1, self, MAX_PATH * 3, NULL, NULL);
+  snprintf(line, MAX_PATH * 4, "\"%s\" --helper cli_child_hold", self);
+  w = tw_wide(line);
+  memset(&si, 0, sizeof(si));
+  si.cb = sizeof(si);
+  /* its standard handles too, so the pid line reaches the test */
+  if (!CreateProcessW(NULL, w, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+    return 3;
+  CloseHandle(pi.hThread);
+  /* returns once the holder has the file: it says its pid */
+  {
+    char *held = tw_join(getenv("TMPDIR"), "held.txt");
+    int i;
+    for (i = 0; i < 500 && !tw_exists(held); i++)
+      Sleep(10);
+    free(held);
+  }
+  Sleep(100);
+  CloseHandle(pi.hProcess);
+  free(w);
+  free(line);
+  free(self);
+  return 0;
+}
+
+/* The first line of p's output (its newline and CR dropped). */
+static void read_line(struct proc *p, char *line, size_t size) {
+  size_t n = 0;
+  DWORD got;
+  while (n < size - 1 && ReadFile(p->out, line + n, 1, &got, NULL) && got == 1 &&
+         line[n] != '\n')
+    if (line[n] != '\r')
+      n++;
+  line[n] = '\0';
+}
+
+TEST(cli_run_file_held_by_a_survivor_is_reported) {
+  static const char said[] = "tmpf: run: cannot remove the temporary directory '";
+  char *args = run_args("", "cli_child_leaves_a_holder", ""), *err = NULL,
+       line[64], *dir, *end;
+  struct proc p;
+  HANDLE holder;
+  int i;
+  start(&p, args);
+  read_line(&p, line, sizeof(line));
+  ASSERT_EQ(strncmp(line, "PID=", 4), 0);
+  holder = OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE,
+                       (DWORD)strtoul(line + 4, NULL, 10));
+  ASSERT(holder != NULL);
+  /* tmpf gives up after its patience (the holder keeps our pipes open,
+   * so it is waited for before they are read to their end) */
+  ASSERT_EQ(WaitForSingleObject(p.process, 60000), WAIT_OBJECT_0);
+  TerminateProcess(holder, 9);
+  WaitForSingleObject(holder, INFINITE);
+  CloseHandle(holder);
+  ASSERT_EQ(finish(&p, NULL, &err), 1);
+  if (strncmp(err, said, strlen(said)) != 0 ||
+      strstr(err, "(it is still there)\n") == NULL)
+    FAIL("stderr: \"%s\"", err);
+  dir = err + strlen(said);
+  end = strstr(dir, "': ");
+  ASSERT(end != NULL);
+  *end = '\0';
+  ASSERT(is_dir(dir));
+  /* the holder's handles close a moment after its end (Wine) */
+  for (i = 0; i < 100 && tw_exists(dir); i++) {
+    tw_remove_tree(dir);
+    if (tw_exists(dir))
+      Sleep(20);
+  }
+  ASSERT(!tw_exists(dir));
+  free(err);
+  free(args);
 }
 
 /* Ctrl-Break reaches COMMAND through the console; tmpf survives it,
@@ -1146,14 +1306,19 @@ TEST(cli_reap_missing_directory_is_status_1) {
 
 TEST(cli_reap_bad_command_lines_are_status_2) {
   static const char *const bad[] = {"reap --older-than 1hh", "reap a b",
-                                    "reap --bogus", "reap --older-than"};
+                                    "reap --bogus", "reap --older-than",
+                                    "reap --older-than x", "reap -x"};
   size_t i;
-  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    char *err = NULL;
-    ASSERT_EQ(tmpf(bad[i], NULL, NULL, &err), 2);
-    ASSERT(strstr(err, "Try 'tmpf reap --help' for more information.") != NULL);
-    free(err);
-  }
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_usage_error(bad[i], "reap");
+}
+
+TEST(cli_reap_a_file_is_status_1) {
+  char *file = tw_join(tw_dir(), "file");
+  tw_write(file, "", 0);
+  assert_failure("reap file", "reap", 1, "cannot open directory 'file': Not a directory");
+  remove_file(file);
+  free(file);
 }
 
 /* ---- dir */
@@ -1212,16 +1377,11 @@ TEST(cli_dir_v_lists_the_candidates_in_order) {
 }
 
 TEST(cli_dir_bad_command_lines_are_status_2) {
-  static const char *const bad[] = {"dir -x", "dir extra"};
+  static const char *const bad[] = {"dir -x", "dir extra", "dir --bogus"};
   size_t i;
-  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    char *err = NULL, *out = NULL;
-    ASSERT_EQ(tmpf(bad[i], NULL, &out, &err), 2);
-    ASSERT_STR_EQ(out, "");
-    ASSERT(strstr(err, "Try 'tmpf dir --help' for more information.") != NULL);
-    free(err);
-    free(out);
-  }
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_usage_error(bad[i], "dir");
+  assert_usage_error("help a b", "help");
 }
 
 /* ---- the command itself */

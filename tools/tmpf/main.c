@@ -189,6 +189,12 @@ static int subcommand(int (*fn)(int, char **), int argc, char **argv) {
   static char name[64];
   snprintf(name, sizeof(name), "tmpf: %s", argv[1]);
   argv[1] = name;
+#ifdef _WIN32
+  /* mingw-w64's getopt names the program by the C runtime's __argv[0]
+   * (the path of tmpf.exe), not by the argv it is given. */
+  if (__argv != NULL)
+    __argv[0] = name;
+#endif
   return fn(argc - 1, argv + 1);
 }
 

@@ -367,6 +367,11 @@ static int check_template(const struct request *r, struct shape *s) {
   /* The X's end where the suffix starts, counted from the path's end. */
   s->x_start = strlen(s->path) - strlen(suffix) - n;
   s->base = last_separator(s->path) ? (size_t)(last_separator(s->path) - s->path + 1) : 0;
+#ifdef _WIN32
+  /* "C:name": in drive C's current directory */
+  if (s->base == 0 && isalpha((unsigned char)s->path[0]) && s->path[1] == ':')
+    s->base = 2;
+#endif
   return 0;
 }
 
