@@ -582,6 +582,24 @@ TEST(cli_mktemp_mode_by_program_name) {
   free(to);
 }
 
+/* A name in any script: the command line arrives as UTF-16 (wmain) and
+ * the path goes to the library, and back to stdout, as UTF-8. */
+TEST(cli_mktemp_unicode_template) {
+  static const char name[] = "\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf-\xc3\xa9"; /* データ-é */
+  char *args = fmt("mktemp -p \"%s\" %sXXXX", tw_dir(), name), *out = NULL;
+  char *expect = tw_join(tw_dir(), name);
+  ASSERT_EQ(tmpf(args, NULL, &out, NULL), 0);
+  chomp(out);
+  ASSERT_EQ(strncmp(out, expect, strlen(expect)), 0);
+  ASSERT_EQ(strlen(out), strlen(expect) + 4);
+  assert_random_chars(out + strlen(expect), 4);
+  ASSERT(tw_exists(out));
+  remove_file(out);
+  free(out);
+  free(expect);
+  free(args);
+}
+
 /* ---- sponge */
 
 static char *target(const char *name) { return tw_join(tw_dir(), name); }
@@ -592,6 +610,20 @@ TEST(cli_sponge_replaces_the_file) {
   ASSERT_EQ(tmpf(args, "new contents\r\nline 2\n", NULL, NULL), 0);
   got = tw_read(t, NULL);
   ASSERT_STR_EQ(got, "new contents\r\nline 2\n"); /* bytes as given: binary */
+  ASSERT_EQ(tw_count_entries(tw_dir()), 1);
+  free(got);
+  free(args);
+  /* the sync levels change when, not what */
+  args = fmt("sponge --durable \"%s\"", t);
+  ASSERT_EQ(tmpf(args, "durable", NULL, NULL), 0);
+  got = tw_read(t, NULL);
+  ASSERT_STR_EQ(got, "durable");
+  free(got);
+  free(args);
+  args = fmt("sponge --no-sync \"%s\"", t);
+  ASSERT_EQ(tmpf(args, "unsynced", NULL, NULL), 0);
+  got = tw_read(t, NULL);
+  ASSERT_STR_EQ(got, "unsynced");
   ASSERT_EQ(tw_count_entries(tw_dir()), 1);
   free(got);
   remove_file(t);
@@ -1366,6 +1398,11 @@ TEST(cli_dir_v_lists_the_candidates_in_order) {
   ASSERT_EQ(tmpf("dir -v", NULL, &out, NULL), 0);
   env_restore();
   ASSERT(strstr(out, "  %TMPDIR%: empty, skipped\n") != NULL);
+  free(out);
+  env_set("TMPDIR", NULL);
+  ASSERT_EQ(tmpf("dir -v", NULL, &out, NULL), 0);
+  env_restore();
+  ASSERT(strstr(out, "candidates, in order:\n  %TMPDIR%: not set\n") == out);
   free(out);
   remove_file(file);
   free(file);
