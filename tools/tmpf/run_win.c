@@ -188,14 +188,15 @@ static int make_dir(const struct run *r, tf_dir **d) {
   tf_opts o = TF_OPTS_INIT;
   wchar_t *w = NULL, full[32768];
   char *parent = NULL;
-  DWORD attributes;
+  DWORD attributes, len;
   int rc;
   /* An absolute TMPDIR, so COMMAND may change directory. */
   if (r->parent != NULL) {
     w = tmpf_wide(r->parent);
     rc = w == NULL ? -EINVAL : 0;
-    if (rc == 0 && GetFullPathNameW(w, 32768, full, NULL) - 1u >= 32767u)
-      rc = -tmpf_errno_of(GetLastError());
+    len = rc == 0 ? GetFullPathNameW(w, 32768, full, NULL) : 0;
+    if (rc == 0 && (len == 0 || len >= 32768)) /* failed, or too long */
+      rc = len == 0 ? -tmpf_errno_of(GetLastError()) : -ENAMETOOLONG;
     if (rc == 0) {
       attributes = GetFileAttributesW(full);
       rc = attributes == INVALID_FILE_ATTRIBUTES ? -tmpf_errno_of(GetLastError())
