@@ -149,7 +149,8 @@ SPAWN_BIN := $(BUILD)/bench/tfspawn
 # tour, with the static one, so that it runs from anywhere: the tests
 # copy it, run it as another user who may not reach the build directory,
 # and take /proc away.  $(BUILD)/mktemp is a link to it, for mktemp mode.
-TMPF_SRC := $(wildcard tools/tmpf/*.c)
+# (tools/tmpf/*_win.c are the Windows build's: mk/windows.mk.)
+TMPF_SRC := $(filter-out %_win.c,$(wildcard tools/tmpf/*.c))
 TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
 TMPF_BIN := $(BUILD)/tmpf
 TMPF_DIST := $(BUILD)/dist/tmpf

@@ -5,12 +5,13 @@
 #   make CC=x86_64-w64-mingw32-gcc          libtempfile.a, libtempfile-1.dll
 #                                           and its import library
 #                                           libtempfile.dll.a, tempfile.pc,
-#                                           the tests and the tour
+#                                           tmpf.exe, the tests and the tour
 #   make CC=x86_64-w64-mingw32-gcc check    the tests, each test in its own
 #                                           process, under $(CROSS_RUN)
 #   make CC=x86_64-w64-mingw32-gcc demo     the tour programs of this target
 #   make CC=x86_64-w64-mingw32-gcc bench    libtempfile against the floor
-#   make CC=x86_64-w64-mingw32-gcc install  DLL to bin/, libraries to lib/
+#   make CC=x86_64-w64-mingw32-gcc install  DLL and tmpf.exe to bin/,
+#                                           libraries to lib/
 #
 # CROSS_RUN names the runner (on Linux: wine64, found by default); every
 # run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
@@ -63,11 +64,20 @@ WIN_TMPF_BIN := $(BUILD)/tmpf$(EXE)
 
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
-.PHONY: all lib tests examples demo check clean features bench install uninstall
+# The CLI, on the public API only: the portable subcommand files, with
+# Windows counterparts (*_win.c) for what is POSIX-only (run, sponge, the
+# candidate list of dir, the UTF-16 command line).  Linked with the
+# static library, so it runs without the DLL beside it.
+TMPF_SRC := $(filter-out tools/tmpf/run.c tools/tmpf/sponge.c,$(wildcard tools/tmpf/*.c))
+TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
+TMPF_BIN := $(BUILD)/tmpf$(EXE)
+
+.PHONY: all lib tmpf tests examples demo check clean features bench install uninstall
 .SECONDARY:
-all: lib tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
+all: lib tmpf tests examples $(BENCH_BIN) $(BUILD)/tempfile.pc
 lib: $(STATIC) $(DLL)
-tests: $(TEST_BIN)
+tmpf: $(TMPF_BIN)
+tests: $(TEST_BIN) $(TMPF_BIN)
 examples: $(EXAMPLE_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
@@ -98,6 +108,16 @@ $(TEST_BIN): $(WIN_TEST_OBJ) $(STATIC)
 	$(say) LD $@
 	$(Q)$(WIN_LINK) -o $@ $(WIN_TEST_OBJ) $(STATIC) $(WIN_LIBS) $(LDLIBS)
 
+$(BUILD)/tmpf-obj/%.o: tools/tmpf/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(WIN_COMPILE) -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+
+# wmain (main_win.c): the arguments as UTF-16.
+$(TMPF_BIN): $(TMPF_OBJ) $(STATIC)
+	$(say) LD $@
+	$(Q)$(WIN_LINK) -municode -o $@ $(TMPF_OBJ) $(STATIC) $(WIN_LIBS) $(LDLIBS)
+
 $(BUILD)/examples/%.o: examples/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(say) CC $<
@@ -119,9 +139,10 @@ $(BENCH_BIN): $(BUILD)/bench/winbench.o $(STATIC)
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
 
 # Each test runs in its own process (the harness starts itself once per
-# test); tests/win/run.sh gives the run a fresh WINEPREFIX.
+# test); tests/win/run.sh gives the run a fresh WINEPREFIX, and the CLI's
+# tests the path of tmpf.exe (TF_TMPF).
 check: all
-	@BUILD=$(BUILD) TF_TEST_ONLY="$(T)" TF_TEST_WRAP="$(CROSS_RUN)" \
+	@BUILD=$(BUILD) TF_TEST_ONLY="$(T)" TF_TEST_WRAP="$(CROSS_RUN)" TF_TMPF="$(TMPF_BIN)" \
 	  sh tests/win/run.sh $(TEST_BIN) $(DLL) "$(CC)"
 
 demo: lib examples
@@ -135,15 +156,16 @@ bench: $(BENCH_BIN)
 
 # As mingw-w64 packages lay it out: the DLL in bin/, the static and
 # import libraries in lib/.
-install: lib $(BUILD)/tempfile.pc
+install: lib tmpf $(BUILD)/tempfile.pc
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 644 include/tempfile.h $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 644 $(STATIC) $(IMPLIB) $(DESTDIR)$(LIBDIR)/
-	$(INSTALL) -m 755 $(DLL) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(DLL) $(TMPF_BIN) $(DESTDIR)$(BINDIR)/
 	$(PC_SED) -e 's|^Libs.private:.*|Libs.private: $(WIN_LIBS)|' tempfile.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/tempfile.h $(DESTDIR)$(BINDIR)/$(notdir $(DLL))
+	rm -f $(DESTDIR)$(BINDIR)/$(notdir $(TMPF_BIN))
 	rm -f $(DESTDIR)$(LIBDIR)/libtempfile.a $(DESTDIR)$(LIBDIR)/libtempfile.dll.a
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/tempfile.pc
 

@@ -119,6 +119,13 @@ SMOKE
   result dll_import_library_links_and_runs $st
 fi
 
+# The CLI's tests run tmpf.exe (TF_TMPF, from make check), named as the
+# programs see paths: under Wine through its drive Z:.
+if [ -n "${TF_TMPF:-}" ]; then
+  case $TF_TMPF in /*) ;; *) TF_TMPF="$PWD/$TF_TMPF" ;; esac
+  [ -n "$wrap" ] && TF_TMPF="Z:$(printf '%s' "$TF_TMPF" | tr / '\\')"
+  export TF_TMPF
+fi
 # (Wine's console ends lines with CR LF.)
 (cd "$work" && $wrap "$unit") 2>&1 | tr -d '\r' > "$work/unit.log"
 rc=$(grep -c '^FAIL' "$work/unit.log")

@@ -49,8 +49,12 @@ static void write_behind(int out, off_t *kicked) {
 }
 
 void *tmpf_buffer(size_t size) {
+#ifdef _WIN32
+  return malloc(size); /* no posix_memalign; free() must release it */
+#else
   void *p = NULL;
   return posix_memalign(&p, 4096, size) == 0 ? p : NULL;
+#endif
 }
 
 /* read/write, the fallback that always works and tells the sides apart. */

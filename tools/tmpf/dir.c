@@ -2,7 +2,8 @@
 /*
  * dir.c - `tmpf dir [-v]`: the temporary directory libtempfile would
  * use, and with -v every candidate in the order they are tried, with
- * why each was taken or passed over.
+ * why each was taken or passed over.  The list is the platform's:
+ * POSIX's here, Windows' in dir_win.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +16,8 @@
 
 #include "tmpf.h"
 
-static void help(void) {
+#ifndef _WIN32
+void tmpf_dir_help(void) {
   puts("Usage: tmpf dir [-v]\n"
        "Print the temporary directory libtempfile uses: the first usable of\n"
        "$TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the current\n"
@@ -66,7 +68,7 @@ static const char *probe(const char *dir) {
   return why;
 }
 
-static void list_candidates(void) {
+void tmpf_dir_list_candidates(void) {
   static const char *const vars[] = {"TMPDIR", "TEMP", "TMP"};
   static const char *const dirs[] = {"/tmp", "/var/tmp", "/usr/tmp"};
   char cwd[PATH_MAX];
@@ -90,19 +92,20 @@ static void list_candidates(void) {
     printf("  %s (current directory): %s\n", cwd, why ? why : "usable");
   }
 }
+#endif
 
 int tmpf_dir(int argc, char **argv) {
   static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  char buf[PATH_MAX];
+  char buf[4096];
   int c, verbose = 0, rc;
   optind = 1;
   while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
     if (c == 'v') {
       verbose = 1;
     } else if (c == 'h') {
-      help();
+      tmpf_dir_help();
       return TMPF_EXIT_OK;
     } else {
       return tmpf_usage_error("dir", NULL);
@@ -113,7 +116,7 @@ int tmpf_dir(int argc, char **argv) {
                             tmpf_quote(argv[optind]));
   if (verbose) {
     puts("candidates, in order:");
-    list_candidates();
+    tmpf_dir_list_candidates();
   }
   rc = tf_gettempdir(buf, sizeof(buf));
   if (rc < 0) {

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <io.h>
+#endif
 
 #include "tmpf.h"
 
@@ -42,13 +45,21 @@ int tmpf_usage_error(const char *cmd, const char *fmt, ...) {
   return TMPF_EXIT_USAGE;
 }
 
+/* Windows paths are full of backslashes: separators there, not escapes
+ * (GNU's tools built for Windows leave them too). */
+#ifdef _WIN32
+#define BACKSLASH_IS_SEPARATOR 1
+#else
+#define BACKSLASH_IS_SEPARATOR 0
+#endif
+
 const char *tmpf_quote(const char *s) {
   static char out[4 * 4096 + 3];
   size_t o = 0;
   out[o++] = '\'';
   for (; *s != '\0' && o < sizeof(out) - 6; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c == '\'' || c == '\\') {
+    if (c == '\'' || (c == '\\' && !BACKSLASH_IS_SEPARATOR)) {
       out[o++] = '\\';
       out[o++] = (char)c;
     } else if (c < 0x20 || c == 0x7f) {
@@ -112,7 +123,23 @@ int64_t tmpf_parse_size(const char *s) {
 
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
+#ifdef _WIN32
+  const char *back = strrchr(path, '\\');
+  if (back != NULL && (slash == NULL || back > slash))
+    slash = back;
+#endif
   return slash ? slash + 1 : path;
+}
+
+/* Whether tmpf runs under the name mktemp (mktemp.exe on Windows, in
+ * any case). */
+static int named_mktemp(const char *argv0) {
+  const char *name = base_name(argv0);
+#ifdef _WIN32
+  return _stricmp(name, "mktemp") == 0 || _stricmp(name, "mktemp.exe") == 0;
+#else
+  return strcmp(name, "mktemp") == 0;
+#endif
 }
 
 static void usage(FILE *to) {
@@ -141,10 +168,18 @@ static void usage(FILE *to) {
 static void guard_standard_fds(void) {
   int fd;
   for (fd = 0; fd <= 2; fd++) {
+#ifdef _WIN32
+    /* A free fd gives -1 (a console's missing handle -2, not free). */
+    if (_get_osfhandle(fd) != -1)
+      continue;
+    if (open("NUL", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+      _exit(TMPF_EXIT_FAILURE);
+#else
     if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
       continue;
     if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
       _exit(TMPF_EXIT_FAILURE);
+#endif
   }
 }
 
@@ -154,6 +189,12 @@ static int subcommand(int (*fn)(int, char **), int argc, char **argv) {
   static char name[64];
   snprintf(name, sizeof(name), "tmpf: %s", argv[1]);
   argv[1] = name;
+#ifdef _WIN32
+  /* mingw-w64's getopt names the program by the C runtime's __argv[0]
+   * (the path of tmpf.exe), not by the argv it is given. */
+  if (__argv != NULL)
+    __argv[0] = name;
+#endif
   return fn(argc - 1, argv + 1);
 }
 
@@ -200,10 +241,14 @@ static int help_command(int argc, char **argv) {
 
 /* mktemp needs no guard: it closes every fd it opens before it writes
  * (and pays no fcntl() per standard fd, as GNU mktemp does not). */
+#ifdef _WIN32
+int tmpf_main(int argc, char **argv) {
+#else
 int main(int argc, char **argv) {
+#endif
   const char *cmd;
   size_t i;
-  if (argc > 0 && strcmp(base_name(argv[0]), "mktemp") == 0) {
+  if (argc > 0 && named_mktemp(argv[0])) {
     tmpf_program = argv[0]; /* as GNU tools name themselves */
     return tmpf_mktemp(argc, argv);
   }

@@ -5,6 +5,12 @@
  * (C locale) and exit statuses, with names from libtempfile's CSPRNG.
  * The random part is lowercase letters and digits (TF_ALPHABET), where
  * GNU also uses capitals.
+ *
+ * On Windows both '\\' and '/' separate a path's components, a template
+ * is absolute with a drive ("C:...") or a leading separator, the
+ * default directory is the library's (tf_gettempdir(): %TMPDIR%, %TEMP%,
+ * ...) where GNU takes /tmp, and every object is made by its directory's
+ * path (no *at() calls there).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +21,69 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <direct.h>
+#include <io.h>
+#include <wchar.h>
+#endif
 
 #include "tmpf.h"
 
 #define DEFAULT_TEMPLATE "tmp.XXXXXXXXXX"
+
+#ifdef _WIN32
+#include <ctype.h>
+#define NAME_MAX 255
+#define SEPARATORS "/\\"
+#define SEPARATOR '\\'
+#else
+#define SEPARATORS "/"
+#define SEPARATOR '/'
+#endif
+
+static int is_separator(char c) { return c != '\0' && strchr(SEPARATORS, c); }
+
+/* Whether s holds a directory separator. */
+static int has_separator(const char *s) { return s[strcspn(s, SEPARATORS)] != '\0'; }
+
+/* The last separator in s, or NULL. */
+static const char *last_separator(const char *s) {
+  const char *last = NULL;
+  for (; *s != '\0'; s++)
+    if (is_separator(*s))
+      last = s;
+  return last;
+}
+
+/* The separator to add after dir: on Windows '/' where dir has only
+ * those, so "a/b" gives "a/b/name" and "C:\\x" "C:\\x\\name". */
+static char separator_of(const char *dir) {
+#ifdef _WIN32
+  if (strchr(dir, '/') != NULL && strchr(dir, '\\') == NULL)
+    return '/';
+#else
+  (void)dir;
+#endif
+  return SEPARATOR;
+}
+
+static int is_absolute(const char *path) {
+#ifdef _WIN32
+  if (isalpha((unsigned char)path[0]) && path[1] == ':')
+    return 1;
+#endif
+  return is_separator(path[0]);
+}
+
+/* The first len bytes of s, malloc'd (no strndup on every platform). */
+static char *copy_prefix(const char *s, size_t len) {
+  char *out = malloc(len + 1);
+  if (out != NULL) {
+    memcpy(out, s, len);
+    out[len] = '\0';
+  }
+  return out;
+}
 
 enum { OPT_SUFFIX = 256, OPT_TMPDIR, OPT_HELP, OPT_VERSION };
 
@@ -178,8 +243,19 @@ static int parse(int argc, char **argv, struct request *r) {
 }
 
 static const char *env_tmpdir(void) {
-  const char *env = getenv("TMPDIR");
+  const char *env = tmpf_getenv("TMPDIR");
   return env && *env ? env : NULL;
+}
+
+/* Where a template goes without -p DIR or $TMPDIR: /tmp, as GNU's; on
+ * Windows the library's temporary directory, as no /tmp is there. */
+static const char *default_dir(void) {
+#ifdef _WIN32
+  static char buf[32768];
+  return tf_gettempdir(buf, sizeof(buf)) >= 0 ? buf : ".";
+#else
+  return "/tmp";
+#endif
 }
 
 /* The directory a template is relative to, as GNU mktemp picks it, or
@@ -189,8 +265,8 @@ static const char *pick_dir(const struct request *r, int *status) {
   if (r->t_option) {
     dir = env_tmpdir();
     if (dir == NULL)
-      dir = r->dir_arg && *r->dir_arg ? r->dir_arg : "/tmp";
-    if (strchr(r->template, '/') != NULL) {
+      dir = r->dir_arg && *r->dir_arg ? r->dir_arg : default_dir();
+    if (has_separator(r->template)) {
       tmpf_error("invalid template, %s, contains directory separator",
                  tmpf_quote(r->template));
       *status = TMPF_EXIT_FAILURE;
@@ -199,28 +275,30 @@ static const char *pick_dir(const struct request *r, int *status) {
     return dir;
   }
   dir = r->dir_arg && *r->dir_arg ? r->dir_arg : env_tmpdir();
-  if (r->template[0] == '/') {
+  if (is_absolute(r->template)) {
     tmpf_error("invalid template, %s; with --tmpdir, it may not be absolute",
                tmpf_quote(r->template));
     *status = TMPF_EXIT_FAILURE;
     return NULL;
   }
-  return dir ? dir : "/tmp";
+  return dir ? dir : default_dir();
 }
 
 /* dir + "/" + name, as GNU's file_name_concat joins them: dir's trailing
- * slashes dropped, unless it is nothing but slashes. */
+ * slashes dropped, unless it is nothing but slashes.  (On Windows the
+ * separator dir uses, "\\" by default, and a drive's current directory
+ * "C:" is joined as "C:name".) */
 static char *join(const char *dir, const char *name) {
   size_t len = strlen(dir);
   char *out = malloc(len + strlen(name) + 2);
   if (out == NULL)
     return NULL;
-  if (strspn(dir, "/") != len)
-    while (len > 0 && dir[len - 1] == '/')
+  if (strspn(dir, SEPARATORS) != len)
+    while (len > 0 && is_separator(dir[len - 1]))
       len--;
   memcpy(out, dir, len);
-  if (len > 0 && dir[len - 1] != '/')
-    out[len++] = '/';
+  if (len > 0 && !is_separator(dir[len - 1]) && !(SEPARATOR == '\\' && dir[len - 1] == ':'))
+    out[len++] = separator_of(dir);
   strcpy(out + len, name);
   return out;
 }
@@ -251,7 +329,7 @@ static int check_template(const struct request *r, struct shape *s) {
     suffix = suffix ? suffix + 1 : t + strlen(t);
     end = (size_t)(suffix - t);
   }
-  if (strchr(suffix, '/') != NULL) {
+  if (has_separator(suffix)) {
     tmpf_error("invalid suffix %s, contains directory separator",
                tmpf_quote(suffix));
     return TMPF_EXIT_FAILURE;
@@ -288,17 +366,23 @@ static int check_template(const struct request *r, struct shape *s) {
   s->x_count = n;
   /* The X's end where the suffix starts, counted from the path's end. */
   s->x_start = strlen(s->path) - strlen(suffix) - n;
-  s->base = (size_t)(strrchr(s->path, '/') ? strrchr(s->path, '/') - s->path + 1 : 0);
+  s->base = last_separator(s->path) ? (size_t)(last_separator(s->path) - s->path + 1) : 0;
+#ifdef _WIN32
+  /* "C:name": in drive C's current directory */
+  if (s->base == 0 && isalpha((unsigned char)s->path[0]) && s->path[1] == ':')
+    s->base = 2;
+#endif
   return 0;
 }
 
 /* An fd of the template's directory, or -1 with errno. */
+#ifndef _WIN32
 static int open_dir(const struct shape *s) {
   char *dir;
   int fd;
   if (s->base == 0)
     return AT_FDCWD;
-  dir = strndup(s->path, s->base);
+  dir = copy_prefix(s->path, s->base);
   if (dir == NULL)
     return -1;
   fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -309,12 +393,15 @@ static int open_dir(const struct shape *s) {
   free(dir);
   return fd;
 }
+#endif
 
 /* In an absolute directory: made by its whole path, as GNU mktemp makes
- * it (one system call; the library uses the directory as given). */
+ * it (one system call; the library uses the directory as given).  On
+ * Windows every object is made so, the current directory being ".". */
 static int create_by_path(const struct request *r, struct shape *s,
                           tf_opts *o) {
-  char *dir = strndup(s->path, s->base), *made = NULL;
+  char *dir = s->base > 0 ? copy_prefix(s->path, s->base) : copy_prefix(".", 1);
+  char *made = NULL;
   int rc;
   if (dir == NULL)
     return -ENOMEM;
@@ -326,6 +413,11 @@ static int create_by_path(const struct request *r, struct shape *s,
   else
     rc = tf_mkstemp(&made, o);
   free(dir);
+#ifdef _WIN32
+  /* A name in a missing directory is free: that is all -u asks. */
+  if (rc == -ENOENT && r->dry_run)
+    return tf_random_chars(s->path + s->x_start, s->x_count);
+#endif
   if (rc < 0)
     return rc;
   if (!r->dry_run && !r->make_dir)
@@ -343,8 +435,10 @@ static int create(const struct request *r, struct shape *s) {
   const char *name = s->path + s->base;
   char prefix[NAME_MAX + 1];
   tf_opts o = TF_OPTS_INIT;
+#ifndef _WIN32
   char *made = NULL;
   int dirfd, rc;
+#endif
   if (strlen(name) > NAME_MAX || s->x_count > TF_RANDOM_LEN_MAX)
     return -ENAMETOOLONG;
   memcpy(prefix, name, s->x_start - s->base);
@@ -352,6 +446,9 @@ static int create(const struct request *r, struct shape *s) {
   o.prefix = prefix;
   o.suffix = s->path + s->x_start + s->x_count;
   o.random_len = (unsigned)s->x_count;
+#ifdef _WIN32
+  return create_by_path(r, s, &o);
+#else
   if (s->base > 0 && s->path[0] == '/')
     return create_by_path(r, s, &o);
   dirfd = open_dir(s);
@@ -376,16 +473,28 @@ static int create(const struct request *r, struct shape *s) {
   memcpy(s->path + s->x_start, made + (s->x_start - s->base), s->x_count);
   tf_free(made);
   return 0;
+#endif
 }
 
 /* The name could not be written: the object must not stay. */
 static void remove_made(const struct request *r, const struct shape *s) {
   if (r->dry_run)
     return;
+#ifdef _WIN32
+  {
+    wchar_t *w = tmpf_wide(s->path);
+    if (w != NULL && r->make_dir)
+      _wrmdir(w);
+    else if (w != NULL)
+      _wunlink(w);
+    free(w);
+  }
+#else
   if (r->make_dir)
     rmdir(s->path);
   else
     unlink(s->path);
+#endif
 }
 
 int tmpf_mktemp(int argc, char **argv) {

@@ -7,10 +7,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#endif
 
 #include "tmpf.h"
 
@@ -67,6 +73,44 @@ static int say(const char *name, int is_dir, long pid, void *arg) {
   return 0;
 }
 
+#define REAP_NO_DIR INT_MIN
+
+/* tf_reap() on dir: its result, or REAP_NO_DIR after a message when dir
+ * itself can not be opened. */
+static int reap_dir(const char *dir, unsigned flags, unsigned age,
+                    struct report *r) {
+#ifdef _WIN32
+  /* No directory fd there: dir is looked at first, as the message must
+   * tell its errors from a leftover's. */
+  wchar_t *w = tmpf_wide(dir);
+  DWORD attributes = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
+  int err = w == NULL ? ENOMEM
+            : attributes == INVALID_FILE_ATTRIBUTES ? tmpf_errno_of(GetLastError())
+            : !(attributes & FILE_ATTRIBUTE_DIRECTORY) ? ENOTDIR
+                                                       : 0;
+  free(w);
+  if (err != 0) {
+    tmpf_error("reap: cannot open directory %s: %s", tmpf_quote(dir),
+               tmpf_strerror(err));
+    return REAP_NO_DIR;
+  }
+  return tf_reap(dir, flags, age, say, r);
+#else
+  /* Opened here, as tf_reap() would open it, so that a message can tell
+   * a directory that can not be read from a leftover that could not be
+   * removed. */
+  int rc, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    tmpf_error("reap: cannot open directory %s: %s", tmpf_quote(dir),
+               tmpf_strerror(errno));
+    return REAP_NO_DIR;
+  }
+  rc = tf_reapat(fd, flags, age, say, r);
+  close(fd);
+  return rc;
+#endif
+}
+
 int tmpf_reap(int argc, char **argv) {
   static const struct option opts[] = {
       {"older-than", required_argument, NULL, 'o'},
@@ -77,7 +121,7 @@ int tmpf_reap(int argc, char **argv) {
   char buf[4096];
   const char *dir = NULL;
   long age = 0;
-  int c, rc, fd;
+  int c, rc;
   optind = 1;
   while ((c = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
     switch (c) {
@@ -105,17 +149,9 @@ int tmpf_reap(int argc, char **argv) {
     }
     dir = buf;
   }
-  /* Opened here, as tf_reap() would open it, so that a message can tell
-   * a directory that can not be read from a leftover that could not be
-   * removed. */
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    tmpf_error("reap: cannot open directory %s: %s", tmpf_quote(dir),
-               tmpf_strerror(errno));
+  rc = reap_dir(dir, r.dry_run ? TF_REAP_DRY_RUN : 0, (unsigned)age, &r);
+  if (rc == REAP_NO_DIR)
     return TMPF_EXIT_FAILURE;
-  }
-  rc = tf_reapat(fd, r.dry_run ? TF_REAP_DRY_RUN : 0, (unsigned)age, say, &r);
-  close(fd);
   if (rc < 0) {
     tmpf_error("reap: cannot remove every leftover in %s: %s",
                tmpf_quote(dir), tmpf_strerror(-rc));

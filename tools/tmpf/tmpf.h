@@ -8,11 +8,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifdef _WIN32
+#include <wchar.h>
+#endif
 
 #include <tempfile.h>
 
+#ifndef _WIN32
 /* The platform's switches (TF_HAVE_*), shared with the library. */
 #include "../../src/platform.h"
+#endif
 
 /* Exit statuses common to the subcommands (see tmpf(1)). */
 #define TMPF_EXIT_OK 0
@@ -66,6 +71,30 @@ int tmpf_copy_fd(int in, int out, unsigned flags, int64_t *copied,
 /* "N", "NK", "NM" or "NG" (binary units) as bytes; -1 if malformed or
  * out of range. */
 int64_t tmpf_parse_size(const char *s);
+
+/* The environment variable name's value, UTF-8 on Windows (the C
+ * runtime's getenv() gives the ANSI code page's bytes), or NULL. */
+#ifdef _WIN32
+const char *tmpf_getenv(const char *name);
+#else
+#define tmpf_getenv getenv
+#endif
+
+#ifdef _WIN32
+/* main.c's entry, given UTF-8 arguments by wmain() (main_win.c). */
+int tmpf_main(int argc, char **argv);
+/* path (UTF-8) as UTF-16, malloc'd, or NULL (errno set). */
+wchar_t *tmpf_wide(const char *path);
+/* s (UTF-16) as UTF-8, malloc'd, or NULL. */
+char *tmpf_narrow(const wchar_t *s);
+/* The errno for a Windows error code (GetLastError()). */
+int tmpf_errno_of(unsigned long error);
+#endif
+
+/* `tmpf dir`'s help and its candidate list (-v), which differ by
+ * platform (dir.c, dir_win.c). */
+void tmpf_dir_help(void);
+void tmpf_dir_list_candidates(void);
 
 int tmpf_mktemp(int argc, char **argv);
 int tmpf_sponge(int argc, char **argv);
