@@ -91,6 +91,15 @@ struct rename_info {
   ULONG name_bytes;
   WCHAR name[NAME_UNITS_MAX + 1];
 };
+/* The system's own FILE_RENAME_INFORMATION, one unit of name: the least
+ * length NtSetInformationFile accepts (24 bytes on x86-64), more than a
+ * one-character name's offsetof + 2. */
+struct rename_info_min {
+  ULONG flags;
+  HANDLE root;
+  ULONG name_bytes;
+  WCHAR name[1];
+};
 
 enum atomic_state { OPEN, COMMITTED, ABORTED };
 
@@ -621,6 +630,8 @@ static NTSTATUS rename_once(tf_atomic *a, int *classic) {
   ULONG size = (ULONG)(offsetof(struct rename_info, name) +
                        a->name_len * sizeof(wchar_t));
   NTSTATUS st;
+  if (size < sizeof(struct rename_info_min))
+    size = sizeof(struct rename_info_min);
   int replace = !(a->flags & TF_NOCLOBBER), linked = a->linked != 0;
   if (linked && tf__w_atomic_links_refused)
     return TF_STATUS_NOT_SUPPORTED; /* a test's file system without links */

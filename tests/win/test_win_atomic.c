@@ -78,6 +78,25 @@ TEST(atomic_replaces_an_existing_target) {
   free(t);
 }
 
+/* A one-character name makes a rename buffer shorter than the system's
+ * own structure, which the system refuses as too short: every mode
+ * must pad it (it failed with -EBUSY after a second of retries). */
+TEST(atomic_one_character_target_in_every_mode) {
+  char *t = in_dir("a");
+  int mode;
+  for (mode = 0; mode <= 2; mode++) {
+    tf__w_atomic_mode = mode;
+    ASSERT_OK(tf_write_file(t, "x", 1, NULL));
+    assert_contents(t, "x");
+    ASSERT_OK(tf_write_file(t, "yz", 2, NULL));
+    assert_contents(t, "yz");
+    ASSERT_EQ(tw_count_entries(tw_dir()), 1);
+    remove_file(t);
+  }
+  tf__w_atomic_mode = 0;
+  free(t);
+}
+
 TEST(atomic_keeps_hidden_and_read_only_attributes) {
   char *t = in_dir("conf.ini");
   DWORD attrs;
