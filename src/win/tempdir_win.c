@@ -127,8 +127,10 @@ static int candidate(size_t i, wchar_t **out) {
   } else {
     return 0;
   }
-  if (n == 0 || n > MAX_PATH + 20)
-    return -1; /* unset, empty or too long for the buffer */
+  /* Unset or empty; or too long: for a value longer than the buffer
+   * the calls return the length needed and fill nothing. */
+  if (n == 0 || (i < 4 && n > MAX_PATH) || n > MAX_PATH + 20)
+    return -1;
   rc = tf__w_narrow(buf, n, &utf8);
   if (rc < 0)
     return -1;
