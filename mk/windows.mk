@@ -58,10 +58,6 @@ EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
 # they land.
 WIN_TOUR_BUILD_ONLY := 21_lifecycle
 WIN_TOUR_RUN := $(filter-out $(WIN_TOUR_BUILD_ONLY:%=$(BUILD)/examples/%$(EXE)),$(EXAMPLE_BIN))
-# The command line's tour, examples/22_tmpf.cmd, runs with this tmpf.exe
-# when it exists (and says so when it does not).
-WIN_TMPF_BIN := $(BUILD)/tmpf$(EXE)
-
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
 # The CLI, on the public API only: the portable subcommand files, with
@@ -145,8 +141,9 @@ check: all
 	@BUILD=$(BUILD) TF_TEST_ONLY="$(T)" TF_TEST_WRAP="$(CROSS_RUN)" TF_TMPF="$(TMPF_BIN)" \
 	  sh tests/win/run.sh $(TEST_BIN) $(DLL) "$(CC)"
 
-demo: lib examples
-	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" TF_TOUR_TMPF="$(WIN_TMPF_BIN)" \
+# The command line's tour, examples/22_tmpf.cmd, runs with tmpf.exe.
+demo: lib examples $(TMPF_BIN)
+	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" TF_TOUR_TMPF="$(TMPF_BIN)" \
 	  sh tests/win/run.sh --tour $(WIN_TOUR_RUN)
 
 # libtempfile against the floor and the system's own calls (medians and
