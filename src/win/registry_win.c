@@ -30,8 +30,10 @@
  * runs after ExitProcess has killed every other thread, whatever it held.
  * The only waits are bounded or wait for a cleaner, which holds nothing:
  * a handle ending a slot a cleaner is removing (CLEANING) waits for it,
- * so the name and parent handle it uses stay valid; and a signal cleaner
- * waits at most a second for creations in flight (below).  No thread can
+ * so the name and parent handle it uses stay valid; and a cleaner after
+ * which the process ends waits at most a second in all for creations in
+ * flight (below) and for handles in the middle of removing their objects
+ * (HELD), which the end would otherwise cut short.  No thread can
  * be interrupted in the middle of the library by a handler (Windows has
  * no asynchronous signals), so, unlike POSIX, no creation in flight is
  * ever the cleaner's own.
@@ -56,9 +58,10 @@
 enum { FREE, FILLING, LIVE, HELD, CLEANING, CLEANED };
 
 #define CHUNK_SLOTS 64
-/* How long a signal cleaner waits for creations in flight, and how long
- * after it creations are refused. */
-#define WAIT_CREATIONS_MS 1000
+/* How long a cleaner before the end waits for creations in flight and
+ * for handles removing their objects, and how long after a signal
+ * creations are refused. */
+#define WAIT_MS 1000
 #define DYING_MS 2000
 
 struct tf__w_slot {
@@ -94,7 +97,11 @@ static int swap_state(struct tf__w_slot *s, LONG from, LONG to) {
   return InterlockedCompareExchange(&s->state, to, from) == from;
 }
 
-static void cleanup_at_exit(void) { (void)tf_cleanup_all(); }
+static int clean_all_before_the_end(ULONGLONG deadline);
+
+static void cleanup_at_exit(void) {
+  (void)clean_all_before_the_end(GetTickCount64() + WAIT_MS);
+}
 
 /* At exit(): in the static library the program's atexit table; in the
  * DLL the DLL's own, run when it is unloaded at ExitProcess (the other
@@ -236,26 +243,46 @@ static int clean_slot(struct tf__w_slot *s) {
   return rc > 0;
 }
 
-static int clean_all(void) {
+/* One walk; *held counts the objects whose handles are removing or
+ * publishing them at this moment. */
+static int clean_all(int *held) {
   struct chunk *c;
   int i, n = 0;
   for (c = first(); c != NULL; c = c->next)
-    for (i = 0; i < CHUNK_SLOTS; i++)
+    for (i = 0; i < CHUNK_SLOTS; i++) {
       n += clean_slot(&c->slots[i]);
+      if (state_of(&c->slots[i]) == HELD)
+        ++*held;
+    }
   return n;
 }
 
-int tf__w_reg_clean_on_signal(void) {
-  int waited;
-  InterlockedExchange64(&dying_since, (LONG64)GetTickCount64() | 1);
-  /* At most a second: a creation stuck in a slow file system, or in a
-   * thread that no longer exists, must not keep the process alive. */
-  for (waited = 0; waited < WAIT_CREATIONS_MS; waited++) {
-    if (InterlockedCompareExchange(&creating, 0, 0) <= 0)
-      break;
+/* For a cleaner after which the process ends (exit, a signal): the
+ * system will kill the other threads, so a handle removing or publishing
+ * its object must be let finish, or its object be taken back and
+ * removed here.  Walks again while some are held, up to the deadline
+ * (GetTickCount64()), so a thread that is already gone (at the DLL's
+ * unload) costs at most the wait. */
+static int clean_all_before_the_end(ULONGLONG deadline) {
+  int held, n = 0;
+  for (;;) {
+    held = 0;
+    n += clean_all(&held);
+    if (held == 0 || GetTickCount64() >= deadline)
+      return n;
     Sleep(1);
   }
-  return clean_all();
+}
+
+int tf__w_reg_clean_on_signal(void) {
+  ULONGLONG deadline = GetTickCount64() + WAIT_MS;
+  InterlockedExchange64(&dying_since, (LONG64)GetTickCount64() | 1);
+  /* At most a second in all: a creation stuck in a slow file system, or
+   * in a thread that no longer exists, must not keep the process alive. */
+  while (InterlockedCompareExchange(&creating, 0, 0) > 0 &&
+         GetTickCount64() < deadline)
+    Sleep(1);
+  return clean_all_before_the_end(deadline);
 }
 
 void tf__w_reg_survived_signal(void) {
@@ -264,4 +291,7 @@ void tf__w_reg_survived_signal(void) {
 
 /* The temporary directory's handle stays: no child inherits it, and it
  * is opened to share deletion, so it keeps nothing from going. */
-int tf_cleanup_all(void) { return first() != NULL ? clean_all() : 0; }
+int tf_cleanup_all(void) {
+  int held = 0;
+  return first() != NULL ? clean_all(&held) : 0;
+}
