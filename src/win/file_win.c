@@ -143,8 +143,10 @@ int tf_file_close(tf_file *f) {
   if (deletes_on_close(f) && !f->kept && !f->removed) {
     /* Through the fd's own handle: exactly the file made (unless a
      * cleaner removed it at exit or in tf_cleanup_all()). */
-    rc2 = tf__w_life_hold(&f->life) ? 0
-                                    : tf__w_unlink_handle(tf__w_handle_of(f->fd));
+    if (tf__w_life_hold(&f->life))
+      rc2 = 0;
+    else
+      rc2 = tf__w_unlink_handle(tf__w_handle_of(f->fd));
     if (rc2 == -ENOENT)
       rc2 = 0;
     if (rc2 == 0) {

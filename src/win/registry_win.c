@@ -77,15 +77,15 @@ struct chunk {
 };
 
 static tf__mutex lock = TF__MUTEX_INIT;
-static struct tf__w_slot *free_slots;  /* under the lock */
-static struct chunk *volatile chunks;  /* newest first; never freed */
+static struct tf__w_slot *free_slots; /* under the lock */
+static struct chunk *volatile chunks; /* newest first; never freed */
 static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
-static volatile LONG creating;         /* creations in flight */
-static volatile LONG64 dying_since;    /* tick of a signal cleaner, or 0 */
+static volatile LONG creating;      /* creations in flight */
+static volatile LONG64 dying_since; /* tick of a signal cleaner, or 0 */
 
 static struct chunk *first(void) {
   return InterlockedCompareExchangePointer((PVOID volatile *)&chunks, NULL,
-                                          NULL);
+                                           NULL);
 }
 
 /* An interlocked read (no slot is ever in state -1). */
@@ -185,7 +185,7 @@ int tf__w_life_hold(struct tf__w_life *l) {
       return 1;
     if (state_of(s) == HELD)
       return 0; /* held already (a retry after a failure) */
-    Sleep(1); /* a cleaner is at work on it */
+    Sleep(1);   /* a cleaner is at work on it */
   }
 }
 

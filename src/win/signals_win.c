@@ -109,7 +109,7 @@ static BOOL WINAPI on_console(DWORD type) {
   tf__w_reg_clean_on_signal();
   if (sig != SIGTERM && previous[i] == SIG_DFL)
     signal(sig, SIG_DFL); /* the C runtime declines the event, as before */
-  return FALSE; /* the next handler, and in the end ExitProcess */
+  return FALSE;           /* the next handler, and in the end ExitProcess */
 }
 
 /* Install the handler for allowed[i] unless it is ignored or ours

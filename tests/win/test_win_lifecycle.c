@@ -287,8 +287,10 @@ HELPER(life_dll_make_and_exit) {
     return 2;
   if (dll == NULL)
     return 3;
-  file_create = (file_create_fn)(void (*)(void))GetProcAddress(dll, "tf_file_create");
-  dir_create = (dir_create_fn)(void (*)(void))GetProcAddress(dll, "tf_dir_create");
+  file_create = (file_create_fn)(void (*)(void))
+      GetProcAddress(dll, "tf_file_create");
+  dir_create = (dir_create_fn)(void (*)(void))GetProcAddress(dll,
+                                                             "tf_dir_create");
   if (file_create == NULL || dir_create == NULL)
     return 4;
   o = in_dir(dir, "gone-", 0);
@@ -386,7 +388,8 @@ TEST(win_life_cleanup_all_then_close_and_publish) {
 static const struct {
   const char *name;
   int sig;
-} signals[] = {{"SIGINT", SIGINT}, {"SIGTERM", SIGTERM}, {"SIGBREAK", SIGBREAK}};
+} signals[] = {
+    {"SIGINT", SIGINT}, {"SIGTERM", SIGTERM}, {"SIGBREAK", SIGBREAK}};
 
 static int signal_named(const char *name) {
   size_t i;
