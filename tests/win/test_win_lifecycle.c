@@ -96,6 +96,8 @@ static HANDLE spawn(const char *helper, const char *arg, DWORD flags,
   free(a);
   memset(&si, 0, sizeof(si));
   si.cb = sizeof(si);
+  si.dwFlags = STARTF_USESHOWWINDOW; /* a new console's window stays hidden */
+  si.wShowWindow = SW_HIDE;
   if (!CreateProcessW(self, cmd, NULL, NULL, FALSE, flags, NULL, NULL, &si,
                       &pi))
     FAIL("CreateProcessW: error %lu", (unsigned long)GetLastError());
