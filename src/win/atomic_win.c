@@ -20,8 +20,9 @@
  * work), and commit clears the mark just before a rename: a kill inside
  * one of those two windows of one system call each leaves the hidden
  * file, as the header allows; never a harmed target.
- * TF_UNTRACKED changes nothing: there is no registry on Windows, and the
- * hidden file ends with its handle.
+ * TF_UNTRACKED changes nothing: the hidden file is not registered for
+ * cleanup at exit or on signals (registry_win.c), as it ends with its
+ * handle, which the system closes when the process ends, however it ends.
  *
  * The link or rename is the Ex class with POSIX semantics where the
  * system has it (Windows 10 1709+ on NTFS: a target that readers hold

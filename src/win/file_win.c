@@ -13,6 +13,12 @@
  * the later deletion opens it by name relative to the parent handle and
  * checks its identity first.  Windows has no fork(): the process that
  * made a handle is the only one that can use it.
+ *
+ * A file the handle will delete is registered for cleanup at exit and on
+ * signals (registry_win.c) from its creation until it is removed, kept
+ * or published; the handle holds its registration while it removes or
+ * publishes the file itself, and does nothing more to a file a cleaner
+ * removed.
  */
 #include "win.h"
 
@@ -27,7 +33,8 @@ struct tf_file {
   int open_flags;
   int kept;      /* tf_file_keep(), TF_KEEP, or published */
   int published;
-  int removed;   /* deleted by the handle */
+  int removed;   /* deleted by the handle, or by a cleaner */
+  struct tf__w_life life; /* registered while the file is ours to delete */
 };
 
 #define FILE_FLAGS (TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED)
@@ -39,6 +46,7 @@ static int deletes_on_close(const tf_file *f) {
 int tf_file_create(tf_file **out, const tf_opts *opts) {
   tf_file *f;
   tf_opts o;
+  unsigned track; /* the flags for the registry: a kept file has no part */
   int rc;
   if (out == NULL)
     return -EINVAL;
@@ -52,16 +60,28 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
   f->flags = o.flags;
   f->open_flags = o.open_flags;
   f->kept = (o.flags & TF_KEEP) != 0;
+  track = f->kept ? TF_UNTRACKED : o.flags;
+  rc = tf__w_life_enter(track);
+  if (rc < 0) {
+    tf__freemem(f);
+    return rc;
+  }
   rc = tf__w_create(&f->made, &o, TF_W_FILE,
                     deletes_on_close(f) ? DELETE : 0, 0, 1);
   if (rc == 0) {
     f->fd = tf__w_made_fd(&f->made, o.open_flags);
-    if (f->fd < 0) {
+    if (f->fd < 0)
       rc = f->fd;
+    else
+      rc = tf__w_life_start(&f->life, track, TF_W_FILE, &f->made);
+    if (rc < 0) {
+      if (f->fd >= 0)
+        _close(f->fd);
       tf__w_remove_made(&f->made);
       tf__w_made_free(&f->made);
     }
   }
+  tf__w_life_leave(track);
   if (rc < 0) {
     tf__freemem(f);
     return rc;
@@ -103,11 +123,15 @@ static int flush_stream(tf_file *f) {
 /* Remove the file by name, if it is still the one made: for the
  * policies whose fd could not delete it. */
 static int remove_by_name(tf_file *f) {
-  int rc = tf__w_remove_made(&f->made);
+  int rc = tf__w_life_hold(&f->life) ? 0 : tf__w_remove_made(&f->made);
   if (rc == -ENOENT)
     rc = 0; /* the caller removed it already */
-  if (rc == 0 || rc == -ESTALE)
+  if (rc == 0 || rc == -ESTALE) {
     f->removed = 1;
+    tf__w_life_end(&f->life);
+  } else {
+    tf__w_life_release(&f->life);
+  }
   return rc;
 }
 
@@ -117,12 +141,20 @@ int tf_file_close(tf_file *f) {
     return 0;
   rc = flush_stream(f);
   if (deletes_on_close(f) && !f->kept && !f->removed) {
-    /* Through the fd's own handle: exactly the file made. */
-    rc2 = tf__w_unlink_handle(tf__w_handle_of(f->fd));
+    /* Through the fd's own handle: exactly the file made (unless a
+     * cleaner removed it at exit or in tf_cleanup_all()). */
+    if (tf__w_life_hold(&f->life))
+      rc2 = 0;
+    else
+      rc2 = tf__w_unlink_handle(tf__w_handle_of(f->fd));
     if (rc2 == -ENOENT)
       rc2 = 0;
-    if (rc2 == 0)
+    if (rc2 == 0) {
       f->removed = 1;
+      tf__w_life_end(&f->life);
+    } else {
+      tf__w_life_release(&f->life);
+    }
     if (rc == 0)
       rc = rc2;
   }
@@ -138,6 +170,7 @@ int tf_file_keep(tf_file *f) {
   if (f == NULL)
     return -EINVAL;
   f->kept = 1;
+  tf__w_life_end(&f->life);
   return 0;
 }
 
@@ -207,6 +240,13 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
   len = target_paths(target, &nt, &user);
   if (len < 0)
     return len;
+  if (tf__w_life_hold(&f->life)) { /* removed at exit or by tf_cleanup_all() */
+    f->removed = 1;
+    tf__w_life_end(&f->life);
+    tf__freemem(nt);
+    tf__freemem(user);
+    return -ENOENT;
+  }
   /* A handle that may rename it, on the very file made. */
   rc = tf__w_open_at(f->made.parent->h, f->made.name, f->made.name_len,
                      DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, 0,
@@ -223,9 +263,11 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
   }
   tf__freemem(nt);
   if (rc < 0) {
+    tf__w_life_release(&f->life);
     tf__freemem(user);
     return rc;
   }
+  tf__w_life_end(&f->life);
   tf__freemem(f->made.path);
   f->made.path = user;
   f->published = 1;
@@ -243,6 +285,7 @@ int tf_file_free(tf_file *f) {
     if (rc == 0 && rc2 != -ESTALE)
       rc = rc2;
   }
+  tf__w_life_end(&f->life); /* also when the delete failed */
   tf__w_made_free(&f->made);
   tf__freemem(f);
   return rc;

@@ -241,6 +241,39 @@ int tf__w_rmtree_at(HANDLE parent, const wchar_t *name, size_t len,
 extern int tf__w_atomic_mode;
 extern int tf__w_atomic_links_refused;
 
+/* registry_win.c: the lifecycle's registry.  A tf_file or tf_dir whose
+ * object is the library's to delete registers it (unless TF_UNTRACKED)
+ * so that exit(), tf_cleanup_all() and the signal handlers remove it;
+ * the registry uses the handle's tf__w_made, which must stay valid until
+ * tf__w_life_end().  An atomic write's hidden file is not registered: it
+ * ends with its handle, which the system closes when the process ends. */
+struct tf__w_slot;
+struct tf__w_life {
+  struct tf__w_slot *slot; /* NULL: not registered */
+};
+/* Around a creation (unless flags has TF_UNTRACKED): -ECANCELED once a
+ * signal cleaner has begun (the process is ending); else 0, and
+ * tf__w_life_leave() must follow. */
+int tf__w_life_enter(unsigned flags);
+void tf__w_life_leave(unsigned flags);
+/* Register what m made (nothing with TF_UNTRACKED).  0 or -ENOMEM. */
+int tf__w_life_start(struct tf__w_life *l, unsigned flags,
+                     enum tf__w_kind kind, const struct tf__w_made *m);
+/* The handle is about to remove or publish its object: cleaners leave it
+ * alone until tf__w_life_release() or _end().  Returns 1 if a cleaner has
+ * removed it already (the handle must not touch the name again), else 0. */
+int tf__w_life_hold(struct tf__w_life *l);
+/* The handle's removal or publish failed: registered as before. */
+void tf__w_life_release(struct tf__w_life *l);
+/* No longer registered (removed, kept, published, or the handle ends);
+ * waits for a cleaner at work on it.  Idempotent. */
+void tf__w_life_end(struct tf__w_life *l);
+/* For signals_win.c: remove every registered object now, refusing new
+ * creations for a while and waiting (a second at most) for those in
+ * flight; returns the count removed.  _survived: the process goes on. */
+int tf__w_reg_clean_on_signal(void);
+void tf__w_reg_survived_signal(void);
+
 /* ledger_win.c: the liveness ledger tf_reap() reads (reap_win.c).  A
  * tracked object is recorded when made and its record set free when it
  * is removed, kept or published.  Recording never fails a creation: an
