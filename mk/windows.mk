@@ -17,8 +17,7 @@
 # run gets a fresh WINEPREFIX.  The library is C99 and the Windows API:
 # the portable files (src/name.c, opts.c, error.c, scope.c, heap.c) and
 # src/win/.
-# Files, directories, removal, atomic replacement, spooled files and
-# pools; the calls src/win/absent_*.c holds return -ENOSYS.
+# Every call the header declares on Windows, and tmpf.exe.
 
 EXE := .exe
 WIN_LIBS := -lbcrypt -lntdll -ladvapi32
@@ -53,11 +52,6 @@ TEST_BIN := $(BUILD)/tests/unit$(EXE)
 # The tour: every program builds for Windows.
 WIN_EXAMPLES := $(patsubst examples/%.c,%,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BIN := $(WIN_EXAMPLES:%=$(BUILD)/examples/%$(EXE))
-# Built but not run by demo while their calls return -ENOSYS in this
-# tree (spools, pools, the lifecycle calls: part 2); empty this list when
-# they land.
-WIN_TOUR_BUILD_ONLY := 21_lifecycle
-WIN_TOUR_RUN := $(filter-out $(WIN_TOUR_BUILD_ONLY:%=$(BUILD)/examples/%$(EXE)),$(EXAMPLE_BIN))
 BENCH_BIN := $(BUILD)/bench/winbench$(EXE)
 
 # The CLI, on the public API only: the portable subcommand files, with
@@ -144,7 +138,7 @@ check: all
 # The command line's tour, examples/22_tmpf.cmd, runs with tmpf.exe.
 demo: lib examples $(TMPF_BIN)
 	@BUILD=$(BUILD) TF_TEST_WRAP="$(CROSS_RUN)" TF_TOUR_TMPF="$(TMPF_BIN)" \
-	  sh tests/win/run.sh --tour $(WIN_TOUR_RUN)
+	  sh tests/win/run.sh --tour $(EXAMPLE_BIN)
 
 # libtempfile against the floor and the system's own calls (medians and
 # ratios; under Wine the times are Wine's: compare the ratios).

@@ -14,7 +14,8 @@
  *   atomic_win.c   tf_atomic, tf_write_file
  *   sys_win.c, shared_win.c, spool_stream_win.c  what the files shared
  *                  with POSIX need (spools, pools: internal_win.h)
- *   absent_*.c     what part 2 brings (lifecycle...): -ENOSYS
+ *   registry_win.c, signals_win.c  cleanup at exit and on signals
+ *   ledger_win.c, reap_win.c  the liveness ledger and tf_reap
  * Objects are anchored as on POSIX: a handle of the parent directory and
  * the name under it, opened relative to that handle (NtCreateFile's
  * RootDirectory, Windows' openat), with identities (volume serial and
