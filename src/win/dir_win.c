@@ -18,6 +18,7 @@ struct tf_dir {
   unsigned flags;
   int kept;
   int cleaned; /* removed, or found gone */
+  struct tf__w_mark mark; /* its ledger record, for tf_reap() */
 };
 
 #define DIR_FLAGS (TF_KEEP | TF_IGNORE_ERRORS | TF_UNTRACKED)
@@ -44,6 +45,8 @@ int tf_dir_create(tf_dir **out, const tf_opts *opts) {
   d->made.h = NULL;
   d->flags = o.flags;
   d->kept = (o.flags & TF_KEEP) != 0;
+  if (!(o.flags & (TF_KEEP | TF_UNTRACKED)))
+    tf__w_ledger_add(d->made.parent->h, d->made.name, d->made.name_len, 1, &d->mark);
   *out = d;
   return 0;
 }
@@ -60,6 +63,8 @@ int tf_dir_cleanup(tf_dir *d) {
                        &d->made.id, d->flags & TF_IGNORE_ERRORS);
   if (rc == 0)
     d->cleaned = 1;
+  if (rc == 0 || rc == -ESTALE)
+    tf__w_ledger_drop(&d->mark);
   return rc;
 }
 
@@ -67,6 +72,7 @@ int tf_dir_keep(tf_dir *d) {
   if (d == NULL)
     return -EINVAL;
   d->kept = 1;
+  tf__w_ledger_drop(&d->mark);
   return 0;
 }
 
@@ -76,6 +82,7 @@ int tf_dir_free(tf_dir *d) {
     return 0;
   if (!d->kept)
     rc = tf_dir_cleanup(d);
+  tf__w_ledger_drop(&d->mark);
   tf__w_made_free(&d->made);
   tf__freemem(d);
   return rc;

@@ -28,6 +28,7 @@ struct tf_file {
   int kept;      /* tf_file_keep(), TF_KEEP, or published */
   int published;
   int removed;   /* deleted by the handle */
+  struct tf__w_mark mark; /* its ledger record, for tf_reap() */
 };
 
 #define FILE_FLAGS (TF_KEEP | TF_DELETE_ON_FREE | TF_UNTRACKED)
@@ -66,6 +67,8 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
     tf__freemem(f);
     return rc;
   }
+  if (!(o.flags & (TF_KEEP | TF_UNTRACKED)))
+    tf__w_ledger_add(f->made.parent->h, f->made.name, f->made.name_len, 0, &f->mark);
   *out = f;
   return 0;
 }
@@ -131,6 +134,8 @@ int tf_file_close(tf_file *f) {
     rc = -EIO;
   f->fp = NULL;
   f->fd = -1;
+  if (f->removed)
+    tf__w_ledger_drop(&f->mark);
   return rc;
 }
 
@@ -138,6 +143,7 @@ int tf_file_keep(tf_file *f) {
   if (f == NULL)
     return -EINVAL;
   f->kept = 1;
+  tf__w_ledger_drop(&f->mark);
   return 0;
 }
 
@@ -218,7 +224,11 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
     if (rc == 0 && mode != 0)
       rc = tf__w_set_read_only(h, !(mode & 0200)); /* as _open would */
     if (rc == 0)
+      tf__w_ledger_set(&f->mark, 0); /* under its final name: no leftover */
+    if (rc == 0)
       rc = rename_handle(h, nt, (size_t)len, !(flags & TF_NOCLOBBER));
+    if (rc < 0)
+      tf__w_ledger_set(&f->mark, 1);
     CloseHandle(h);
   }
   tf__freemem(nt);
@@ -230,6 +240,7 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
   f->made.path = user;
   f->published = 1;
   f->kept = 1;
+  tf__w_ledger_drop(&f->mark);
   return 0;
 }
 
@@ -243,6 +254,7 @@ int tf_file_free(tf_file *f) {
     if (rc == 0 && rc2 != -ESTALE)
       rc = rc2;
   }
+  tf__w_ledger_drop(&f->mark);
   tf__w_made_free(&f->made);
   tf__freemem(f);
   return rc;

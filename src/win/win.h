@@ -242,14 +242,48 @@ extern int tf__w_atomic_links_refused;
 /* ledger_win.c: the liveness ledger tf_reap() reads (reap_win.c).  A
  * tracked object is recorded when made and its record set free when it
  * is removed, kept or published.  Recording never fails a creation: an
- * object that can not be recorded has slot -1 and is never reaped. */
+ * object that can not be recorded has gen 0 and is never reaped.  A
+ * zeroed mark is a mark of nothing. */
 struct tf__w_mark {
-  long slot; /* -1: not recorded */
+  long slot;    /* the record's index in the ledger */
+  unsigned gen; /* which ledger of this process; 0: not recorded */
 };
 /* Record name (len units, in the directory open at dir). */
 void tf__w_ledger_add(HANDLE dir, const wchar_t *name, size_t len, int is_dir,
                       struct tf__w_mark *m);
 /* The object is no longer this process's to delete; idempotent. */
 void tf__w_ledger_drop(struct tf__w_mark *m);
+/* Set the record live again (1) or free (0) and keep it: a publish sets
+ * it free before its rename and live again if the rename fails. */
+void tf__w_ledger_set(const struct tf__w_mark *m, int live);
+/* The ledger is deleted and closed when its last record is dropped (a
+ * later object makes a new one), so a process that owns no tracked
+ * object has none.  This deletes it if no record is held, and lets a
+ * ledger that could not be made be tried again: for tf_cleanup_all(). */
+void tf__w_ledger_remove(void);
+/* The directory's identity as records hold it: its volume's serial
+ * number and its file id.  0 or -errno. */
+int tf__w_dir_ident(HANDLE dir, uint32_t *serial, uint64_t *index);
+/* NtCreateFile relative to dir with share as the share mode (the others
+ * are as tf__w_open_at()'s, TF_W_SHARE_ALL). */
+int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
+                      ACCESS_MASK access, ULONG share, ULONG attributes,
+                      ULONG disposition, ULONG options, void *sd, HANDLE *out);
+
+/* The ledger's file: TF_W_LEDGER_PREFIX + 12 random characters in the
+ * ledger home (the temporary directory); a TF_W_LEDGER_HEAD-byte header
+ * (TF_W_LEDGER_MAGIC, "pid PID\n", zeros), then records of
+ * TF_W_LEDGER_REC bytes: state, kind (TF_W_FILE, TF_W_DIR), name length
+ * in units (16 bits), the directory's volume serial (32 bits) and file
+ * id (64 bits), little-endian, then the name in UTF-16LE. */
+#define TF_W_LEDGER_PREFIX L".tf-live-"
+#define TF_W_LEDGER_PREFIX_LEN 9
+#define TF_W_LEDGER_MAGIC "libtempfile win ledger 1\n"
+#define TF_W_LEDGER_HEAD 512
+#define TF_W_LEDGER_REC 528
+#define TF_W_LEDGER_NAME_AT 16
+#define TF_W_LEDGER_NAME_MAX 256 /* units */
+#define TF_W_LEDGER_FREE 0
+#define TF_W_LEDGER_LIVE 1
 
 #endif
