@@ -375,7 +375,8 @@ static int run_one(const char *name) {
   free(dir);
   /* What the library sets up once per process (the CSPRNG's provider,
    * the temporary directory's anchor, held as on POSIX) is not a leak of
-   * the test's. */
+   * the test's.  (The liveness ledger is no part of it: it is closed and
+   * deleted with the last tracked object, here the warm-up's.) */
   tf_random_chars(probe, sizeof(probe));
   if (tf_file_create(&warm, NULL) == 0)
     tf_file_free(warm);

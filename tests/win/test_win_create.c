@@ -1147,7 +1147,6 @@ TEST(test_part2_calls_are_enosys_and_enders_accept_null) {
   ASSERT(p == NULL);
   ASSERT_ERR(tf_cleanup_on_signals(NULL, 0), -ENOSYS);
   ASSERT_ERR(tf_cleanup_all(), -ENOSYS);
-  ASSERT_ERR(tf_reap(NULL, 0, 0, NULL, NULL), -ENOSYS);
   ASSERT_EQ(tf_spool_close(NULL), 0);
   ASSERT_EQ(tf_spool_free(NULL), 0);
   ASSERT_EQ(tf_pool_free(NULL), 0);

@@ -26,6 +26,7 @@ struct obj {
   char name[300];
   int is_dir;
   int reap; /* 1: a leftover to take; 0: never to be taken */
+  int sub;  /* in the directory the line before names */
 };
 
 struct creator {
@@ -88,6 +89,10 @@ static const char *base_of(const char *path) {
 }
 
 /* ---- the creator process */
+
+/* A helper waits this long to be killed: one left by a failed test ends
+ * by itself before the run's timeout. */
+#define HELPER_LIFE_MS 120000
 
 static void line(FILE *out, int reap, int is_dir, const char *path) {
   fprintf(out, "%c %d %s\n", reap ? 'R' : 'K', is_dir, base_of(path));
@@ -177,6 +182,23 @@ HELPER(creator) {
       line(out, 0, 0, p);
       free(p);
       break;
+    case 'q': /* a publish that failed: still the handle's, still marked */
+      o.flags = TF_DELETE_ON_FREE;
+      ASSERT_OK(tf_file_create(&f, &o));
+      snprintf(extra, sizeof(extra), "taken-%s.txt", ready);
+      tw_write(extra, "t", 1);
+      ASSERT_ERR(tf_file_publish(f, extra, 0, TF_NOCLOBBER), -EEXIST);
+      line(out, 1, 0, tf_file_path(f));
+      line(out, 0, 0, extra);
+      break;
+    case 's': /* a file in another directory: sub-READY */
+      snprintf(extra, sizeof(extra), "sub-%s", ready);
+      tw_mkdir(extra);
+      o.dir = extra;
+      ASSERT_OK(tf_file_create(&f, &o));
+      line(out, 0, 1, extra);
+      fprintf(out, "S 0 %s\n", base_of(tf_file_path(f)));
+      break;
     case 'm': /* tf_mkstemp, tf_mkdtemp */
       ASSERT_OK(tf_mkstemp(&p, NULL));
       line(out, 0, 0, p);
@@ -199,7 +221,7 @@ HELPER(creator) {
   }
   if (fclose(out) != 0 || !MoveFileExA(tmp, ready, 0))
     return 5;
-  Sleep(INFINITE);
+  Sleep(HELPER_LIFE_MS);
   return 0;
 }
 
@@ -220,6 +242,7 @@ static void start_creator(struct creator *c, const char *modes,
     snprintf(c->objs[c->n].name, sizeof(c->objs[c->n].name), "%s", name);
     c->objs[c->n].is_dir = is_dir;
     c->objs[c->n].reap = kind == 'R';
+    c->objs[c->n].sub = kind == 'S';
     c->n++;
   }
   fclose(in);
@@ -253,7 +276,7 @@ static void assert_reported(const struct creator *c, const struct reports *r) {
 static void assert_all_there(const struct creator *c) {
   int i;
   for (i = 0; i < c->n; i++)
-    if (!exists(c->objs[i].name))
+    if (!c->objs[i].sub && !exists(c->objs[i].name))
       FAIL("%s was taken", c->objs[i].name);
 }
 
@@ -261,7 +284,7 @@ static void assert_all_there(const struct creator *c) {
 static void assert_reaped(const struct creator *c) {
   int i;
   for (i = 0; i < c->n; i++)
-    if (exists(c->objs[i].name) != !c->objs[i].reap)
+    if (!c->objs[i].sub && exists(c->objs[i].name) != !c->objs[i].reap)
       FAIL("%s: %s", c->objs[i].name,
            c->objs[i].reap ? "a leftover not taken" : "taken");
 }
@@ -271,7 +294,8 @@ static void remove_all(const struct creator *c) {
   int i;
   for (i = 0; i < c->n; i++) {
     char *p = at(c->objs[i].name);
-    tw_remove_tree(p);
+    if (!c->objs[i].sub)
+      tw_remove_tree(p);
     free(p);
   }
 }
@@ -382,17 +406,47 @@ TEST(test_reap_never_takes_untracked_kept_published_or_mkstemp) {
   remove_all(&c);
 }
 
-/* Both kinds at once: the leftovers go, the rest stays. */
+/* Both kinds at once, and a file whose publish failed (its handle's
+ * still, so marked again): the leftovers go, the rest stays. */
 TEST(test_reap_takes_only_the_leftovers_among_others) {
   struct creator c;
   struct reports r;
-  start_creator(&c, "fukdmtpx", "ready");
+  start_creator(&c, "fukdmtpxq", "ready");
   tw_kill(c.h);
   memset(&r, 0, sizeof(r));
-  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 3);
+  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 4);
   assert_reported(&c, &r);
   assert_reaped(&c);
   remove_all(&c);
+}
+
+/* Only the directory reaped: a leftover in another directory is taken
+ * by reaping that one, and its ledger goes after. */
+TEST(test_reap_takes_only_the_directory_reaped) {
+  struct creator c;
+  struct reports r;
+  char *sub, *file;
+  int ledgers = count_ledgers();
+  start_creator(&c, "sf", "ready");
+  ASSERT_EQ(c.n, 3);
+  ASSERT(c.objs[1].sub);
+  sub = at(c.objs[0].name);
+  file = tw_join(sub, c.objs[1].name);
+  tw_kill(c.h);
+  memset(&r, 0, sizeof(r));
+  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1); /* the 'f' file */
+  ASSERT_STR_EQ(r.names[0], c.objs[2].name);
+  ASSERT(tw_exists(file));
+  ASSERT_EQ(count_ledgers(), ledgers + 1);
+  ASSERT_EQ(tf_reap(sub, 0, 0, collect, &r), 1);
+  ASSERT_STR_EQ(r.names[1], c.objs[1].name);
+  ASSERT_EQ(r.pid[1], c.pid);
+  ASSERT(!tw_exists(file));
+  ASSERT_EQ(count_ledgers(), ledgers);
+  ASSERT_EQ(tw_count_entries(sub), 0);
+  tw_remove_tree(sub);
+  free(sub);
+  free(file);
 }
 
 /* A dry run reports and counts, removes nothing, keeps the ledger. */
@@ -483,7 +537,7 @@ HELPER(holder) {
   if (h == INVALID_HANDLE_VALUE)
     return 3;
   tw_write(ready, "", 0);
-  Sleep(INFINITE);
+  Sleep(HELPER_LIFE_MS);
   return 0;
 }
 
