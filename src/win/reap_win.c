@@ -228,39 +228,58 @@ static long ledger_pid(HANDLE h) {
   return pid > 0 && *end == '\n' ? pid : -1;
 }
 
-/* Judge the dead ledger's records of this directory, setting free those
- * whose objects are gone; 1 if a record is still live. */
-static int judge_records(struct reap *r, HANDLE h, long pid) {
-  unsigned char rec[TF_W_LEDGER_REC];
+/* Records read at a time. */
+#define CHUNK_RECS 62
+
+/* Judge one live record of this directory (rec): 1 if it stays live. */
+static int judge_record(struct reap *r, const unsigned char *rec, long pid) {
   wchar_t name[TF_W_LEDGER_NAME_MAX];
-  uint64_t off;
+  size_t len = (size_t)rec[2] | (size_t)rec[3] << 8, i;
+  if (len == 0 || len > TF_W_LEDGER_NAME_MAX)
+    return 0; /* corrupt: names nothing that can be reaped */
+  for (i = 0; i < len; i++)
+    name[i] = (wchar_t)(rec[TF_W_LEDGER_NAME_AT + 2 * i] |
+                        rec[TF_W_LEDGER_NAME_AT + 2 * i + 1] << 8);
+  if (!is_plain_name(name, len))
+    return 0;
+  return take(r, name, len, rec[1] == TF_W_DIR, pid);
+}
+
+/* Judge the dead ledger's records of this directory, setting free those
+ * whose objects are gone; 1 if a record is still live (of this directory
+ * or another). */
+static int judge_records(struct reap *r, HANDLE h, long pid) {
+  unsigned char *buf = tf__malloc(CHUNK_RECS * TF_W_LEDGER_REC);
+  uint64_t off = TF_W_LEDGER_HEAD;
+  DWORD got;
   int live = 0;
-  for (off = TF_W_LEDGER_HEAD; read_at(h, rec, sizeof(rec), off) == 0;
-       off += TF_W_LEDGER_REC) {
-    size_t len = (size_t)rec[2] | (size_t)rec[3] << 8, i;
-    uint64_t index = get_u32(rec + 8) | (uint64_t)get_u32(rec + 12) << 32;
-    int stays = 1;
-    if (rec[0] != TF_W_LEDGER_LIVE)
-      continue;
-    if (r->stop || get_u32(rec + 4) != r->serial || index != r->index) {
-      live = 1; /* another directory's, or not judged */
-      continue;
-    }
-    if (len > 0 && len <= TF_W_LEDGER_NAME_MAX) {
-      for (i = 0; i < len; i++)
-        name[i] = (wchar_t)(rec[TF_W_LEDGER_NAME_AT + 2 * i] |
-                            rec[TF_W_LEDGER_NAME_AT + 2 * i + 1] << 8);
-      stays = is_plain_name(name, len)
-                  ? take(r, name, len, rec[1] == TF_W_DIR, pid)
-                  : 0; /* corrupt: names nothing that can be reaped */
-    } else {
-      stays = 0;
-    }
-    if (!stays && !(r->flags & TF_REAP_DRY_RUN) &&
-        write_byte(h, TF_W_LEDGER_FREE, off) == 0)
-      continue;
-    live = 1;
+  if (buf == NULL) {
+    note(r, -ENOMEM);
+    return 1;
   }
+  for (;;) {
+    OVERLAPPED ov;
+    size_t n, k;
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (!ReadFile(h, buf, CHUNK_RECS * TF_W_LEDGER_REC, &got, &ov))
+      got = 0; /* ERROR_HANDLE_EOF */
+    n = got / TF_W_LEDGER_REC;
+    for (k = 0; k < n; k++, off += TF_W_LEDGER_REC) {
+      const unsigned char *rec = buf + k * TF_W_LEDGER_REC;
+      uint64_t index = get_u32(rec + 8) | (uint64_t)get_u32(rec + 12) << 32;
+      if (rec[0] != TF_W_LEDGER_LIVE)
+        continue;
+      if (r->stop || get_u32(rec + 4) != r->serial || index != r->index ||
+          judge_record(r, rec, pid) || (r->flags & TF_REAP_DRY_RUN) ||
+          write_byte(h, TF_W_LEDGER_FREE, off) < 0)
+        live = 1; /* another directory's, not judged, or it stays */
+    }
+    if (n < CHUNK_RECS)
+      break;
+  }
+  tf__freemem(buf);
   return live;
 }
 

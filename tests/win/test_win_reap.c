@@ -20,7 +20,7 @@
 
 /* ---- what a creator made, as it tells in its ready file */
 
-#define MAX_OBJS 32
+#define MAX_OBJS 96
 
 struct obj {
   char name[300];
@@ -199,6 +199,17 @@ HELPER(creator) {
       line(out, 0, 1, extra);
       fprintf(out, "S 0 %s\n", base_of(tf_file_path(f)));
       break;
+    case 'n': { /* many records, every other one freed (reused later) */
+      tf_file *many[130];
+      int i;
+      for (i = 0; i < 130; i++)
+        ASSERT_OK(tf_file_create(&many[i], NULL));
+      for (i = 0; i < 130; i += 2)
+        ASSERT_OK(tf_file_free(many[i]));
+      for (i = 1; i < 130; i += 2)
+        line(out, 1, 0, tf_file_path(many[i]));
+      break;
+    }
     case 'm': /* tf_mkstemp, tf_mkdtemp */
       ASSERT_OK(tf_mkstemp(&p, NULL));
       line(out, 0, 0, p);
@@ -319,6 +330,22 @@ TEST(test_reap_takes_what_a_killed_creator_left) {
   memset(&r, 0, sizeof(r));
   ASSERT_EQ(tf_reap(tw_dir(), 0, 0, collect, &r), 0); /* nothing twice */
   ASSERT_EQ(r.n, 0);
+}
+
+/* A ledger of many records (more than one read), with free ones among
+ * the live: each live one is taken, the ledger goes. */
+TEST(test_reap_reads_a_long_ledger) {
+  struct creator c;
+  struct reports r;
+  int ledgers = count_ledgers();
+  start_creator(&c, "nt", "ready");
+  ASSERT_EQ(c.n, 66);
+  tw_kill(c.h);
+  memset(&r, 0, sizeof(r));
+  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 66);
+  assert_reported(&c, &r);
+  assert_reaped(&c);
+  ASSERT_EQ(count_ledgers(), ledgers);
 }
 
 /* A live creator's objects are never taken, however often it is reaped;
@@ -552,29 +579,39 @@ static HANDLE start_holder(char share, const char *path) {
   return h;
 }
 
-/* A leftover another process holds open (a claim, even sharing all) is
- * left, and its record kept, until that process is gone. */
+/* A leftover another process holds open (a claim, even sharing all), a
+ * file or a directory, is left, and its record kept, until that process
+ * is gone. */
 TEST(test_reap_leaves_what_another_process_holds_open) {
   struct creator c;
   struct reports r;
-  char *p;
-  HANDLE holder;
+  char *file, *dir;
+  HANDLE holds_file, holds_dir;
   int ledgers = count_ledgers();
-  start_creator(&c, "dt", "ready");
+  start_creator(&c, "dtf", "ready");
   tw_kill(c.h);
-  p = at(c.objs[0].name);
-  holder = start_holder('a', p);
+  file = at(c.objs[0].name);
+  dir = at(c.objs[1].name);
+  holds_file = start_holder('a', file);
+  holds_dir = start_holder('a', dir);
   memset(&r, 0, sizeof(r));
-  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1); /* the tree only */
-  ASSERT_EQ(r.is_dir[0], 1);
-  ASSERT(tw_exists(p));
+  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1); /* the 'f' file only */
+  ASSERT_STR_EQ(r.names[0], c.objs[2].name);
+  ASSERT(tw_exists(file));
+  ASSERT(tw_exists(dir));
   ASSERT_EQ(count_ledgers(), ledgers + 1);
-  tw_kill(holder);
+  tw_kill(holds_dir);
+  ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1);
+  ASSERT_EQ(r.is_dir[1], 1);
+  ASSERT(tw_exists(file));
+  ASSERT_EQ(count_ledgers(), ledgers + 1);
+  tw_kill(holds_file);
   ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1);
   assert_reported(&c, &r);
   assert_reaped(&c);
   ASSERT_EQ(count_ledgers(), ledgers);
-  free(p);
+  free(file);
+  free(dir);
 }
 
 /* A removal that fails (a file inside a leftover tree held without
