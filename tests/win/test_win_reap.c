@@ -241,14 +241,17 @@ static void start_creator(struct creator *c, const char *modes,
   char arg[128], kind, name[300];
   char *path = at(ready);
   FILE *in;
-  int is_dir;
+  int is_dir, i;
   memset(c, 0, sizeof(*c));
   snprintf(arg, sizeof(arg), "%s,%s", modes, ready);
   c->h = tw_spawn("creator", arg);
   c->pid = (long)GetProcessId(c->h);
   twc_wait_for(path);
-  in = fopen(path, "r");
-  ASSERT(in != NULL);
+  /* Under Wine the name can show a moment before it opens. */
+  for (i = 0; (in = fopen(path, "r")) == NULL && i < 300; i++)
+    Sleep(10);
+  if (in == NULL)
+    FAIL("cannot open %s: errno %d", path, errno);
   while (c->n < MAX_OBJS && fscanf(in, " %c %d %299s", &kind, &is_dir, name) == 3) {
     snprintf(c->objs[c->n].name, sizeof(c->objs[c->n].name), "%s", name);
     c->objs[c->n].is_dir = is_dir;
