@@ -5,7 +5,7 @@
  *
  * A process that owns tracked objects keeps one ledger file in the
  * ledger home (the temporary directory, tf_gettempdir()), made with its
- * first tracked object and held open while it owns any.  The handle is
+ * first tracked object and held open from then on.  The handle is
  * never inherited, and its share mode grants others reading only: while
  * the process lives no one can open the ledger with DELETE access (a
  * sharing violation), and when the process ends, however
@@ -21,14 +21,13 @@
  * would make a reaper take a kept object: the ledger is then deleted at
  * once, and this process records nothing more.
  *
- * When the last record is dropped the ledger is deleted (through its
- * own handle, which alone may) and closed, and the next tracked object
- * makes a new one: a process that owns no tracked object leaves nothing
- * in the temporary directory and holds no handle of its own (it is made
- * relative to the temporary directory's shared anchor), so a directory
- * emptied of the process's objects is empty, and a normal exit needs no
- * handler.  That costs a file creation and deletion per first object;
- * the records' writes are the cost of every other.
+ * The ledger stays for the process's life, so that only the first
+ * tracked object pays for making it.  It is deleted (through its own
+ * handle, which alone may) at exit, from an atexit() handler, if no
+ * record is held then, else by the drop of the last one (the objects
+ * another exit handler removes); and by tf__w_ledger_remove()
+ * (tf_cleanup_all()).  A process that ends otherwise leaves it, with
+ * its records, for tf_reap(), which deletes it once none is live.
  */
 #include "win.h"
 
@@ -49,6 +48,8 @@ static struct {
   long cap;
   int failed;        /* could not be made: do not try again */
   int fresh;         /* made, its header not written yet */
+  int exiting;       /* the exit handler ran: the last drop deletes it */
+  int exit_hooked;   /* atexit() done */
 } L;
 
 /* Directory identities recently asked: the volume query is slow (much
@@ -174,6 +175,17 @@ static void delete_ledger(void) {
   forget();
 }
 
+static void at_exit(void) {
+  /* Under a DLL this runs after the other threads were ended, maybe one
+   * holding the lock: then the ledger is left to the reapers. */
+  if (!TryAcquireSRWLockExclusive(&lock))
+    return;
+  L.exiting = 1;
+  if (L.nfree == L.next)
+    delete_ledger();
+  tf__mutex_unlock(&lock);
+}
+
 /* Make the ledger (the lock held): created new under a fresh name, so
  * no other process ever held it; its header is written with its first
  * record. */
@@ -216,6 +228,8 @@ static int open_ledger(void) {
   if (++L.last_gen == 0) /* 0 marks nothing recorded */
     ++L.last_gen;
   L.gen = L.last_gen;
+  if (!L.exit_hooked && atexit(at_exit) == 0)
+    L.exit_hooked = 1;
   return 0;
 }
 
@@ -346,11 +360,10 @@ void tf__w_ledger_drop(struct tf__w_mark *m) {
     return;
   tf__mutex_lock(&lock);
   if (is_current(m)) {
-    if (L.nfree + 1 == L.next) {
+    if (L.exiting && L.nfree + 1 == L.next)
       delete_ledger(); /* the last record: no need to write it */
-    } else if (set_state(m, TF_W_LEDGER_FREE) == 0) {
+    else if (set_state(m, TF_W_LEDGER_FREE) == 0)
       L.free_slots[L.nfree++] = m->slot;
-    }
   }
   tf__mutex_unlock(&lock);
   m->gen = 0;

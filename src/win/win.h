@@ -256,10 +256,10 @@ void tf__w_ledger_drop(struct tf__w_mark *m);
 /* Set the record live again (1) or free (0) and keep it: a publish sets
  * it free before its rename and live again if the rename fails. */
 void tf__w_ledger_set(const struct tf__w_mark *m, int live);
-/* The ledger is deleted and closed when its last record is dropped (a
- * later object makes a new one), so a process that owns no tracked
- * object has none.  This deletes it if no record is held, and lets a
- * ledger that could not be made be tried again: for tf_cleanup_all(). */
+/* Delete and close this process's ledger if no record is held (a later
+ * object makes a new one), and let a ledger that could not be made be
+ * tried again: for tf_cleanup_all().  At exit the ledger is deleted
+ * without it (by the last drop if records are held then). */
 void tf__w_ledger_remove(void);
 /* The directory's identity as records hold it: its volume's serial
  * number and its file id.  0 or -errno. */

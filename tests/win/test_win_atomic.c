@@ -846,7 +846,8 @@ static int remove_hidden_leftover(const char *target_name) {
   ASSERT(find != INVALID_HANDLE_VALUE);
   do {
     if (strcmp(fd.cFileName, ".") == 0 || strcmp(fd.cFileName, "..") == 0 ||
-        strcmp(fd.cFileName, target_name) == 0)
+        strcmp(fd.cFileName, target_name) == 0 ||
+        strncmp(fd.cFileName, ".tf-live-", 9) == 0) /* this process's ledger */
       continue;
     if (strncmp(fd.cFileName, prefix, strlen(prefix)) != 0 ||
         strlen(fd.cFileName) != strlen(prefix) + 12)

@@ -787,3 +787,47 @@ TEST(test_reap_ledger_is_held_while_the_process_lives) {
   free(w);
   free(name);
 }
+
+/* argv[1] = "c": make and free tracked objects, and return; "l": return
+ * with a tracked file still open.  Prints the file's name first. */
+HELPER(exiter) {
+  tf_file *f, *g;
+  tf_dir *d;
+  ASSERT_OK(tf_file_create(&f, NULL));
+  ASSERT_OK(tf_dir_create(&d, NULL));
+  ASSERT_OK(tf_file_create(&g, NULL));
+  tw_write("exiter-name", base_of(tf_file_path(f)), strlen(base_of(tf_file_path(f))));
+  ASSERT_OK(tf_dir_free(d));
+  ASSERT_OK(tf_file_free(g));
+  if (argc > 1 && strcmp(argv[1], "c") == 0)
+    ASSERT_OK(tf_file_free(f));
+  return 0;
+}
+
+/* A process that ends normally deletes its ledger at exit; one that
+ * ends owning a tracked file (that no exit handler removed) leaves both
+ * to the reaper. */
+TEST(test_reap_ledger_goes_at_exit) {
+  struct reports r;
+  char *name_file = at("exiter-name"), *name;
+  int ledgers = count_ledgers();
+  ASSERT_EQ(tw_wait(tw_spawn("exiter", "c")), 0);
+  ASSERT_EQ(count_ledgers(), ledgers);
+  ASSERT_EQ(tw_remove_file(name_file), 0);
+  ASSERT_EQ(tw_wait(tw_spawn("exiter", "l")), 0);
+  name = tw_read(name_file, NULL);
+  ASSERT(name != NULL);
+  memset(&r, 0, sizeof(r));
+  if (exists(name)) {
+    ASSERT_EQ(count_ledgers(), ledgers + 1);
+    ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 1);
+    ASSERT_STR_EQ(r.names[0], name);
+  } else { /* an exit handler removed it: then its ledger went too */
+    ASSERT_EQ(tf_reap(NULL, 0, 0, collect, &r), 0);
+  }
+  ASSERT(!exists(name));
+  ASSERT_EQ(count_ledgers(), ledgers);
+  ASSERT_EQ(tw_remove_file(name_file), 0);
+  free(name_file);
+  free(name);
+}
