@@ -4,14 +4,18 @@
  * a dead process left from what a live one still owns.
  *
  * A process that owns tracked objects keeps one ledger file in the
- * ledger home (the temporary directory, tf_gettempdir()), made with its
- * first tracked object and held open from then on.  The handle is
- * never inherited, and its share mode grants others reading only: while
+ * ledger home, made with its first tracked object and held open from
+ * then on.  The handle is never inherited, and its share mode grants others reading only: while
  * the process lives no one can open the ledger with DELETE access (a
  * sharing violation), and when the process ends, however
  * (TerminateProcess too), the system closes the handle and a reaper
  * can.  That is the liveness test: no pid is read, so a reused pid
  * misleads nobody.
+ *
+ * The ledger home is the temporary directory the environment gives
+ * (TMPDIR, TEMP, TMP, ...: tf_gettempdir()'s discovery), whatever
+ * tf_settempdir() chose: fixed, as POSIX's /dev/shm, so that a program
+ * may remove the directory it set once its objects are gone.
  *
  * One record per object (layout in win.h), written with one positioned
  * write after the object is made, its state byte set free with another
@@ -190,17 +194,18 @@ static void at_exit(void) {
  * no other process ever held it; its header is written with its first
  * record. */
 static int open_ledger(void) {
-  wchar_t name[TF_W_LEDGER_PREFIX_LEN + 12];
-  struct tf__w_anchor *home;
+  wchar_t name[TF_W_LEDGER_PREFIX_LEN + 12], *path;
+  HANDLE home, h = NULL;
   char chars[12];
-  HANDLE h = NULL;
   int rc, attempt, i;
-  tf_opts o;
   void *sd = tf__w_private_sd();
   if (sd == NULL)
     return -ENOMEM;
-  memset(&o, 0, sizeof(o));
-  rc = tf__w_anchor_get(&o, &home);
+  rc = tf__w_default_tempdir(&path);
+  if (rc < 0)
+    return rc;
+  rc = tf__w_open_dir(path, &home);
+  tf__freemem(path);
   if (rc < 0)
     return rc;
   rc = -EEXIST;
@@ -211,16 +216,14 @@ static int open_ledger(void) {
     memcpy(name, TF_W_LEDGER_PREFIX, TF_W_LEDGER_PREFIX_LEN * sizeof(wchar_t));
     for (i = 0; i < 12; i++)
       name[TF_W_LEDGER_PREFIX_LEN + i] = (wchar_t)(unsigned char)chars[i];
-    rc = tf__w_open_shared(home->h, name, TF_W_LEDGER_PREFIX_LEN + 12,
+    rc = tf__w_open_shared(home, name, TF_W_LEDGER_PREFIX_LEN + 12,
                            GENERIC_READ | GENERIC_WRITE | DELETE,
                            FILE_SHARE_READ,
                            FILE_ATTRIBUTE_HIDDEN |
                                FILE_ATTRIBUTE_NOT_CONTENT_INDEXED,
                            FILE_CREATE, FILE_NON_DIRECTORY_FILE, sd, &h);
   }
-  if (rc == -ENOENT)
-    tf__w_anchor_stale(home); /* the temporary directory went */
-  tf__w_anchor_put(home);
+  CloseHandle(home);
   if (rc < 0)
     return rc;
   L.h = h;

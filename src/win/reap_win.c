@@ -398,10 +398,7 @@ static void reap_ledgers(struct reap *r) {
   wchar_t *home, *names = NULL;
   HANDLE h;
   long n, at;
-  tf_opts o;
-  int rc;
-  memset(&o, 0, sizeof(o));
-  rc = tf__w_resolve_dir(&o, &home);
+  int rc = tf__w_default_tempdir(&home);
   if (rc < 0)
     return;
   rc = tf__w_open_dir(home, &h);

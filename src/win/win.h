@@ -183,6 +183,11 @@ void tf__w_anchor_put(struct tf__w_anchor *a);
  * tf__w_anchor_get() opens it anew. */
 void tf__w_anchor_stale(struct tf__w_anchor *a);
 
+/* The temporary directory the environment gives (Python's discovery),
+ * whatever tf_settempdir() set: the ledger home (ledger_win.c).  UTF-16,
+ * malloc'd in *out; its length or -errno. */
+int tf__w_default_tempdir(wchar_t **out);
+
 /* The directory to create in, as opts->dir made absolute or
  * tf_gettempdir(): UTF-16 in *dir (malloc'd), its length returned. */
 int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir);

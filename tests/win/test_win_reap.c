@@ -831,3 +831,24 @@ TEST(test_reap_ledger_goes_at_exit) {
   free(name_file);
   free(name);
 }
+
+/* The ledger home is the temporary directory the environment gives,
+ * whatever tf_settempdir() set: a directory set and emptied can be
+ * removed while the process lives. */
+TEST(test_reap_ledger_home_ignores_tf_settempdir) {
+  char *sub = at("custom");
+  wchar_t *w = tw_wide(sub);
+  tf_file *f;
+  tw_mkdir(sub);
+  tf__w_ledger_remove(); /* the warm-up's: none before this test's */
+  ASSERT_EQ(count_ledgers(), 0);
+  ASSERT_OK(tf_settempdir(sub));
+  ASSERT_OK(tf_file_create(&f, NULL));
+  ASSERT_EQ(count_ledgers(), 1); /* in the test's directory, not in sub */
+  ASSERT_EQ(tw_count_entries(sub), 1);
+  ASSERT_OK(tf_file_free(f));
+  ASSERT_OK(tf_settempdir(NULL));
+  ASSERT(RemoveDirectoryW(w));
+  free(sub);
+  free(w);
+}
