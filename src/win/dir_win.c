@@ -47,8 +47,14 @@ int tf_dir_create(tf_dir **out, const tf_opts *opts) {
     if (rc == 0) {
       CloseHandle(d->made.h);
       d->made.h = NULL;
+      /* Recorded and registered inside the creation's bracket: see
+       * file_win.c. */
+      if (!(track & TF_UNTRACKED))
+        tf__w_ledger_add(d->made.parent->h, d->made.name, d->made.name_len,
+                         1, &d->made.mark);
       rc = tf__w_life_start(&d->life, track, TF_W_DIR, &d->made);
       if (rc < 0) {
+        tf__w_ledger_drop(&d->made.mark);
         tf__w_remove_made(&d->made); /* still empty */
         tf__w_made_free(&d->made);
       }
@@ -84,9 +90,10 @@ int tf_dir_cleanup(tf_dir *d) {
                        &d->made.id, 0);
   if (rc == 0)
     d->cleaned = 1;
-  if (rc == 0 || rc == -ESTALE) /* gone, or no longer ours to remove */
+  if (rc == 0 || rc == -ESTALE) { /* gone, or no longer ours to remove */
     tf__w_life_end(&d->life);
-  else
+    tf__w_ledger_drop(&d->made.mark);
+  } else
     tf__w_life_release(&d->life);
   return d->flags & TF_IGNORE_ERRORS ? 0 : rc;
 }
@@ -96,6 +103,7 @@ int tf_dir_keep(tf_dir *d) {
     return -EINVAL;
   d->kept = 1;
   tf__w_life_end(&d->life);
+  tf__w_ledger_drop(&d->made.mark);
   return 0;
 }
 
@@ -106,6 +114,7 @@ int tf_dir_free(tf_dir *d) {
   if (!d->kept)
     rc = tf_dir_cleanup(d);
   tf__w_life_end(&d->life);
+  tf__w_ledger_drop(&d->made.mark);
   tf__w_made_free(&d->made);
   tf__freemem(d);
   return rc;

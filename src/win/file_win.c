@@ -43,6 +43,16 @@ static int deletes_on_close(const tf_file *f) {
   return !(f->flags & (TF_KEEP | TF_DELETE_ON_FREE));
 }
 
+/* Recorded in the ledger (for tf_reap()) and registered (for exit and
+ * signals) inside the creation's bracket, so that a cleaner on a signal,
+ * which waits for creations in flight, finds both or neither. */
+static int start_tracking(tf_file *f, unsigned track) {
+  if (!(track & TF_UNTRACKED))
+    tf__w_ledger_add(f->made.parent->h, f->made.name, f->made.name_len, 0,
+                     &f->made.mark);
+  return tf__w_life_start(&f->life, track, TF_W_FILE, &f->made);
+}
+
 int tf_file_create(tf_file **out, const tf_opts *opts) {
   tf_file *f;
   tf_opts o;
@@ -73,10 +83,11 @@ int tf_file_create(tf_file **out, const tf_opts *opts) {
     if (f->fd < 0)
       rc = f->fd;
     else
-      rc = tf__w_life_start(&f->life, track, TF_W_FILE, &f->made);
+      rc = start_tracking(f, track);
     if (rc < 0) {
       if (f->fd >= 0)
         _close(f->fd);
+      tf__w_ledger_drop(&f->made.mark);
       tf__w_remove_made(&f->made);
       tf__w_made_free(&f->made);
     }
@@ -163,6 +174,8 @@ int tf_file_close(tf_file *f) {
     rc = -EIO;
   f->fp = NULL;
   f->fd = -1;
+  if (f->removed)
+    tf__w_ledger_drop(&f->made.mark);
   return rc;
 }
 
@@ -171,6 +184,7 @@ int tf_file_keep(tf_file *f) {
     return -EINVAL;
   f->kept = 1;
   tf__w_life_end(&f->life);
+  tf__w_ledger_drop(&f->made.mark);
   return 0;
 }
 
@@ -258,7 +272,11 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
     if (rc == 0 && mode != 0)
       rc = tf__w_set_read_only(h, !(mode & 0200)); /* as _open would */
     if (rc == 0)
+      tf__w_ledger_set(&f->made.mark, 0); /* under its final name: no leftover */
+    if (rc == 0)
       rc = rename_handle(h, nt, (size_t)len, !(flags & TF_NOCLOBBER));
+    if (rc < 0)
+      tf__w_ledger_set(&f->made.mark, 1);
     CloseHandle(h);
   }
   tf__freemem(nt);
@@ -272,6 +290,7 @@ int tf_file_publish(tf_file *f, const char *target, unsigned int mode,
   f->made.path = user;
   f->published = 1;
   f->kept = 1;
+  tf__w_ledger_drop(&f->made.mark);
   return 0;
 }
 
@@ -286,6 +305,7 @@ int tf_file_free(tf_file *f) {
       rc = rc2;
   }
   tf__w_life_end(&f->life); /* also when the delete failed */
+  tf__w_ledger_drop(&f->made.mark);
   tf__w_made_free(&f->made);
   tf__freemem(f);
   return rc;

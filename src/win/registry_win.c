@@ -67,7 +67,7 @@ enum { FREE, FILLING, LIVE, HELD, CLEANING, CLEANED };
 struct tf__w_slot {
   volatile LONG state;
   enum tf__w_kind kind;
-  const struct tf__w_made *made; /* the handle's, valid while registered */
+  struct tf__w_made *made; /* the handle's, valid while registered */
   struct tf__w_slot *next_free;  /* under the lock */
 };
 
@@ -101,6 +101,7 @@ static int clean_all_before_the_end(ULONGLONG deadline);
 
 static void cleanup_at_exit(void) {
   (void)clean_all_before_the_end(GetTickCount64() + WAIT_MS);
+  tf__w_ledger_remove_cleaned();
 }
 
 /* At exit(): in the static library the program's atexit table; in the
@@ -152,7 +153,7 @@ void tf__w_life_leave(unsigned flags) {
 }
 
 int tf__w_life_start(struct tf__w_life *l, unsigned flags,
-                     enum tf__w_kind kind, const struct tf__w_made *m) {
+                     enum tf__w_kind kind, struct tf__w_made *m) {
   struct tf__w_slot *s;
   l->slot = NULL;
   if (flags & TF_UNTRACKED)
@@ -225,9 +226,8 @@ static int remove_dir(const struct tf__w_made *m) {
   return rc == 0 ? 1 : rc == -ESTALE || rc == -ENOENT ? 0 : rc;
 }
 
-static int remove_file(const struct tf__w_made *m) {
-  /* Not modified: tf__w_remove_made() only reads the made. */
-  int rc = tf__w_remove_made((struct tf__w_made *)m);
+static int remove_file(struct tf__w_made *m) {
+  int rc = tf__w_remove_made(m);
   return rc == 0 ? 1 : rc == -ESTALE || rc == -ENOENT ? 0 : rc;
 }
 
@@ -239,6 +239,8 @@ static int clean_slot(struct tf__w_slot *s) {
   if (!swap_state(s, LIVE, CLEANING))
     return 0;
   rc = s->kind == TF_W_DIR ? remove_dir(s->made) : remove_file(s->made);
+  if (rc >= 0) /* gone: its ledger record too, before the handle may look */
+    tf__w_ledger_drop_cleaned(&s->made->mark);
   InterlockedExchange(&s->state, rc < 0 ? LIVE : CLEANED);
   return rc > 0;
 }
@@ -276,13 +278,16 @@ static int clean_all_before_the_end(ULONGLONG deadline) {
 
 int tf__w_reg_clean_on_signal(void) {
   ULONGLONG deadline = GetTickCount64() + WAIT_MS;
+  int n;
   InterlockedExchange64(&dying_since, (LONG64)GetTickCount64() | 1);
   /* At most a second in all: a creation stuck in a slow file system, or
    * in a thread that no longer exists, must not keep the process alive. */
   while (InterlockedCompareExchange(&creating, 0, 0) > 0 &&
          GetTickCount64() < deadline)
     Sleep(1);
-  return clean_all_before_the_end(deadline);
+  n = clean_all_before_the_end(deadline);
+  tf__w_ledger_remove_cleaned();
+  return n;
 }
 
 void tf__w_reg_survived_signal(void) {
@@ -292,6 +297,7 @@ void tf__w_reg_survived_signal(void) {
 /* The temporary directory's handle stays: no child inherits it, and it
  * is opened to share deletion, so it keeps nothing from going. */
 int tf_cleanup_all(void) {
-  int held = 0;
-  return first() != NULL ? clean_all(&held) : 0;
+  int held = 0, n = first() != NULL ? clean_all(&held) : 0;
+  tf__w_ledger_remove(); /* made again by the next tracked object */
+  return n;
 }

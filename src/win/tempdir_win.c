@@ -139,8 +139,8 @@ static int candidate(size_t i, wchar_t **out) {
   return rc < 0 ? -1 : rc;
 }
 
-/* Called with tf__settings_lock held. */
-static int discover(void) {
+/* The first usable candidate, malloc'd in *out; its length or -ENOENT. */
+static int find_default(wchar_t **out) {
   size_t i;
   for (i = 0;; i++) {
     wchar_t *w = NULL;
@@ -149,10 +149,28 @@ static int discover(void) {
       return -ENOENT;
     if (len < 0)
       continue;
-    if (usable(w, (size_t)len) == 0)
-      return remember(w, (size_t)len);
+    if (usable(w, (size_t)len) == 0) {
+      *out = w;
+      return len;
+    }
     tf__freemem(w);
   }
+}
+
+/* Called with tf__settings_lock held. */
+static int discover(void) {
+  wchar_t *w;
+  int len = find_default(&w);
+  return len < 0 ? len : remember(w, (size_t)len);
+}
+
+int tf__w_default_tempdir(wchar_t **out) {
+  int len = find_default(out);
+  if (len > 0) {
+    len = (int)trim(*out, (size_t)len);
+    (*out)[len] = L'\0';
+  }
+  return len;
 }
 
 int tf_gettempdir(char *buf, size_t size) {

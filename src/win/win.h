@@ -186,15 +186,26 @@ void tf__w_anchor_put(struct tf__w_anchor *a);
  * tf__w_anchor_get() opens it anew. */
 void tf__w_anchor_stale(struct tf__w_anchor *a);
 
+/* The temporary directory the environment gives (Python's discovery),
+ * whatever tf_settempdir() set: the ledger home (ledger_win.c).  UTF-16,
+ * malloc'd in *out; its length or -errno. */
+int tf__w_default_tempdir(wchar_t **out);
+
 /* The directory to create in, as opts->dir made absolute or
  * tf_gettempdir(): UTF-16 in *dir (malloc'd), its length returned. */
 int tf__w_resolve_dir(const tf_opts *o, wchar_t **dir);
 
 /* ---- create_win.c */
 
+/* A tracked object's record in the liveness ledger (ledger_win.c). */
+struct tf__w_mark {
+  long slot;    /* the record's index in the ledger */
+  unsigned gen; /* which ledger of this process; 0: not recorded */
+};
+
 /* What a creation made: the anchor (the parent directory's handle, owned
  * by the caller), the object's handle, its name in the parent, its full
- * path for the user and its identity. */
+ * path for the user, its identity and its ledger record. */
 struct tf__w_made {
   struct tf__w_anchor *parent;
   HANDLE h;
@@ -203,6 +214,7 @@ struct tf__w_made {
   char *path;    /* malloc'd UTF-8 */
   struct tf__w_id id;
   int has_id;    /* asked for: the handles check it before removing */
+  struct tf__w_mark mark; /* its ledger record, if tracked */
 };
 enum tf__w_kind { TF_W_FILE, TF_W_DIR };
 /* Create a file or directory under a fresh name in o->dir (or the
@@ -259,7 +271,7 @@ int tf__w_life_enter(unsigned flags);
 void tf__w_life_leave(unsigned flags);
 /* Register what m made (nothing with TF_UNTRACKED).  0 or -ENOMEM. */
 int tf__w_life_start(struct tf__w_life *l, unsigned flags,
-                     enum tf__w_kind kind, const struct tf__w_made *m);
+                     enum tf__w_kind kind, struct tf__w_made *m);
 /* The handle is about to remove or publish its object: cleaners leave it
  * alone until tf__w_life_release() or _end().  Returns 1 if a cleaner has
  * removed it already (the handle must not touch the name again), else 0. */
@@ -278,14 +290,51 @@ void tf__w_reg_survived_signal(void);
 /* ledger_win.c: the liveness ledger tf_reap() reads (reap_win.c).  A
  * tracked object is recorded when made and its record set free when it
  * is removed, kept or published.  Recording never fails a creation: an
- * object that can not be recorded has slot -1 and is never reaped. */
-struct tf__w_mark {
-  long slot; /* -1: not recorded */
-};
+ * object that can not be recorded has gen 0 and is never reaped.  A
+ * zeroed mark is a mark of nothing. */
 /* Record name (len units, in the directory open at dir). */
 void tf__w_ledger_add(HANDLE dir, const wchar_t *name, size_t len, int is_dir,
                       struct tf__w_mark *m);
 /* The object is no longer this process's to delete; idempotent. */
 void tf__w_ledger_drop(struct tf__w_mark *m);
+/* The same for a cleaner (exit, a signal, tf_cleanup_all()) that removed
+ * the object: it waits for the ledger's lock a second at most, since a
+ * thread the system ended at the DLL's unload may hold it; then the
+ * record stays, and tf_reap() finds its object gone. */
+void tf__w_ledger_drop_cleaned(struct tf__w_mark *m);
+/* Set the record live again (1) or free (0) and keep it: a publish sets
+ * it free before its rename and live again if the rename fails. */
+void tf__w_ledger_set(const struct tf__w_mark *m, int live);
+/* Delete and close this process's ledger if no record is held (a later
+ * object makes a new one), and let a ledger that could not be made be
+ * tried again: for tf_cleanup_all().  At exit the ledger is deleted
+ * without it (by the last drop if records are held then). */
+void tf__w_ledger_remove(void);
+/* The same for a cleaner after which the process ends (bounded wait). */
+void tf__w_ledger_remove_cleaned(void);
+/* The directory's identity as records hold it: its volume's serial
+ * number and its file id.  0 or -errno. */
+int tf__w_dir_ident(HANDLE dir, uint32_t *serial, uint64_t *index);
+/* NtCreateFile relative to dir with share as the share mode (the others
+ * are as tf__w_open_at()'s, TF_W_SHARE_ALL). */
+int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
+                      ACCESS_MASK access, ULONG share, ULONG attributes,
+                      ULONG disposition, ULONG options, void *sd, HANDLE *out);
+
+/* The ledger's file: TF_W_LEDGER_PREFIX + 12 random characters in the
+ * ledger home (the temporary directory); a TF_W_LEDGER_HEAD-byte header
+ * (TF_W_LEDGER_MAGIC, "pid PID\n", zeros), then records of
+ * TF_W_LEDGER_REC bytes: state, kind (TF_W_FILE, TF_W_DIR), name length
+ * in units (16 bits), the directory's volume serial (32 bits) and file
+ * id (64 bits), little-endian, then the name in UTF-16LE. */
+#define TF_W_LEDGER_PREFIX L".tf-live-"
+#define TF_W_LEDGER_PREFIX_LEN 9
+#define TF_W_LEDGER_MAGIC "libtempfile win ledger 1\n"
+#define TF_W_LEDGER_HEAD 512
+#define TF_W_LEDGER_REC 528
+#define TF_W_LEDGER_NAME_AT 16
+#define TF_W_LEDGER_NAME_MAX 256 /* units */
+#define TF_W_LEDGER_FREE 0
+#define TF_W_LEDGER_LIVE 1
 
 #endif

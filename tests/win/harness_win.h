@@ -71,7 +71,10 @@ void tw_write(const char *path, const void *data, size_t n);
 char *tw_read(const char *path, size_t *n);
 /* A directory made (the test fails on error). */
 void tw_mkdir(const char *path);
-/* The entries of dir, "." and ".." not counted. */
+/* The entries of dir, "." and ".." not counted, nor the liveness ledgers
+ * (".tf-live-" + 12 characters: the process's own lives as long as the
+ * process; the harness's check once a test ended counts them all, so a
+ * test still ends with its own deleted and any other reaped). */
 size_t tw_count_entries(const char *dir);
 /* Remove the file at path, read-only or not: 0, or -1 if it could not be. */
 int tw_remove_file(const char *path);
