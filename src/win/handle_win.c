@@ -12,10 +12,11 @@
 #include <sddl.h>
 #include <string.h>
 
-/* NtCreateFile, synchronous, shared with everyone. */
+/* NtCreateFile, synchronous, with the share mode given; no handle it
+ * opens is inherited (no OBJ_INHERIT). */
 static int nt_open(HANDLE root, const wchar_t *name, size_t len,
-                   ACCESS_MASK access, ULONG attributes, ULONG disposition,
-                   ULONG options, void *sd, HANDLE *out) {
+                   ACCESS_MASK access, ULONG share, ULONG attributes,
+                   ULONG disposition, ULONG options, void *sd, HANDLE *out) {
   UNICODE_STRING us;
   OBJECT_ATTRIBUTES oa;
   IO_STATUS_BLOCK io;
@@ -28,7 +29,7 @@ static int nt_open(HANDLE root, const wchar_t *name, size_t len,
   InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, root, sd);
   memset(&io, 0, sizeof(io));
   st = NtCreateFile(&h, access | SYNCHRONIZE, &oa, &io, NULL, attributes,
-                    TF_W_SHARE_ALL, disposition,
+                    share, disposition,
                     options | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
   if (st < 0)
     return tf__w_nt_err(st);
@@ -39,7 +40,15 @@ static int nt_open(HANDLE root, const wchar_t *name, size_t len,
 int tf__w_open_at(HANDLE dir, const wchar_t *name, size_t len,
                   ACCESS_MASK access, ULONG attributes, ULONG disposition,
                   ULONG options, void *sd, HANDLE *out) {
-  return nt_open(dir, name, len, access, attributes, disposition,
+  return nt_open(dir, name, len, access, TF_W_SHARE_ALL, attributes,
+                 disposition, options | FILE_OPEN_REPARSE_POINT, sd, out);
+}
+
+int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
+                      ACCESS_MASK access, ULONG share, ULONG attributes,
+                      ULONG disposition, ULONG options, void *sd,
+                      HANDLE *out) {
+  return nt_open(dir, name, len, access, share, attributes, disposition,
                  options | FILE_OPEN_REPARSE_POINT, sd, out);
 }
 
@@ -74,8 +83,8 @@ int tf__w_open_dir(const wchar_t *path, HANDLE *out) {
   if (len < 0)
     return len;
   rc = nt_open(NULL, nt, (size_t)len,
-               FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES, 0,
-               FILE_OPEN, FILE_DIRECTORY_FILE, NULL, out);
+               FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES,
+               TF_W_SHARE_ALL, 0, FILE_OPEN, FILE_DIRECTORY_FILE, NULL, out);
   tf__freemem(nt);
   return rc;
 }

@@ -68,33 +68,6 @@ static struct {
 } cache[CACHE];
 static unsigned cache_next;
 
-int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
-                      ACCESS_MASK access, ULONG share, ULONG attributes,
-                      ULONG disposition, ULONG options, void *sd,
-                      HANDLE *out) {
-  UNICODE_STRING us;
-  OBJECT_ATTRIBUTES oa;
-  IO_STATUS_BLOCK io;
-  HANDLE h = NULL;
-  NTSTATUS st;
-  if (len == 0 || len * sizeof(wchar_t) > 0xfffe)
-    return len == 0 ? -ENOENT : -ENAMETOOLONG;
-  us.Buffer = (PWSTR)name;
-  us.Length = us.MaximumLength = (USHORT)(len * sizeof(wchar_t));
-  /* No OBJ_INHERIT: no child ever holds it. */
-  InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, dir, sd);
-  memset(&io, 0, sizeof(io));
-  st = NtCreateFile(&h, access | SYNCHRONIZE, &oa, &io, NULL, attributes,
-                    share, disposition,
-                    options | FILE_SYNCHRONOUS_IO_NONALERT |
-                        FILE_OPEN_REPARSE_POINT,
-                    NULL, 0);
-  if (st < 0)
-    return tf__w_nt_err(st);
-  *out = h;
-  return 0;
-}
-
 static int volume_serial(HANDLE dir, uint32_t *serial) {
   union {
     struct {

@@ -315,8 +315,8 @@ void tf__w_ledger_remove_cleaned(void);
 /* The directory's identity as records hold it: its volume's serial
  * number and its file id.  0 or -errno. */
 int tf__w_dir_ident(HANDLE dir, uint32_t *serial, uint64_t *index);
-/* NtCreateFile relative to dir with share as the share mode (the others
- * are as tf__w_open_at()'s, TF_W_SHARE_ALL). */
+/* handle_win.c: tf__w_open_at() with share as the share mode (the
+ * ledger's and the reaper's exclusive opens). */
 int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
                       ACCESS_MASK access, ULONG share, ULONG attributes,
                       ULONG disposition, ULONG options, void *sd, HANDLE *out);
