@@ -82,12 +82,17 @@ static void mkstemp_in(const char *dir) {
 static void tf_mkstemp_file(void) { mkstemp_in(NULL); }
 static void tf_mkstemp_dir(void) { mkstemp_in(dir_a); }
 
-static void tf_file_handle(void) {
+static void file_handle(unsigned flags) {
   tf_opts o = TF_OPTS_INIT;
   tf_file *f = NULL;
+  o.flags = flags;
   if (tf_file_create(&f, &o) < 0 || tf_file_free(f) < 0)
     die("tf_file_create/free");
 }
+static void tf_file_handle(void) { file_handle(0); }
+/* Neither registered for exit nor recorded in the ledger: what the
+ * lifecycle costs. */
+static void tf_file_untracked(void) { file_handle(TF_UNTRACKED); }
 
 static void tf_tmpfile_file(void) {
   tf_opts o = TF_OPTS_INIT;
@@ -295,6 +300,7 @@ int main(void) {
       {"file", "tf_mkstemp + close + DeleteFile", tf_mkstemp_file, 0, {0}},
       {"file", "tf_mkstemp (opts.dir) + close + DeleteFile", tf_mkstemp_dir, 0, {0}},
       {"file", "tf_file_create + tf_file_free", tf_file_handle, 0, {0}},
+      {"file", "the same, TF_UNTRACKED", tf_file_untracked, 0, {0}},
       {"file", "tf_tmpfile + close", tf_tmpfile_file, 0, {0}},
       {"file", "GetTempFileNameW + DeleteFileW", gettempfilename, 0, {0}},
       {"file", "_mktemp_s + _open + close + DeleteFile", mktemp_s_open, 0, {0}},
