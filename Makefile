@@ -57,7 +57,14 @@ CROSS_RUN ?=
 empty :=
 space := $(empty) $(empty)
 BUILD_NAME := $(subst /,_,$(subst $(space),,$(notdir $(firstword $(CC))) $(wordlist 2,99,$(CC))))
-BUILD ?= build/$(BUILD_NAME)$(if $(PROFILE),-$(PROFILE))
+# CRASH_MUTANT=nofsync|nodirsync: a library without one of tf_atomic's
+# syncs, in a build directory of its own, for make crashcheck to prove
+# that it finds what the sync is for (tests/crash/README.md).
+CRASH_MUTANT ?=
+ifneq ($(filter-out nofsync nodirsync,$(CRASH_MUTANT)),)
+$(error CRASH_MUTANT=$(CRASH_MUTANT): the mutants are nofsync and nodirsync)
+endif
+BUILD ?= build/$(BUILD_NAME)$(if $(PROFILE),-$(PROFILE))$(if $(CRASH_MUTANT),-mutant-$(CRASH_MUTANT))
 
 ifeq ($(PROFILE),posix)
 PROFILE_CPPFLAGS := -DTF_PROFILE_POSIX
@@ -71,7 +78,8 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PROFILE_CPPFLAGS)
+BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PROFILE_CPPFLAGS) \
+  $(if $(CRASH_MUTANT),-DTF_CRASH_MUTANT_$(shell echo $(CRASH_MUTANT) | tr a-z A-Z))
 BASE_CFLAGS := -std=c99 $(WARN)
 COMPILE = $(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
 LIB_COMPILE = $(COMPILE) -fPIC -fvisibility=hidden -DTF_BUILDING
@@ -94,7 +102,7 @@ endif
 
 # ---- the flags this build directory was made with: rewritten (and so
 # newer than every object) whenever they change
-FLAGS_LINE := $(CC)|$(PROFILE)|$(CPPFLAGS)|$(CFLAGS)|$(LDFLAGS)|$(LDLIBS)|$(SAN)|$(WERROR)|$(AR)
+FLAGS_LINE := $(CC)|$(PROFILE)|$(CRASH_MUTANT)|$(CPPFLAGS)|$(CFLAGS)|$(LDFLAGS)|$(LDLIBS)|$(SAN)|$(WERROR)|$(AR)
 FLAGS_STAMP := $(BUILD)/flags
 ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
 $(shell mkdir -p $(BUILD))
@@ -155,6 +163,15 @@ TMPF_OBJ := $(TMPF_SRC:tools/tmpf/%.c=$(BUILD)/tmpf-obj/%.o)
 TMPF_BIN := $(BUILD)/tmpf
 TMPF_DIST := $(BUILD)/dist/tmpf
 
+# The crash checker (tests/crash/README.md): records the scenarios
+# through the library's system-call table and explores the states a
+# power cut could leave.  tmpf's objects are linked in for `tmpf sponge`,
+# with its main() renamed.
+CRASH_SRC := $(wildcard tests/crash/*.c)
+CRASH_OBJ := $(CRASH_SRC:tests/%.c=$(BUILD)/tests/obj/%.o) $(BUILD)/tests/obj/crash/tmpf_main.o \
+  $(filter-out %/main.o,$(TMPF_OBJ))
+CRASH_BIN := $(BUILD)/tests/crashcheck
+
 # The platform switches this build was made with (src/platform.h), a
 # NAME=0|1 line each: for the tests of one code path, the benchmark's
 # report and `make features`.  From the preprocessor, so a cross build
@@ -170,7 +187,7 @@ all: lib tmpf tests examples $(BENCH_BIN) $(STREAM_BIN) $(FIRST_CALL_BIN) $(SPAW
 lib: $(STATIC) $(SHARED)
 tmpf: $(TMPF_BIN) $(TMPF_DIST)
 examples: $(EXAMPLE_BIN)
-tests: $(TEST_BIN) $(TEST_HELPER) $(PEAK_RSS) $(DEFAULT_SIGNALS) $(TMPF_BIN)
+tests: $(TEST_BIN) $(TEST_HELPER) $(PEAK_RSS) $(DEFAULT_SIGNALS) $(TMPF_BIN) $(CRASH_BIN)
 
 # ---- compiling
 $(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
@@ -230,6 +247,20 @@ $(BUILD)/tempfile.pc: tempfile.pc.in include/tempfile.h
 $(TEST_BIN): $(TEST_OBJ) $(STATIC)
 	$(say) LD $@
 	$(Q)$(LINK) -o $@ $(TEST_OBJ) $(STATIC) $(THREADS) $(LDLIBS)
+
+$(CRASH_BIN): $(CRASH_OBJ) $(STATIC)
+	$(say) LD $@
+	$(Q)$(LINK) -o $@ $(CRASH_OBJ) $(STATIC) $(THREADS) $(LDLIBS)
+
+$(BUILD)/tests/obj/crash/%.o: tests/crash/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -Isrc -c $< -o $@
+
+$(BUILD)/tests/obj/crash/tmpf_main.o: tools/tmpf/main.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(COMPILE) -Dmain=tmpf_cli_main -Wno-missing-prototypes -c $< -o $@
 
 $(TEST_HELPER): $(BUILD)/tests/obj/atomic_writer.o $(STATIC)
 	$(say) LD $@
@@ -329,6 +360,30 @@ check: all
 	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" TF_TEST_JOBS="$(J)" TF_TEST_ONLY="$(T)" \
 	  TF_TEST_WRAP="$(CROSS_RUN)" PROFILE="$(PROFILE)" TF_TEST_LIBS="$(PROFILE_LDLIBS)" \
 	  MAKE="$(MAKE)" sh tests/run-all.sh
+
+# The crash checker in full: every scenario, all its crash states up to
+# 65536, else 10000 at random, under each model (make check runs the
+# quick form).  With CRASH_MUTANT=nofsync or nodirsync it must fail:
+# crashcheck-mutants builds and runs both and passes only if each one
+# reports violations.
+.PHONY: crashcheck crashcheck-mutants
+crashcheck: $(CRASH_BIN)
+	$(CROSS_RUN) $(CRASH_BIN)
+
+crashcheck-mutants:
+	@for m in nofsync nodirsync; do \
+	  $(MAKE) -s CC="$(CC)" CRASH_MUTANT=$$m $(BUILD)-mutant-$$m/tests/crashcheck \
+	    BUILD=$(BUILD)-mutant-$$m || exit 2; \
+	  $(CROSS_RUN) $(BUILD)-mutant-$$m/tests/crashcheck --quick > $(BUILD)-mutant-$$m/crash.log; \
+	  rc=$$?; v=$$(grep -c '^    violation' $(BUILD)-mutant-$$m/crash.log); \
+	  tail -n 1 $(BUILD)-mutant-$$m/crash.log; \
+	  if [ $$rc -eq 1 ] && [ "$$v" -gt 0 ]; then \
+	    echo "ok   crash_mutant_$$m: $$v scenario-model pairs broke a promise; the first:"; \
+	    grep -m1 -B1 -A40 '^    violation' $(BUILD)-mutant-$$m/crash.log | sed '/^[^ ]/{1!q}'; \
+	  else \
+	    echo "FAIL crash_mutant_$$m: exit $$rc, $$v violations (the checker missed the mutation)"; exit 1; \
+	  fi; \
+	done
 
 # ABI (libabigail; abi/check.sh says how): abi/libtempfile.so.1.abi is
 # the committed baseline of the shared library's ABI, written by

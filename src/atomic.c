@@ -489,6 +489,20 @@ static int publish_unnamed(tf_atomic *a) {
 
 static int publish_named(tf_atomic *a) { return close_and_rename(a); }
 
+/* make CRASH_MUTANT=nofsync or nodirsync (tests/crash/README.md) builds
+ * the library without one of these two syncs, to prove that the crash
+ * checker finds what each one is for.  A normal build has both. */
+#ifdef TF_CRASH_MUTANT_NOFSYNC
+#define SYNC_FILE_BEFORE_RENAME 0
+#else
+#define SYNC_FILE_BEFORE_RENAME 1
+#endif
+#ifdef TF_CRASH_MUTANT_NODIRSYNC
+#define SYNC_DIR_AFTER_RENAME 0
+#else
+#define SYNC_DIR_AFTER_RENAME 1
+#endif
+
 int tf_atomic_commit(tf_atomic *a) {
   int rc, err;
   if (a == NULL || a->state != OPEN)
@@ -496,7 +510,8 @@ int tf_atomic_commit(tf_atomic *a) {
   rc = flush_stream(a);
   if (rc == 0)
     rc = restore_setid(a);
-  if (rc == 0 && a->sync_file && tf__sys.fsync(a->fd) != 0)
+  if (rc == 0 && a->sync_file && SYNC_FILE_BEFORE_RENAME &&
+      tf__sys.fsync(a->fd) != 0)
     rc = -errno;
   if (rc == 0)
     rc = a->unnamed ? publish_unnamed(a) : publish_named(a);
@@ -506,7 +521,7 @@ int tf_atomic_commit(tf_atomic *a) {
     return rc;
   }
   a->state = COMMITTED;
-  if (a->sync_dir && tf__sys.fsync(a->dirfd) != 0) {
+  if (a->sync_dir && SYNC_DIR_AFTER_RENAME && tf__sys.fsync(a->dirfd) != 0) {
     /* EBADF: the directory could only be opened O_PATH (no read
      * permission), and such an fd can not be synced. */
     err = errno == EBADF ? EACCES : errno;

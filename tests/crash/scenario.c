@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario.c - the scenarios: each replaces (or publishes) one file,
+ * "target", in a fresh directory, while the recorder traces it; then the
+ * recording is checked against the directory the scenario really left,
+ * and its crash states are explored under each model against the
+ * promise of the man page that documents the call.
+ */
+#include "scenario.h"
+
+#include "recorder.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tempfile.h>
+
+#define OLD_SIZE 9000
+#define NEW_SIZE 20000 /* five blocks */
+#define CHUNKS 7
+#define TARGET "target"
+
+/* ---------------------------------------------------------- the matrix */
+
+static struct crash_scenario table[160];
+static size_t ntable;
+
+static const char *api_name(enum crash_api a) {
+  static const char *const names[] = {"tf_write_file", "tf_atomic_write",
+                                      "tf_atomic_stream", "tf_file_publish",
+                                      "tmpf sponge"};
+  return names[a];
+}
+
+static const char *level_name(unsigned int flags) {
+  unsigned int level = flags & (TF_SYNC_NONE | TF_SYNC_DURABLE | TF_SYNC_ONLY_EXISTING);
+  switch (level) {
+  case TF_SYNC_NONE: return "SYNC_NONE";
+  case TF_SYNC_DURABLE: return "DURABLE";
+  case TF_SYNC_ONLY_EXISTING: return "ONLY_EXISTING";
+  case TF_SYNC_ONLY_EXISTING | TF_SYNC_DURABLE: return "ONLY_EXISTING|DURABLE";
+  default: return "default";
+  }
+}
+
+static const char *target_name(enum crash_target t) {
+  return t == TARGET_ABSENT ? "new" : t == TARGET_EMPTY ? "empty" : "existing";
+}
+
+const char *crash_promise_name(enum crash_promise p) {
+  switch (p) {
+  case PROMISE_OLD_OR_NEW: return "old or new";
+  case PROMISE_DURABLE: return "old or new, new once returned";
+  case PROMISE_PART: return "old, or empty or part of new";
+  default: return "old only";
+  }
+}
+
+/* tf_atomic(3), Options: the level's promise for this target. */
+static enum crash_promise atomic_promise(unsigned int flags, enum crash_target t) {
+  int synced;
+  if ((flags & TF_NOCLOBBER) && t != TARGET_ABSENT)
+    return PROMISE_OLD; /* EEXIST */
+  synced = !(flags & TF_SYNC_NONE) &&
+           (!(flags & TF_SYNC_ONLY_EXISTING) || t == TARGET_PRESENT);
+  if (!synced)
+    return PROMISE_PART;
+  return (flags & TF_SYNC_DURABLE) ? PROMISE_DURABLE : PROMISE_OLD_OR_NEW;
+}
+
+static void add(enum crash_api api, unsigned int flags, int named,
+                enum crash_target t, int publish_sync, const char *sponge,
+                enum crash_promise promise) {
+  struct crash_scenario *s = &table[ntable++];
+  memset(s, 0, sizeof(*s));
+  s->api = api;
+  s->flags = flags;
+  s->named = named;
+  s->target = t;
+  s->publish_sync = publish_sync;
+  s->sponge_option = sponge;
+  s->promise = promise;
+  if (api == API_PUBLISH)
+    snprintf(s->label, sizeof(s->label), "%s %s%s, %s, %s", api_name(api),
+             publish_sync == 0 ? "unsynced" : publish_sync == 1 ? "after fsync"
+                                                                : "fsync + dir fsync",
+             (flags & TF_NOCLOBBER) ? " NOCLOBBER" : "", "named",
+             target_name(t));
+  else if (api == API_SPONGE)
+    snprintf(s->label, sizeof(s->label), "%s %s, %s, %s", api_name(api),
+             sponge ? sponge : "(default)", named ? "named" : "O_TMPFILE",
+             target_name(t));
+  else
+    snprintf(s->label, sizeof(s->label), "%s %s%s%s, %s, %s", api_name(api),
+             level_name(flags), (flags & TF_NOCLOBBER) ? " NOCLOBBER" : "",
+             (flags & TF_MUST_EXIST) ? " MUST_EXIST" : "",
+             named ? "named" : "O_TMPFILE", target_name(t));
+}
+
+static void build_table(void) {
+  static const unsigned int levels[] = {
+      TF_SYNC_NONE, 0, TF_SYNC_DURABLE, TF_SYNC_ONLY_EXISTING,
+      TF_SYNC_ONLY_EXISTING | TF_SYNC_DURABLE};
+  static const enum crash_api apis[] = {API_WRITE_FILE, API_ATOMIC};
+  size_t a, l;
+  int named, t, ex;
+  for (a = 0; a < 2; a++)
+    for (l = 0; l < 5; l++)
+      for (named = 0; named < 2; named++) {
+        for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++)
+          for (ex = 0; ex < 2; ex++) {
+            unsigned int f = levels[l] | (ex ? TF_NOCLOBBER : 0);
+            add(apis[a], f, named, (enum crash_target)t, 0, NULL,
+                atomic_promise(f, (enum crash_target)t));
+          }
+        add(apis[a], levels[l] | TF_MUST_EXIST, named, TARGET_PRESENT, 0, NULL,
+            atomic_promise(levels[l], TARGET_PRESENT));
+        if (levels[l] & TF_SYNC_ONLY_EXISTING)
+          add(apis[a], levels[l], named, TARGET_EMPTY, 0, NULL,
+              atomic_promise(levels[l], TARGET_EMPTY));
+      }
+  for (named = 0; named < 2; named++)
+    for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++)
+      add(API_ATOMIC_STREAM, 0, named, (enum crash_target)t, 0, NULL,
+          PROMISE_OLD_OR_NEW);
+  /* tf_file_create(3): publishing does not sync; the caller's fchmod
+   * and fsync of the file (and fsync of the directory) give the
+   * promises, as the page's example makes them */
+  for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++) {
+    add(API_PUBLISH, 0, 1, (enum crash_target)t, 0, NULL, PROMISE_PART);
+    add(API_PUBLISH, 0, 1, (enum crash_target)t, 1, NULL, PROMISE_OLD_OR_NEW);
+    add(API_PUBLISH, 0, 1, (enum crash_target)t, 2, NULL, PROMISE_DURABLE);
+    add(API_PUBLISH, TF_NOCLOBBER, 1, (enum crash_target)t, 1, NULL,
+        t == TARGET_ABSENT ? PROMISE_OLD_OR_NEW : PROMISE_OLD);
+    /* the mode given to publish: the contents are promised, the mode is
+     * not (the page says so) */
+    add(API_PUBLISH, 0, 1, (enum crash_target)t, 1, NULL, PROMISE_OLD_OR_NEW);
+    table[ntable - 1].publish_mode = 0644;
+    strcat(table[ntable - 1].label, ", mode by publish");
+  }
+  /* tmpf(1): sponge */
+  for (named = 0; named < 2; named++)
+    for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++) {
+      add(API_SPONGE, 0, named, (enum crash_target)t, 0, NULL, PROMISE_OLD_OR_NEW);
+      add(API_SPONGE, 0, named, (enum crash_target)t, 0, "--durable",
+          PROMISE_DURABLE);
+      add(API_SPONGE, 0, named, (enum crash_target)t, 0, "--no-sync",
+          PROMISE_PART);
+    }
+}
+
+const struct crash_scenario *crash_scenarios(size_t *count) {
+  if (ntable == 0)
+    build_table();
+  *count = ntable;
+  return table;
+}
+
+/* ---------------------------------------------------------- the contents */
+
+static unsigned char old_data[OLD_SIZE], new_data[NEW_SIZE];
+
+/* Old and new differ at every offset, and neither has a zero byte, so a
+ * hole or a lost block can never pass for either. */
+static void fill_contents(void) {
+  size_t i;
+  for (i = 0; i < OLD_SIZE; i++)
+    old_data[i] = (unsigned char)('a' + (i * 7 + i / 26) % 26);
+  for (i = 0; i < NEW_SIZE; i++)
+    new_data[i] = (unsigned char)('A' + (i * 11 + i / 26) % 26);
+}
+
+/* -------------------------------------------------------- the invariant */
+
+struct expect {
+  const struct crash_scenario *s;
+  unsigned long root;
+  int old_present;
+  unsigned int old_mode, old_uid, old_gid;
+  int64_t old_size;
+  unsigned int new_mode, new_uid, new_gid;
+};
+
+static int is_old(const struct expect *e, const struct crash_inode *in) {
+  return in->size == e->old_size &&
+         memcmp(in->data, old_data, (size_t)e->old_size) == 0 &&
+         in->mode == e->old_mode && in->uid == e->old_uid && in->gid == e->old_gid;
+}
+
+static int is_new(const struct expect *e, const struct crash_inode *in) {
+  return in->size == NEW_SIZE && memcmp(in->data, new_data, NEW_SIZE) == 0 &&
+         (e->s->publish_mode != 0 ||
+          (in->mode == e->new_mode && in->uid == e->new_uid &&
+           in->gid == e->new_gid));
+}
+
+/* Empty or part of the new contents: no longer than it, each byte the
+ * new one or a hole's zero.  (Its mode is not promised.) */
+static int is_part_of_new(const struct crash_inode *in) {
+  int64_t i;
+  if (in->size > NEW_SIZE)
+    return 0;
+  for (i = 0; i < in->size; i++)
+    if (in->data[i] != 0 && in->data[i] != new_data[i])
+      return 0;
+  return 1;
+}
+
+static void describe(const struct expect *e, const struct crash_inode *in,
+                     char *why, size_t size) {
+  int64_t i, newb = 0, oldb = 0, zero = 0;
+  if (in == NULL) {
+    snprintf(why, size, "the target is missing");
+    return;
+  }
+  for (i = 0; i < in->size; i++) {
+    newb += i < NEW_SIZE && in->data[i] == new_data[i];
+    oldb += i < OLD_SIZE && in->data[i] == old_data[i];
+    zero += in->data[i] == 0;
+  }
+  snprintf(why, size,
+           "the target has %lld bytes (%lld of the new contents, %lld of the "
+           "old, %lld zero), mode %04o",
+           (long long)in->size, (long long)newb, (long long)oldb,
+           (long long)zero, in->mode);
+  (void)e;
+}
+
+static int check(const struct crash_fs *fs, int returned, void *ctx, char *why,
+                 size_t size) {
+  const struct expect *e = ctx;
+  const struct crash_inode *in = crash_fs_lookup(fs, e->root, TARGET);
+  int old_ok = e->old_present ? in != NULL && is_old(e, in) : in == NULL;
+  int ok;
+  switch (e->s->promise) {
+  case PROMISE_OLD:
+    ok = old_ok;
+    break;
+  case PROMISE_DURABLE:
+    ok = in != NULL && is_new(e, in) ? 1 : !returned && old_ok;
+    break;
+  case PROMISE_PART:
+    ok = old_ok || (in != NULL && is_part_of_new(in));
+    break;
+  default:
+    ok = old_ok || (in != NULL && is_new(e, in));
+    break;
+  }
+  if (!ok) {
+    describe(e, in, why, size);
+    if (returned && e->s->promise == PROMISE_DURABLE && old_ok)
+      snprintf(why, size, "the target %s after the call returned",
+               e->old_present ? "has the old contents" : "is missing");
+  }
+  return ok;
+}
+
+/* -------------------------------------------------------- running them */
+
+static int make_target(int dirfd, enum crash_target t) {
+  int fd, rc = 0;
+  if (t == TARGET_ABSENT)
+    return 0;
+  fd = openat(dirfd, TARGET, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -errno;
+  if (t == TARGET_PRESENT && write(fd, old_data, OLD_SIZE) != OLD_SIZE)
+    rc = -EIO;
+  if (rc == 0 && (fchmod(fd, 0640) != 0 || fsync(fd) != 0))
+    rc = -errno;
+  close(fd);
+  if (rc == 0 && fsync(dirfd) != 0)
+    rc = -errno;
+  return rc;
+}
+
+static int run_atomic(const struct crash_scenario *s, int dirfd) {
+  tf_opts o = TF_OPTS_INIT;
+  tf_atomic *a;
+  FILE *fp = NULL;
+  size_t i, per = (NEW_SIZE + CHUNKS - 1) / CHUNKS;
+  int rc;
+  o.flags = s->flags;
+  if (s->api == API_WRITE_FILE)
+    return tf_write_fileat(dirfd, TARGET, new_data, NEW_SIZE, &o);
+  rc = tf_atomic_beginat(&a, dirfd, TARGET, &o);
+  if (rc < 0)
+    return rc;
+  if (s->api == API_ATOMIC_STREAM)
+    rc = tf_atomic_stream(a, &fp);
+  for (i = 0; rc == 0 && i < NEW_SIZE; i += per) {
+    size_t n = NEW_SIZE - i < per ? NEW_SIZE - i : per;
+    if (fp != NULL)
+      rc = fwrite(new_data + i, 1, n, fp) == n ? 0 : -EIO;
+    else
+      rc = tf_atomic_write(a, new_data + i, n);
+  }
+  if (rc == 0)
+    rc = tf_atomic_commit(a);
+  tf_atomic_free(a);
+  return rc;
+}
+
+static int run_publish(const struct crash_scenario *s, const char *dir, int dirfd) {
+  tf_opts o = TF_OPTS_INIT;
+  tf_file *f;
+  int rc;
+  o.dir = dir;
+  rc = tf_file_create(&f, &o);
+  if (rc < 0)
+    return rc;
+  if (write(tf_file_fd(f), new_data, NEW_SIZE) != NEW_SIZE)
+    rc = -EIO;
+  /* the caller's calls, as the page's example makes them */
+  if (rc == 0 && s->publish_mode == 0 && crash_record_fchmod(tf_file_fd(f), 0644) != 0)
+    rc = -errno;
+  if (rc == 0 && s->publish_sync >= 1 && crash_record_fsync(tf_file_fd(f)) != 0)
+    rc = -errno;
+  if (rc == 0)
+    rc = tf_file_publishat(f, dirfd, TARGET, (unsigned int)s->publish_mode,
+                           s->flags & TF_NOCLOBBER);
+  if (rc == 0 && s->publish_sync >= 2 && crash_record_fsync(dirfd) != 0)
+    rc = -errno;
+  tf_file_free(f);
+  return rc;
+}
+
+static int run_sponge(const struct crash_scenario *s, const char *dir) {
+  char path[4200], input[4200];
+  char *argv[5];
+  int argc = 0, in, saved, rc;
+  snprintf(path, sizeof(path), "%s/%s", dir, TARGET);
+  /* the input comes from a file outside the traced directory */
+  snprintf(input, sizeof(input), "%s.input", dir);
+  in = open(input, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (in < 0)
+    return -errno;
+  unlink(input);
+  if (write(in, new_data, NEW_SIZE) != NEW_SIZE || lseek(in, 0, SEEK_SET) != 0) {
+    close(in);
+    return -EIO;
+  }
+  fflush(stdin);
+  saved = dup(STDIN_FILENO);
+  dup2(in, STDIN_FILENO);
+  close(in);
+  argv[argc++] = (char *)"tmpf";
+  argv[argc++] = (char *)"sponge";
+  if (s->sponge_option != NULL)
+    argv[argc++] = (char *)s->sponge_option;
+  argv[argc++] = path;
+  argv[argc] = NULL;
+  optind = 0; /* getopt starts afresh */
+  rc = tmpf_cli_main(argc, argv);
+  dup2(saved, STDIN_FILENO);
+  close(saved);
+  return rc == 0 ? 0 : -EIO;
+}
+
+static int expected_rc(const struct crash_scenario *s) {
+  if (s->promise != PROMISE_OLD)
+    return 0;
+  return -EEXIST;
+}
+
+/* The recording must give the directory the scenario really left: the
+ * same names, each with the same contents and mode. */
+static int recording_matches(const struct crash_trace *t, int dirfd,
+                             char *why, size_t size) {
+  struct crash_fs fs;
+  struct dirent *e;
+  size_t names = 0, i, recorded = 0;
+  int ok = 1, fd;
+  DIR *d;
+  if (crash_final_state(t, &fs) != 0) {
+    snprintf(why, size, "out of memory");
+    return 0;
+  }
+  fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  d = fd >= 0 ? fdopendir(fd) : NULL;
+  while (ok && d != NULL && (e = readdir(d)) != NULL) {
+    const struct crash_inode *in;
+    struct stat st;
+    unsigned char *buf;
+    int ffd;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    names++;
+    in = crash_fs_lookup(&fs, t->root, e->d_name);
+    if (in == NULL || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        in->size != st.st_size || in->mode != (st.st_mode & 07777u)) {
+      snprintf(why, size, "%.200s: not as recorded", e->d_name);
+      ok = 0;
+      break;
+    }
+    buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+    ffd = openat(dirfd, e->d_name, O_RDONLY | O_CLOEXEC);
+    if (buf == NULL || ffd < 0 ||
+        pread(ffd, buf, (size_t)st.st_size, 0) != (ssize_t)st.st_size ||
+        memcmp(buf, in->data, (size_t)st.st_size) != 0) {
+      snprintf(why, size, "%.200s: contents not as recorded", e->d_name);
+      ok = 0;
+    }
+    free(buf);
+    if (ffd >= 0)
+      close(ffd);
+  }
+  if (d != NULL)
+    closedir(d);
+  for (i = 0; i < fs.nentries; i++)
+    recorded += fs.entries[i].dir == t->root;
+  if (ok && recorded != names) {
+    snprintf(why, size, "%zu names recorded, %zu in the directory", recorded, names);
+    ok = 0;
+  }
+  crash_fs_free(&fs);
+  return ok;
+}
+
+static void empty_dir(int dirfd) {
+  struct dirent *e;
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  while (d != NULL && (e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+      unlinkat(dirfd, e->d_name, 0);
+  if (d != NULL)
+    closedir(d);
+}
+
+/* Record s; 0, or -1 with the reason in why. */
+static int record(const struct crash_scenario *s, const char *dir, int dirfd,
+                  struct crash_trace *t, struct expect *e, char *why, size_t size) {
+  struct stat st;
+  int rc, stop;
+  rc = make_target(dirfd, s->target);
+  if (rc == 0)
+    rc = crash_record_start(t, dirfd, s->named);
+  if (rc < 0) {
+    snprintf(why, size, "set-up: %s", strerror(-rc));
+    return -1;
+  }
+  e->s = s;
+  e->root = t->root;
+  e->old_present = s->target != TARGET_ABSENT;
+  if (e->old_present && fstatat(dirfd, TARGET, &st, 0) == 0) {
+    e->old_mode = st.st_mode & 07777;
+    e->old_uid = st.st_uid;
+    e->old_gid = st.st_gid;
+    e->old_size = st.st_size;
+  }
+  rc = s->api == API_PUBLISH  ? run_publish(s, dir, dirfd)
+       : s->api == API_SPONGE ? run_sponge(s, dir)
+                              : run_atomic(s, dirfd);
+  crash_record_mark("returned");
+  stop = crash_record_stop();
+  if (stop < 0 || rc != expected_rc(s)) {
+    snprintf(why, size, "the call returned %d (%s), not %d", rc,
+             strerror(rc < 0 ? -rc : 0), expected_rc(s));
+    return -1;
+  }
+  if (!recording_matches(t, dirfd, why, size))
+    return -1;
+  if (s->promise != PROMISE_OLD) {
+    /* the new file as the call left it: its mode and owner are what a
+     * state with the new contents must have */
+    if (fstatat(dirfd, TARGET, &st, 0) != 0 || st.st_size != NEW_SIZE) {
+      snprintf(why, size, "the target was not replaced");
+      return -1;
+    }
+    e->new_mode = st.st_mode & 07777;
+    e->new_uid = st.st_uid;
+    e->new_gid = st.st_gid;
+  }
+  return 0;
+}
+
+static int has_tmpfile(const struct crash_trace *t) {
+  size_t i;
+  for (i = 0; i < t->nops; i++)
+    if (t->ops[i].kind == CRASH_TMPFILE)
+      return 1;
+  return 0;
+}
+
+void crash_run(const struct crash_scenario *s, const char *tmpdir,
+               const struct crash_limits *lim, FILE *out, unsigned *passed,
+               unsigned *failed, unsigned long long *explored) {
+  static const enum crash_model models[] = {CRASH_MODEL_WEAK, CRASH_MODEL_EXT4};
+  struct crash_trace t;
+  struct expect e;
+  char dir[4096], why[256] = "", label[128];
+  size_t m;
+  int dirfd, rc = -1;
+  if (old_data[0] == 0)
+    fill_contents();
+  memset(&t, 0, sizeof(t));
+  memset(&e, 0, sizeof(e));
+  snprintf(dir, sizeof(dir), "%s/tf-crash.XXXXXX", tmpdir);
+  if (mkdtemp(dir) == NULL) {
+    snprintf(why, sizeof(why), "mkdtemp: %s", strerror(errno));
+    dirfd = -1;
+  } else {
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0)
+      rc = record(s, dir, dirfd, &t, &e, why, sizeof(why));
+  }
+  snprintf(label, sizeof(label), "%s", s->label);
+  if (rc == 0 && !s->named && !has_tmpfile(&t)) /* the portable profile */
+    snprintf(label, sizeof(label), "%.80s (named: no O_TMPFILE)", s->label);
+  for (m = 0; m < 2; m++) {
+    struct crash_limits l = *lim;
+    struct crash_result r;
+    char *violation = NULL;
+    size_t vlen = 0;
+    FILE *vout;
+    if (rc != 0) {
+      fprintf(out, "%-64s %-4s FAIL: %s\n", label, crash_model_name(models[m]),
+              why);
+      ++*failed;
+      continue;
+    }
+    l.seed = lim->seed + (uint64_t)(s - table) * 2 + m;
+    vout = open_memstream(&violation, &vlen);
+    if (vout == NULL || crash_explore(&t, models[m], &l, check, &e, &r, vout) != 0) {
+      fprintf(out, "%-64s %-4s FAIL: out of memory\n", label,
+              crash_model_name(models[m]));
+      ++*failed;
+    } else {
+      fclose(vout);
+      vout = NULL;
+      fprintf(out, "%-64s %-4s %7llu states%s, %llu violations  [%s]\n%s",
+              label, crash_model_name(models[m]),
+              (unsigned long long)r.explored, r.exhaustive ? " (all)" : "",
+              (unsigned long long)r.violations, crash_promise_name(s->promise),
+              violation ? violation : "");
+      if (r.violations > 0)
+        ++*failed;
+      else
+        ++*passed;
+      *explored += r.explored;
+    }
+    if (vout != NULL)
+      fclose(vout);
+    free(violation);
+  }
+  crash_trace_free(&t);
+  if (dirfd >= 0) {
+    empty_dir(dirfd);
+    close(dirfd);
+    rmdir(dir);
+  }
+}
