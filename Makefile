@@ -376,10 +376,11 @@ crashcheck-mutants:
 	    BUILD=$(BUILD)-mutant-$$m || exit 2; \
 	  $(CROSS_RUN) $(BUILD)-mutant-$$m/tests/crashcheck --quick > $(BUILD)-mutant-$$m/crash.log; \
 	  rc=$$?; v=$$(grep -c '^    violation' $(BUILD)-mutant-$$m/crash.log); \
-	  tail -n 1 $(BUILD)-mutant-$$m/crash.log; \
 	  if [ $$rc -eq 1 ] && [ "$$v" -gt 0 ]; then \
-	    echo "ok   crash_mutant_$$m: $$v scenario-model pairs broke a promise; the first:"; \
-	    grep -m1 -B1 -A40 '^    violation' $(BUILD)-mutant-$$m/crash.log | sed '/^[^ ]/{1!q}'; \
+	    echo "ok   crash_mutant_$$m: $$v scenario-model pairs broke a promise; the first of each model:"; \
+	    awk '/^[^ ]/ {on = 0; last = $$0} \
+	      /^    violation/ && !($$2 in seen) {seen[$$2] = 1; on = 1; print last} \
+	      on' $(BUILD)-mutant-$$m/crash.log; \
 	  else \
 	    echo "FAIL crash_mutant_$$m: exit $$rc, $$v violations (the checker missed the mutation)"; exit 1; \
 	  fi; \

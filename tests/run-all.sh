@@ -3,7 +3,8 @@
 # Runs every suite and ends with one line "N passed, N failed" (and
 # ", N skipped" when some checks could not run here, each with its reason):
 # the unit tests (tests/unit), the command line's tests (tests/cli/run.sh,
-# against the system's tools), the header test (tests/header_c89.c, which
+# against the system's tools), the crash checker's quick form
+# (tests/crash), the header test (tests/header_c89.c, which
 # uses every macro, as C89 with gcc and clang and as C++98, linked and
 # run), the check of what the libraries export, the ABI against its
 # baseline (abi/check.sh), the man
@@ -100,6 +101,20 @@ $TF_TEST_WRAP "$unit" -j "$jobs" $only > "$out" 2>&1
 cat "$out"
 if ! add_counts "$out"; then
   echo "FAIL unit tests did not finish"; failed=$((failed + 1))
+fi
+
+if wanted crash; then
+  # --- the crash checker's quick form (tests/crash/README.md; make
+  # crashcheck runs it in full): one check per scenario and persistence
+  # model, the states a power cut could leave against the man pages'
+  # promises; a violation is shown with the calls that persisted
+  crash=$BUILD/tests/crashcheck
+  case $crash in /*) ;; *) crash=$PWD/$crash ;; esac
+  $TF_TEST_WRAP "$crash" --quick > "$scratch/crash" 2>&1
+  grep -v -e ' 0 violations  \[' -e '^[0-9]* passed, ' "$scratch/crash"
+  if ! add_counts "$scratch/crash"; then
+    echo "FAIL crashcheck did not finish"; failed=$((failed + 1))
+  fi
 fi
 
 if wanted header; then

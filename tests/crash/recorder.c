@@ -99,7 +99,7 @@ static int shadow_reserve(struct traced *f, int64_t size) {
 
 /* The shadow takes a write or a new size, as the file did. */
 static void shadow_write(struct traced *f, int64_t off, const void *p, int64_t n) {
-  if (shadow_reserve(f, off + n) != 0)
+  if (n <= 0 || shadow_reserve(f, off + n) != 0)
     return;
   memcpy(f->data + off, p, (size_t)n);
   if (off + n > f->size)
