@@ -2,9 +2,11 @@
 /*
  * model.c - the crash-state explorer (after ALICE, Pillai et al., OSDI
  * 2014).  A trace is cut into units, the smallest effects that persist
- * or not as a whole: a write becomes one unit per 4 KiB block it touches,
- * every other effect is one unit, and events (fsync, close, marks) are
- * none.  A crash after the first p calls leaves the initial directory
+ * or not as a whole: a write becomes one unit per 4 KiB block it touches
+ * (cut further where another write to the file begins or ends, so that
+ * any order overlapping writes persist in gives a state some subset of
+ * units gives too), every other effect is one unit, and events (fsync,
+ * close, marks) are none.  A crash after the first p calls leaves the initial directory
  * with some of the units of those calls applied, in the order they were
  * made.  Which subsets are possible is the model's business:
  *
@@ -49,7 +51,6 @@ struct plan {
   unsigned char **initial;   /* each inode's contents before (or NULL) */
   int64_t *initial_size, *cap;
   char *persist;             /* per unit, for the state being built */
-  size_t *order;             /* the units applied, in order */
   uint64_t rng;
 };
 
@@ -295,6 +296,27 @@ static int add_unit(struct plan *pl, size_t op, enum unit_class cls,
   return 0;
 }
 
+/* Where the data unit of a write to ino starting at off ends: the next
+ * block boundary, or where another write to ino begins or ends, before
+ * end. */
+static int64_t next_cut(const struct crash_trace *t, unsigned long ino,
+                        int64_t off, int64_t end) {
+  int64_t cut = (off / BLOCK + 1) * BLOCK;
+  size_t i;
+  if (cut > end)
+    cut = end;
+  for (i = 0; i < t->nops; i++) {
+    const struct crash_op *w = &t->ops[i];
+    if (w->kind != CRASH_WRITE || w->ino != ino)
+      continue;
+    if (w->off > off && w->off < cut)
+      cut = w->off;
+    if (w->off + w->len > off && w->off + w->len < cut)
+      cut = w->off + w->len;
+  }
+  return cut;
+}
+
 static int build_units(struct plan *pl) {
   const struct crash_trace *t = pl->t;
   size_t i, cap = 0;
@@ -305,9 +327,7 @@ static int build_units(struct plan *pl) {
     if (op->kind == CRASH_WRITE) {
       int64_t off = op->off, end = op->off + op->len;
       while (off < end) {
-        int64_t next = (off / BLOCK + 1) * BLOCK;
-        if (next > end)
-          next = end;
+        int64_t next = next_cut(t, op->ino, off, end);
         if (add_unit(pl, i, UNIT_DATA, off, next - off, &cap) != 0)
           return -ENOMEM;
         off = next;
@@ -332,7 +352,6 @@ static void plan_free(struct plan *pl) {
   free(pl->cap);
   free(pl->u);
   free(pl->persist);
-  free(pl->order);
 }
 
 static int plan_init(struct plan *pl, const struct crash_trace *t,
@@ -365,8 +384,7 @@ static int plan_init(struct plan *pl, const struct crash_trace *t,
   if (size_buffers(pl) != 0 || build_units(pl) != 0)
     goto nomem;
   pl->persist = calloc(pl->nu + 1, 1);
-  pl->order = calloc(pl->nu + 1, sizeof(*pl->order));
-  if (pl->persist == NULL || pl->order == NULL)
+  if (pl->persist == NULL)
     goto nomem;
   return 0;
 nomem:
@@ -430,27 +448,13 @@ static void choose(struct plan *pl, const struct point *pt, uint64_t bits,
       pl->persist[pt->journal[i]] = i < k;
 }
 
-/* Build the chosen state.  In weak, random states let overlapping writes
- * persist in any order: each run of data units between other units is
- * applied shuffled. */
-static void build(struct plan *pl, const struct point *pt, int shuffle) {
-  size_t i, n = 0, run = 0;
+/* Build the chosen state: the persisted units, in the order made. */
+static void build(struct plan *pl, const struct point *pt) {
+  size_t i;
   reset(pl);
-  for (i = 0; i < pt->issued; i++) {
-    if (!pl->persist[i])
-      continue;
-    if (pl->u[i].cls != UNIT_DATA)
-      run = n + 1;
-    pl->order[n++] = i;
-    if (shuffle && pl->u[i].cls == UNIT_DATA && n - run > 1) {
-      size_t j = run + (size_t)(next_random(&pl->rng) % (n - run)), tmp;
-      tmp = pl->order[j];
-      pl->order[j] = pl->order[n - 1];
-      pl->order[n - 1] = tmp;
-    }
-  }
-  for (i = 0; i < n; i++)
-    apply(pl, &pl->u[pl->order[i]]);
+  for (i = 0; i < pt->issued; i++)
+    if (pl->persist[i])
+      apply(pl, &pl->u[i]);
 }
 
 static void print_violation(const struct plan *pl, const struct point *pt,
@@ -524,7 +528,7 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
       for (k = pt.nforced_journal; k <= pt.njournal; k++) {
         for (bits = 0; bits < ((uint64_t)1 << pt.nfree); bits++) {
           choose(&pl, &pt, bits, 0, k);
-          build(&pl, &pt, 0);
+          build(&pl, &pt);
           check_state(&pl, &pt, check, ctx, res, report);
         }
         if (m != CRASH_MODEL_EXT4)
@@ -536,10 +540,10 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
     for (p = 0; p <= t->nops; p++) {
       point_at(&pl, p, &pt);
       choose(&pl, &pt, 0, 0, pt.nforced_journal);
-      build(&pl, &pt, 0);
+      build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
       choose(&pl, &pt, UINT64_MAX, 0, pt.njournal);
-      build(&pl, &pt, 0);
+      build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
     }
     for (n = res->explored; n < lim->samples; n++) {
@@ -547,7 +551,7 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
       k = pt.nforced_journal +
           (size_t)(next_random(&pl.rng) % (pt.njournal - pt.nforced_journal + 1));
       choose(&pl, &pt, 0, 1, k);
-      build(&pl, &pt, m == CRASH_MODEL_WEAK);
+      build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
     }
   }

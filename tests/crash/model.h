@@ -84,4 +84,9 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
 int crash_final_state(const struct crash_trace *t, struct crash_fs *fs);
 void crash_fs_free(struct crash_fs *fs);
 
+/* The explorer on hand-made traces with states counted by hand
+ * (selftest.c): one check per trace added to *passed or *failed, a line
+ * for each failure and a summary printed to out. */
+void crash_model_selftest(FILE *out, unsigned *passed, unsigned *failed);
+
 #endif /* TF_CRASH_MODEL_H */
