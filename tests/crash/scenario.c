@@ -181,6 +181,8 @@ static void fill_contents(void) {
 struct expect {
   const struct crash_scenario *s;
   unsigned long root;
+  int hidden_only;  /* names beside the target: hidden siblings only */
+  int no_leftovers; /* an unnamed file linked as the target: none */
   int old_present;
   unsigned int old_mode, old_uid, old_gid;
   int64_t old_size;
@@ -232,6 +234,36 @@ static void describe(const struct expect *e, const struct crash_inode *in,
   (void)e;
 }
 
+/* tf_atomic(3): "." NAME ".tf-" and 12 characters of TF_ALPHABET. */
+static int is_hidden_sibling(const char *name) {
+  const char *head = "." TARGET ".tf-";
+  size_t i, n = strlen(head);
+  if (strncmp(name, head, n) != 0 || strlen(name) != n + 12)
+    return 0;
+  for (i = n; name[i] != '\0'; i++)
+    if (strchr(TF_ALPHABET, name[i]) == NULL)
+      return 0;
+  return 1;
+}
+
+/* tf_atomic(3), The temporary file: a crash can leave a hidden sibling
+ * in the target's directory and nothing else, and nothing at all where
+ * an unnamed file is linked as the target. */
+static int leftovers_ok(const struct expect *e, const struct crash_fs *fs,
+                        char *why, size_t size) {
+  size_t i;
+  for (i = 0; i < fs->nentries; i++) {
+    const char *name = fs->entries[i].name;
+    if (fs->entries[i].dir != e->root || strcmp(name, TARGET) == 0)
+      continue;
+    if (e->no_leftovers || (e->hidden_only && !is_hidden_sibling(name))) {
+      snprintf(why, size, "a leftover named %.100s", name);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int check(const struct crash_fs *fs, int returned, void *ctx, char *why,
                  size_t size) {
   const struct expect *e = ctx;
@@ -252,13 +284,13 @@ static int check(const struct crash_fs *fs, int returned, void *ctx, char *why,
     ok = old_ok || (in != NULL && is_new(e, in));
     break;
   }
-  if (!ok) {
-    describe(e, in, why, size);
-    if (returned && e->s->promise == PROMISE_DURABLE && old_ok)
-      snprintf(why, size, "the target %s after the call returned",
-               e->old_present ? "has the old contents" : "is missing");
-  }
-  return ok;
+  if (ok)
+    return leftovers_ok(e, fs, why, size);
+  describe(e, in, why, size);
+  if (returned && e->s->promise == PROMISE_DURABLE && old_ok)
+    snprintf(why, size, "the target %s after the call returned",
+             e->old_present ? "has the old contents" : "is missing");
+  return 0;
 }
 
 /* -------------------------------------------------------- running them */
@@ -434,6 +466,14 @@ static void empty_dir(int dirfd) {
     closedir(d);
 }
 
+static int has_tmpfile(const struct crash_trace *t) {
+  size_t i;
+  for (i = 0; i < t->nops; i++)
+    if (t->ops[i].kind == CRASH_TMPFILE)
+      return 1;
+  return 0;
+}
+
 /* Record s; 0, or -1 with the reason in why. */
 static int record(const struct crash_scenario *s, const char *dir, int dirfd,
                   struct crash_trace *t, struct expect *e, char *why, size_t size) {
@@ -467,6 +507,9 @@ static int record(const struct crash_scenario *s, const char *dir, int dirfd,
   }
   if (!recording_matches(t, dirfd, why, size))
     return -1;
+  e->hidden_only = s->api != API_PUBLISH;
+  e->no_leftovers = e->hidden_only && has_tmpfile(t) && !(s->flags & TF_MUST_EXIST) &&
+                    (s->target == TARGET_ABSENT || (s->flags & TF_NOCLOBBER));
   if (s->promise != PROMISE_OLD) {
     /* the new file as the call left it: its mode and owner are what a
      * state with the new contents must have */
@@ -478,14 +521,6 @@ static int record(const struct crash_scenario *s, const char *dir, int dirfd,
     e->new_uid = st.st_uid;
     e->new_gid = st.st_gid;
   }
-  return 0;
-}
-
-static int has_tmpfile(const struct crash_trace *t) {
-  size_t i;
-  for (i = 0; i < t->nops; i++)
-    if (t->ops[i].kind == CRASH_TMPFILE)
-      return 1;
   return 0;
 }
 
