@@ -333,7 +333,7 @@ $(FIRST_CALL_BIN:%=%.o) $(SPAWN_BIN).o: $(BUILD)/bench/%.o: bench/%.c $(FLAGS_ST
 	$(Q)$(COMPILE) -c $< -o $@
 
 # Header dependencies, written by the compiler (-MMD -MP).
--include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
 
 # ---- running
 # The tour runs with TMPDIR set to a fresh private directory, which must

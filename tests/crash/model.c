@@ -138,6 +138,7 @@ static void apply(struct plan *pl, const struct unit *u) {
     if (in != NULL) {
       in->uid = op->uid;
       in->gid = op->gid;
+      in->mode = op->mode;
     }
     break;
   case CRASH_CREATE:
@@ -432,17 +433,23 @@ static void point_at(const struct plan *pl, size_t p, struct point *pt) {
   pt->issued = i;
 }
 
-/* Mark the units of a state: the forced ones, the free ones in mask
- * (bit i: free unit i; or, with mask NULL, each at random), and with
- * ext4 the first k metadata units. */
-static void choose(struct plan *pl, const struct point *pt, uint64_t bits,
-                   int random, size_t k) {
+/* Which of the free units a state persists. */
+enum pick { PICK_BITS, PICK_NONE, PICK_ALL, PICK_RANDOM };
+
+/* Mark the units of a state: the forced ones, the free ones as pick says
+ * (PICK_BITS: free unit i if bit i of bits is set; fewer than 64 free
+ * units), and with ext4 the first k metadata units. */
+static void choose(struct plan *pl, const struct point *pt, enum pick pick,
+                   uint64_t bits, size_t k) {
   size_t i;
   for (i = 0; i < pt->issued; i++)
     pl->persist[i] = pl->u[i].sync_at < pt->p;
   for (i = 0; i < pt->nfree; i++)
     pl->persist[pt->free_u[i]] =
-        random ? (char)(next_random(&pl->rng) & 1) : (char)((bits >> i) & 1);
+        pick == PICK_ALL      ? 1
+        : pick == PICK_RANDOM ? (char)(next_random(&pl->rng) & 1)
+        : pick == PICK_BITS   ? (char)((bits >> i) & 1)
+                              : 0;
   if (pl->model == CRASH_MODEL_EXT4)
     for (i = 0; i < pt->njournal; i++)
       pl->persist[pt->journal[i]] = i < k;
@@ -527,7 +534,7 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
       point_at(&pl, p, &pt);
       for (k = pt.nforced_journal; k <= pt.njournal; k++) {
         for (bits = 0; bits < ((uint64_t)1 << pt.nfree); bits++) {
-          choose(&pl, &pt, bits, 0, k);
+          choose(&pl, &pt, PICK_BITS, bits, k);
           build(&pl, &pt);
           check_state(&pl, &pt, check, ctx, res, report);
         }
@@ -539,10 +546,10 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
     /* the two extremes at every point, then random states */
     for (p = 0; p <= t->nops; p++) {
       point_at(&pl, p, &pt);
-      choose(&pl, &pt, 0, 0, pt.nforced_journal);
+      choose(&pl, &pt, PICK_NONE, 0, pt.nforced_journal);
       build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
-      choose(&pl, &pt, UINT64_MAX, 0, pt.njournal);
+      choose(&pl, &pt, PICK_ALL, 0, pt.njournal);
       build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
     }
@@ -550,7 +557,7 @@ int crash_explore(const struct crash_trace *t, enum crash_model m,
       point_at(&pl, (size_t)(next_random(&pl.rng) % (t->nops + 1)), &pt);
       k = pt.nforced_journal +
           (size_t)(next_random(&pl.rng) % (pt.njournal - pt.nforced_journal + 1));
-      choose(&pl, &pt, 0, 1, k);
+      choose(&pl, &pt, PICK_RANDOM, 0, k);
       build(&pl, &pt);
       check_state(&pl, &pt, check, ctx, res, report);
     }

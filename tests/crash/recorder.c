@@ -39,7 +39,7 @@ struct traced {
 static struct tf__sys_table real;
 static struct crash_trace *trace;
 static dev_t root_dev;
-static int no_tmpfile;
+static int no_tmpfile, no_renameat2;
 static int out_of_memory;
 static struct traced *traced;
 static size_t ntraced, traced_cap;
@@ -217,6 +217,21 @@ static void catch_up(int fd, struct traced *f) {
   free(now);
 }
 
+/* catch_up() for the traced file at dirfd/path, if it is one. */
+static void catch_up_at(int dirfd, const char *path) {
+  struct stat st;
+  struct traced *f;
+  int fd;
+  if (ino_at(dirfd, path, &st) == 0 || !S_ISREG(st.st_mode) ||
+      (f = find((unsigned long)st.st_ino)) == NULL)
+    return;
+  fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    catch_up(fd, f);
+    close(fd);
+  }
+}
+
 static void record_new_file(const char *call, enum crash_kind kind,
                             unsigned long dir, const char *name, int fd) {
   struct crash_op op;
@@ -256,6 +271,8 @@ static int rec_openat(int dirfd, const char *path, int flags, mode_t mode) {
   dir = dir_of(dirfd, path, base);
   if (dir != 0 && (flags & O_CREAT))
     before = ino_at(dirfd, path, NULL);
+  if (dir != 0 && (flags & O_TRUNC))
+    catch_up_at(dirfd, path); /* what the truncate throws away */
   fd = real.openat(dirfd, path, flags, mode);
   if (fd < 0 || dir == 0)
     return fd;
@@ -291,7 +308,10 @@ static int rec_close(int fd) {
 static int rec_unlinkat(int dirfd, const char *path, int flags) {
   char base[CRASH_NAME_MAX];
   unsigned long dir = dir_of(dirfd, path, base), ino = ino_at(dirfd, path, NULL);
-  int rc = real.unlinkat(dirfd, path, flags);
+  int rc;
+  if (!(flags & AT_REMOVEDIR))
+    catch_up_at(dirfd, path);
+  rc = real.unlinkat(dirfd, path, flags);
   if (rc == 0 && dir != 0) {
     struct crash_op op;
     memset(&op, 0, sizeof(op));
@@ -348,7 +368,10 @@ static int rec_renameat(int od, const char *op, int nd, const char *np) {
   char b1[CRASH_NAME_MAX], b2[CRASH_NAME_MAX];
   unsigned long d1 = dir_of(od, op, b1), d2 = dir_of(nd, np, b2);
   unsigned long i1 = ino_at(od, op, NULL), i2 = ino_at(nd, np, NULL);
-  int rc = real.renameat(od, op, nd, np);
+  int rc;
+  catch_up_at(od, op);
+  catch_up_at(nd, np);
+  rc = real.renameat(od, op, nd, np);
   if (rc == 0 && (d1 != 0 || d2 != 0))
     record_rename("renameat", d1, b1, d2, b2, 0, i1, i2);
   return rc;
@@ -359,7 +382,14 @@ static int rec_renameat2(int od, const char *op, int nd, const char *np,
   char b1[CRASH_NAME_MAX], b2[CRASH_NAME_MAX];
   unsigned long d1 = dir_of(od, op, b1), d2 = dir_of(nd, np, b2);
   unsigned long i1 = ino_at(od, op, NULL), i2 = ino_at(nd, np, NULL);
-  int rc = real.renameat2(od, op, nd, np, flags);
+  int rc;
+  if (no_renameat2 && (d1 != 0 || d2 != 0)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  catch_up_at(od, op);
+  catch_up_at(nd, np);
+  rc = real.renameat2(od, op, nd, np, flags);
   if (rc == 0 && (d1 != 0 || d2 != 0))
     record_rename("renameat2", d1, b1, d2, b2, flags, i1, i2);
   return rc;
@@ -380,7 +410,10 @@ static void record_link(const char *call, unsigned long dir, const char *name,
 static int rec_linkat(int od, const char *op, int nd, const char *np, int flags) {
   char base[CRASH_NAME_MAX];
   unsigned long dir = dir_of(nd, np, base);
-  int rc = real.linkat(od, op, nd, np, flags);
+  int rc;
+  if (!(flags & AT_EMPTY_PATH))
+    catch_up_at(od, op);
+  rc = real.linkat(od, op, nd, np, flags);
   if (rc == 0 && dir != 0)
     record_link("linkat", dir, base, ino_at(nd, np, NULL));
   return rc;
@@ -408,13 +441,9 @@ static void record_meta(const char *call, int fd, struct traced *f) {
   op.mode = st.st_mode & 07777;
   op.uid = st.st_uid;
   op.gid = st.st_gid;
+  /* a chown's mode too: it clears set-ID bits, in the same inode update */
   op.kind = strcmp(call, "fchown") == 0 ? CRASH_CHOWN : CRASH_CHMOD;
   add(&op);
-  /* chown clears set-ID bits: the mode changed too */
-  if (op.kind == CRASH_CHOWN) {
-    op.kind = CRASH_CHMOD;
-    add(&op);
-  }
 }
 
 static int rec_fchmod(int fd, mode_t mode) {
@@ -613,7 +642,7 @@ static int snapshot(int dirfd) {
   return out_of_memory ? -ENOMEM : 0;
 }
 
-int crash_record_start(struct crash_trace *t, int dirfd, int without_tmpfile) {
+int crash_record_start(struct crash_trace *t, int dirfd, unsigned int refuse) {
   struct stat st;
   int rc;
   if (fstat(dirfd, &st) != 0)
@@ -622,7 +651,8 @@ int crash_record_start(struct crash_trace *t, int dirfd, int without_tmpfile) {
   trace = t;
   t->root = (unsigned long)st.st_ino;
   root_dev = st.st_dev;
-  no_tmpfile = without_tmpfile;
+  no_tmpfile = (refuse & CRASH_REFUSE_TMPFILE) != 0;
+  no_renameat2 = (refuse & CRASH_REFUSE_RENAMEAT2) != 0;
   out_of_memory = 0;
   ntraced = 0;
   if (track(t->root, 1) == NULL)

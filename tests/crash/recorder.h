@@ -10,11 +10,15 @@
 
 #include "trace.h"
 
+/* What the recorder refuses in the traced directory, as a file system
+ * or kernel without it would, so the library takes its other path. */
+#define CRASH_REFUSE_TMPFILE 0x1u   /* open O_TMPFILE: EOPNOTSUPP */
+#define CRASH_REFUSE_RENAMEAT2 0x2u /* renameat2: ENOSYS */
+
 /* Snapshot the directory open at dirfd into t->initial and put the
- * recorder's wrappers into the table; with no_tmpfile, opens with
- * O_TMPFILE fail with EOPNOTSUPP, as on a file system without it, so
- * the library takes its named path.  0 or -errno. */
-int crash_record_start(struct crash_trace *t, int dirfd, int no_tmpfile);
+ * recorder's wrappers into the table, refusing what refuse says.  0 or
+ * -errno. */
+int crash_record_start(struct crash_trace *t, int dirfd, unsigned int refuse);
 /* Put the table back.  0, or -ENOMEM if an effect could not be stored
  * (the trace is then incomplete and must not be explored). */
 int crash_record_stop(void);

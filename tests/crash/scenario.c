@@ -28,7 +28,7 @@
 
 /* ---------------------------------------------------------- the matrix */
 
-static struct crash_scenario table[160];
+static struct crash_scenario table[256];
 static size_t ntable;
 
 static const char *api_name(enum crash_api a) {
@@ -50,7 +50,8 @@ static const char *level_name(unsigned int flags) {
 }
 
 static const char *target_name(enum crash_target t) {
-  return t == TARGET_ABSENT ? "new" : t == TARGET_EMPTY ? "empty" : "existing";
+  static const char *const names[] = {"new", "existing", "empty", "set-ID"};
+  return names[t];
 }
 
 const char *crash_promise_name(enum crash_promise p) {
@@ -64,95 +65,125 @@ const char *crash_promise_name(enum crash_promise p) {
 
 /* tf_atomic(3), Options: the level's promise for this target. */
 static enum crash_promise atomic_promise(unsigned int flags, enum crash_target t) {
-  int synced;
+  int old_data = t == TARGET_PRESENT || t == TARGET_SETID, synced;
   if ((flags & TF_NOCLOBBER) && t != TARGET_ABSENT)
     return PROMISE_OLD; /* EEXIST */
-  synced = !(flags & TF_SYNC_NONE) &&
-           (!(flags & TF_SYNC_ONLY_EXISTING) || t == TARGET_PRESENT);
+  synced = !(flags & TF_SYNC_NONE) && (!(flags & TF_SYNC_ONLY_EXISTING) || old_data);
   if (!synced)
     return PROMISE_PART;
   return (flags & TF_SYNC_DURABLE) ? PROMISE_DURABLE : PROMISE_OLD_OR_NEW;
 }
 
-static void add(enum crash_api api, unsigned int flags, int named,
-                enum crash_target t, int publish_sync, const char *sponge,
-                enum crash_promise promise) {
+static struct crash_scenario *add(enum crash_api api, unsigned int flags, int named,
+                                  enum crash_target t, enum crash_promise promise) {
   struct crash_scenario *s = &table[ntable++];
   memset(s, 0, sizeof(*s));
   s->api = api;
   s->flags = flags;
   s->named = named;
   s->target = t;
-  s->publish_sync = publish_sync;
-  s->sponge_option = sponge;
   s->promise = promise;
-  if (api == API_PUBLISH)
-    snprintf(s->label, sizeof(s->label), "%s %s%s, %s, %s", api_name(api),
-             publish_sync == 0 ? "unsynced" : publish_sync == 1 ? "after fsync"
-                                                                : "fsync + dir fsync",
-             (flags & TF_NOCLOBBER) ? " NOCLOBBER" : "", "named",
-             target_name(t));
-  else if (api == API_SPONGE)
-    snprintf(s->label, sizeof(s->label), "%s %s, %s, %s", api_name(api),
-             sponge ? sponge : "(default)", named ? "named" : "O_TMPFILE",
-             target_name(t));
+  return s;
+}
+
+static struct crash_scenario *add_atomic(enum crash_api api, unsigned int flags,
+                                         int named, enum crash_target t) {
+  return add(api, flags, named, t, atomic_promise(flags, t));
+}
+
+static void label(struct crash_scenario *s) {
+  const char *extra = s->no_renameat2     ? ", no renameat2"
+                      : s->publish_closed ? ", closed"
+                                          : "";
+  if (s->api == API_PUBLISH)
+    snprintf(s->label, sizeof(s->label), "%s %s%s%s, %s%s", api_name(s->api),
+             s->publish_sync == 0   ? "unsynced"
+             : s->publish_sync == 1 ? "after fsync"
+                                    : "fsync + dir fsync",
+             (s->flags & TF_NOCLOBBER) ? " NOCLOBBER" : "",
+             s->publish_mode ? " mode by publish" : "", target_name(s->target), extra);
+  else if (s->api == API_SPONGE)
+    snprintf(s->label, sizeof(s->label), "%s %s, %s, %s", api_name(s->api),
+             s->sponge_option ? s->sponge_option : "(default)",
+             s->named ? "named" : "O_TMPFILE", target_name(s->target));
   else
-    snprintf(s->label, sizeof(s->label), "%s %s%s%s, %s, %s", api_name(api),
-             level_name(flags), (flags & TF_NOCLOBBER) ? " NOCLOBBER" : "",
-             (flags & TF_MUST_EXIST) ? " MUST_EXIST" : "",
-             named ? "named" : "O_TMPFILE", target_name(t));
+    snprintf(s->label, sizeof(s->label), "%s %s%s%s, %s, %s%s", api_name(s->api),
+             level_name(s->flags), (s->flags & TF_NOCLOBBER) ? " NOCLOBBER" : "",
+             (s->flags & TF_MUST_EXIST) ? " MUST_EXIST" : "",
+             s->named ? "named" : "O_TMPFILE", target_name(s->target), extra);
 }
 
 static void build_table(void) {
   static const unsigned int levels[] = {
       TF_SYNC_NONE, 0, TF_SYNC_DURABLE, TF_SYNC_ONLY_EXISTING,
       TF_SYNC_ONLY_EXISTING | TF_SYNC_DURABLE};
-  static const enum crash_api apis[] = {API_WRITE_FILE, API_ATOMIC};
-  size_t a, l;
-  int named, t, ex;
-  for (a = 0; a < 2; a++)
+  static const enum crash_api apis[] = {API_WRITE_FILE, API_ATOMIC, API_ATOMIC_STREAM};
+  static const char *const sponge_options[] = {NULL, "--durable", "--no-sync"};
+  struct crash_scenario *s;
+  size_t a, l, i;
+  int named, t, ex, sync;
+  /* tf_atomic(3): every level, both paths, a target or none, replacing
+   * or not; the handle calls and the stream as well as the one-shot */
+  for (a = 0; a < 3; a++)
     for (l = 0; l < 5; l++)
       for (named = 0; named < 2; named++) {
         for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++)
-          for (ex = 0; ex < 2; ex++) {
-            unsigned int f = levels[l] | (ex ? TF_NOCLOBBER : 0);
-            add(apis[a], f, named, (enum crash_target)t, 0, NULL,
-                atomic_promise(f, (enum crash_target)t));
-          }
-        add(apis[a], levels[l] | TF_MUST_EXIST, named, TARGET_PRESENT, 0, NULL,
-            atomic_promise(levels[l], TARGET_PRESENT));
-        if (levels[l] & TF_SYNC_ONLY_EXISTING)
-          add(apis[a], levels[l], named, TARGET_EMPTY, 0, NULL,
-              atomic_promise(levels[l], TARGET_EMPTY));
+          for (ex = 0; ex < (a == 2 ? 1 : 2); ex++)
+            add_atomic(apis[a], levels[l] | (ex ? TF_NOCLOBBER : 0), named,
+                       (enum crash_target)t);
+        if (a == 2)
+          continue;
+        add_atomic(apis[a], levels[l] | TF_MUST_EXIST, named, TARGET_PRESENT);
+        if (levels[l] & TF_SYNC_ONLY_EXISTING) {
+          add_atomic(apis[a], levels[l], named, TARGET_EMPTY);
+          add_atomic(apis[a], levels[l] | TF_MUST_EXIST, named, TARGET_EMPTY);
+        }
+        if (a == 0 && (levels[l] == 0 || levels[l] == TF_SYNC_DURABLE)) {
+          /* the set-ID bit put back after the last write */
+          add_atomic(apis[a], levels[l], named, TARGET_SETID);
+          /* without renameat2: linkat + unlinkat for NOCLOBBER, a check
+           * and a rename for MUST_EXIST */
+          add_atomic(apis[a], levels[l] | TF_NOCLOBBER, named, TARGET_ABSENT)
+              ->no_renameat2 = 1;
+          add_atomic(apis[a], levels[l] | TF_NOCLOBBER, named, TARGET_PRESENT)
+              ->no_renameat2 = 1;
+          add_atomic(apis[a], levels[l] | TF_MUST_EXIST, named, TARGET_PRESENT)
+              ->no_renameat2 = 1;
+        }
       }
-  for (named = 0; named < 2; named++)
-    for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++)
-      add(API_ATOMIC_STREAM, 0, named, (enum crash_target)t, 0, NULL,
-          PROMISE_OLD_OR_NEW);
   /* tf_file_create(3): publishing does not sync; the caller's fchmod
    * and fsync of the file (and fsync of the directory) give the
    * promises, as the page's example makes them */
   for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++) {
-    add(API_PUBLISH, 0, 1, (enum crash_target)t, 0, NULL, PROMISE_PART);
-    add(API_PUBLISH, 0, 1, (enum crash_target)t, 1, NULL, PROMISE_OLD_OR_NEW);
-    add(API_PUBLISH, 0, 1, (enum crash_target)t, 2, NULL, PROMISE_DURABLE);
-    add(API_PUBLISH, TF_NOCLOBBER, 1, (enum crash_target)t, 1, NULL,
-        t == TARGET_ABSENT ? PROMISE_OLD_OR_NEW : PROMISE_OLD);
-    /* the mode given to publish: the contents are promised, the mode is
-     * not (the page says so) */
-    add(API_PUBLISH, 0, 1, (enum crash_target)t, 1, NULL, PROMISE_OLD_OR_NEW);
-    table[ntable - 1].publish_mode = 0644;
-    strcat(table[ntable - 1].label, ", mode by publish");
+    static const enum crash_promise by_sync[] = {PROMISE_PART, PROMISE_OLD_OR_NEW,
+                                                 PROMISE_DURABLE};
+    for (sync = 0; sync < 3; sync++)
+      add(API_PUBLISH, 0, 1, (enum crash_target)t, by_sync[sync])->publish_sync = sync;
+    for (ex = 0; ex < 2; ex++) {
+      s = add(API_PUBLISH, TF_NOCLOBBER, 1, (enum crash_target)t,
+              t == TARGET_ABSENT ? PROMISE_OLD_OR_NEW : PROMISE_OLD);
+      s->publish_sync = 1;
+      s->no_renameat2 = ex;
+    }
+    /* the mode given to publish: the page promises the contents, and
+     * the mode given or the temporary file's 0600 */
+    for (ex = 0; ex < 2; ex++) {
+      s = add(API_PUBLISH, 0, 1, (enum crash_target)t, PROMISE_OLD_OR_NEW);
+      s->publish_sync = 1;
+      s->publish_mode = 0644;
+      s->publish_closed = ex; /* by name then (fchmodat) */
+    }
   }
   /* tmpf(1): sponge */
   for (named = 0; named < 2; named++)
-    for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++) {
-      add(API_SPONGE, 0, named, (enum crash_target)t, 0, NULL, PROMISE_OLD_OR_NEW);
-      add(API_SPONGE, 0, named, (enum crash_target)t, 0, "--durable",
-          PROMISE_DURABLE);
-      add(API_SPONGE, 0, named, (enum crash_target)t, 0, "--no-sync",
-          PROMISE_PART);
-    }
+    for (t = TARGET_ABSENT; t <= TARGET_PRESENT; t++)
+      for (i = 0; i < 3; i++) {
+        s = add(API_SPONGE, 0, named, (enum crash_target)t,
+                i == 0 ? PROMISE_OLD_OR_NEW : i == 1 ? PROMISE_DURABLE : PROMISE_PART);
+        s->sponge_option = sponge_options[i];
+      }
+  for (i = 0; i < ntable; i++)
+    label(&table[i]);
 }
 
 const struct crash_scenario *crash_scenarios(size_t *count) {
@@ -195,11 +226,12 @@ static int is_old(const struct expect *e, const struct crash_inode *in) {
          in->mode == e->old_mode && in->uid == e->old_uid && in->gid == e->old_gid;
 }
 
+/* The new contents with the mode, owner and group the page gives them
+ * (a mode given to publish: that or the temporary file's 0600). */
 static int is_new(const struct expect *e, const struct crash_inode *in) {
   return in->size == NEW_SIZE && memcmp(in->data, new_data, NEW_SIZE) == 0 &&
-         (e->s->publish_mode != 0 ||
-          (in->mode == e->new_mode && in->uid == e->new_uid &&
-           in->gid == e->new_gid));
+         (in->mode == e->new_mode || (e->s->publish_mode != 0 && in->mode == 0600)) &&
+         in->uid == e->new_uid && in->gid == e->new_gid;
 }
 
 /* Empty or part of the new contents: no longer than it, each byte the
@@ -228,9 +260,9 @@ static void describe(const struct expect *e, const struct crash_inode *in,
   }
   snprintf(why, size,
            "the target has %lld bytes (%lld of the new contents, %lld of the "
-           "old, %lld zero), mode %04o",
+           "old, %lld zero), mode %04o, owner %u:%u",
            (long long)in->size, (long long)newb, (long long)oldb,
-           (long long)zero, in->mode);
+           (long long)zero, in->mode, in->uid, in->gid);
   (void)e;
 }
 
@@ -295,21 +327,65 @@ static int check(const struct crash_fs *fs, int returned, void *ctx, char *why,
 
 /* -------------------------------------------------------- running them */
 
+/* An owner and group for the old target other than the process's own,
+ * so that a new file that did not get them shows: another user where
+ * the process may give files away, else another of its groups, if any
+ * (-1: keep). */
+static void other_owner(uid_t *uid, gid_t *gid) {
+  gid_t groups[64];
+  int i, n;
+  *uid = (uid_t)-1;
+  *gid = (gid_t)-1;
+  if (geteuid() == 0) {
+    *uid = 1;
+    *gid = 1;
+    return;
+  }
+  n = getgroups(64, groups);
+  for (i = 0; i < n; i++)
+    if (groups[i] != getegid()) {
+      *gid = groups[i];
+      return;
+    }
+}
+
 static int make_target(int dirfd, enum crash_target t) {
   int fd, rc = 0;
+  uid_t uid;
+  gid_t gid;
   if (t == TARGET_ABSENT)
     return 0;
   fd = openat(dirfd, TARGET, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     return -errno;
-  if (t == TARGET_PRESENT && write(fd, old_data, OLD_SIZE) != OLD_SIZE)
+  other_owner(&uid, &gid);
+  if (t != TARGET_EMPTY && write(fd, old_data, OLD_SIZE) != OLD_SIZE)
     rc = -EIO;
-  if (rc == 0 && (fchmod(fd, 0640) != 0 || fsync(fd) != 0))
+  if (rc == 0 && (fchown(fd, uid, gid) != 0 ||
+                  fchmod(fd, t == TARGET_SETID ? 04750 : 0640) != 0 || fsync(fd) != 0))
     rc = -errno;
   close(fd);
   if (rc == 0 && fsync(dirfd) != 0)
     rc = -errno;
   return rc;
+}
+
+/* tf_atomic(3), Mode, owner and links; tf_file_create(3), Publishing:
+ * the mode, owner and group the new target must have. */
+static void page_attributes(const struct crash_scenario *s, struct expect *e) {
+  mode_t mask = umask(0);
+  umask(mask);
+  e->new_uid = geteuid();
+  e->new_gid = getegid();
+  if (s->api == API_PUBLISH) {
+    e->new_mode = 0644; /* by the caller's fchmod or by publish */
+  } else if (e->old_present) {
+    e->new_mode = e->old_mode; /* the old file's, set-ID bits included */
+    e->new_uid = e->old_uid;
+    e->new_gid = e->old_gid;
+  } else {
+    e->new_mode = 0666 & ~mask; /* as open(2) makes a file */
+  }
 }
 
 static int run_atomic(const struct crash_scenario *s, int dirfd) {
@@ -344,6 +420,7 @@ static int run_publish(const struct crash_scenario *s, const char *dir, int dirf
   tf_file *f;
   int rc;
   o.dir = dir;
+  o.flags = s->publish_closed ? TF_DELETE_ON_FREE : 0;
   rc = tf_file_create(&f, &o);
   if (rc < 0)
     return rc;
@@ -354,6 +431,8 @@ static int run_publish(const struct crash_scenario *s, const char *dir, int dirf
     rc = -errno;
   if (rc == 0 && s->publish_sync >= 1 && crash_record_fsync(tf_file_fd(f)) != 0)
     rc = -errno;
+  if (rc == 0 && s->publish_closed)
+    rc = tf_file_close(f);
   if (rc == 0)
     rc = tf_file_publishat(f, dirfd, TARGET, (unsigned int)s->publish_mode,
                            s->flags & TF_NOCLOBBER);
@@ -481,7 +560,9 @@ static int record(const struct crash_scenario *s, const char *dir, int dirfd,
   int rc, stop;
   rc = make_target(dirfd, s->target);
   if (rc == 0)
-    rc = crash_record_start(t, dirfd, s->named);
+    rc = crash_record_start(t, dirfd,
+                            (s->named ? CRASH_REFUSE_TMPFILE : 0) |
+                                (s->no_renameat2 ? CRASH_REFUSE_RENAMEAT2 : 0));
   if (rc < 0) {
     snprintf(why, size, "set-up: %s", strerror(-rc));
     return -1;
@@ -510,16 +591,21 @@ static int record(const struct crash_scenario *s, const char *dir, int dirfd,
   e->hidden_only = s->api != API_PUBLISH;
   e->no_leftovers = e->hidden_only && has_tmpfile(t) && !(s->flags & TF_MUST_EXIST) &&
                     (s->target == TARGET_ABSENT || (s->flags & TF_NOCLOBBER));
+  page_attributes(s, e);
   if (s->promise != PROMISE_OLD) {
-    /* the new file as the call left it: its mode and owner are what a
-     * state with the new contents must have */
-    if (fstatat(dirfd, TARGET, &st, 0) != 0 || st.st_size != NEW_SIZE) {
+    /* the call did what the page says */
+    if (fstatat(dirfd, TARGET, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_size != NEW_SIZE) {
       snprintf(why, size, "the target was not replaced");
       return -1;
     }
-    e->new_mode = st.st_mode & 07777;
-    e->new_uid = st.st_uid;
-    e->new_gid = st.st_gid;
+    if ((st.st_mode & 07777u) != e->new_mode || st.st_uid != e->new_uid ||
+        st.st_gid != e->new_gid) {
+      snprintf(why, size, "the new target has mode %04o, owner %u:%u; the page says "
+                          "%04o, %u:%u",
+               (unsigned)(st.st_mode & 07777u), (unsigned)st.st_uid,
+               (unsigned)st.st_gid, e->new_mode, e->new_uid, e->new_gid);
+      return -1;
+    }
   }
   return 0;
 }
@@ -530,7 +616,7 @@ void crash_run(const struct crash_scenario *s, const char *tmpdir,
   static const enum crash_model models[] = {CRASH_MODEL_WEAK, CRASH_MODEL_EXT4};
   struct crash_trace t;
   struct expect e;
-  char dir[4096], why[256] = "", label[128];
+  char dir[4096], why[256] = "", label[160];
   size_t m;
   int dirfd, rc = -1;
   if (old_data[0] == 0)
@@ -548,7 +634,7 @@ void crash_run(const struct crash_scenario *s, const char *tmpdir,
   }
   snprintf(label, sizeof(label), "%s", s->label);
   if (rc == 0 && !s->named && !has_tmpfile(&t)) /* the portable profile */
-    snprintf(label, sizeof(label), "%.80s (named: no O_TMPFILE)", s->label);
+    snprintf(label, sizeof(label), "%.120s (named: no O_TMPFILE)", s->label);
   for (m = 0; m < 2; m++) {
     struct crash_limits l = *lim;
     struct crash_result r;

@@ -19,7 +19,11 @@ enum crash_api {
   API_SPONGE         /* tmpf sponge FILE < new contents */
 };
 
-enum crash_target { TARGET_ABSENT, TARGET_PRESENT, TARGET_EMPTY };
+/* The target before the call: missing, the old contents (mode 0640),
+ * empty (0640), or the old contents with the set-user-ID bit (04750).
+ * An existing target belongs to another owner where the process may
+ * give files away (root), else to another of its groups if it has one. */
+enum crash_target { TARGET_ABSENT, TARGET_PRESENT, TARGET_EMPTY, TARGET_SETID };
 
 /* What a man page promises about the target after a crash. */
 enum crash_promise {
@@ -30,15 +34,17 @@ enum crash_promise {
 };
 
 struct crash_scenario {
-  char label[96];
+  char label[128];
   enum crash_api api;
   unsigned int flags;        /* TF_SYNC_*, TF_NOCLOBBER, TF_MUST_EXIST */
   int named;                 /* O_TMPFILE refused: the named path */
+  int no_renameat2;          /* renameat2 refused: the fallbacks */
   enum crash_target target;
   int publish_sync;          /* API_PUBLISH: 0, 1 fsync file, 2 and dir */
   int publish_mode;          /* API_PUBLISH: the mode applied by publish
                               * (then not promised after a crash), or 0:
                               * by fchmod before the fsync */
+  int publish_closed;        /* API_PUBLISH: after tf_file_close() */
   const char *sponge_option; /* API_SPONGE: NULL, "--durable", "--no-sync" */
   enum crash_promise promise;
 };

@@ -93,8 +93,8 @@ void crash_op_describe(const struct crash_op *op, char *buf, size_t size) {
              op->mode);
     break;
   case CRASH_CHOWN:
-    snprintf(buf, size, "%s: inode #%lu owner %u:%u", op->call, op->ino,
-             op->uid, op->gid);
+    snprintf(buf, size, "%s: inode #%lu owner %u:%u, mode %04o", op->call,
+             op->ino, op->uid, op->gid, op->mode);
     break;
   case CRASH_LINK:
     snprintf(buf, size, "%s: link inode #%lu as %s", op->call, op->ino,

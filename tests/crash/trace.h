@@ -22,7 +22,8 @@ enum crash_kind {
   CRASH_WRITE,    /* [off, off + len) of ino written with data */
   CRASH_TRUNCATE, /* ino's size set to off */
   CRASH_CHMOD,    /* ino's mode set to mode */
-  CRASH_CHOWN,    /* ino's owner and group set to uid, gid */
+  CRASH_CHOWN,    /* ino's owner and group set to uid, gid, and its mode
+                   * to mode (chown clears set-ID bits) */
   CRASH_LINK,     /* name in dir made for ino (linkat, or linkat through
                    * /proc of an unnamed file) */
   CRASH_UNLINK,   /* name in dir (naming ino) removed */
