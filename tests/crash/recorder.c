@@ -78,6 +78,22 @@ static void add(const struct crash_op *op) {
     out_of_memory = 1;
 }
 
+/* Append op with the mode, owner and group st gives. */
+static void add_attributes(struct crash_op *op, const struct stat *st) {
+  op->mode = st->st_mode & 07777;
+  op->uid = st->st_uid;
+  op->gid = st->st_gid;
+  add(op);
+}
+
+/* An op of kind by call on inode ino (off: a truncate's size). */
+static void add_on(enum crash_kind kind, const char *call, unsigned long ino,
+                   int64_t off) {
+  struct crash_op op = crash_op_make(kind, call, ino);
+  op.off = off;
+  add(&op);
+}
+
 static int shadow_reserve(struct traced *f, int64_t size) {
   unsigned char *d;
   int64_t cap;
@@ -177,10 +193,8 @@ static void catch_up(int fd, struct traced *f) {
     free(now); /* an O_PATH or write-only fd: nothing to compare */
     return;
   }
-  memset(&op, 0, sizeof(op));
-  op.call = "write";
+  op = crash_op_make(CRASH_WRITE, "write", f->ino);
   op.seen_late = 1;
-  op.ino = f->ino;
   if (size < f->size) {
     op.kind = CRASH_TRUNCATE;
     op.off = size;
@@ -238,16 +252,10 @@ static void record_new_file(const char *call, enum crash_kind kind,
   struct stat st;
   if (fstat(fd, &st) != 0 || track((unsigned long)st.st_ino, 0) == NULL)
     return;
-  memset(&op, 0, sizeof(op));
-  op.kind = kind;
-  op.call = call;
-  op.ino = (unsigned long)st.st_ino;
+  op = crash_op_make(kind, call, (unsigned long)st.st_ino);
   op.dir = dir;
   snprintf(op.name, sizeof(op.name), "%s", name);
-  op.mode = st.st_mode & 07777;
-  op.uid = st.st_uid;
-  op.gid = st.st_gid;
-  add(&op);
+  add_attributes(&op, &st);
 }
 
 static int rec_openat(int dirfd, const char *path, int flags, mode_t mode) {
@@ -280,12 +288,7 @@ static int rec_openat(int dirfd, const char *path, int flags, mode_t mode) {
     record_new_file("openat", CRASH_CREATE, dir, base, fd);
   } else if ((flags & O_TRUNC) && (f = traced_fd(fd)) != NULL && !f->is_dir &&
              f->size > 0) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_TRUNCATE;
-    op.call = "openat";
-    op.ino = f->ino;
-    add(&op);
+    add_on(CRASH_TRUNCATE, "openat", f->ino, 0);
     shadow_resize(f, 0);
   }
   return fd;
@@ -294,13 +297,8 @@ static int rec_openat(int dirfd, const char *path, int flags, mode_t mode) {
 static int rec_close(int fd) {
   struct traced *f = traced_fd(fd);
   if (f != NULL && !f->is_dir) {
-    struct crash_op op;
     catch_up(fd, f);
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_CLOSE;
-    op.call = "close";
-    op.ino = f->ino;
-    add(&op);
+    add_on(CRASH_CLOSE, "close", f->ino, 0);
   }
   return real.close(fd);
 }
@@ -313,12 +311,8 @@ static int rec_unlinkat(int dirfd, const char *path, int flags) {
     catch_up_at(dirfd, path);
   rc = real.unlinkat(dirfd, path, flags);
   if (rc == 0 && dir != 0) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_UNLINK;
-    op.call = "unlinkat";
+    struct crash_op op = crash_op_make(CRASH_UNLINK, "unlinkat", ino);
     op.dir = dir;
-    op.ino = ino;
     snprintf(op.name, sizeof(op.name), "%s", base);
     add(&op);
   }
@@ -332,17 +326,10 @@ static int rec_mkdirat(int dirfd, const char *path, mode_t mode) {
   int rc = real.mkdirat(dirfd, path, mode);
   if (rc == 0 && dir != 0 && ino_at(dirfd, path, &st) != 0 &&
       track((unsigned long)st.st_ino, 1) != NULL) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_MKDIR;
-    op.call = "mkdirat";
+    struct crash_op op = crash_op_make(CRASH_MKDIR, "mkdirat", (unsigned long)st.st_ino);
     op.dir = dir;
-    op.ino = (unsigned long)st.st_ino;
-    op.mode = st.st_mode & 07777;
-    op.uid = st.st_uid;
-    op.gid = st.st_gid;
     snprintf(op.name, sizeof(op.name), "%s", base);
-    add(&op);
+    add_attributes(&op, &st);
   }
   return rc;
 }
@@ -350,14 +337,10 @@ static int rec_mkdirat(int dirfd, const char *path, mode_t mode) {
 static void record_rename(const char *call, unsigned long d1, const char *n1,
                           unsigned long d2, const char *n2, unsigned int flags,
                           unsigned long ino, unsigned long ino2) {
-  struct crash_op op;
-  memset(&op, 0, sizeof(op));
-  op.kind = CRASH_RENAME;
-  op.call = call;
+  struct crash_op op = crash_op_make(CRASH_RENAME, call, ino);
   op.dir = d1;
   op.dir2 = d2;
   op.flags = flags;
-  op.ino = ino;
   op.ino2 = ino2;
   snprintf(op.name, sizeof(op.name), "%s", n1);
   snprintf(op.name2, sizeof(op.name2), "%s", n2);
@@ -397,12 +380,8 @@ static int rec_renameat2(int od, const char *op, int nd, const char *np,
 
 static void record_link(const char *call, unsigned long dir, const char *name,
                         unsigned long ino) {
-  struct crash_op op;
-  memset(&op, 0, sizeof(op));
-  op.kind = CRASH_LINK;
-  op.call = call;
+  struct crash_op op = crash_op_make(CRASH_LINK, call, ino);
   op.dir = dir;
-  op.ino = ino;
   snprintf(op.name, sizeof(op.name), "%s", name);
   add(&op);
 }
@@ -435,15 +414,10 @@ static void record_meta(const char *call, int fd, struct traced *f) {
   struct stat st;
   if (f == NULL || fstat(fd, &st) != 0)
     return;
-  memset(&op, 0, sizeof(op));
-  op.call = call;
-  op.ino = f->ino;
-  op.mode = st.st_mode & 07777;
-  op.uid = st.st_uid;
-  op.gid = st.st_gid;
   /* a chown's mode too: it clears set-ID bits, in the same inode update */
-  op.kind = strcmp(call, "fchown") == 0 ? CRASH_CHOWN : CRASH_CHMOD;
-  add(&op);
+  op = crash_op_make(strcmp(call, "fchown") == 0 ? CRASH_CHOWN : CRASH_CHMOD, call,
+                     f->ino);
+  add_attributes(&op, &st);
 }
 
 static int rec_fchmod(int fd, mode_t mode) {
@@ -460,13 +434,8 @@ static int rec_fchmodat(int dirfd, const char *path, mode_t mode, int flags) {
   int rc = real.fchmodat(dirfd, path, mode, flags);
   struct stat st;
   if (rc == 0 && ino_at(dirfd, path, &st) != 0 && find((unsigned long)st.st_ino)) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_CHMOD;
-    op.call = "fchmodat";
-    op.ino = (unsigned long)st.st_ino;
-    op.mode = st.st_mode & 07777;
-    add(&op);
+    struct crash_op op = crash_op_make(CRASH_CHMOD, "fchmodat", (unsigned long)st.st_ino);
+    add_attributes(&op, &st);
   }
   return rc;
 }
@@ -486,10 +455,7 @@ static void record_write(const char *call, struct traced *f, int64_t off,
   struct crash_op op;
   if (f == NULL || n <= 0)
     return;
-  memset(&op, 0, sizeof(op));
-  op.kind = CRASH_WRITE;
-  op.call = call;
-  op.ino = f->ino;
+  op = crash_op_make(CRASH_WRITE, call, f->ino);
   op.off = off;
   op.len = n;
   op.data = (unsigned char *)buf;
@@ -529,13 +495,7 @@ static int rec_ftruncate(int fd, int64_t size) {
     catch_up(fd, f);
   rc = real.ftruncate(fd, size);
   if (rc == 0 && f != NULL && !f->is_dir) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_TRUNCATE;
-    op.call = "ftruncate";
-    op.ino = f->ino;
-    op.off = size;
-    add(&op);
+    add_on(CRASH_TRUNCATE, "ftruncate", f->ino, size);
     shadow_resize(f, size);
   }
   return rc;
@@ -558,14 +518,8 @@ static int rec_fsync(int fd) {
   if (f != NULL && !f->is_dir)
     catch_up(fd, f);
   rc = real.fsync(fd);
-  if (rc == 0 && f != NULL) {
-    struct crash_op op;
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_FSYNC;
-    op.call = "fsync";
-    op.ino = f->ino;
-    add(&op);
-  }
+  if (rc == 0 && f != NULL)
+    add_on(CRASH_FSYNC, "fsync", f->ino, 0);
   return rc;
 }
 
@@ -581,14 +535,9 @@ static int rec_fclose(FILE *fp) {
   int fd = fileno(fp);
   struct traced *f = fd >= 0 ? traced_fd(fd) : NULL;
   if (f != NULL && !f->is_dir) {
-    struct crash_op op;
     real.fflush(fp); /* what fclose would write first */
     catch_up(fd, f);
-    memset(&op, 0, sizeof(op));
-    op.kind = CRASH_CLOSE;
-    op.call = "fclose";
-    op.ino = f->ino;
-    add(&op);
+    add_on(CRASH_CLOSE, "fclose", f->ino, 0);
   }
   return real.fclose(fp);
 }
@@ -695,10 +644,7 @@ int crash_record_stop(void) {
 }
 
 void crash_record_mark(const char *what) {
-  struct crash_op op;
-  memset(&op, 0, sizeof(op));
-  op.kind = CRASH_MARK;
-  op.call = "";
+  struct crash_op op = crash_op_make(CRASH_MARK, "", 0);
   snprintf(op.name, sizeof(op.name), "%s", what);
   add(&op);
 }

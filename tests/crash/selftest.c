@@ -20,11 +20,7 @@ static unsigned char bytes_a[8192], bytes_b[8192];
 
 static void op(struct crash_trace *t, enum crash_kind kind, unsigned long ino,
                const char *name) {
-  struct crash_op o;
-  memset(&o, 0, sizeof(o));
-  o.kind = kind;
-  o.call = "hand-made";
-  o.ino = ino;
+  struct crash_op o = crash_op_make(kind, "hand-made", ino);
   o.dir = ROOT;
   o.mode = 0600;
   if (name != NULL)
@@ -34,11 +30,7 @@ static void op(struct crash_trace *t, enum crash_kind kind, unsigned long ino,
 
 static void write_op(struct crash_trace *t, unsigned long ino, int64_t off,
                      int64_t len, unsigned char *data) {
-  struct crash_op o;
-  memset(&o, 0, sizeof(o));
-  o.kind = CRASH_WRITE;
-  o.call = "hand-made";
-  o.ino = ino;
+  struct crash_op o = crash_op_make(CRASH_WRITE, "hand-made", ino);
   o.off = off;
   o.len = len;
   o.data = data;
@@ -47,13 +39,9 @@ static void write_op(struct crash_trace *t, unsigned long ino, int64_t off,
 
 static void rename_op(struct crash_trace *t, const char *from, const char *to,
                       unsigned int flags, unsigned long ino, unsigned long ino2) {
-  struct crash_op o;
-  memset(&o, 0, sizeof(o));
-  o.kind = CRASH_RENAME;
-  o.call = "hand-made";
+  struct crash_op o = crash_op_make(CRASH_RENAME, "hand-made", ino);
   o.dir = o.dir2 = ROOT;
   o.flags = flags;
-  o.ino = ino;
   o.ino2 = ino2;
   snprintf(o.name, sizeof(o.name), "%s", from);
   snprintf(o.name2, sizeof(o.name2), "%s", to);

@@ -19,6 +19,15 @@ uint64_t crash_hash(const void *p, size_t n) {
   return h;
 }
 
+struct crash_op crash_op_make(enum crash_kind kind, const char *call, unsigned long ino) {
+  struct crash_op op;
+  memset(&op, 0, sizeof(op));
+  op.kind = kind;
+  op.call = call;
+  op.ino = ino;
+  return op;
+}
+
 struct crash_op *crash_trace_add(struct crash_trace *t, const struct crash_op *op) {
   struct crash_op *o;
   if (t->nops == t->cap) {

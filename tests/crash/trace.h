@@ -69,6 +69,8 @@ struct crash_trace {
 };
 
 uint64_t crash_hash(const void *p, size_t n);
+/* An op of kind made by call on inode ino, every other field zero. */
+struct crash_op crash_op_make(enum crash_kind kind, const char *call, unsigned long ino);
 /* Append a copy of op (and of its data); the new op, or NULL (no memory). */
 struct crash_op *crash_trace_add(struct crash_trace *t, const struct crash_op *op);
 void crash_trace_free(struct crash_trace *t);
