@@ -2,12 +2,13 @@
 /*
  * crashcheck.c - `make crashcheck`: records every scenario (scenario.c)
  * and explores the states a power cut could leave under each model
- * (model.c).  Usage: crashcheck [--quick] [--seed N] [--only WORD]
+ * (model.c).  Usage: crashcheck [--quick] [--seed N] [--only WORD] [--trace]
  *   --quick   fewer states per scenario (make check's form): all of them
  *             up to 4096, else 600 at random; without it all up to
  *             65536, else 10000 at random
  *   --seed N  the random states' seed (default 1), printed
  *   --only W  only the scenarios whose label contains W
+ *   --trace   print each scenario's recording too
  * Exit status 0 if no state broke a promise, 1 otherwise.  The last line
  * is "N passed, N failed": one check per hand-made trace of the model's
  * self-test (selftest.c), and one per scenario and model.
@@ -45,8 +46,11 @@ int main(int argc, char **argv) {
       lim.seed = strtoull(argv[++a], NULL, 0);
     } else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc) {
       only = argv[++a];
+    } else if (strcmp(argv[a], "--trace") == 0) {
+      crash_show_traces(1);
     } else {
-      fprintf(stderr, "usage: crashcheck [--quick] [--seed N] [--only WORD]\n");
+      fprintf(stderr,
+              "usage: crashcheck [--quick] [--seed N] [--only WORD] [--trace]\n");
       return 2;
     }
   }

@@ -545,6 +545,23 @@ static void empty_dir(int dirfd) {
     closedir(d);
 }
 
+static int show_traces;
+
+void crash_show_traces(int on) { show_traces = on; }
+
+static void print_trace(const struct crash_trace *t, FILE *out) {
+  char line[2 * CRASH_NAME_MAX + 128];
+  size_t i;
+  for (i = 0; i < t->ninitial; i++)
+    fprintf(out, "    before: %s (inode #%lu, %lld bytes, mode %04o, owner %u:%u)\n",
+            t->initial[i].name, t->initial[i].ino, (long long)t->initial[i].size,
+            t->initial[i].mode, t->initial[i].uid, t->initial[i].gid);
+  for (i = 0; i < t->nops; i++) {
+    crash_op_describe(&t->ops[i], line, sizeof(line));
+    fprintf(out, "    %2zu %s\n", i + 1, line);
+  }
+}
+
 static int has_tmpfile(const struct crash_trace *t) {
   size_t i;
   for (i = 0; i < t->nops; i++)
@@ -635,6 +652,10 @@ void crash_run(const struct crash_scenario *s, const char *tmpdir,
   snprintf(label, sizeof(label), "%s", s->label);
   if (rc == 0 && !s->named && !has_tmpfile(&t)) /* the portable profile */
     snprintf(label, sizeof(label), "%.120s (named: no O_TMPFILE)", s->label);
+  if (rc == 0 && show_traces) {
+    fprintf(out, "%s: the recording\n", label);
+    print_trace(&t, out);
+  }
   for (m = 0; m < 2; m++) {
     struct crash_limits l = *lim;
     struct crash_result r;

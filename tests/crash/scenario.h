@@ -62,6 +62,9 @@ void crash_run(const struct crash_scenario *s, const char *tmpdir,
                const struct crash_limits *lim, FILE *out, unsigned *passed,
                unsigned *failed, unsigned long long *explored);
 
+/* With on, crash_run() also prints each recording, a call per line. */
+void crash_show_traces(int on);
+
 /* tmpf's main(), linked in from tools/tmpf/main.c. */
 int tmpf_cli_main(int argc, char **argv);
 
