@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,13 @@
 
 #include "tmpf.h"
 
-#define DEFAULT_MEMORY ((int64_t)64 << 20)
 #define READ_CHUNK ((size_t)256 << 10)
 #define PIPE_SIZE (1 << 20)
 
-enum { OPT_DURABLE = 256, OPT_NO_SYNC, OPT_HELP };
 
 struct sponge {
-  const char *file;   /* NULL: standard output */
+  struct tmpf_sponge_args args;
   int direct;         /* FILE exists and is no regular file */
-  int append;         /* -a */
-  unsigned sync;      /* TF_SYNC_* for the replacement */
-  size_t memory;      /* input held in memory at most */
   tf_spool *spool;    /* the input while it is in memory */
   tf_atomic *atomic;  /* the replacement, once begun */
 };
@@ -72,27 +66,19 @@ static void help(void) {
        "so), 2 bad command line.");
 }
 
-static int fail(const char *what, const char *name, int rc) {
-  if (name != NULL)
-    tmpf_error("sponge: %s %s: %s", what, tmpf_quote(name), tmpf_strerror(-rc));
-  else
-    tmpf_error("sponge: %s: %s", what, tmpf_strerror(-rc));
-  return TMPF_EXIT_FAILURE;
-}
-
 /* Copy what FILE holds now to the new file (for -a); a missing FILE holds
  * nothing. */
 static int copy_old_contents(struct sponge *sp) {
   int64_t copied = 0;
   int side, rc;
-  int fd = open(sp->file, O_RDONLY | O_CLOEXEC);
+  int fd = open(sp->args.file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? 0 : fail("cannot read", sp->file, -errno);
+    return errno == ENOENT ? 0 : tmpf_sponge_fail("cannot read", sp->args.file, -errno);
   rc = tmpf_copy_fd(fd, tf_atomic_fd(sp->atomic), 0, &copied, &side);
   close(fd);
   if (rc < 0)
-    return fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
-                sp->file, rc);
+    return tmpf_sponge_fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
+                sp->args.file, rc);
   return 0;
 }
 
@@ -115,15 +101,15 @@ static int drain_spool(tf_spool *s, int fd) {
 static int spill(struct sponge *sp) {
   tf_opts o = TF_OPTS_INIT;
   int rc;
-  o.flags = sp->sync;
-  rc = tf_atomic_begin(&sp->atomic, sp->file, &o);
+  o.flags = sp->args.sync;
+  rc = tf_atomic_begin(&sp->atomic, sp->args.file, &o);
   if (rc < 0)
-    return fail("cannot replace", sp->file, rc);
-  if (sp->append && copy_old_contents(sp) != 0)
+    return tmpf_sponge_fail("cannot replace", sp->args.file, rc);
+  if (sp->args.append && copy_old_contents(sp) != 0)
     return TMPF_EXIT_FAILURE;
   rc = drain_spool(sp->spool, tf_atomic_fd(sp->atomic));
   if (rc < 0)
-    return fail("cannot write", sp->file, rc);
+    return tmpf_sponge_fail("cannot write", sp->args.file, rc);
   tf_spool_free(sp->spool);
   sp->spool = NULL;
   return 0;
@@ -139,10 +125,10 @@ static int soak(struct sponge *sp, char *buf) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return fail("reading standard input", NULL, -errno);
+      return tmpf_sponge_fail("reading standard input", NULL, -errno);
     }
-    if (sp->file != NULL && !sp->direct &&
-        (uint64_t)tf_spool_size(sp->spool) + (uint64_t)n > sp->memory) {
+    if (sp->args.file != NULL && !sp->direct &&
+        (uint64_t)tf_spool_size(sp->spool) + (uint64_t)n > sp->args.memory) {
       int64_t copied = 0;
       int side, rc;
       if (spill(sp) != 0)
@@ -150,19 +136,19 @@ static int soak(struct sponge *sp, char *buf) {
       rc = tf_atomic_write(sp->atomic, buf, (size_t)n);
       if (rc == 0)
         rc = tmpf_copy_fd(STDIN_FILENO, tf_atomic_fd(sp->atomic),
-                          sp->sync == TF_SYNC_NONE ? 0 : TMPF_COPY_WRITE_BEHIND,
+                          sp->args.sync == TF_SYNC_NONE ? 0 : TMPF_COPY_WRITE_BEHIND,
                           &copied, &side);
       else
         side = TMPF_SIDE_OUT;
       if (rc < 0 && side == TMPF_SIDE_IN)
-        return fail("reading standard input", NULL, rc);
+        return tmpf_sponge_fail("reading standard input", NULL, rc);
       if (rc < 0)
-        return fail("cannot write", sp->file, rc);
+        return tmpf_sponge_fail("cannot write", sp->args.file, rc);
       return 0;
     }
     w = tf_spool_write(sp->spool, buf, (size_t)n);
     if (w != n)
-      return fail("cannot hold the input", NULL, w < 0 ? (int)w : -ENOSPC);
+      return tmpf_sponge_fail("cannot hold the input", NULL, w < 0 ? (int)w : -ENOSPC);
   }
 }
 
@@ -174,10 +160,10 @@ static int replace(struct sponge *sp) {
   rc = tf_atomic_commit(sp->atomic);
   if (rc < 0 && tf_atomic_committed(sp->atomic) == 1)
     /* --durable, and the directory could not be synced */
-    return fail("replaced, but could not sync the directory of", sp->file,
+    return tmpf_sponge_fail("replaced, but could not sync the directory of", sp->args.file,
                 rc);
   if (rc < 0)
-    return fail("cannot replace", sp->file, rc);
+    return tmpf_sponge_fail("cannot replace", sp->args.file, rc);
   return TMPF_EXIT_OK;
 }
 
@@ -194,14 +180,14 @@ static int pour(struct sponge *sp, int fd, const char *name) {
     int in = tf_spool_fd(sp->spool);
     rc = in < 0 ? in : (int)tf_spool_seek(sp->spool, 0, SEEK_SET);
     if (rc < 0)
-      return fail("cannot hold the input", NULL, rc);
+      return tmpf_sponge_fail("cannot hold the input", NULL, rc);
     rc = tmpf_copy_fd(in, fd, 0, &copied, &side);
     if (rc < 0 && side == TMPF_SIDE_IN)
-      return fail("cannot read back the input", NULL, rc);
+      return tmpf_sponge_fail("cannot read back the input", NULL, rc);
   }
   if (rc < 0)
-    return name ? fail("cannot write", name, rc)
-                : fail("write error", NULL, rc);
+    return name ? tmpf_sponge_fail("cannot write", name, rc)
+                : tmpf_sponge_fail("write error", NULL, rc);
   return TMPF_EXIT_OK;
 }
 
@@ -209,52 +195,13 @@ static int pour(struct sponge *sp, int fd, const char *name) {
  * is possible. */
 static int pour_into(struct sponge *sp) {
   int status;
-  int fd = open(sp->file, O_WRONLY | O_CLOEXEC | (sp->append ? O_APPEND : 0));
+  int fd = open(sp->args.file, O_WRONLY | O_CLOEXEC | (sp->args.append ? O_APPEND : 0));
   if (fd < 0)
-    return fail("cannot open", sp->file, -errno);
-  status = pour(sp, fd, sp->file);
+    return tmpf_sponge_fail("cannot open", sp->args.file, -errno);
+  status = pour(sp, fd, sp->args.file);
   if (close(fd) != 0 && status == TMPF_EXIT_OK)
-    status = fail("cannot write", sp->file, -errno);
+    status = tmpf_sponge_fail("cannot write", sp->args.file, -errno);
   return status;
-}
-
-static int parse_args(struct sponge *sp, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"append", no_argument, NULL, 'a'},
-      {"memory", required_argument, NULL, 'm'},
-      {"durable", no_argument, NULL, OPT_DURABLE},
-      {"no-sync", no_argument, NULL, OPT_NO_SYNC},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0}};
-  int64_t memory = DEFAULT_MEMORY;
-  int c, durable = 0, no_sync = 0;
-  optind = 1;
-  /* -h as moreutils' sponge. */
-  while ((c = getopt_long(argc, argv, "ahm:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a': sp->append = 1; break;
-    case 'm':
-      memory = tmpf_parse_size(optarg);
-      if (memory < 0 || (uint64_t)memory > SIZE_MAX / 2)
-        return tmpf_usage_error("sponge", "invalid memory size %s",
-                                tmpf_quote(optarg));
-      break;
-    case OPT_DURABLE: durable = 1; sp->sync = TF_SYNC_DURABLE; break;
-    case OPT_NO_SYNC: no_sync = 1; sp->sync = TF_SYNC_NONE; break;
-    case 'h':
-    case OPT_HELP: help(); return TMPF_EXIT_OK;
-    default: return tmpf_usage_error("sponge", NULL);
-    }
-  }
-  if (durable && no_sync)
-    return tmpf_usage_error("sponge", "--durable and --no-sync exclude each "
-                                      "other");
-  if (argc - optind > 1)
-    return tmpf_usage_error("sponge", "extra operand %s",
-                            tmpf_quote(argv[optind + 1]));
-  sp->file = optind < argc ? argv[optind] : NULL;
-  sp->memory = (size_t)memory;
-  return -1;
 }
 
 int tmpf_sponge(int argc, char **argv) {
@@ -263,12 +210,12 @@ int tmpf_sponge(int argc, char **argv) {
   char *buf;
   int status;
   memset(&sp, 0, sizeof(sp));
-  status = parse_args(&sp, argc, argv);
+  status = tmpf_sponge_args(&sp.args, argc, argv, help);
   if (status >= 0)
     return status;
-  if (sp.file != NULL && stat(sp.file, &st) == 0) {
+  if (sp.args.file != NULL && stat(sp.args.file, &st) == 0) {
     if (S_ISDIR(st.st_mode))
-      return fail("cannot replace", sp.file, -EISDIR);
+      return tmpf_sponge_fail("cannot replace", sp.args.file, -EISDIR);
     sp.direct = !S_ISREG(st.st_mode);
   }
   /* A wide pipe lets the writer run ahead: fewer switches between it and
@@ -280,14 +227,14 @@ int tmpf_sponge(int argc, char **argv) {
   /* The spool rolls over to the temporary directory only when the input
    * is not bound for a regular FILE (soak() spills first otherwise).  For
    * the spool 0 means "no limit", so "no memory" is 1 byte. */
-  status = tf_spool_create(&sp.spool, sp.memory ? sp.memory : 1, NULL);
+  status = tf_spool_create(&sp.spool, sp.args.memory ? sp.args.memory : 1, NULL);
   if (status < 0)
-    return fail("cannot hold the input", NULL, status);
+    return tmpf_sponge_fail("cannot hold the input", NULL, status);
   buf = tmpf_buffer(READ_CHUNK);
-  status = buf ? soak(&sp, buf) : fail("cannot hold the input", NULL, -ENOMEM);
+  status = buf ? soak(&sp, buf) : tmpf_sponge_fail("cannot hold the input", NULL, -ENOMEM);
   free(buf);
   if (status == 0)
-    status = sp.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
+    status = sp.args.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
              : sp.direct     ? pour_into(&sp)
                              : replace(&sp);
   tf_atomic_free(sp.atomic);

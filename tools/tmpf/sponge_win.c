@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,17 +21,12 @@
 
 #include "tmpf.h"
 
-#define DEFAULT_MEMORY ((int64_t)64 << 20)
 #define READ_CHUNK ((size_t)256 << 10)
 
-enum { OPT_DURABLE = 256, OPT_NO_SYNC, OPT_HELP };
 
 struct sponge {
-  const char *file;  /* NULL: standard output */
+  struct tmpf_sponge_args args;
   int direct;        /* FILE exists and is no disk file (NUL, CON, a pipe) */
-  int append;        /* -a */
-  unsigned sync;     /* TF_SYNC_* for the replacement */
-  size_t memory;     /* input held in memory at most */
   char *held;        /* the input while it is in memory */
   size_t held_len, held_size;
   int spill_fd;      /* the input past memory, without a FILE */
@@ -59,52 +53,6 @@ static void help(void) {
        "tmpf sponge FILE' empties FILE.\n\n"
        "Exit status: 0, 1 when FILE could not be replaced (it is then\n"
        "untouched) or the input could not be read, 2 bad command line.");
-}
-
-static int fail(const char *what, const char *name, int rc) {
-  if (name != NULL)
-    tmpf_error("sponge: %s %s: %s", what, tmpf_quote(name), tmpf_strerror(-rc));
-  else
-    tmpf_error("sponge: %s: %s", what, tmpf_strerror(-rc));
-  return TMPF_EXIT_FAILURE;
-}
-
-static int parse_args(struct sponge *sp, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"append", no_argument, NULL, 'a'},
-      {"memory", required_argument, NULL, 'm'},
-      {"durable", no_argument, NULL, OPT_DURABLE},
-      {"no-sync", no_argument, NULL, OPT_NO_SYNC},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0}};
-  int64_t memory = DEFAULT_MEMORY;
-  int c, durable = 0, no_sync = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "ahm:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a': sp->append = 1; break;
-    case 'm':
-      memory = tmpf_parse_size(optarg);
-      if (memory < 0 || (uint64_t)memory > SIZE_MAX / 2)
-        return tmpf_usage_error("sponge", "invalid memory size %s",
-                                tmpf_quote(optarg));
-      break;
-    case OPT_DURABLE: durable = 1; sp->sync = TF_SYNC_DURABLE; break;
-    case OPT_NO_SYNC: no_sync = 1; sp->sync = TF_SYNC_NONE; break;
-    case 'h':
-    case OPT_HELP: help(); return TMPF_EXIT_OK;
-    default: return tmpf_usage_error("sponge", NULL);
-    }
-  }
-  if (durable && no_sync)
-    return tmpf_usage_error("sponge", "--durable and --no-sync exclude each "
-                                      "other");
-  if (argc - optind > 1)
-    return tmpf_usage_error("sponge", "extra operand %s",
-                            tmpf_quote(argv[optind + 1]));
-  sp->file = optind < argc ? argv[optind] : NULL;
-  sp->memory = (size_t)memory;
-  return -1;
 }
 
 /* What FILE is: 0 a disk file or nothing, 1 something else that can
@@ -155,18 +103,18 @@ static int hold(struct sponge *sp, const char *buf, size_t n) {
 static int copy_old_contents(struct sponge *sp) {
   int64_t copied = 0;
   int side, rc, fd;
-  wchar_t *w = tmpf_wide(sp->file);
+  wchar_t *w = tmpf_wide(sp->args.file);
   if (w == NULL)
-    return fail("cannot read", sp->file, -errno);
+    return tmpf_sponge_fail("cannot read", sp->args.file, -errno);
   fd = _wopen(w, _O_RDONLY | _O_BINARY | _O_NOINHERIT);
   free(w);
   if (fd < 0)
-    return errno == ENOENT ? 0 : fail("cannot read", sp->file, -errno);
+    return errno == ENOENT ? 0 : tmpf_sponge_fail("cannot read", sp->args.file, -errno);
   rc = tmpf_copy_fd(fd, tf_atomic_fd(sp->atomic), 0, &copied, &side);
   close(fd);
   if (rc < 0)
-    return fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
-                sp->file, rc);
+    return tmpf_sponge_fail(side == TMPF_SIDE_IN ? "cannot read" : "cannot write",
+                sp->args.file, rc);
   return 0;
 }
 
@@ -174,15 +122,15 @@ static int copy_old_contents(struct sponge *sp) {
 static int spill(struct sponge *sp) {
   tf_opts o = TF_OPTS_INIT;
   int rc;
-  o.flags = sp->sync;
-  rc = tf_atomic_begin(&sp->atomic, sp->file, &o);
+  o.flags = sp->args.sync;
+  rc = tf_atomic_begin(&sp->atomic, sp->args.file, &o);
   if (rc < 0)
-    return fail("cannot replace", sp->file, rc);
-  if (sp->append && copy_old_contents(sp) != 0)
+    return tmpf_sponge_fail("cannot replace", sp->args.file, rc);
+  if (sp->args.append && copy_old_contents(sp) != 0)
     return TMPF_EXIT_FAILURE;
   rc = sp->held_len ? tf_atomic_write(sp->atomic, sp->held, sp->held_len) : 0;
   if (rc < 0)
-    return fail("cannot write", sp->file, rc);
+    return tmpf_sponge_fail("cannot write", sp->args.file, rc);
   sp->held_len = 0;
   return 0;
 }
@@ -192,10 +140,10 @@ static int spill_unnamed(struct sponge *sp) {
   int rc;
   sp->spill_fd = tf_tmpfile(NULL);
   if (sp->spill_fd < 0)
-    return fail("cannot hold the input", NULL, sp->spill_fd);
+    return tmpf_sponge_fail("cannot hold the input", NULL, sp->spill_fd);
   rc = tmpf_write_all(sp->spill_fd, sp->held, sp->held_len);
   if (rc < 0)
-    return fail("cannot hold the input", NULL, rc);
+    return tmpf_sponge_fail("cannot hold the input", NULL, rc);
   sp->held_len = 0;
   return 0;
 }
@@ -210,14 +158,14 @@ static int soak(struct sponge *sp, char *buf) {
     if (n == 0)
       return 0;
     if (n < 0)
-      return fail("reading standard input", NULL, -errno);
-    if (sp->held_len + (size_t)n <= sp->memory) {
+      return tmpf_sponge_fail("reading standard input", NULL, -errno);
+    if (sp->held_len + (size_t)n <= sp->args.memory) {
       rc = hold(sp, buf, (size_t)n);
       if (rc < 0)
-        return fail("cannot hold the input", NULL, rc);
+        return tmpf_sponge_fail("cannot hold the input", NULL, rc);
       continue;
     }
-    if (sp->file != NULL && !sp->direct) {
+    if (sp->args.file != NULL && !sp->direct) {
       if (spill(sp) != 0)
         return TMPF_EXIT_FAILURE;
       rc = tf_atomic_write(sp->atomic, buf, (size_t)n);
@@ -227,7 +175,7 @@ static int soak(struct sponge *sp, char *buf) {
       else
         side = TMPF_SIDE_OUT;
       if (rc < 0 && side == TMPF_SIDE_OUT)
-        return fail("cannot write", sp->file, rc);
+        return tmpf_sponge_fail("cannot write", sp->args.file, rc);
     } else {
       if (spill_unnamed(sp) != 0)
         return TMPF_EXIT_FAILURE;
@@ -237,10 +185,10 @@ static int soak(struct sponge *sp, char *buf) {
       else
         side = TMPF_SIDE_OUT;
       if (rc < 0 && side == TMPF_SIDE_OUT)
-        return fail("cannot hold the input", NULL, rc);
+        return tmpf_sponge_fail("cannot hold the input", NULL, rc);
     }
     if (rc < 0)
-      return fail("reading standard input", NULL, rc);
+      return tmpf_sponge_fail("reading standard input", NULL, rc);
     return 0;
   }
 }
@@ -252,10 +200,10 @@ static int replace(struct sponge *sp) {
     return TMPF_EXIT_FAILURE;
   rc = tf_atomic_commit(sp->atomic);
   if (rc < 0 && tf_atomic_committed(sp->atomic) == 1)
-    return fail("replaced, but could not sync the directory of", sp->file,
+    return tmpf_sponge_fail("replaced, but could not sync the directory of", sp->args.file,
                 rc);
   if (rc < 0)
-    return fail("cannot replace", sp->file, rc);
+    return tmpf_sponge_fail("cannot replace", sp->args.file, rc);
   return TMPF_EXIT_OK;
 }
 
@@ -267,32 +215,32 @@ static int pour(struct sponge *sp, int fd, const char *name) {
   if (sp->spill_fd < 0) {
     rc = tmpf_write_all(fd, sp->held, sp->held_len);
   } else if (lseek(sp->spill_fd, 0, SEEK_SET) != 0) {
-    return fail("cannot read back the input", NULL, -errno);
+    return tmpf_sponge_fail("cannot read back the input", NULL, -errno);
   } else {
     rc = tmpf_copy_fd(sp->spill_fd, fd, 0, &copied, &side);
     if (rc < 0 && side == TMPF_SIDE_IN)
-      return fail("cannot read back the input", NULL, rc);
+      return tmpf_sponge_fail("cannot read back the input", NULL, rc);
   }
   if (rc < 0)
-    return name ? fail("cannot write", name, rc)
-                : fail("write error", NULL, rc);
+    return name ? tmpf_sponge_fail("cannot write", name, rc)
+                : tmpf_sponge_fail("write error", NULL, rc);
   return TMPF_EXIT_OK;
 }
 
 /* FILE is no disk file: written in place, as nothing else is possible. */
 static int pour_into(struct sponge *sp) {
   int status, fd;
-  wchar_t *w = tmpf_wide(sp->file);
+  wchar_t *w = tmpf_wide(sp->args.file);
   if (w == NULL)
-    return fail("cannot open", sp->file, -errno);
+    return tmpf_sponge_fail("cannot open", sp->args.file, -errno);
   fd = _wopen(w, _O_WRONLY | _O_BINARY | _O_NOINHERIT |
-                     (sp->append ? _O_APPEND : 0));
+                     (sp->args.append ? _O_APPEND : 0));
   free(w);
   if (fd < 0)
-    return fail("cannot open", sp->file, -errno);
-  status = pour(sp, fd, sp->file);
+    return tmpf_sponge_fail("cannot open", sp->args.file, -errno);
+  status = pour(sp, fd, sp->args.file);
   if (close(fd) != 0 && status == TMPF_EXIT_OK)
-    status = fail("cannot write", sp->file, -errno);
+    status = tmpf_sponge_fail("cannot write", sp->args.file, -errno);
   return status;
 }
 
@@ -302,22 +250,22 @@ int tmpf_sponge(int argc, char **argv) {
   int status;
   memset(&sp, 0, sizeof(sp));
   sp.spill_fd = -1;
-  status = parse_args(&sp, argc, argv);
+  status = tmpf_sponge_args(&sp.args, argc, argv, help);
   if (status >= 0)
     return status;
-  if (sp.file != NULL) {
-    int kind = classify(sp.file);
+  if (sp.args.file != NULL) {
+    int kind = classify(sp.args.file);
     if (kind < 0)
-      return fail("cannot replace", sp.file, kind);
+      return tmpf_sponge_fail("cannot replace", sp.args.file, kind);
     sp.direct = kind;
   }
   _setmode(STDIN_FILENO, _O_BINARY);
   _setmode(STDOUT_FILENO, _O_BINARY);
   buf = tmpf_buffer(READ_CHUNK);
-  status = buf ? soak(&sp, buf) : fail("cannot hold the input", NULL, -ENOMEM);
+  status = buf ? soak(&sp, buf) : tmpf_sponge_fail("cannot hold the input", NULL, -ENOMEM);
   free(buf);
   if (status == 0)
-    status = sp.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
+    status = sp.args.file == NULL ? pour(&sp, STDOUT_FILENO, NULL)
              : sp.direct     ? pour_into(&sp)
                              : replace(&sp);
   tf_atomic_free(sp.atomic);

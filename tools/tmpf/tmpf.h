@@ -98,6 +98,21 @@ void tmpf_dir_list_candidates(void);
 
 int tmpf_mktemp(int argc, char **argv);
 int tmpf_sponge(int argc, char **argv);
+
+/* What `tmpf sponge` is asked (sponge_args.c). */
+struct tmpf_sponge_args {
+  const char *file; /* NULL: standard output */
+  int append;       /* -a */
+  unsigned sync;    /* TF_SYNC_* for the replacement */
+  size_t memory;    /* input held in memory at most */
+};
+
+/* Parse sponge's command line into *a; help prints its --help.  -1 to go
+ * on, else the exit status to return. */
+int tmpf_sponge_args(struct tmpf_sponge_args *a, int argc, char **argv,
+                     void (*help)(void));
+/* "tmpf: sponge: WHAT [NAME]: the error of rc"; TMPF_EXIT_FAILURE. */
+int tmpf_sponge_fail(const char *what, const char *name, int rc);
 int tmpf_run(int argc, char **argv);
 int tmpf_dir(int argc, char **argv);
 int tmpf_reap(int argc, char **argv);
