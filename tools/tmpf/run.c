@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,19 +39,11 @@
 #include <sys/prctl.h>
 #endif
 
-enum { OPT_KEEP = 256, OPT_KEEP_ON_FAILURE, OPT_CD, OPT_HELP };
-
 /* Forwarded to COMMAND; one that tmpf inherited ignored stays ignored
  * (nohup, `&` in a script), for COMMAND too. */
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
                                 SIGUSR2};
 #define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
-
-struct run {
-  int keep, keep_on_failure, cd;
-  const char *parent; /* -p DIR, or NULL for the temporary directory */
-  char **command;
-};
 
 static void help(void) {
   puts("Usage: tmpf run [OPTION]... [--] COMMAND [ARG]...\n"
@@ -73,37 +64,6 @@ static void help(void) {
        "then dies of N too, without a core dump); 126 COMMAND could not be\n"
        "run, 127 COMMAND not found; 1 the directory could not be made or\n"
        "removed (when COMMAND succeeded), 2 bad command line.");
-}
-
-static int parse_args(struct run *r, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"tmpdir", required_argument, NULL, 'p'},
-      {"keep", no_argument, NULL, OPT_KEEP},
-      {"keep-on-failure", no_argument, NULL, OPT_KEEP_ON_FAILURE},
-      {"cd", no_argument, NULL, OPT_CD},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  /* '+': options end at COMMAND, whose own options are its business. */
-  while ((c = getopt_long(argc, argv, "+p:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'p': r->parent = optarg; break;
-    case OPT_KEEP: r->keep = 1; break;
-    case OPT_KEEP_ON_FAILURE: r->keep_on_failure = 1; break;
-    case OPT_CD: r->cd = 1; break;
-    case OPT_HELP: help(); return TMPF_EXIT_OK;
-    default:
-      tmpf_usage_error("run", NULL);
-      return TMPF_EXIT_USAGE;
-    }
-  }
-  if (optind >= argc) {
-    tmpf_usage_error("run", "no command given");
-    return TMPF_EXIT_USAGE;
-  }
-  r->command = argv + optind;
-  return -1;
 }
 
 /* The signals to forward: those not ignored. */
@@ -148,7 +108,7 @@ static int command_lock(tf_dir *d) {
 }
 
 /* In the child: become COMMAND, or say why not and exit 126 or 127. */
-static void exec_command(const struct run *r, const char *dir, int lock_fd,
+static void exec_command(const struct tmpf_run_args *r, const char *dir, int lock_fd,
                          const sigset_t *old_mask) {
   char num[24];
   int err;
@@ -236,7 +196,7 @@ static void die_of(int sig) {
   /* Still here: a signal whose default action is not to end a process. */
 }
 
-static int make_dir(const struct run *r, tf_dir **d) {
+static int make_dir(const struct tmpf_run_args *r, tf_dir **d) {
   tf_opts o = TF_OPTS_INIT;
   char *parent = NULL;
   int rc;
@@ -267,7 +227,7 @@ static int make_dir(const struct run *r, tf_dir **d) {
 }
 
 /* Keep or remove the directory as asked; the final exit status. */
-static int finish(const struct run *r, tf_dir *d, int status) {
+static int finish(const struct tmpf_run_args *r, tf_dir *d, int status) {
   char path[4096];
   int rc;
   if (r->keep || (r->keep_on_failure && status != 0)) {
@@ -288,13 +248,12 @@ static int finish(const struct run *r, tf_dir *d, int status) {
 }
 
 int tmpf_run(int argc, char **argv) {
-  struct run r;
+  struct tmpf_run_args r;
   sigset_t waited, old_mask;
   tf_dir *d = NULL;
   pid_t child;
   int status, wstatus = -1, lock_fd, err;
-  memset(&r, 0, sizeof(r));
-  status = parse_args(&r, argc, argv);
+  status = tmpf_run_args(&r, argc, argv, help);
   if (status >= 0)
     return status;
   /* Inherited SIG_IGN would make the kernel reap COMMAND for us and

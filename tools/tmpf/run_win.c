@@ -21,7 +21,6 @@
  * process closes it: tmpf then says what is left, and exits 1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +29,6 @@
 #include <windows.h>
 
 #include "tmpf.h"
-
-enum { OPT_KEEP = 256, OPT_KEEP_ON_FAILURE, OPT_CD, OPT_HELP };
 
 /* How long the removal is retried while something still holds a file. */
 #define REMOVAL_PATIENCE_MS 5000
@@ -42,12 +39,6 @@ enum { OPT_KEEP = 256, OPT_KEEP_ON_FAILURE, OPT_CD, OPT_HELP };
 /* A command-line exit code: COMMAND not found, or not startable. */
 #define EXIT_NOT_FOUND 127
 #define EXIT_CANNOT_RUN 126
-
-struct run {
-  int keep, keep_on_failure, cd;
-  const char *parent; /* -p DIR, or NULL for the temporary directory */
-  char **command;
-};
 
 /* Set once the directory is dealt with, for the console's closing. */
 static HANDLE finished;
@@ -68,33 +59,6 @@ static void help(void) {
        "Exit status: COMMAND's exit code; 126 COMMAND could not be run, 127\n"
        "COMMAND not found; 1 the directory could not be made or removed (when\n"
        "COMMAND succeeded), 2 bad command line.");
-}
-
-static int parse_args(struct run *r, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"tmpdir", required_argument, NULL, 'p'},
-      {"keep", no_argument, NULL, OPT_KEEP},
-      {"keep-on-failure", no_argument, NULL, OPT_KEEP_ON_FAILURE},
-      {"cd", no_argument, NULL, OPT_CD},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  /* '+': options end at COMMAND, whose own options are its business. */
-  while ((c = getopt_long(argc, argv, "+p:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'p': r->parent = optarg; break;
-    case OPT_KEEP: r->keep = 1; break;
-    case OPT_KEEP_ON_FAILURE: r->keep_on_failure = 1; break;
-    case OPT_CD: r->cd = 1; break;
-    case OPT_HELP: help(); return TMPF_EXIT_OK;
-    default: return tmpf_usage_error("run", NULL);
-    }
-  }
-  if (optind >= argc)
-    return tmpf_usage_error("run", "no command given");
-  r->command = argv + optind;
-  return -1;
 }
 
 /* Append arg to the command line at *out as the C runtime's parser
@@ -184,7 +148,7 @@ static BOOL WINAPI on_console_event(DWORD event) {
   return FALSE;
 }
 
-static int make_dir(const struct run *r, tf_dir **d) {
+static int make_dir(const struct tmpf_run_args *r, tf_dir **d) {
   tf_opts o = TF_OPTS_INIT;
   wchar_t *w = NULL, full[32768];
   char *parent = NULL;
@@ -255,7 +219,7 @@ static HANDLE inheritable(DWORD which) {
 
 /* Start COMMAND and wait for it: its exit code, or 126/127 after a
  * message. */
-static int run_command(const struct run *r, const char *dir) {
+static int run_command(const struct tmpf_run_args *r, const char *dir) {
   STARTUPINFOW si;
   PROCESS_INFORMATION pi;
   wchar_t *line = command_line(r->command), *cwd = NULL;
@@ -316,7 +280,7 @@ static int remove_dir(tf_dir *d) {
 }
 
 /* Keep or remove the directory as asked; the final exit status. */
-static int finish(const struct run *r, tf_dir *d, int status) {
+static int finish(const struct tmpf_run_args *r, tf_dir *d, int status) {
   char path[4096];
   int rc = 0;
   snprintf(path, sizeof(path), "%s", tf_dir_path(d));
@@ -338,11 +302,10 @@ static int finish(const struct run *r, tf_dir *d, int status) {
 }
 
 int tmpf_run(int argc, char **argv) {
-  struct run r;
+  struct tmpf_run_args r;
   tf_dir *d = NULL;
   int status, rc;
-  memset(&r, 0, sizeof(r));
-  status = parse_args(&r, argc, argv);
+  status = tmpf_run_args(&r, argc, argv, help);
   if (status >= 0)
     return status;
   finished = CreateEventW(NULL, TRUE, FALSE, NULL);

@@ -99,6 +99,18 @@ void tmpf_dir_list_candidates(void);
 int tmpf_mktemp(int argc, char **argv);
 int tmpf_sponge(int argc, char **argv);
 
+/* What `tmpf run` is asked (run_args.c). */
+struct tmpf_run_args {
+  int keep, keep_on_failure, cd;
+  const char *parent; /* -p DIR, or NULL for the temporary directory */
+  char **command;
+};
+
+/* Parse run's command line into *r; help prints its --help.  -1 to go on,
+ * else the exit status to return. */
+int tmpf_run_args(struct tmpf_run_args *r, int argc, char **argv,
+                  void (*help)(void));
+
 /* What `tmpf sponge` is asked (sponge_args.c). */
 struct tmpf_sponge_args {
   const char *file; /* NULL: standard output */
