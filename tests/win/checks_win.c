@@ -2,7 +2,7 @@
 /*
  * checks_win.c - checks the Windows tests of the creation calls and the
  * handles share (checks_win.h): inheritance, DACLs read back, long
- * paths, names, waiting for a helper process.
+ * paths, names, waiting for a helper process, custom DACLs.
  */
 #include "checks_win.h"
 
@@ -214,3 +214,49 @@ void twc_wait_for(const char *path) {
     FAIL("the helper never made %s", path);
 }
 
+char *twc_dacl_sddl(const char *path) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  wchar_t *w = tw_wide(path);
+  LPSTR s = NULL;
+  char *copy = NULL;
+  if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL,
+                            NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
+      ConvertSecurityDescriptorToStringSecurityDescriptorA(
+          sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &s, NULL)) {
+    copy = strdup(s);
+    LocalFree(s);
+  }
+  LocalFree(sd);
+  free(w);
+  return copy;
+}
+
+static int set_dacl_sddl(const char *path, const char *sddl) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = NULL;
+  wchar_t *w = tw_wide(path);
+  DWORD err = ERROR_INVALID_PARAMETER;
+  if (ConvertStringSecurityDescriptorToSecurityDescriptorA(
+          sddl, SDDL_REVISION_1, &sd, NULL) &&
+      GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted))
+    err = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+                                DACL_SECURITY_INFORMATION |
+                                    PROTECTED_DACL_SECURITY_INFORMATION,
+                                NULL, NULL, dacl, NULL);
+  LocalFree(sd);
+  free(w);
+  return err == ERROR_SUCCESS ? 0 : -1;
+}
+
+char *twc_set_custom_dacl(const char *path) {
+  /* Everyone may read, the world's "Builtin Users" may read and write:
+   * not what a new file in the test directory gets. */
+  static const char sddl[] = "D:P(A;;FA;;;OW)(A;;FR;;;WD)(A;;FRFW;;;BU)";
+  char *got = set_dacl_sddl(path, sddl) == 0 ? twc_dacl_sddl(path) : NULL;
+  if (got != NULL && strstr(got, "WD") == NULL) {
+    free(got); /* accepted, not stored */
+    got = NULL;
+  }
+  return got;
+}

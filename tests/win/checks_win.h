@@ -25,5 +25,11 @@ void twc_wait_for(const char *path);
 int twc_dacl_protected(PSECURITY_DESCRIPTOR sd);
 PSID twc_sid_of(const wchar_t *sddl);
 int twc_has_ace_for(PACL dacl, PSID sid);
+/* The DACL of path as SDDL (malloc'd), or NULL. */
+char *twc_dacl_sddl(const char *path);
+/* Give path a protected DACL no new file in the test directory would get
+ * (Everyone may read, Builtin Users read and write) and return it as read
+ * back (malloc'd); NULL where the system does not store it (Wine). */
+char *twc_set_custom_dacl(const char *path);
 
 #endif

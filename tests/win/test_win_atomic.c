@@ -6,6 +6,7 @@
  * any effect), the target's attributes and DACL kept, names the path
  * parser must not mangle, and targets held open by other processes.
  */
+#include "checks_win.h"
 #include "harness_win.h"
 #include "win/win.h"
 
@@ -525,51 +526,11 @@ TEST(atomic_path_longer_than_max_path) {
 
 /* ------------------------------------------------------------- security */
 
-/* The DACL of path as SDDL, malloc'd, or NULL. */
-static char *dacl_sddl(const char *path) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  wchar_t *w = tw_wide(path);
-  LPSTR s = NULL;
-  char *copy = NULL;
-  if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL,
-                            NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
-      ConvertSecurityDescriptorToStringSecurityDescriptorA(
-          sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &s, NULL)) {
-    copy = strdup(s);
-    LocalFree(s);
-  }
-  LocalFree(sd);
-  free(w);
-  return copy;
-}
-
-static int set_dacl_sddl(const char *path, const char *sddl) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
-  PACL dacl = NULL;
-  wchar_t *w = tw_wide(path);
-  DWORD err = ERROR_INVALID_PARAMETER;
-  if (ConvertStringSecurityDescriptorToSecurityDescriptorA(
-          sddl, SDDL_REVISION_1, &sd, NULL) &&
-      GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted))
-    err = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
-                                DACL_SECURITY_INFORMATION |
-                                    PROTECTED_DACL_SECURITY_INFORMATION,
-                                NULL, NULL, dacl, NULL);
-  LocalFree(sd);
-  free(w);
-  return err == ERROR_SUCCESS ? 0 : -1;
-}
-
 TEST(atomic_replacement_keeps_the_dacl) {
-  /* Everyone may read, the world's "Builtin Users" may read and write:
-   * not what a new file in this directory would get. */
-  static const char sddl[] = "D:P(A;;FA;;;OW)(A;;FR;;;WD)(A;;FRFW;;;BU)";
   char *t = in_dir("acl.txt"), *before, *after;
   tw_write(t, "old", 3);
-  before = set_dacl_sddl(t, sddl) == 0 ? dacl_sddl(t) : NULL;
-  if (before == NULL || strstr(before, "WD") == NULL) {
-    free(before);
+  before = twc_set_custom_dacl(t);
+  if (before == NULL) {
     remove_file(t);
     free(t);
     SKIP("this system does not store a file's DACL (Wine keeps no "
@@ -577,7 +538,7 @@ TEST(atomic_replacement_keeps_the_dacl) {
   }
   ASSERT_OK(tf_write_file(t, "new", 3, NULL));
   assert_contents(t, "new");
-  after = dacl_sddl(t);
+  after = twc_dacl_sddl(t);
   ASSERT_STR_EQ(after, before);
   free(after);
   free(before);

@@ -11,6 +11,7 @@
  * tmpf.exe is found through TF_TMPF (set by make check), else beside
  * the tests' directory.
  */
+#include "checks_win.h"
 #include "harness_win.h"
 
 #include <sddl.h>
@@ -735,55 +736,12 @@ TEST(cli_sponge_killed_before_the_end_changes_nothing) {
   free(args);
 }
 
-static char *dacl_of(const char *path) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  wchar_t *w = tw_wide(path);
-  LPSTR s = NULL;
-  char *copy = NULL;
-  if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL,
-                            NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
-      ConvertSecurityDescriptorToStringSecurityDescriptorA(
-          sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &s, NULL)) {
-    copy = strdup(s);
-    LocalFree(s);
-  }
-  LocalFree(sd);
-  free(w);
-  return copy;
-}
-
-static int set_dacl(const char *path, const wchar_t *sddl) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
-  PACL dacl = NULL;
-  DWORD err = ERROR_INVALID_PARAMETER;
-  wchar_t *w = tw_wide(path);
-  HANDLE h = CreateFileW(w, READ_CONTROL | WRITE_DAC, FILE_SHARE_READ, NULL,
-                         OPEN_EXISTING, 0, NULL);
-  if (h != INVALID_HANDLE_VALUE &&
-      ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1,
-                                                           &sd, NULL) &&
-      GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted))
-    err = SetSecurityInfo(h, SE_FILE_OBJECT,
-                          DACL_SECURITY_INFORMATION |
-                              PROTECTED_DACL_SECURITY_INFORMATION,
-                          NULL, NULL, dacl, NULL);
-  if (h != INVALID_HANDLE_VALUE)
-    CloseHandle(h);
-  LocalFree(sd);
-  free(w);
-  return err == ERROR_SUCCESS ? 0 : -1;
-}
-
 TEST(cli_sponge_keeps_the_targets_dacl) {
   char *t = target("acl.txt"), *args = fmt("sponge \"%s\"", t), *before,
        *after, *got;
   tw_write(t, "old", 3);
-  before = set_dacl(t, L"D:P(A;;FA;;;OW)(A;;FR;;;WD)(A;;FRFW;;;BU)") == 0
-               ? dacl_of(t)
-               : NULL;
-  if (before == NULL || strstr(before, "WD") == NULL) {
-    free(before);
+  before = twc_set_custom_dacl(t);
+  if (before == NULL) {
     remove_file(t);
     free(t);
     free(args);
@@ -793,7 +751,7 @@ TEST(cli_sponge_keeps_the_targets_dacl) {
   ASSERT_EQ(tmpf(args, "new", NULL, NULL), 0);
   got = tw_read(t, NULL);
   ASSERT_STR_EQ(got, "new");
-  after = dacl_of(t);
+  after = twc_dacl_sddl(t);
   ASSERT_STR_EQ(after, before);
   free(got);
   free(after);
