@@ -810,11 +810,8 @@ static int copy_data(HANDLE from, HANDLE to) {
   uint64_t at = 0;
   int rc = buf != NULL ? 0 : -ENOMEM;
   while (rc == 0) {
-    OVERLAPPED where;
+    OVERLAPPED where = tf__w_at_offset(at);
     DWORD got = 0, put = 0;
-    memset(&where, 0, sizeof(where));
-    where.Offset = (DWORD)at;
-    where.OffsetHigh = (DWORD)(at >> 32);
     if (!ReadFile(from, buf, chunk, &got, &where)) {
       if (GetLastError() != ERROR_HANDLE_EOF)
         rc = tf__w_last_err();

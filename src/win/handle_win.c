@@ -242,3 +242,23 @@ int tf__w_fd_for(HANDLE h, int oflags) {
 }
 
 HANDLE tf__w_handle_of(int fd) { return (HANDLE)_get_osfhandle(fd); }
+
+OVERLAPPED tf__w_at_offset(uint64_t off) {
+  OVERLAPPED ov;
+  memset(&ov, 0, sizeof(ov));
+  ov.Offset = (DWORD)(off & 0xFFFFFFFFu);
+  ov.OffsetHigh = (DWORD)(off >> 32);
+  return ov;
+}
+
+int tf__w_read_at(HANDLE h, void *p, DWORD n, uint64_t off) {
+  OVERLAPPED ov = tf__w_at_offset(off);
+  DWORD done = 0;
+  return ReadFile(h, p, n, &done, &ov) && done == n ? 0 : -EIO;
+}
+
+int tf__w_write_at(HANDLE h, const void *p, DWORD n, uint64_t off) {
+  OVERLAPPED ov = tf__w_at_offset(off);
+  DWORD done = 0;
+  return WriteFile(h, p, n, &done, &ov) && done == n ? 0 : -EIO;
+}

@@ -123,15 +123,6 @@ static int cached_ident(HANDLE dir, uint32_t *serial, uint64_t *index) {
   return 0;
 }
 
-static int write_at(HANDLE h, const void *p, DWORD n, uint64_t off) {
-  OVERLAPPED ov;
-  DWORD done = 0;
-  memset(&ov, 0, sizeof(ov));
-  ov.Offset = (DWORD)off;
-  ov.OffsetHigh = (DWORD)(off >> 32);
-  return WriteFile(h, p, n, &done, &ov) && done == n ? 0 : -EIO;
-}
-
 static uint64_t record_at(long slot) {
   return TF_W_LEDGER_HEAD + (uint64_t)slot * TF_W_LEDGER_REC;
 }
@@ -281,10 +272,10 @@ void tf__w_ledger_add(HANDLE dir, const wchar_t *name, size_t len, int is_dir,
     snprintf(buf, TF_W_LEDGER_HEAD, TF_W_LEDGER_MAGIC "pid %lu\n",
              (unsigned long)GetCurrentProcessId());
     memcpy(buf + TF_W_LEDGER_HEAD, rec, sizeof(rec));
-    wrote = write_at(L.h, buf, sizeof(buf), 0);
+    wrote = tf__w_write_at(L.h, buf, sizeof(buf), 0);
     L.fresh = wrote < 0;
   } else {
-    wrote = write_at(L.h, rec, sizeof(rec), record_at(slot));
+    wrote = tf__w_write_at(L.h, rec, sizeof(rec), record_at(slot));
   }
   if (wrote < 0) {
     /* Maybe half written: a reaper finds a name that does not exist,
@@ -308,7 +299,7 @@ out:
 static int set_state(const struct tf__w_mark *m, unsigned char state) {
   if (L.state[m->slot] == state)
     return 0;
-  if (write_at(L.h, &state, 1, record_at(m->slot)) < 0) {
+  if (tf__w_write_at(L.h, &state, 1, record_at(m->slot)) < 0) {
     delete_ledger();
     L.failed = 1;
     return -EIO;

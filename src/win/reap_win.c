@@ -190,24 +190,6 @@ static int take(struct reap *r, const wchar_t *name, size_t len, int is_dir,
 
 /* ------------------------------------------------------------ ledgers */
 
-static int read_at(HANDLE h, void *p, DWORD n, uint64_t off) {
-  OVERLAPPED ov;
-  DWORD done = 0;
-  memset(&ov, 0, sizeof(ov));
-  ov.Offset = (DWORD)off;
-  ov.OffsetHigh = (DWORD)(off >> 32);
-  return ReadFile(h, p, n, &done, &ov) && done == n ? 0 : -EIO;
-}
-
-static int write_byte(HANDLE h, unsigned char b, uint64_t off) {
-  OVERLAPPED ov;
-  DWORD done = 0;
-  memset(&ov, 0, sizeof(ov));
-  ov.Offset = (DWORD)off;
-  ov.OffsetHigh = (DWORD)(off >> 32);
-  return WriteFile(h, &b, 1, &done, &ov) && done == 1 ? 0 : -EIO;
-}
-
 static uint32_t get_u32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
          (uint32_t)p[3] << 24;
@@ -219,7 +201,7 @@ static long ledger_pid(HANDLE h) {
   size_t magic = sizeof(TF_W_LEDGER_MAGIC) - 1;
   char *end;
   long pid;
-  if (read_at(h, head, sizeof(head), 0) < 0 ||
+  if (tf__w_read_at(h, head, sizeof(head), 0) < 0 ||
       memcmp(head, TF_W_LEDGER_MAGIC, magic) != 0 ||
       memcmp(head + magic, "pid ", 4) != 0)
     return -1;
@@ -249,6 +231,7 @@ static int judge_record(struct reap *r, const unsigned char *rec, long pid) {
  * whose objects are gone; 1 if a record is still live (of this directory
  * or another). */
 static int judge_records(struct reap *r, HANDLE h, long pid) {
+  static const unsigned char free_state = TF_W_LEDGER_FREE;
   unsigned char *buf = tf__malloc(CHUNK_RECS * TF_W_LEDGER_REC);
   uint64_t off = TF_W_LEDGER_HEAD;
   DWORD got;
@@ -258,11 +241,8 @@ static int judge_records(struct reap *r, HANDLE h, long pid) {
     return 1;
   }
   for (;;) {
-    OVERLAPPED ov;
+    OVERLAPPED ov = tf__w_at_offset(off);
     size_t n, k;
-    memset(&ov, 0, sizeof(ov));
-    ov.Offset = (DWORD)off;
-    ov.OffsetHigh = (DWORD)(off >> 32);
     if (!ReadFile(h, buf, CHUNK_RECS * TF_W_LEDGER_REC, &got, &ov))
       got = 0; /* ERROR_HANDLE_EOF */
     n = got / TF_W_LEDGER_REC;
@@ -273,7 +253,7 @@ static int judge_records(struct reap *r, HANDLE h, long pid) {
         continue;
       if (r->stop || get_u32(rec + 4) != r->serial || index != r->index ||
           judge_record(r, rec, pid) || (r->flags & TF_REAP_DRY_RUN) ||
-          write_byte(h, TF_W_LEDGER_FREE, off) < 0)
+          tf__w_write_at(h, &free_state, 1, off) < 0)
         live = 1; /* another directory's, not judged, or it stays */
     }
     if (n < CHUNK_RECS)

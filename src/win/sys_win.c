@@ -59,18 +59,10 @@ static ssize_t sys_write(int fd, const void *buf, size_t n) {
   return (ssize_t)put;
 }
 
-static OVERLAPPED at_offset(int64_t off) {
-  OVERLAPPED ov;
-  memset(&ov, 0, sizeof(ov));
-  ov.Offset = (DWORD)((uint64_t)off & 0xFFFFFFFFu);
-  ov.OffsetHigh = (DWORD)((uint64_t)off >> 32);
-  return ov;
-}
-
 /* ReadFile at an offset: the end of the file is 0 bytes, not an error. */
 static ssize_t sys_pread(int fd, void *buf, size_t n, int64_t off) {
   HANDLE h = handle_or_ebadf(fd);
-  OVERLAPPED ov = at_offset(off);
+  OVERLAPPED ov = tf__w_at_offset((uint64_t)off);
   DWORD got = 0;
   if (h == INVALID_HANDLE_VALUE)
     return -1;
@@ -87,7 +79,7 @@ static ssize_t sys_pread(int fd, void *buf, size_t n, int64_t off) {
 
 static ssize_t sys_pwrite(int fd, const void *buf, size_t n, int64_t off) {
   HANDLE h = handle_or_ebadf(fd);
-  OVERLAPPED ov = at_offset(off);
+  OVERLAPPED ov = tf__w_at_offset((uint64_t)off);
   DWORD put = 0;
   if (h == INVALID_HANDLE_VALUE)
     return -1;

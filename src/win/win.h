@@ -315,6 +315,12 @@ void tf__w_ledger_remove_cleaned(void);
 /* The directory's identity as records hold it: its volume's serial
  * number and its file id.  0 or -errno. */
 int tf__w_dir_ident(HANDLE dir, uint32_t *serial, uint64_t *index);
+/* handle_win.c: where a synchronous ReadFile() or WriteFile() on a
+ * handle happens, off; and all n bytes read or written there, 0 or
+ * -EIO (a short read: the end of the file came first). */
+OVERLAPPED tf__w_at_offset(uint64_t off);
+int tf__w_read_at(HANDLE h, void *p, DWORD n, uint64_t off);
+int tf__w_write_at(HANDLE h, const void *p, DWORD n, uint64_t off);
 /* handle_win.c: tf__w_open_at() with share as the share mode (the
  * ledger's and the reaper's exclusive opens). */
 int tf__w_open_shared(HANDLE dir, const wchar_t *name, size_t len,
